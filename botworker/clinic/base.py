@@ -1,0 +1,121 @@
+"""What every clinic handler shares: who the patient is, their language, the main menu, replies."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from flask import g
+from telebot import TeleBot, types
+
+from botworker.clinic import texts
+from botworker.context import current_user, user_language
+from webapp.clinic.models import Appointment, AppointmentStatus, Patient
+from webapp.clinic.services.common import clinic_language, t
+from webapp.clinic.services.patients import patient_for_user
+from webapp.extensions import db
+
+log = logging.getLogger("botworker.clinic")
+NOOP = "cl:noop"
+
+
+def current_patient() -> Patient | None:
+    """The registered patient behind this update's Telegram user (None before registration)."""
+    if "clinic_patient" not in g:
+        g.clinic_patient = patient_for_user(current_user())
+    return g.clinic_patient
+
+
+def lang() -> str:
+    patient = current_patient()
+    return patient.language if patient is not None else clinic_language(user_language())
+
+
+def tr(message: str, **params) -> str:
+    return t(lang(), message, **params)
+
+
+@cache
+def button_labels(message: str) -> frozenset[str]:
+    return frozenset(texts.labels(message))
+
+
+def is_button(message: types.Message, label: str) -> bool:
+    return message.content_type == "text" and message.text in button_labels(label)
+
+
+def main_menu(language: str) -> types.ReplyKeyboardMarkup:
+    markup = types.ReplyKeyboardMarkup(resize_keyboard=True)
+    items = [t(language, label) for label in texts.MENU]
+    for index in range(0, len(items), 2):
+        markup.row(*items[index : index + 2])
+    return markup
+
+
+def inline(rows: list[list[tuple[str, str]]]) -> types.InlineKeyboardMarkup:
+    markup = types.InlineKeyboardMarkup()
+    for row in rows:
+        markup.row(*(types.InlineKeyboardButton(text, callback_data=data) for text, data in row))
+    return markup
+
+
+def back_keyboard(*extra_rows: list[types.KeyboardButton | str]) -> types.ReplyKeyboardMarkup:
+    markup = types.ReplyKeyboardMarkup(resize_keyboard=True)
+    for row in extra_rows:
+        markup.row(*row)
+    markup.row(tr(texts.BACK))
+    return markup
+
+
+def send_menu(bot: TeleBot, chat_id: int, text: str) -> None:
+    bot.send_message(chat_id, text, reply_markup=main_menu(lang()))
+
+
+def require_patient(bot: TeleBot, chat_id: int) -> Patient | None:
+    """The patient, or None after telling an unregistered user to register first."""
+    patient = current_patient()
+    if patient is None:
+        bot.send_message(chat_id, tr("You are not registered. Use /start to register"))
+    return patient
+
+
+def refuse(bot: TeleBot, call: types.CallbackQuery, text: str) -> None:
+    """Answer a button whose action the rules refused; nothing the handler began is kept."""
+    db.session.rollback()
+    bot.answer_callback_query(call.id, text, show_alert=True)
+
+
+def callback_parts(call: types.CallbackQuery, prefix: str) -> list[str]:
+    return call.data[len(prefix) :].split(":") if call.data.startswith(prefix) else []
+
+
+def appointment_keyboard(appointment: Appointment) -> types.InlineKeyboardMarkup | None:
+    """Reschedule / cancel / ticket buttons of a live appointment (none once it has started or ended)."""
+    if appointment.status not in (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value):
+        return None
+    key = appointment.id
+    return inline(
+        [
+            [(tr("🔁 Reschedule"), f"cl:rs:go:{key}"), (tr("❌ Cancel appointment"), f"cl:ca:ask:{key}")],
+            [(tr("🎫 Ticket (PDF)"), f"cl:doc:t:{key}")],
+        ]
+    )
+
+
+def appointment_action(call: types.CallbackQuery, prefix: str) -> tuple[str, Appointment, list[str]] | None:
+    """``<prefix><action>:<appointment id>[:more]`` pressed by the appointment's own patient, else None."""
+    from webapp.clinic.services.booking import get_patient_appointment
+    from webapp.core.services import ServiceError
+
+    parts = callback_parts(call, prefix)
+    patient = current_patient()
+    if patient is None or len(parts) < 2:
+        return None
+    try:
+        return parts[0], get_patient_appointment(patient, int(parts[1])), parts[2:]
+    except (ValueError, ServiceError):
+        return None
+
+
+def answer_stale(bot: TeleBot, call: types.CallbackQuery) -> None:
+    bot.answer_callback_query(call.id, tr("This button is no longer active."))

@@ -1,0 +1,125 @@
+"""The class middleware every bot runs: who is writing, in which language, and one commit per update.
+
+The app context of the update is pushed by ``BotdeskTeleBot`` around the whole of middleware +
+handler (so even a failing filter cannot leak it). Here, before the handler: load or create the
+sender's ``TelegramAccount``, refuse users whose account is blocked, set the locale, update
+last_seen and seed 000's BotSession counters. After it: commit, or roll back and apologise in the
+user's language when the handler raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import g
+from telebot import types
+from telebot.handler_backends import BaseMiddleware, SkipHandler
+from telebot.util import update_types
+
+from botworker import texts
+from botworker.context import use_language
+from webapp.core.services import ensure_telegram_account, find_telegram_account, normalize_language
+from webapp.extensions import db
+
+log = logging.getLogger("botworker")
+
+
+def sender_of(obj: Any) -> types.User | None:
+    user = getattr(obj, "from_user", None)
+    return None if user is None or user.is_bot else user
+
+
+def chat_id_of(obj: Any) -> int | None:
+    """The chat a reply to ``obj`` goes to (messages, callback queries, chat member updates)."""
+    chat = getattr(obj, "chat", None)
+    if chat is None and isinstance(obj, types.CallbackQuery) and obj.message is not None:
+        chat = obj.message.chat
+    if chat is not None:
+        return chat.id
+    user = sender_of(obj)
+    return user.id if user else None
+
+
+class UpdateMiddleware(BaseMiddleware):
+    def __init__(self, bot, bot_id: int) -> None:
+        super().__init__()
+        self.update_sensitive = False
+        self.update_types = update_types
+        self.bot = bot
+        self.bot_id = bot_id
+
+    def pre_process(self, obj: Any, data: dict) -> SkipHandler | None:
+        g.botdesk_bot_id = self.bot_id
+        user = sender_of(obj)
+        if user is None:
+            return None
+        chat_id = chat_id_of(obj)
+        first_contact = find_telegram_account(user.id, self.bot_id) is None
+        account = ensure_telegram_account(
+            self.bot_id,
+            user.id,
+            chat_id=chat_id if chat_id and chat_id > 0 else None,  # groups have negative ids
+            username=user.username,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            language_code=user.language_code,
+        )
+        g.botdesk_account = account
+        g.botdesk_first_contact = first_contact
+        use_language(normalize_language(account.language or account.user.language))
+        if isinstance(obj, types.Message):
+            account.messages_count += 1
+            if obj.content_type == "voice":
+                account.voice_messages_count += 1
+            if obj.content_type == "text" and (obj.text or "").startswith("/"):
+                account.commands_executed += 1
+            if account.blocked_bot:  # writing to the bot again means they unblocked it
+                account.blocked_bot = False
+                account.blocked_at = None
+        if not account.user.is_active:
+            log.info("update %s: blocked user %s refused", g.get("botdesk_update_id"), user.id)
+            self.answer(obj, texts.t("Your account is blocked. Please contact support."))
+            return SkipHandler()
+        return None
+
+    def post_process(self, obj: Any, data: dict, exception: BaseException | None) -> None:
+        if exception is None:
+            db.session.commit()
+            return
+        fail_update(self.bot, obj, exception)
+
+    def answer(self, obj: Any, text: str) -> None:
+        tell(self.bot, obj, text)
+
+
+def tell(bot, obj: Any, text: str) -> None:
+    """A short notice for the sender: an alert on a button press (a chat message if the press
+    was already answered), else a message to the chat."""
+    if isinstance(obj, types.CallbackQuery):
+        try:
+            bot.answer_callback_query(obj.id, text, show_alert=True)
+            return
+        except Exception:  # answered already (or expired): say it in the chat instead
+            log.info("update %s: callback query already answered; telling the chat", g.get("botdesk_update_id"))
+    chat_id = chat_id_of(obj)
+    if chat_id is not None:
+        bot.send_message(chat_id, text)
+
+
+def fail_update(bot, obj: Any, exception: BaseException) -> None:
+    """Roll the update's writes back, log it with its update id, and tell the user politely."""
+    db.session.rollback()
+    log.error(
+        "update %s (bot %s) failed: %s",
+        g.get("botdesk_update_id"),
+        g.get("botdesk_bot_id"),
+        exception,
+        exc_info=(type(exception), exception, exception.__traceback__),
+    )
+    if sender_of(obj) is None:
+        return
+    try:
+        tell(bot, obj, texts.t("Sorry, something went wrong. Please try again in a moment."))
+    except Exception:  # the apology is best effort; the failure is already logged
+        log.exception("update %s: could not tell the user about the failure", g.get("botdesk_update_id"))

@@ -1,0 +1,252 @@
+"""Texts, menus and small helpers of the realty bot (seed 001).
+
+Menu labels are English msgids of the "realty" catalog; the Russian catalog carries the seed's
+exact labels («🔍 Поиск», «📦 Мои бронирования», …). A reply-keyboard press is recognised in any
+of the four languages, so a user who switches language mid-way is never stuck.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from telebot import types
+
+from botworker import common
+from botworker.context import current_user, user_language
+from webapp.core.i18n import Catalog
+from webapp.core.models import User
+from webapp.core.roles import Role, user_has_role
+from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
+
+catalog = Catalog("realty")
+CB = "r:"  # prefix of every callback_data of this bot (Telegram allows 64 bytes)
+PAGE_SIZE = 5
+
+# Guest
+SEARCH = "🔍 Search"
+MY_BOOKINGS = "📦 My bookings"
+FAVORITES = "⭐ Favorites"
+REVIEWS = "✍ Reviews"
+NOTIFICATIONS = "🔔 Notifications"
+# Realtor
+MY_LISTINGS = "🏠 My listings"
+ADD_LISTING = "➕ Add listing"
+BOOKINGS = "📋 Bookings"
+# Super Admin (agency admin)
+REALTORS = "👥 Realtors"
+AGENCY = "🏢 Agency"
+MODERATION = "🛡 Moderation"
+# Superuser
+AGENCIES = "🏢 Agencies"
+USER = "👤 User"
+USERS = "👥 Users"
+ALL_REALTORS = "🧑‍💼 Realtors"
+
+CANCEL = "✖️ Cancel"
+SKIP = "⏭ Skip"
+DONE = "✅ Done"
+
+
+def t(message: str, **params) -> str:
+    """``message`` in the language of the current update's user."""
+    return catalog.for_language(user_language(), message, **params)
+
+
+def labels(message: str) -> set[str]:
+    return {catalog.for_language(lang, message) for lang in SUPPORTED_LANGUAGES}
+
+
+def is_label(message: str):
+    options = None
+
+    def check(m: types.Message) -> bool:
+        nonlocal options
+        if options is None:
+            options = labels(message)
+        return m.content_type == "text" and m.text in options
+
+    return check
+
+
+# --- roles and menus -------------------------------------------------------------------------------
+
+
+def menu_role(user: User | None) -> str:
+    if user_has_role(user, Role.SUPERUSER):
+        return "superuser"
+    if user_has_role(user, Role.ADMIN):
+        return "admin"
+    if user_has_role(user, Role.REALTOR):
+        return "realtor"
+    return "guest"
+
+
+MENUS = {
+    "guest": [[SEARCH, MY_BOOKINGS], [FAVORITES, REVIEWS], [NOTIFICATIONS]],
+    "realtor": [[MY_LISTINGS, ADD_LISTING], [BOOKINGS, NOTIFICATIONS]],
+    "admin": [[REALTORS, AGENCY], [MY_LISTINGS, ADD_LISTING], [BOOKINGS, MODERATION], [NOTIFICATIONS]],
+    "superuser": [[AGENCIES, USER], [USERS, ALL_REALTORS], [MODERATION, NOTIFICATIONS]],
+}
+
+
+def menu_for(role: str, language: str) -> types.ReplyKeyboardMarkup:
+    markup = types.ReplyKeyboardMarkup(resize_keyboard=True)
+    for row in MENUS[role]:
+        markup.row(*(catalog.for_language(language, label) for label in row))
+    markup.row(common.help_button(language), common.language_button(language))
+    return markup
+
+
+def main_menu(language: str) -> types.ReplyKeyboardMarkup:
+    """The menu of the current user's role (the guest menu outside an update)."""
+    try:
+        user = current_user()
+    except RuntimeError:
+        user = None
+    return menu_for(menu_role(user), language)
+
+
+def cancel_keyboard() -> types.ReplyKeyboardMarkup:
+    markup = types.ReplyKeyboardMarkup(resize_keyboard=True, one_time_keyboard=True)
+    markup.row(t(CANCEL))
+    return markup
+
+
+def skip_keyboard() -> types.ReplyKeyboardMarkup:
+    markup = types.ReplyKeyboardMarkup(resize_keyboard=True, one_time_keyboard=True)
+    markup.row(t(SKIP), t(CANCEL))
+    return markup
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+class Chat:
+    """The three ways every realty handler answers: a new message, back to the menu, an edit in place."""
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+
+    def reply(self, chat_id: int, text: str, markup=None) -> None:
+        self.bot.send_message(chat_id, text, reply_markup=markup)
+
+    def to_menu(self, message: types.Message, text: str) -> None:
+        """End any conversation state and show the role's main menu."""
+        self.bot.delete_state(message.from_user.id, message.chat.id)
+        self.reply(message.chat.id, text, main_menu(user_language()))
+
+    def edit(self, call: types.CallbackQuery, text: str, markup) -> None:
+        self.bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
+
+
+# --- inline keyboards ------------------------------------------------------------------------------
+
+
+def button(text: str, data: str) -> types.InlineKeyboardButton:
+    assert len((CB + data).encode()) <= 64, data
+    return types.InlineKeyboardButton(text, callback_data=CB + data)
+
+
+def inline(*rows: list[tuple[str, str]]) -> types.InlineKeyboardMarkup:
+    markup = types.InlineKeyboardMarkup()
+    for row in rows:
+        if row:
+            markup.row(*(button(text, data) for text, data in row))
+    return markup
+
+
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, math.ceil(total / size))
+
+
+def nav_row(prefix: str, page: int, total: int) -> list[tuple[str, str]]:
+    """◀ / ▶ buttons for a paginated list (``prefix`` + page number)."""
+    count = pages(total)
+    row = []
+    if page > 1:
+        row.append(("◀", f"{prefix}{page - 1}"))
+    if count > 1:
+        row.append((f"{page}/{count}", f"{prefix}{page}"))
+    if page < count:
+        row.append(("▶", f"{prefix}{page + 1}"))
+    return row
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date:
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ServiceError(t("Use dates like 2025-10-01 or 01.10.2025"), 422, "VALIDATION_ERROR", "date")
+
+
+def parse_dates(text: str) -> tuple[date, date]:
+    parts = text.replace("—", " ").replace(" - ", " ").split()
+    if len(parts) != 2:
+        raise ServiceError(t("Send two dates: check-in and check-out, e.g. 2025-10-01 2025-10-05"), 422)
+    return parse_date(parts[0]), parse_date(parts[1])
+
+
+def money(amount, currency: str) -> str:
+    value = f"{amount:,.2f}".replace(",", " ")
+    if value.endswith(".00"):
+        value = value[:-3]
+    return f"{value} {currency}"
+
+
+def error_text(exc: ServiceError) -> str:
+    """A refusal in the user's language (service messages are English msgids of this catalog)."""
+    return "⚠️ " + t(exc.message)
+
+
+STATUS_TEXTS = {
+    "pending": "⏳ pending",
+    "confirmed": "✅ confirmed",
+    "cancelled": "✖️ cancelled",
+    "completed": "🏁 completed",
+    "approved": "✅ approved",
+    "rejected": "⛔ rejected",
+}
+
+
+def status_text(status: str) -> str:
+    return t(STATUS_TEXTS.get(status, status))
+
+
+AMENITY_LABELS = {
+    "wifi": "Wi-Fi",
+    "kitchen": "Kitchen",
+    "parking": "Parking",
+    "air_conditioning": "Air conditioning",
+    "washer": "Washer",
+    "tv": "TV",
+    "balcony": "Balcony",
+    "pool": "Pool",
+    "workspace": "Workspace",
+    "pets_allowed": "Pets allowed",
+}
+
+
+def amenity_text(code: str) -> str:
+    return t(AMENITY_LABELS.get(code, code))
+
+
+def amenities_keyboard(prefix: str, chosen: list[str]) -> types.InlineKeyboardMarkup:
+    """Toggle buttons for amenities (✅ when chosen) and a Done button."""
+    rows, row = [], []
+    for code in AMENITY_LABELS:
+        mark = "✅ " if code in chosen else ""
+        row.append((mark + amenity_text(code), f"{prefix}{code}"))
+        if len(row) == 2:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    rows.append([(t(DONE), f"{prefix}=")])
+    return inline(*rows)

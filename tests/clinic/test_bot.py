@@ -1,0 +1,261 @@
+"""The clinic bot end to end through the Telegram sandbox: the real runner and handlers, over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from icalendar import Calendar
+
+from tests.fixtures.clinic import (
+    MONDAY,
+    VALID_IIN_FEMALE_1995,
+    VALID_IIN_MALE_1990,
+    at,
+    build_patient,
+    fresh,
+    message_by_id,
+    press_and_edit,
+    press_and_wait,
+)
+from tests.fixtures.telegram import buttons, eventually, inline_data, press, say
+
+RU_MENU = ["📅 Записаться", "📋 Мои записи", "📄 Документы", "💳 Оплата", "👤 Профиль", "❓ Поддержка"]
+KK_MENU = ["📅 Жазылу", "📋 Менің жазулартым", "📄 Құжаттар", "💳 Төлемдер", "👤 Профиль", "❓ Көмек"]
+RU_WELCOME = "Добро пожаловать в клинику!\n\nЯ помогу вам записаться на приём, получить документы и многое другое."
+KK_WELCOME = "Клиникаға қош келдіңіз!\n\nМен сізге қабылдауға жазылуға, құжаттарды алуға және т.б. көмектесемін."
+
+
+def register(sandbox, bot, user, language="ru"):
+    """/start and the language choice of a first contact; returns the first question."""
+    offer = say(sandbox, bot, user, "/start")
+    first = press_and_wait(sandbox, bot, user, offer, f"lang:start:{language}")
+    return first
+
+
+# --- registration ----------------------------------------------------------------------------------
+
+
+def test_registration_in_russian_with_an_invalid_iin_re_asked(app, sandbox, clinic_bot, tg_user):
+    bot, user = clinic_bot, tg_user(clinic_bot, first_name="Erlan", language_code="ru")
+    first = register(sandbox, bot, user, "ru")
+    assert first["text"] == RU_WELCOME + "\n\nВведите ваше имя:"
+    assert say(sandbox, bot, user, "Ерлан")["text"] == "Введите вашу фамилию:"
+    middle = say(sandbox, bot, user, "Жумабаев")
+    assert middle["text"] == "Введите ваше отчество (или /skip чтобы пропустить):"
+    assert buttons(middle) == ["➡️ Пропустить", "⬅️ Назад"]
+    phone = say(sandbox, bot, user, "/skip")
+    assert phone["text"] == "Отправьте ваш номер телефона:"
+    assert phone["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+    assert say(sandbox, bot, user, "12345")["text"] == "Это не похоже на номер телефона. Пример: +7 701 123 45 67"
+    sent = sandbox.send_contact(bot.token, user.user_id, "+77011234567", first_name="Erlan")
+    birth = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=sent["message_id"])
+    assert birth["text"] == "Введите дату рождения в формате ДД.ММ.ГГГГ (например, 15.03.1990):"
+    assert say(sandbox, bot, user, "32.13.1990")["text"].startswith("Неверный формат даты.")
+    sex = say(sandbox, bot, user, "01.01.1990")
+    assert sex["text"] == "Выберите пол:" and buttons(sex) == ["👨 Мужской", "👩 Женский", "⬅️ Назад"]
+    assert say(sandbox, bot, user, "Мужской?")["text"] == "Пожалуйста, выберите кнопкой ниже."
+    assert say(sandbox, bot, user, "👨 Мужской")["text"] == "Введите ваш ИИН (12 цифр):"
+    wrong = say(sandbox, bot, user, "900101300018")
+    assert wrong["text"] == "❌ Неверный ИИН: Неверная контрольная цифра ИИН.\nПожалуйста, проверьте и введите ещё раз:"
+    mismatch = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
+    assert mismatch["text"].startswith("❌ Неверный ИИН: ИИН не соответствует указанной дате рождения.")
+    consents = say(sandbox, bot, user, VALID_IIN_MALE_1990)
+    assert consents["text"] == (
+        "Пожалуйста, ознакомьтесь с согласиями:\n\n1. Обработка персональных данных\n"
+        "2. Медицинское вмешательство\n3. Маркетинговые рассылки"
+    )
+    refused = press(sandbox, bot, user, consents, "cl:reg:ok")  # nothing ticked yet
+    assert eventually(lambda: sandbox.callback_answer(bot.token, refused["callback_query_id"])["answered"])
+    ticked = press_and_edit(
+        sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: buttons(m)[0].startswith("☑️")
+    )
+    assert buttons(ticked)[:3] == [
+        "☑️ 1. Обработка персональных данных",
+        "⬜ 2. Медицинское вмешательство",
+        "⬜ 3. Маркетинговые рассылки",
+    ]
+    done = press_and_wait(sandbox, bot, user, ticked, "cl:reg:ok")
+    assert done["text"] == "✅ Регистрация завершена! Добро пожаловать, Ерлан!"
+    assert buttons(done) == RU_MENU
+
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    with app.app_context():
+        patient = eventually(lambda: fresh(db.select(Patient)))
+        assert (patient.full_name, patient.phone, patient.iin) == (
+            "Жумабаев Ерлан",
+            "+77011234567",
+            VALID_IIN_MALE_1990,
+        )
+        assert patient.consents == {"personal_data": True, "medical": False, "marketing": False}
+        assert (patient.sex, patient.language, str(patient.birth_date)) == ("M", "ru", "1990-01-01")
+    again = say(sandbox, bot, user, "/start")
+    assert again["text"] == RU_WELCOME and buttons(again) == RU_MENU
+
+
+def test_registration_in_kazakh_with_a_way_back(app, sandbox, clinic_bot, tg_user):
+    bot, user = clinic_bot, tg_user(clinic_bot, first_name="Aigerim", language_code="kk")
+    first = register(sandbox, bot, user, "kk")
+    assert first["text"] == KK_WELCOME + "\n\nАтыңызды енгізіңіз:"
+    assert say(sandbox, bot, user, "Әйгерім")["text"] == "Тегіңізді енгізіңіз:"
+    assert say(sandbox, bot, user, "⬅️ Артқа")["text"] == "Атыңызды енгізіңіз:"  # back to the first name
+    assert say(sandbox, bot, user, "Айгерім")["text"] == "Тегіңізді енгізіңіз:"
+    assert say(sandbox, bot, user, "Сәрсенбаева")["text"] == "Әкеңізді атын енгізіңіз (немесе өткізу үшін /skip):"
+    assert say(sandbox, bot, user, "Нұрланқызы")["text"] == "Телефон нөміріңізді жіберіңіз:"
+    assert say(sandbox, bot, user, "+7 (707) 555-12-34")["text"].startswith("Туған күніңізді КК.АА.ЖЖЖЖ")
+    assert say(sandbox, bot, user, "20.05.1995")["text"] == "Жынысыңызды таңдаңыз:"
+    assert say(sandbox, bot, user, "👩 Әйел")["text"] == "ЖСН енгізіңіз (12 сан):"
+    wrong = say(sandbox, bot, user, "95052040123")
+    assert wrong["text"] == "❌ Қате ЖСН: ЖСН дәл 12 цифрдан тұруы керек.\nТексеріп, қайта енгізіңіз:"
+    consents = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
+    assert consents["text"].startswith("Келісімдермен танысыңыз:")
+    ticked = press_and_edit(sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: "☑️" in buttons(m)[0])
+    ticked = press_and_edit(sandbox, bot, user, ticked, "cl:reg:c:marketing", lambda m: "☑️" in buttons(m)[2])
+    done = press_and_wait(sandbox, bot, user, ticked, "cl:reg:ok")
+    assert done["text"] == "✅ Тіркеу аяқталды! Қош келдіңіз, Айгерім!"
+    assert buttons(done) == KK_MENU
+
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    with app.app_context():
+        patient = eventually(lambda: fresh(db.select(Patient)))
+        assert (patient.language, patient.sex, patient.middle_name) == ("kk", "F", "Нұрланқызы")
+        assert patient.consents == {"personal_data": True, "medical": False, "marketing": True}
+
+
+# --- booking, rescheduling, cancelling -------------------------------------------------------------
+
+
+def _registered(app, bot, user, language="ru"):
+    with app.app_context():
+        return build_patient(telegram_user_id=user.user_id, language=language)
+
+
+def _ics(sandbox, bot, user, after):
+    document = sandbox.wait_for_bot_message(
+        bot.token, user.chat_id, after_message_id=after, timeout=10, predicate=lambda m: "document" in m
+    )
+    assert document["document"]["file_name"].endswith(".ics")
+    event = next(
+        c for c in Calendar.from_ical(sandbox.download(bot.token, document["document"]["file_id"])).walk("VEVENT")
+    )
+    return document, event
+
+
+def test_booking_through_prepayment_to_the_ics_ticket(app, sandbox, clinic_bot, tg_user):
+    bot, ids = clinic_bot, clinic_bot.ids
+    user = tg_user(bot, first_name="Erlan")
+    _registered(app, bot, user)
+    branches = say(sandbox, bot, user, "📅 Записаться")
+    assert branches["text"] == "Выберите филиал:" and buttons(branches) == ["Восточный", "Центральный"]
+    services = press_and_edit(sandbox, bot, user, branches, f"cl:bk:b:{ids.central_id}")
+    assert services["text"] == "Выберите услугу:"
+    assert buttons(services) == ["Консультация терапевта", "УЗИ", "⬅️ Назад"]
+    doctors = press_and_edit(sandbox, bot, user, services, f"cl:bk:s:{ids.central_id}:{ids.consult_id}")
+    assert doctors["text"] == "Выберите врача:" and buttons(doctors)[0] == "Ахметова Айгуль Сериковна — Терапевт"
+    prefix = f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}"
+    calendar = press_and_edit(sandbox, bot, user, doctors, f"cl:bk:d:{prefix}")
+    assert calendar["text"] == "Выберите дату:" and buttons(calendar)[0] == "Январь 2030"
+    days = inline_data(calendar)
+    assert f"cl:bk:t:{prefix}:20300107" in days  # Monday
+    assert f"cl:bk:t:{prefix}:20300109" not in days  # Wednesday: the doctor's day off
+    assert f"cl:bk:t:{prefix}:20300106" not in days  # today, Sunday: no schedule
+    month_is = lambda title: lambda m: buttons(m)[0] == title  # noqa: E731 - the text stays, the grid changes
+    february = press_and_edit(sandbox, bot, user, calendar, f"cl:bk:m:{prefix}:203002", month_is("Февраль 2030"))
+    assert f"cl:bk:t:{prefix}:20300201" in inline_data(february)  # a Friday
+    calendar = press_and_edit(sandbox, bot, user, february, f"cl:bk:m:{prefix}:203001", month_is("Январь 2030"))
+    times = press_and_edit(sandbox, bot, user, calendar, f"cl:bk:t:{prefix}:20300107")
+    assert times["text"] == "Выберите удобное время (07.01.2030):"
+    assert buttons(times)[:3] == ["09:00", "09:30", "10:00"] and "13:00" not in buttons(times)
+    ten = int(at(MONDAY, 10).timestamp())
+    confirm = press_and_edit(sandbox, bot, user, times, f"cl:bk:c:{prefix}:{ten}")
+    assert confirm["text"] == (
+        "Подтвердите запись:\n\n📍 Филиал: Центральный\n🏥 Услуга: Консультация терапевта\n"
+        "👨\u200d⚕️ Врач: Ахметова Айгуль Сериковна\n🗓 Дата: 07.01.2030\n🕐 Время: 10:00\n💰 Стоимость: 15 000 ₸"
+    )
+    offer = press_and_wait(sandbox, bot, user, confirm, f"cl:bk:ok:{prefix}:{ten}")
+    assert offer["text"].startswith("Запись #") and "5 000 ₸" in offer["text"]
+    paid = press_and_wait(
+        sandbox, bot, user, offer, inline_data(offer)[0], predicate=lambda m: "🎫" in m.get("text", "")
+    )
+    assert paid["text"].startswith("🎫 Талон #") and "Ахметова Айгуль Сериковна" in paid["text"]
+    _document, event = _ics(sandbox, bot, user, paid["message_id"])
+    assert event.decoded("dtstart") == datetime(2030, 1, 7, 5, 0, tzinfo=UTC)
+    assert event.decoded("dtend") == datetime(2030, 1, 7, 5, 30, tzinfo=UTC)
+    assert "Консультация терапевта" in str(event["summary"])
+    done = sandbox.wait_for_bot_message(
+        bot.token, user.chat_id, after_message_id=_document["message_id"], predicate=lambda m: "text" in m
+    )
+    assert done["text"].startswith("✅ Запись создана!") and buttons(done) == RU_MENU
+    edited_offer = message_by_id(sandbox, bot, user, offer["message_id"], lambda m: "✅" in m["text"])
+    assert edited_offer["text"] == "✅ Предоплата 5 000 ₸ получена."
+
+    from webapp.clinic.models import Appointment, Invoice
+    from webapp.extensions import db
+
+    with app.app_context():  # the worker commits just after its last reply
+        appointment = eventually(lambda: fresh(db.select(Appointment).filter_by(prepayment_status="paid")))
+        assert appointment.status == "booked"
+        assert db.session.scalar(db.select(Invoice)).status == "paid"
+
+
+def test_my_appointments_reschedule_and_cancel_in_kazakh(app, sandbox, clinic_bot, tg_user):
+    from webapp.clinic.models import Appointment, Branch, Doctor, Patient, Service
+    from webapp.clinic.services.booking import book_appointment
+    from webapp.extensions import db
+
+    bot, ids = clinic_bot, clinic_bot.ids
+    user = tg_user(bot, first_name="Aigerim", language_code="kk")
+    patient = _registered(app, bot, user, language="kk")
+    with app.app_context():
+        appointment = book_appointment(
+            db.session.get(Patient, patient.id),
+            db.session.get(Doctor, ids.doctor_id),
+            db.session.get(Service, ids.ultrasound_id),  # no prepayment: straight to the ticket
+            db.session.get(Branch, ids.central_id),
+            at(MONDAY, 10),
+        )
+        db.session.commit()
+        key = appointment.id
+    heading = say(sandbox, bot, user, "📋 Менің жазулартым")
+    assert heading["text"] == "Сіздің жазуларыңыз:"
+    card = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=heading["message_id"])
+    assert card["text"].startswith(f"📋 Жазу #{key}") and "07.01.2030 сағат 10:00" in card["text"]
+    assert inline_data(card) == [f"cl:rs:go:{key}", f"cl:ca:ask:{key}", f"cl:doc:t:{key}"]
+
+    calendar = press_and_edit(sandbox, bot, user, card, f"cl:rs:go:{key}")
+    assert calendar["text"] == f"#{key} жазылу үшін жаңа күнді таңдаңыз:" and buttons(calendar)[0] == "Қаңтар 2030"
+    times = press_and_edit(sandbox, bot, user, calendar, f"cl:rs:t:{key}:20300108")
+    eleven = int(at(MONDAY.replace(day=8), 11).timestamp())
+    moved = press_and_wait(sandbox, bot, user, times, f"cl:rs:ok:{key}:{eleven}")
+    assert moved["text"].startswith(f"🎫 Талон #{key}")
+    _document, event = _ics(sandbox, bot, user, moved["message_id"])
+    assert event.decoded("dtstart") == datetime(2030, 1, 8, 6, 0, tzinfo=UTC)
+    assert int(event["sequence"]) == 1
+    done = sandbox.wait_for_bot_message(
+        bot.token, user.chat_id, after_message_id=_document["message_id"], predicate=lambda m: "text" in m
+    )
+    assert done["text"].startswith("✅ Жазылу жасалды!") and buttons(done) == KK_MENU
+    edited = message_by_id(sandbox, bot, user, times["message_id"], lambda m: m["text"].startswith("🔁"))
+    assert edited["text"] == f"🔁 #{key} жазылу 08.01.2030 күні сағат 11:00-ге ауыстырылды."
+
+    heading = say(sandbox, bot, user, "📋 Менің жазулартым")
+    card = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=heading["message_id"])
+    ask = press_and_edit(sandbox, bot, user, card, f"cl:ca:ask:{key}")
+    assert ask["text"].endswith("Бұл жазылудан бас тартасыз ба?")
+    cancelled = press_and_edit(sandbox, bot, user, ask, f"cl:ca:ok:{key}")
+    assert cancelled["text"].endswith("Жазу болдырылмады") and "Мәртебесі: Болдырылмады" in cancelled["text"]
+    with app.app_context():
+        assert eventually(lambda: fresh(db.select(Appointment).filter_by(id=key, status="cancelled")))
+    assert say(sandbox, bot, user, "📋 Менің жазулартым")["text"] == "Сізде жазулар жоқ"
+
+
+def test_unregistered_user_is_sent_to_registration(sandbox, clinic_bot, tg_user):
+    bot = clinic_bot
+    user = tg_user(bot)
+    say(sandbox, bot, user, "/help")  # first contact is handled by the common handlers
+    assert (
+        say(sandbox, bot, user, "📅 Записаться")["text"] == "Вы не зарегистрированы. Используйте /start для регистрации"
+    )

@@ -1,0 +1,146 @@
+"""The realty console: agency scoping (lists, counts, CSV, details URLs), moderation actions, pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_from
+from tests.fixtures.realty import future
+
+
+def listing_status(app, listing_id):
+    from webapp.extensions import db
+    from webapp.realty.models import Listing
+
+    with app.app_context():
+        row = db.session.get(Listing, listing_id)
+        return row.status, row.rejection_reason
+
+
+def test_admin_sees_only_their_agency(app, client, console_login, realty, realty_world):
+    w = realty_world
+    realty.booking(w.listing_b, w.guest, future(2), future(3))
+    console_login(client, w.admin_a)
+    page = client.get("/admin/realty_listings/")
+    assert page.status_code == 200 and "Alpha flat" in page.text and "Beta flat" not in page.text
+    export = client.get("/admin/realty_listings/export/csv/")
+    assert "Alpha flat" in export.text and "Beta flat" not in export.text
+    details = client.get(f"/admin/realty_listings/details/?id={w.listing_b.id}")
+    assert details.status_code == 302 and "Beta flat" not in client.get(details.headers["Location"]).text
+    assert "Beta flat" not in client.get("/admin/realty_bookings/").text
+    agencies = client.get("/admin/realty_agencies/")
+    assert "Alpha Homes" in agencies.text and "Beta Rent" not in agencies.text
+    assert client.get(f"/admin/realty_agencies/edit/?id={w.a.id}").status_code in (302, 403)
+
+
+def test_superuser_sees_everything(client, console_login, realty_world):
+    console_login(client, realty_world.superuser)
+    page = client.get("/admin/realty_listings/")
+    assert "Alpha flat" in page.text and "Beta flat" in page.text
+    assert client.get("/admin/realty_outbox/").status_code == 200
+    assert client.get("/admin/realty_notifications/").status_code == 200
+
+
+def test_approve_and_reject_with_reason(app, client, console_login, realty, realty_world):
+    w = realty_world
+    pending = realty.listing(w.a, w.realtor_a, status="pending", title="Queue flat")
+    other = realty.listing(w.b, w.realtor_b, status="pending", title="Foreign flat")
+    second = realty.listing(w.a, w.realtor_a, status="pending", title="Second flat")
+    console_login(client, w.admin_a)
+    queue = client.get("/admin/realty_moderation/")
+    assert "Queue flat" in queue.text and "Foreign flat" not in queue.text
+    token = csrf_from(queue.text)
+    # A foreign id smuggled into the form is ignored.
+    client.post(
+        "/admin/realty_moderation/action/",
+        data={"action": "approve", "rowid": [str(pending.id), str(other.id)], "csrf_token": token},
+    )
+    assert listing_status(app, pending.id) == ("approved", None)
+    assert listing_status(app, other.id) == ("pending", None)
+    form = client.post(
+        "/admin/realty_moderation/action/", data={"action": "reject", "rowid": [str(second.id)], "csrf_token": token}
+    )
+    assert form.status_code == 302
+    reject_page = client.get(form.headers["Location"])
+    assert "Second flat" in reject_page.text
+    client.post(
+        form.headers["Location"],
+        data={"ids": str(second.id), "reason": "Photos missing", "csrf_token": csrf_from(reject_page.text)},
+    )
+    assert listing_status(app, second.id) == ("rejected", "Photos missing")
+
+
+@pytest.mark.parametrize(
+    "role,path,allowed",
+    [
+        ("realtor", "/admin/realty_listings/", True),
+        ("realtor", "/admin/realty_agencies/", False),
+        ("realtor", "/admin/realty_moderation/", False),
+        ("realtor", "/admin/realty_outbox/", False),
+        ("admin", "/admin/realty_outbox/", False),
+        ("admin", "/admin/realty_reports/", True),
+        ("admin", "/admin/realty_dashboard/", True),
+        ("admin", "/admin/realty_calendar/", True),
+        ("admin", "/admin/realty_realtors/", True),
+    ],
+)
+def test_console_roles(client, console_login, realty, role, path, allowed):
+    agency = realty.agency()
+    user = realty.realtor(agency) if role == "realtor" else realty.admin(agency)
+    console_login(client, user)
+    assert client.get(path).status_code == (200 if allowed else 403)
+
+
+def test_reports_page_and_csv(app, client, console_login, make_user):
+    from datetime import UTC, datetime
+
+    from webapp.extensions import db
+    from webapp.realty.models import ModerationEvent
+
+    with app.app_context():
+        for action in ("added", "added", "approved"):
+            db.session.add(
+                ModerationEvent(action=action, city="Tashkent", occurred_at=datetime(2025, 9, 28, 6, tzinfo=UTC))
+            )
+        db.session.commit()
+    console_login(client, make_user("moderator"))
+    page = client.get("/admin/realty_reports/?date_from=2025-09-22&date_to=2025-09-28")
+    assert page.status_code == 200 and 'id="report-added">2<' in page.text
+    export = client.get("/admin/realty_reports/?date_from=2025-09-22&date_to=2025-09-28&format=csv")
+    lines = export.text.splitlines()
+    assert lines[0] == "date,added,approved,rejected" and "2025-09-28,2,1,0" in lines and "total,2,1,0" in lines
+    bad = client.get("/admin/realty_reports/?date_from=2025-09-28&date_to=2025-09-01")
+    assert bad.status_code == 302
+
+
+def test_realtor_deactivation_from_the_console(app, client, console_login, realty_world):
+    w = realty_world
+    console_login(client, w.admin_a)
+    page = client.get("/admin/realty_realtors/")
+    assert page.status_code == 200
+    client.post(
+        "/admin/realty_realtors/action/",
+        data={
+            "action": "deactivate",
+            "rowid": [str(w.realtor_a.id), str(w.realtor_b.id)],
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    from webapp.core.services import get_user
+
+    with app.app_context():
+        assert get_user(w.realtor_a.id).is_active is False
+        assert get_user(w.realtor_b.id).is_active is True
+
+
+def test_dashboard_card_and_calendar(app, client, console_login, realty, realty_world):
+    w = realty_world
+    realty.booking(w.listing_a, w.guest, future(1), future(3))
+    console_login(client, w.admin_a)
+    home = client.get("/admin/")
+    assert "Недвижимость: брони к подтверждению" in home.text  # the admin reads the console in Russian
+    calendar = client.get(f"/admin/realty_calendar/?listing_id={w.listing_a.id}")
+    assert calendar.text.count('data-state="pending"') == 2
+    assert client.get(f"/admin/realty_calendar/?listing_id={w.listing_b.id}").status_code == 404
+    dashboard = client.get("/admin/realty_dashboard/")
+    assert dashboard.status_code == 200 and 'id="realty-pending-bookings">1<' in dashboard.text

@@ -1,0 +1,80 @@
+"""The pieces under the sender: text splitting, the Redis slot limiter, the update ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from botworker.ledger import UpdateLedger
+from webapp.telegram.ratelimit import SendLimiter, interval_us
+from webapp.telegram.send import TEXT_LIMIT, split_text, telegram_length
+
+
+def test_short_text_is_one_part():
+    assert split_text("hello") == ["hello"]
+    assert split_text("x" * TEXT_LIMIT) == ["x" * TEXT_LIMIT]
+
+
+def test_split_prefers_paragraphs_then_lines_then_words():
+    para = "a" * 3000
+    text = f"{para}\n\n{para}\n\n{para}"
+    assert split_text(text) == [para, para, para]
+
+    lines = "\n".join(["b" * 1000] * 9)
+    parts = split_text(lines)
+    assert all(telegram_length(p) <= TEXT_LIMIT for p in parts)
+    assert "\n".join(parts) == lines  # cut exactly at line breaks, nothing lost
+
+    words = " ".join(["word"] * 2000)
+    parts = split_text(words)
+    assert all(telegram_length(p) <= TEXT_LIMIT for p in parts)
+    assert " ".join(parts) == words
+
+
+def test_giant_word_is_cut_hard_and_emoji_count_twice():
+    assert [len(p) for p in split_text("z" * 9000)] == [4096, 4096, 808]
+    emoji = "😀" * 3000  # 6000 UTF-16 units
+    parts = split_text(emoji)
+    assert [telegram_length(p) for p in parts] == [4096, 1904]
+    assert "".join(parts) == emoji
+
+
+def test_limiter_spaces_slots_evenly_and_chat_limit_dominates(app_ctx):
+    from webapp.extensions import redis_store
+
+    limiter = SendLimiter(redis_store.client)
+    bot = limiter.bot_key("42")
+    delays = [limiter.reserve([(bot, 10)]) for _ in range(5)]
+    step = interval_us(10) / 1_000_000
+    assert delays[0] == pytest.approx(0, abs=0.01)
+    for earlier, later in zip(delays, delays[1:], strict=False):
+        assert later - earlier == pytest.approx(step, abs=0.01)
+
+    chat = limiter.chat_key("42", 7)
+    first = limiter.reserve([(bot, 1000), (chat, 1)])
+    second = limiter.reserve([(bot, 1000), (chat, 1)])
+    assert second - first == pytest.approx(interval_us(1) / 1_000_000, abs=0.02)
+
+
+def test_limiter_penalty_holds_everyone_back(app_ctx):
+    from webapp.extensions import redis_store
+
+    limiter = SendLimiter(redis_store.client)
+    key = limiter.bot_key("43")
+    limiter.penalize(key, 3)
+    assert limiter.reserve([(key, 30)]) == pytest.approx(3, abs=0.05)
+
+
+def test_ledger_claims_each_update_once(app_ctx):
+    from webapp.extensions import redis_store
+
+    ledger = UpdateLedger(redis_store.client, "44")
+    assert ledger.last() == 0
+    assert ledger.claim_next(10) and ledger.claim_next(11)
+    assert not ledger.claim_next(11) and not ledger.claim_next(5)
+    assert ledger.last() == 11
+    assert 0 < redis_store.client.ttl(ledger.last_key) <= 24 * 3600  # lapses with Telegram's retention
+
+    webhook = UpdateLedger(redis_store.client, "45")
+    assert webhook.claim_once(7) and webhook.claim_once(5)  # webhook deliveries may come out of order
+    assert not webhook.claim_once(7)
+    assert webhook.last() == 7

@@ -1,0 +1,80 @@
+"""The Botdesk application factory: wiring only."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=None)
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    app.instance_path = app.config["INSTANCE_DIR"]
+    app.json.sort_keys = False  # bodies keep the seeds' key order
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import webapp.models  # noqa: F401 - every model registered before migrations/admin look
+    from webapp.core import i18n
+    from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
+    from webapp.core.errors import register_error_handlers
+    from webapp.extensions import babel, csrf, db, jwt, limiter, login_manager, migrate, redis_store
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    redis_store.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["REDIS_URL"]))
+    limiter.init_app(app)
+    jwt.init_app(app)
+    init_jwt_callbacks(jwt)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    app.jinja_env.globals["get_locale"] = i18n.current_language
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    register_error_handlers(app)
+
+
+def _limiter_storage(redis_url: str) -> str:
+    """Flask-Limiter's storage URI for our Redis; the `limits` library spells unix sockets its own way."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.admin import init_admin
+    from webapp.core.apispec import spec
+    from webapp.core.auth.api import bp as auth_api
+    from webapp.core.console import bp as console_bp
+    from webapp.extensions import csrf
+    from webapp.verticals import each_module
+
+    # JSON APIs authenticate with headers, not cookies, so cookie-CSRF does not apply to them.
+    api_blueprints = [auth_api, *(m.bp for m in each_module("api"))]
+    for blueprint in api_blueprints:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    app.register_blueprint(console_bp)
+    for module in each_module("views"):  # HTML pages of a package (e.g. the sandbox chat)
+        app.register_blueprint(module.bp)
+    init_admin(app)
+    spec.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,32 @@
+"""The console: one Flask-Admin per app, each vertical adding its own views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from webapp.verticals import each_module
+
+TRANSLATIONS = str(Path(__file__).resolve().parents[2] / "translations")
+
+
+def init_admin(app: Flask) -> Admin:
+    from webapp.admin import users
+    from webapp.admin.dashboard import HomeView
+
+    admin = Admin(
+        app,
+        name="Botdesk",
+        url="/admin",
+        index_view=HomeView(url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/botdesk_master.html"),
+        translations_path=TRANSLATIONS,
+    )
+    users.register_admin(admin)
+    for module in each_module("admin"):
+        module.register_admin(admin)
+    app.extensions["botdesk_admin"] = admin
+    return admin

@@ -1,0 +1,513 @@
+"""The broadcasts console (marketer and up): compose with a Telegram-like preview and a live audience
+count, test send to yourself, send now or schedule, pause / resume / cancel, a live progress page,
+a list with filters and CSV exports. Every form carries the CSRF token (Flask-WTF checks every POST).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, jsonify, redirect, request, stream_with_context, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from webapp.admin.base import SecureView
+from webapp.admin.dashboard import add_card
+from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
+from webapp.broadcasts.services import content as contents
+from webapp.broadcasts.services import lifecycle, reports, segments
+from webapp.broadcasts.services.delivery import send_test
+from webapp.broadcasts.services.segments import LANGUAGES, VERTICAL_FIELDS, FilterError
+from webapp.core.db import iso
+from webapp.core.i18n import Catalog
+from webapp.core.roles import Role
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+from webapp.telegram.models import Bot
+
+catalog = Catalog("broadcasts")
+_ = catalog.gettext
+_l = catalog.lazy_gettext
+
+MARKETERS = (Role.MARKETER,)  # admin, moderator and superuser outrank marketer
+PAGE_SIZE = 25
+LIST_FIELDS = ("language", "services", "tags", "cities", "roles")
+INT_FIELDS = ("age_min", "age_max", "min_visits", "active_days")
+
+
+# --- forms ↔ services ------------------------------------------------------------------------------
+
+
+def filters_from_form(form) -> dict[str, Any]:
+    """The filter builder's fields as a filter definition (empty fields are not filters)."""
+    filters: dict[str, Any] = {}
+    for name in segments.SegmentFilters.model_fields:
+        if name in LIST_FIELDS:
+            values = [v.strip() for raw in form.getlist(name) for v in raw.split(",") if v.strip()]
+            if values:
+                filters[name] = [int(v) if name == "services" and v.isdigit() else v for v in values]
+            continue
+        value = (form.get(name) or "").strip()
+        if not value:
+            continue
+        if name == "has_not_blocked":
+            filters[name] = True
+        elif name in INT_FIELDS and value.lstrip("-").isdigit():
+            filters[name] = int(value)
+        else:
+            filters[name] = value
+    return filters
+
+
+def buttons_from_text(raw: str) -> list[list[dict[str, str]]]:
+    """One line per row; buttons of a row separated by ``||``; ``Text | https://…`` or ``Text | data``."""
+    rows = []
+    for line in (raw or "").splitlines():
+        if not line.strip():
+            continue
+        row = []
+        for cell in line.split("||"):
+            text, _sep, target = cell.partition("|")
+            text, target = text.strip(), target.strip()
+            if target.startswith(("http://", "https://", "tg://")):
+                row.append({"text": text, "url": target})
+            else:
+                row.append({"text": text, "callback_data": target})
+        rows.append(row)
+    return rows
+
+
+def buttons_to_text(rows: list[list[dict[str, str]]]) -> str:
+    return "\n".join(
+        " || ".join(f"{b['text']} | {b.get('url') or b.get('callback_data', '')}" for b in row) for row in rows or []
+    )
+
+
+def _error_fields(exc: ServiceError) -> dict[str, str]:
+    if isinstance(exc, FilterError):
+        return {d["field"]: d["message"] for d in exc.details}
+    return {exc.field or "_": exc.message}
+
+
+def _bots() -> list[Bot]:
+    return list(db.session.scalars(sa.select(Bot).order_by(Bot.name)))
+
+
+def _bot_choices() -> list[dict[str, Any]]:
+    return [{"id": b.id, "name": b.name, "vertical": b.vertical, "paid": b.paid_broadcast} for b in _bots()]
+
+
+def _segments_of(bot_id: int | None) -> list[Segment]:
+    query = sa.select(Segment).order_by(Segment.name)
+    if bot_id:
+        query = query.where(Segment.bot_id == bot_id)
+    return list(db.session.scalars(query))
+
+
+def _parse_when(raw: str) -> datetime | None:
+    """An ISO time with its offset (the page's script adds the browser's offset to datetime-local)."""
+    try:
+        return datetime.fromisoformat((raw or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class _Page:
+    """Shared helpers of the two console views."""
+
+    def _render(self, template: str, **context):
+        return self.render(
+            template,
+            t=_,
+            statuses=[s.value for s in BroadcastStatus],
+            delivery_statuses=[s.value for s in DeliveryStatus],
+            languages=LANGUAGES,
+            vertical_fields={k: sorted(v) for k, v in VERTICAL_FIELDS.items()},
+            roles=[r.value for r in Role],
+            **context,
+        )
+
+
+# --- broadcasts ------------------------------------------------------------------------------------
+
+
+class BroadcastConsole(_Page, SecureView):
+    required_roles = MARKETERS
+
+    def _broadcast(self, broadcast_id: int) -> Broadcast:
+        broadcast = db.session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            abort(404)
+        return broadcast
+
+    def _list_query(self):
+        bot_id = request.args.get("bot_id", type=int)
+        status = request.args.get("status") or None
+        if status not in (None, *(s.value for s in BroadcastStatus)):
+            status = None
+        return reports.broadcasts_query(bot_id=bot_id, status=status, search=request.args.get("q") or None), {
+            "bot_id": bot_id,
+            "status": status,
+            "q": request.args.get("q", ""),
+        }
+
+    @expose("/")
+    def index(self):
+        query, chosen = self._list_query()
+        page = max(request.args.get("page", 1, type=int), 1)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        return self._render(
+            "broadcasts/list.html", rows=rows, total=total, page=page, pages=pages, chosen=chosen, bots=_bots()
+        )
+
+    @expose("/export.csv")
+    def export(self):
+        query, _chosen = self._list_query()
+        columns = ("id", "title", "bot", "status", "scheduled_at", "started_at", "finished_at")
+        counters = ("total_count", "sent_count", "failed_count", "blocked_count", "unknown_count", "pending_count")
+
+        def generate():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow((*columns, *counters))
+            for b in db.session.scalars(query):
+                writer.writerow(
+                    (
+                        b.id,
+                        b.title,
+                        b.bot.name,
+                        b.status,
+                        iso(b.scheduled_at) or "",
+                        iso(b.started_at) or "",
+                        iso(b.finished_at) or "",
+                        *(getattr(b, c) for c in counters),
+                    )
+                )
+            yield buffer.getvalue()
+
+        return _csv(stream_with_context(generate()), "broadcasts.csv")
+
+    # --- compose ---------------------------------------------------------------------------------
+
+    def _form_values(self, broadcast: Broadcast | None = None) -> dict[str, Any]:
+        if broadcast is None:
+            return {"bot_id": request.args.get("bot_id", type=int), "filters": {}, "texts": {}, "buttons": ""}
+        return {
+            "bot_id": broadcast.bot_id,
+            "title": broadcast.title,
+            "text": broadcast.text,
+            "texts": broadcast.texts or {},
+            "buttons": buttons_to_text(broadcast.buttons),
+            "segment_id": broadcast.segment_id,
+            "filters": broadcast.filters or {},
+            "allow_paid_broadcast": broadcast.allow_paid_broadcast,
+            "has_photo": broadcast.photo_name is not None,
+        }
+
+    def _compose(self, broadcast: Broadcast | None, values: dict[str, Any], errors: dict[str, str], status=200):
+        return (
+            self._render(
+                "broadcasts/compose.html",
+                broadcast=broadcast,
+                values=values,
+                errors=errors,
+                bots=_bot_choices(),
+                segments=_segments_of(None),
+            ),
+            status,
+        )
+
+    def _submitted(self) -> dict[str, Any]:
+        form = request.form
+        upload = request.files.get("photo")
+        segment_id = form.get("segment_id", type=int) if form.get("audience") == "segment" else None
+        return {
+            "bot_id": form.get("bot_id", type=int),
+            "title": form.get("title", ""),
+            "text": form.get("text", ""),
+            "texts": {lang: form.get(f"text_{lang}", "") for lang in LANGUAGES if form.get(f"text_{lang}", "").strip()},
+            "buttons": form.get("buttons", ""),
+            "segment_id": segment_id,
+            "filters": filters_from_form(form) if segment_id is None else {},
+            "allow_paid_broadcast": form.get("allow_paid_broadcast") == "on",
+            "photo": upload.read() if upload and upload.filename else None,
+            "photo_name": upload.filename if upload and upload.filename else None,
+            "remove_photo": form.get("remove_photo") == "on",
+        }
+
+    @expose("/new", methods=("GET", "POST"))
+    def create(self):
+        if request.method == "GET":
+            return self._compose(None, self._form_values(), {})
+        values = self._submitted()
+        if not values["bot_id"]:
+            return self._compose(None, values, {"bot_id": _("Choose a bot")}, 422)
+        try:
+            broadcast = lifecycle.create_broadcast(
+                current_user,
+                bot_id=values["bot_id"],
+                title=values["title"],
+                text=values["text"],
+                texts=values["texts"],
+                buttons=buttons_from_text(values["buttons"]),
+                segment_id=values["segment_id"],
+                filters=values["filters"],
+                photo=values["photo"],
+                photo_name=values["photo_name"],
+                allow_paid_broadcast=values["allow_paid_broadcast"],
+                source="console",
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self._compose(None, values, _error_fields(exc), 422)
+        flash(_("Draft saved."), "success")
+        return redirect(url_for(".detail", broadcast_id=broadcast.id))
+
+    @expose("/<int:broadcast_id>/edit", methods=("GET", "POST"))
+    def edit(self, broadcast_id: int):
+        broadcast = self._broadcast(broadcast_id)
+        if request.method == "GET":
+            return self._compose(broadcast, self._form_values(broadcast), {})
+        values = self._submitted()
+        values["bot_id"] = broadcast.bot_id
+        try:
+            lifecycle.update_broadcast(
+                broadcast,
+                title=values["title"],
+                text=values["text"],
+                texts=values["texts"],
+                buttons=buttons_from_text(values["buttons"]),
+                segment_id=values["segment_id"],
+                filters=values["filters"] if values["segment_id"] is None else None,
+                photo=values["photo"],
+                photo_name=values["photo_name"],
+                remove_photo=values["remove_photo"],
+                allow_paid_broadcast=values["allow_paid_broadcast"],
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self._compose(self._broadcast(broadcast_id), values, _error_fields(exc), 422)
+        flash(_("Saved."), "success")
+        return redirect(url_for(".detail", broadcast_id=broadcast.id))
+
+    # --- live helpers of the compose page (JSON, session + CSRF header) --------------------------
+
+    @expose("/preview", methods=("POST",))
+    def preview(self):
+        data = request.get_json(silent=True) or {}
+        rendered = contents.render_preview(str(data.get("text") or ""))
+        limit = contents.CAPTION_LIMIT if data.get("photo") else contents.TEXT_LIMIT
+        if rendered["error"] is None and rendered["length"] > limit:
+            rendered["error"] = _(
+                "Too long: %(length)s of %(limit)s characters", length=rendered["length"], limit=limit
+            )
+        rendered["limit"] = limit
+        return jsonify(rendered)
+
+    @expose("/audience", methods=("POST",))
+    def audience(self):
+        form = request.form
+        bot = db.session.get(Bot, form.get("bot_id", type=int) or 0)
+        if bot is None:
+            return jsonify({"error": {"bot_id": _("Choose a bot")}}), 422
+        try:
+            if form.get("audience") == "segment":
+                segment = db.session.get(Segment, form.get("segment_id", type=int) or 0)
+                if segment is None or segment.bot_id != bot.id:
+                    return jsonify({"error": {"segment_id": _("Choose a segment of this bot")}}), 422
+                return jsonify(segments.preview(bot, segment.filters))
+            return jsonify(segments.preview(bot, filters_from_form(form)))
+        except ServiceError as exc:
+            return jsonify({"error": _error_fields(exc)}), 422
+
+    # --- a broadcast -----------------------------------------------------------------------------
+
+    @expose("/<int:broadcast_id>")
+    def detail(self, broadcast_id: int):
+        broadcast = self._broadcast(broadcast_id)
+        return self._render(
+            "broadcasts/detail.html",
+            broadcast=broadcast,
+            stats=reports.stats(broadcast),
+            preview=contents.render_preview(broadcast.text),
+            previews={lang: contents.render_preview(text) for lang, text in (broadcast.texts or {}).items()},
+            failures=reports.failures(broadcast.id),
+            audience_count=self._audience_count(broadcast),
+        )
+
+    def _audience_count(self, broadcast: Broadcast) -> int | None:
+        if broadcast.status not in lifecycle.EDITABLE:
+            return None
+        try:
+            source = broadcast.segment.filters if broadcast.segment is not None else broadcast.filters
+            return segments.audience_count(broadcast.bot, segments.parse_filters(source, broadcast.bot))
+        except ServiceError:
+            return None
+
+    @expose("/<int:broadcast_id>/progress.json")
+    def progress(self, broadcast_id: int):
+        return jsonify(reports.stats(self._broadcast(broadcast_id)))
+
+    @expose("/<int:broadcast_id>/deliveries.csv")
+    def deliveries(self, broadcast_id: int):
+        broadcast = self._broadcast(broadcast_id)
+        status = request.args.get("status")
+        if status not in (None, "", *(s.value for s in DeliveryStatus)):
+            abort(400)
+        stream = stream_with_context(reports.deliveries_csv(broadcast.id, status or None))
+        return _csv(stream, f"broadcast-{broadcast.id}-deliveries.csv")
+
+    @expose(
+        "/<int:broadcast_id>/<any(send, test, schedule, unschedule, pause, resume, cancel, delete):verb>",
+        methods=("POST",),
+    )
+    def act(self, broadcast_id: int, verb: str):
+        broadcast = self._broadcast(broadcast_id)
+        try:
+            message = self._do(broadcast, verb)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for(".detail", broadcast_id=broadcast_id))
+        flash(message, "success")
+        if verb == "delete":
+            return redirect(url_for(".index"))
+        return redirect(url_for(".detail", broadcast_id=broadcast_id))
+
+    def _do(self, broadcast: Broadcast, verb: str) -> str:
+        if verb == "test":
+            send_test(current_user, broadcast)
+            return _("Test sent to your Telegram.")
+        if verb == "schedule":
+            when = _parse_when(request.form.get("scheduled_at", ""))
+            if when is None or when.tzinfo is None:
+                raise ServiceError(_("Pick a date and time."), 422, "VALIDATION_ERROR", "scheduled_at")
+            lifecycle.schedule_broadcast(current_user, broadcast, when, source="console")
+            return _("Scheduled.")
+        if verb == "delete":
+            lifecycle.delete_broadcast(current_user, broadcast, source="console")
+            return _("Deleted.")
+        move = {
+            "send": lifecycle.start_broadcast,
+            "unschedule": lifecycle.unschedule_broadcast,
+            "pause": lifecycle.pause_broadcast,
+            "resume": lifecycle.resume_broadcast,
+            "cancel": lifecycle.cancel_broadcast,
+        }[verb]
+        move(current_user, broadcast, source="console")
+        return {
+            "send": _("Sending started."),
+            "unschedule": _("Back to draft."),
+            "pause": _("Paused."),
+            "resume": _("Resumed."),
+            "cancel": _("Cancelled."),
+        }[verb]
+
+
+def _csv(chunks, filename: str) -> Response:
+    response = Response(chunks, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+class SegmentConsole(_Page, SecureView):
+    required_roles = MARKETERS
+
+    @expose("/")
+    def index(self):
+        bot_id = request.args.get("bot_id", type=int)
+        return self._render("broadcasts/segments.html", rows=_segments_of(bot_id), bots=_bots(), bot_id=bot_id)
+
+    def _form(self, segment: Segment | None, values: dict[str, Any], errors: dict[str, str], status: int = 200):
+        return (
+            self._render(
+                "broadcasts/segment_form.html", segment=segment, values=values, errors=errors, bots=_bot_choices()
+            ),
+            status,
+        )
+
+    @expose("/new", methods=("GET", "POST"))
+    def create(self):
+        if request.method == "GET":
+            return self._form(None, {"bot_id": request.args.get("bot_id", type=int), "filters": {}}, {})
+        values = {
+            "bot_id": request.form.get("bot_id", type=int),
+            "name": request.form.get("name", "").strip(),
+            "description": request.form.get("description", "").strip(),
+            "filters": filters_from_form(request.form),
+        }
+        if not values["bot_id"]:
+            return self._form(None, values, {"bot_id": _("Choose a bot")}, 422)
+        if not values["name"]:
+            return self._form(None, values, {"name": _("Give the segment a name")}, 422)
+        try:
+            segments.create_segment(
+                current_user, values["bot_id"], values["name"], values["filters"], values["description"] or None
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self._form(None, values, _error_fields(exc), 422)
+        flash(_("Segment saved."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<int:segment_id>/edit", methods=("GET", "POST"))
+    def edit(self, segment_id: int):
+        segment = db.session.get(Segment, segment_id) or abort(404)
+        if request.method == "GET":
+            values = {
+                "bot_id": segment.bot_id,
+                "name": segment.name,
+                "description": segment.description or "",
+                "filters": segment.filters,
+            }
+            return self._form(segment, values, {})
+        values = {
+            "bot_id": segment.bot_id,
+            "name": request.form.get("name", "").strip(),
+            "description": request.form.get("description", "").strip(),
+            "filters": filters_from_form(request.form),
+        }
+        try:
+            segments.update_segment(
+                segment, name=values["name"] or None, filters=values["filters"], description=values["description"]
+            )
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return self._form(db.session.get(Segment, segment_id), values, _error_fields(exc), 422)
+        flash(_("Segment saved."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/<int:segment_id>/delete", methods=("POST",))
+    def delete(self, segment_id: int):
+        segment = db.session.get(Segment, segment_id) or abort(404)
+        segments.delete_segment(segment)
+        db.session.commit()
+        flash(_("Segment deleted."), "success")
+        return redirect(url_for(".index"))
+
+
+def _sending_now() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Broadcast.id)).where(Broadcast.status == BroadcastStatus.SENDING.value)
+    )
+
+
+def register_admin(admin) -> None:
+    category = _l("Broadcasts")
+    admin.add_view(BroadcastConsole(name=_l("Broadcasts"), category=category, endpoint="broadcasts"))
+    admin.add_view(SegmentConsole(name=_l("Segments"), category=category, endpoint="broadcast_segments"))
+    add_card(_l("Broadcasts sending now"), _sending_now, *MARKETERS)

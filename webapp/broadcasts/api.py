@@ -1,0 +1,513 @@
+"""Broadcast JSON API: seed 002's ``/api/bot/broadcast/...`` endpoints and what the console needs.
+
+Seed 002 (marketer and up, or the seed's bot with ``Authorization: Bearer <TELEGRAM_BOT_API_SECRET>``):
+``POST /api/bot/broadcast/create/``, ``POST /api/bot/broadcast/<id>/start/``,
+``GET /api/bot/broadcast/<id>/stats/`` — plus ``/pause/``, ``/resume/`` and ``/cancel/`` next to them.
+
+Console API (marketer and up, JWT): segments CRUD and preview (count + sample of 20), broadcasts
+CRUD, test send to yourself, send now / schedule / unschedule / pause / resume / cancel, progress,
+deliveries. Thin: validate → service → serialise; a refused service call is a 4xx with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from flask import Blueprint, g, jsonify
+from pydantic import AwareDatetime, Field
+
+from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, Segment
+from webapp.broadcasts.services import lifecycle, reports, segments
+from webapp.broadcasts.services.delivery import send_test
+from webapp.broadcasts.services.segments import FilterError
+from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
+from webapp.core.db import iso
+from webapp.core.errors import ApiError, not_found
+from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
+from webapp.core.roles import Role
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+from webapp.telegram.models import Bot, Vertical
+
+bp = Blueprint("broadcasts_api", __name__)
+
+SERVICE_OR_JWT = [{"jwt": []}, {"service_secret": []}]
+TAGS = ["broadcasts"]
+
+
+def api_errors(prefix: str | None = None) -> Callable:
+    """ServiceError → its 4xx in the API format (filter fields prefixed with the body key), rolled back."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except FilterError as exc:
+                db.session.rollback()
+                details = [
+                    {**d, "field": f"{prefix}.{d['field']}" if prefix and d["field"] != prefix else d["field"]}
+                    for d in exc.details
+                ]
+                raise ApiError(422, "Invalid segment filters", "VALIDATION_ERROR", details) from exc
+            except ServiceError as exc:
+                db.session.rollback()
+                details = [{"field": exc.field, "message": exc.message}] if exc.field else None
+                raise ApiError(exc.status, exc.message, exc.code, details) from exc
+
+        return wrapper
+
+    return decorator
+
+
+def _actor():
+    return g.get("user")
+
+
+def _source() -> str:
+    return "api" if g.get("user") is not None else "bot"
+
+
+# --- serialisers -----------------------------------------------------------------------------------
+
+
+def segment_out(segment: Segment) -> dict:
+    return {
+        "id": segment.id,
+        "bot_id": segment.bot_id,
+        "name": segment.name,
+        "description": segment.description,
+        "filters": segment.filters,
+        "created_by": str(segment.created_by_id) if segment.created_by_id else None,
+        "created_at": iso(segment.created_at),
+        "updated_at": iso(segment.updated_at),
+    }
+
+
+def broadcast_out(broadcast: Broadcast) -> dict:
+    texts = broadcast.texts or {}
+    return {
+        "id": broadcast.id,
+        "bot_id": broadcast.bot_id,
+        "bot": broadcast.bot.name,
+        "title": broadcast.title,
+        "text": broadcast.text,
+        "texts": texts,
+        "text_ru": texts.get("ru", broadcast.text),
+        "text_kk": texts.get("kk"),
+        "buttons": broadcast.buttons or [],
+        "has_photo": broadcast.photo_name is not None,
+        "segment_id": broadcast.segment_id,
+        "segment_filters": broadcast.filters,
+        "allow_paid_broadcast": broadcast.allow_paid_broadcast,
+        "status": broadcast.status,
+        "scheduled_at": iso(broadcast.scheduled_at),
+        "started_at": iso(broadcast.started_at),
+        "finished_at": iso(broadcast.finished_at),
+        "total_recipients": broadcast.total_count,
+        "sent_count": broadcast.sent_count,
+        "delivered_count": broadcast.sent_count,
+        "failed_count": broadcast.failed_count,
+        "blocked_count": broadcast.blocked_count,
+        "unknown_count": broadcast.unknown_count,
+        "pending_count": broadcast.pending_count,
+        "last_error": broadcast.last_error,
+        "created_by": str(broadcast.created_by_id) if broadcast.created_by_id else None,
+        "created_by_name": broadcast.created_by.display_name if broadcast.created_by else None,
+        "created_at": iso(broadcast.created_at),
+        "updated_at": iso(broadcast.updated_at),
+    }
+
+
+def delivery_out(row: BroadcastDelivery) -> dict:
+    return {
+        "id": row.id,
+        "telegram_account_id": row.telegram_account_id,
+        "chat_id": row.chat_id,
+        "language": row.language,
+        "status": row.status,
+        "attempts": row.attempts,
+        "telegram_message_id": row.telegram_message_id,
+        "error": row.error,
+        "sending_at": iso(row.sending_at),
+        "finished_at": iso(row.finished_at),
+    }
+
+
+def _broadcast(broadcast_id: int) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise not_found("Broadcast")
+    return broadcast
+
+
+def _segment(segment_id: int) -> Segment:
+    segment = db.session.get(Segment, segment_id)
+    if segment is None:
+        raise not_found("Segment")
+    return segment
+
+
+# --- request bodies --------------------------------------------------------------------------------
+
+Title = Field(min_length=1, max_length=200)
+Text = Field(None, min_length=1, max_length=20_000)
+
+
+class ButtonIn(StrictModel):
+    text: str = Field(min_length=1, max_length=64)
+    url: str | None = Field(None, max_length=2048)
+    callback_data: str | None = Field(None, max_length=64)
+
+
+class BroadcastIn(StrictModel):
+    """Seed 002's payload (``title``, ``text_ru``/``text_kk``, ``segment_filters(_json)``, ``scheduled_at``)
+    and ours (``text``, ``texts``, ``segment_id``, ``buttons``, ``bot_id``)."""
+
+    bot_id: int | None = Field(None, ge=1)
+    title: str = Title
+    text: str | None = Text
+    text_ru: str | None = Text
+    text_kk: str | None = Text
+    texts: dict[Literal["ru", "kk", "uz", "en"], str] | None = None
+    segment_id: int | None = Field(None, ge=1)
+    segment_filters: dict[str, Any] | None = None
+    segment_filters_json: dict[str, Any] | None = None
+    buttons: list[list[ButtonIn]] | None = Field(None, max_length=10)
+    scheduled_at: AwareDatetime | None = None
+    allow_paid_broadcast: bool = False
+
+
+class BroadcastPatch(StrictModel):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    text: str | None = Text
+    texts: dict[Literal["ru", "kk", "uz", "en"], str] | None = None
+    segment_id: int | None = Field(None, ge=1)
+    segment_filters: dict[str, Any] | None = None
+    buttons: list[list[ButtonIn]] | None = Field(None, max_length=10)
+    allow_paid_broadcast: bool | None = None
+
+
+class ScheduleIn(StrictModel):
+    scheduled_at: AwareDatetime
+
+
+class SegmentIn(StrictModel):
+    bot_id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=150)
+    description: str | None = Field(None, max_length=2000)
+    filters: dict[str, Any] = Field(default_factory=dict)
+
+
+class SegmentPatch(StrictModel):
+    name: str | None = Field(None, min_length=1, max_length=150)
+    description: str | None = Field(None, max_length=2000)
+    filters: dict[str, Any] | None = None
+
+
+class PreviewIn(StrictModel):
+    bot_id: int = Field(ge=1)
+    filters: dict[str, Any] = Field(default_factory=dict)
+
+
+class SegmentQuery(PageQuery):
+    bot_id: int | None = Field(None, ge=1)
+
+
+class BroadcastQuery(PageQuery):
+    bot_id: int | None = Field(None, ge=1)
+    status: Literal[tuple(s.value for s in BroadcastStatus)] | None = None  # type: ignore[valid-type]
+    q: str | None = Field(None, max_length=200)
+
+
+class DeliveryQuery(PageQuery):
+    status: Literal[tuple(s.value for s in DeliveryStatus)] | None = None  # type: ignore[valid-type]
+
+
+def _buttons(value: list[list[ButtonIn]] | None) -> list | None:
+    if value is None:
+        return None
+    return [[button.model_dump(exclude_none=True) for button in row] for row in value]
+
+
+def _texts(body: BroadcastIn) -> tuple[str, dict[str, str]]:
+    texts = dict(body.texts or {})
+    if body.text_kk:
+        texts["kk"] = body.text_kk
+    if body.text_ru and body.text:
+        texts["ru"] = body.text_ru
+    main = body.text or body.text_ru or body.text_kk
+    if not main:
+        raise ApiError(
+            422, "Invalid data", "VALIDATION_ERROR", [{"field": "text", "message": "Give text (or text_ru / text_kk)"}]
+        )
+    return main, texts
+
+
+def _default_bot_id() -> int:
+    """Seed 002's client knows one clinic: its bot, when the platform has exactly one."""
+    ids = db.session.scalars(
+        sa.select(Bot.id).where(Bot.vertical == Vertical.CLINIC.value, Bot.enabled.is_(True)).limit(2)
+    ).all()
+    if len(ids) != 1:
+        raise ApiError(422, "Invalid data", "VALIDATION_ERROR", [{"field": "bot_id", "message": "bot_id is required"}])
+    return ids[0]
+
+
+# --- seed 002 --------------------------------------------------------------------------------------
+
+
+@bp.post("/api/bot/broadcast/create/")
+@bp.post("/api/broadcasts/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(json=BroadcastIn, tags=TAGS, security=SERVICE_OR_JWT)
+@api_errors("segment_filters")
+def create_broadcast(json: BroadcastIn):
+    """Create a broadcast (a draft; scheduled at once when ``scheduled_at`` is given)."""
+    text, texts = _texts(json)
+    filters = json.segment_filters if json.segment_filters is not None else json.segment_filters_json
+    broadcast = lifecycle.create_broadcast(
+        _actor(),
+        bot_id=json.bot_id or _default_bot_id(),
+        title=json.title,
+        text=text,
+        texts=texts,
+        buttons=_buttons(json.buttons),
+        segment_id=json.segment_id,
+        filters=filters,
+        allow_paid_broadcast=json.allow_paid_broadcast,
+        source=_source(),
+    )
+    if json.scheduled_at is not None:
+        lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at, source=_source())
+    db.session.commit()
+    return jsonify(broadcast_out(broadcast)), 201
+
+
+def _transition(broadcast_id: int, move: Callable) -> Any:
+    broadcast = _broadcast(broadcast_id)
+    move(_actor(), broadcast, source=_source())
+    db.session.commit()
+    return jsonify(broadcast_out(broadcast))
+
+
+@bp.post("/api/bot/broadcast/<int:broadcast_id>/start/")
+@bp.post("/api/broadcasts/<int:broadcast_id>/send/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@api_errors()
+def start_broadcast(broadcast_id: int):
+    """Send now: the audience is frozen and the workers start (a draft or a scheduled broadcast)."""
+    return _transition(broadcast_id, lifecycle.start_broadcast)
+
+
+@bp.get("/api/bot/broadcast/<int:broadcast_id>/stats/")
+@bp.get("/api/broadcasts/<int:broadcast_id>/progress/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+def broadcast_stats(broadcast_id: int):
+    """Live counters: total, sent (= delivered), failed, blocked, unknown, pending; percent, rate, ETA."""
+    return jsonify(reports.stats(_broadcast(broadcast_id)))
+
+
+@bp.post("/api/bot/broadcast/<int:broadcast_id>/pause/")
+@bp.post("/api/broadcasts/<int:broadcast_id>/pause/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@api_errors()
+def pause_broadcast(broadcast_id: int):
+    """Pause a sending broadcast (workers stop within a second)."""
+    return _transition(broadcast_id, lifecycle.pause_broadcast)
+
+
+@bp.post("/api/bot/broadcast/<int:broadcast_id>/resume/")
+@bp.post("/api/broadcasts/<int:broadcast_id>/resume/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@api_errors()
+def resume_broadcast(broadcast_id: int):
+    """Resume a paused broadcast."""
+    return _transition(broadcast_id, lifecycle.resume_broadcast)
+
+
+@bp.post("/api/bot/broadcast/<int:broadcast_id>/cancel/")
+@bp.post("/api/broadcasts/<int:broadcast_id>/cancel/")
+@require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
+@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@api_errors()
+def cancel_broadcast(broadcast_id: int):
+    """Cancel for good; recipients not reached yet stay pending in the record."""
+    return _transition(broadcast_id, lifecycle.cancel_broadcast)
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+@bp.get("/api/broadcasts/segments/")
+@require_role(Role.MARKETER)
+@spec.validate(query=SegmentQuery, tags=TAGS, security=JWT)
+def list_segments(query: SegmentQuery):
+    """Saved segments, newest first (``bot_id`` to narrow)."""
+    select = sa.select(Segment).order_by(Segment.id.desc())
+    if query.bot_id:
+        select = select.where(Segment.bot_id == query.bot_id)
+    return jsonify(paginate(select, query.page, query.size, segment_out))
+
+
+@bp.post("/api/broadcasts/segments/")
+@require_role(Role.MARKETER)
+@spec.validate(json=SegmentIn, tags=TAGS, security=JWT)
+@api_errors("filters")
+def create_segment(json: SegmentIn):
+    """Save a segment of a bot's audience."""
+    segment = segments.create_segment(_actor(), json.bot_id, json.name, json.filters, json.description)
+    db.session.commit()
+    return jsonify(segment_out(segment)), 201
+
+
+@bp.post("/api/broadcasts/segments/preview/")
+@require_role(Role.MARKETER)
+@spec.validate(json=PreviewIn, tags=TAGS, security=JWT)
+@api_errors("filters")
+def preview_filters(json: PreviewIn):
+    """Audience count and a sample of 20 for unsaved filters."""
+    return jsonify(segments.preview(segments.get_bot(json.bot_id), json.filters))
+
+
+@bp.get("/api/broadcasts/segments/<int:segment_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+def get_segment(segment_id: int):
+    """One segment."""
+    return jsonify(segment_out(_segment(segment_id)))
+
+
+@bp.patch("/api/broadcasts/segments/<int:segment_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(json=SegmentPatch, tags=TAGS, security=JWT)
+@api_errors("filters")
+def update_segment(segment_id: int, json: SegmentPatch):
+    """Rename, describe or change the filters of a segment."""
+    segment = segments.update_segment(
+        _segment(segment_id), name=json.name, filters=json.filters, description=json.description
+    )
+    db.session.commit()
+    return jsonify(segment_out(segment))
+
+
+@bp.delete("/api/broadcasts/segments/<int:segment_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+def delete_segment(segment_id: int):
+    """Delete a segment (broadcasts keep their copy of its filters)."""
+    segments.delete_segment(_segment(segment_id))
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/api/broadcasts/segments/<int:segment_id>/preview/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+@api_errors("filters")
+def preview_segment(segment_id: int):
+    """Audience count and a sample of 20 of a saved segment, as it is now."""
+    segment = _segment(segment_id)
+    return jsonify(segments.preview(segment.bot, segment.filters))
+
+
+# --- broadcasts ------------------------------------------------------------------------------------
+
+
+@bp.get("/api/broadcasts/")
+@require_role(Role.MARKETER)
+@spec.validate(query=BroadcastQuery, tags=TAGS, security=JWT)
+def list_broadcasts(query: BroadcastQuery):
+    """Broadcasts, newest first; filters: bot_id, status, q (title contains)."""
+    select = reports.broadcasts_query(bot_id=query.bot_id, status=query.status, search=query.q)
+    return jsonify(paginate(select, query.page, query.size, broadcast_out))
+
+
+@bp.get("/api/broadcasts/<int:broadcast_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+def get_broadcast(broadcast_id: int):
+    """One broadcast with its counters."""
+    return jsonify(broadcast_out(_broadcast(broadcast_id)))
+
+
+@bp.patch("/api/broadcasts/<int:broadcast_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(json=BroadcastPatch, tags=TAGS, security=JWT)
+@api_errors("segment_filters")
+def update_broadcast(broadcast_id: int, json: BroadcastPatch):
+    """Edit a draft or scheduled broadcast."""
+    broadcast = _broadcast(broadcast_id)
+    given = json.model_fields_set
+    lifecycle.update_broadcast(
+        broadcast,
+        title=json.title,
+        text=json.text,
+        texts=json.texts,
+        buttons=_buttons(json.buttons),
+        segment_id=json.segment_id if "segment_id" in given else lifecycle.UNSET,
+        filters=json.segment_filters,
+        allow_paid_broadcast=json.allow_paid_broadcast,
+    )
+    db.session.commit()
+    return jsonify(broadcast_out(broadcast))
+
+
+@bp.delete("/api/broadcasts/<int:broadcast_id>/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+@api_errors()
+def delete_broadcast(broadcast_id: int):
+    """Delete a draft."""
+    lifecycle.delete_broadcast(_actor(), _broadcast(broadcast_id))
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/api/broadcasts/<int:broadcast_id>/test/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+@api_errors()
+def test_broadcast(broadcast_id: int):
+    """Send the broadcast to yourself (your Telegram account linked to its bot), not to the audience."""
+    result = send_test(_actor(), _broadcast(broadcast_id))
+    db.session.commit()
+    return jsonify(result)
+
+
+@bp.post("/api/broadcasts/<int:broadcast_id>/schedule/")
+@require_role(Role.MARKETER)
+@spec.validate(json=ScheduleIn, tags=TAGS, security=JWT)
+@api_errors()
+def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
+    """Schedule (or move) the start; ``scheduled_at`` with its UTC offset, in the future."""
+    broadcast = _broadcast(broadcast_id)
+    lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at)
+    db.session.commit()
+    return jsonify(broadcast_out(broadcast))
+
+
+@bp.post("/api/broadcasts/<int:broadcast_id>/unschedule/")
+@require_role(Role.MARKETER)
+@spec.validate(tags=TAGS, security=JWT)
+@api_errors()
+def unschedule_broadcast(broadcast_id: int):
+    """Back to draft."""
+    return _transition(broadcast_id, lifecycle.unschedule_broadcast)
+
+
+@bp.get("/api/broadcasts/<int:broadcast_id>/deliveries/")
+@require_role(Role.MARKETER)
+@spec.validate(query=DeliveryQuery, tags=TAGS, security=JWT)
+def list_deliveries(broadcast_id: int, query: DeliveryQuery):
+    """The recipients' delivery rows (``status`` to list e.g. the failures with their reasons)."""
+    _broadcast(broadcast_id)
+    select = reports.deliveries_query(broadcast_id, query.status)
+    return jsonify(paginate(select, query.page, query.size, delivery_out))

@@ -1,0 +1,111 @@
+"""RQ jobs of broadcasts: delivery workers, scheduled starts, and the periodic scan.
+
+The database is the source of truth: a scheduled broadcast is started by ``queue.enqueue_at`` at its
+time and, should that job be lost, by the scan that runs every few seconds; a broadcast whose
+workers died is picked up by the scan as well. Every job is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
+from webapp.broadcasts.services import delivery, lifecycle
+from webapp.extensions import db
+from webapp.jobs.context import with_app_context
+from webapp.jobs.queues import enqueue_after_commit, get_queue
+from webapp.jobs.schedule import periodic
+
+QUEUE = "broadcasts"
+SCAN_INTERVAL = 10  # seconds
+AFTER_COMMIT_KEY = "broadcasts_after_commit"
+
+
+def _job_timeout() -> int:
+    return int(delivery.setting("BROADCAST_JOB_SLICE_SECONDS")) + 300
+
+
+@with_app_context
+def deliver_broadcast(broadcast_id: int) -> dict:
+    """One delivery worker for one broadcast; hands over to a fresh job when its time slice ends."""
+    report = delivery.run_worker(broadcast_id)
+    if report.out_of_time:
+        get_queue(QUEUE).enqueue(deliver_broadcast, broadcast_id, job_timeout=_job_timeout())
+    return {"outcomes": dict(report.outcomes), "finished": report.finished, "stopped": report.stopped}
+
+
+@with_app_context
+def start_due_broadcasts() -> list[int]:
+    return lifecycle.start_due_broadcasts()
+
+
+@with_app_context
+def scan_broadcasts() -> dict:
+    """Start due broadcasts; for sending ones, recover dead workers' rows and relaunch workers."""
+    started = lifecycle.start_due_broadcasts()
+    relaunched = []
+    sending = db.session.scalars(sa.select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING.value))
+    for broadcast_id in list(sending):
+        delivery.recover_stale(broadcast_id)
+        if lifecycle.complete_if_done(broadcast_id):
+            lifecycle.refresh_counters(broadcast_id)
+            db.session.commit()
+            continue
+        pending = db.session.scalar(
+            sa.select(BroadcastDelivery.id)
+            .where(
+                BroadcastDelivery.broadcast_id == broadcast_id,
+                BroadcastDelivery.status == DeliveryStatus.PENDING.value,
+            )
+            .limit(1)
+        )
+        if pending is not None and not delivery.has_live_worker(broadcast_id) and not _queued(broadcast_id):
+            launch_workers(broadcast_id)
+            relaunched.append(broadcast_id)
+        db.session.commit()
+    return {"started": started, "relaunched": relaunched}
+
+
+def _queued(broadcast_id: int) -> bool:
+    """A delivery job for this broadcast is waiting in the queue or running."""
+    queue = get_queue(QUEUE)
+    from rq.registry import StartedJobRegistry
+
+    job_ids = list(queue.get_job_ids()) + list(StartedJobRegistry(queue=queue).get_job_ids())
+    for job in queue.job_class.fetch_many(job_ids, connection=queue.connection):
+        if job is not None and job.func_name.endswith("deliver_broadcast") and list(job.args) == [broadcast_id]:
+            return True
+    return False
+
+
+def launch_workers(broadcast_id: int) -> None:
+    """Enqueue the delivery jobs once the current transaction commits."""
+    for _ in range(int(delivery.setting("BROADCAST_PARALLEL_JOBS"))):
+        enqueue_after_commit(deliver_broadcast, broadcast_id, queue=QUEUE, job_timeout=_job_timeout())
+
+
+def schedule_start(broadcast: Broadcast) -> None:
+    """Ask RQ's scheduler to start the broadcast at its time (after the commit that scheduled it)."""
+    when, broadcast_id = broadcast.scheduled_at, broadcast.id
+
+    def enqueue() -> None:
+        job_id = f"broadcast-start-{broadcast_id}-{int(when.timestamp())}"
+        get_queue(QUEUE).enqueue_at(when, start_due_broadcasts, job_id=job_id)
+
+    db.session.info.setdefault(AFTER_COMMIT_KEY, []).append(enqueue)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT_KEY, []):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT_KEY, None)
+
+
+periodic("broadcasts-scan", scan_broadcasts, queue=QUEUE, interval=SCAN_INTERVAL, timeout=120)

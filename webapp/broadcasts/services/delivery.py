@@ -1,0 +1,547 @@
+"""Delivering a broadcast: workers claim batches of delivery rows and send them one by one.
+
+Exactly-once rests on three rules:
+
+1. A worker claims rows atomically (``SELECT … FOR UPDATE SKIP LOCKED`` inside the claiming UPDATE
+   on PostgreSQL; on SQLite the UPDATE itself runs under the database's single write lock) and may
+   only move rows that carry its claim token.
+2. A row becomes ``sending`` in its own committed transaction BEFORE the Bot API call. Only a
+   definite answer moves it on: ``sent``, ``blocked``, back to ``pending`` for a retry (Telegram
+   said no, so nothing was delivered), or ``failed``.
+3. Recovery never re-sends a row that was ``sending``: it marks it ``unknown``. Claimed but untouched
+   ``pending`` rows of a dead worker are released for others — they were never sent.
+
+The bot's rate limit, ``retry_after`` waits and 403 → blocked flagging live in the one send path
+(``webapp.telegram.send``), shared by every process through Redis, so any number of workers
+together stay under the limit. Workers look at the broadcast's status at least every
+``STATUS_CHECK_SECONDS``, so pause and cancel take effect within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
+from webapp.broadcasts.services import content as contents
+from webapp.broadcasts.services.lifecycle import complete_if_done, refresh_counters
+from webapp.core.db import utcnow
+from webapp.extensions import db
+from webapp.telegram.models import Bot
+
+log = logging.getLogger(__name__)
+
+D = DeliveryStatus
+STATUS_CHECK_SECONDS = 0.5
+COUNTERS_EVERY_SECONDS = 2.0  # recounting a million rows after every batch would cost more than sending
+DEFAULTS = {
+    "BROADCAST_BATCH_SIZE": 50,
+    "BROADCAST_MAX_ATTEMPTS": 3,
+    "BROADCAST_RETRY_BACKOFF": 2.0,  # seconds, doubled per attempt
+    "BROADCAST_STALE_SECONDS": 120,  # a claim or an in-flight send older than this has no live worker
+    "BROADCAST_JOB_SLICE_SECONDS": 600,  # a job hands over to a fresh one after this long
+    "BROADCAST_PARALLEL_JOBS": 2,
+    "BROADCAST_THREADS": 4,  # concurrent senders per delivery job
+}
+UNKNOWN_REASON = "The worker stopped during the Bot API call; not re-sent (it may or may not have arrived)"
+
+
+def setting(name: str) -> Any:
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+@dataclass
+class Content:
+    """What every recipient of one broadcast gets (read once per worker, not once per message)."""
+
+    text: str
+    texts: dict[str, str]
+    markup: dict | None
+    photo: bytes | None
+    photo_name: str | None
+    paid: bool
+
+    def text_for(self, language: str | None) -> str:
+        return self.texts.get(language or "", self.text)
+
+    @property
+    def photo_mime(self) -> str:
+        return "image/png" if (self.photo_name or "").endswith(".png") else "image/jpeg"
+
+
+def load_content(broadcast: Broadcast) -> Content:
+    return Content(
+        text=broadcast.text,
+        texts=dict(broadcast.texts or {}),
+        markup=contents.reply_markup(broadcast.buttons or []),
+        photo=broadcast.photo,
+        photo_name=broadcast.photo_name,
+        paid=broadcast.allow_paid_broadcast,
+    )
+
+
+def send_content(bot: Bot, chat_id: int, language: str | None, content: Content):
+    """One recipient's message through the one send path (``webapp.telegram.send``)."""
+    from webapp.telegram import send
+
+    text = content.text_for(language)
+    if content.photo:
+        return send.send_photo(
+            bot,
+            chat_id,
+            content.photo,
+            caption=text,
+            reply_markup=content.markup,
+            filename=content.photo_name or "photo.jpg",
+            mime_type=content.photo_mime,
+            parse_mode="HTML",
+            allow_paid_broadcast=content.paid,
+        )
+    return send.send_message(
+        bot,
+        chat_id,
+        text,
+        parse_mode="HTML",
+        reply_markup=content.markup,
+        allow_paid_broadcast=content.paid,
+        split=False,
+    )
+
+
+Sender = Callable[[Bot, int, "str | None", Content], Any]
+
+
+# --- claiming --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    chat_id: int
+    language: str | None
+
+
+def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None = None) -> list[Claimed]:
+    """Atomically take up to ``size`` sendable pending rows for the worker holding ``token``.
+
+    PostgreSQL: the candidates are locked with ``FOR UPDATE SKIP LOCKED``, so concurrent workers
+    pick disjoint rows. SQLite: the conditional UPDATE (``claim_token IS NULL``) decides, and
+    RETURNING says which rows this worker really got.
+    """
+    now = now or utcnow()
+    for _ in range(5):
+        candidates = db.session.scalars(
+            sa.select(BroadcastDelivery.id)
+            .where(
+                BroadcastDelivery.broadcast_id == broadcast_id,
+                BroadcastDelivery.status == D.PENDING.value,
+                BroadcastDelivery.claim_token.is_(None),
+                sa.or_(BroadcastDelivery.next_attempt_at.is_(None), BroadcastDelivery.next_attempt_at <= now),
+            )
+            .order_by(BroadcastDelivery.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not candidates:
+            db.session.commit()
+            return []
+        rows = db.session.execute(
+            sa.update(BroadcastDelivery)
+            .where(
+                BroadcastDelivery.id.in_(candidates),
+                BroadcastDelivery.status == D.PENDING.value,
+                BroadcastDelivery.claim_token.is_(None),
+            )
+            .values(claim_token=token, claimed_at=now)
+            .returning(BroadcastDelivery.id, BroadcastDelivery.chat_id, BroadcastDelivery.language)
+            .execution_options(synchronize_session=False)
+        ).all()
+        db.session.commit()
+        if rows:
+            return sorted((Claimed(r.id, r.chat_id, r.language) for r in rows), key=lambda c: c.id)
+        # Another worker took these between our read and our write (SQLite): look again.
+    return []
+
+
+def touch_claims(token: str) -> None:
+    """Show this worker is alive: its claimed rows are not stale."""
+    db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(BroadcastDelivery.claim_token == token, BroadcastDelivery.status == D.PENDING.value)
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def release_claims(token: str) -> int:
+    result = db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(BroadcastDelivery.claim_token == token, BroadcastDelivery.status == D.PENDING.value)
+        .values(claim_token=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+# --- one recipient ---------------------------------------------------------------------------------
+
+
+def _finish(delivery_id: int, token: str, **values: Any) -> None:
+    """Record a row's outcome. Not committed here: it travels with the next row's ``sending`` mark
+    (one commit per message); a crash before that commit leaves the row ``sending`` → ``unknown``.
+    A late answer after recovery called the row unknown still records what really happened."""
+    db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(
+            BroadcastDelivery.id == delivery_id,
+            BroadcastDelivery.claim_token == token,
+            BroadcastDelivery.status.in_((D.SENDING.value, D.UNKNOWN.value)),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deliver_one(bot: Bot, claimed: Claimed, token: str, content: Content, sender: Sender) -> str:
+    """Send one claimed row; returns its new status (or ``skipped`` when it is no longer ours).
+
+    The outcome is left uncommitted for the caller (see ``_finish``).
+    """
+    attempts = db.session.scalar(
+        sa.update(BroadcastDelivery)
+        .where(
+            BroadcastDelivery.id == claimed.id,
+            BroadcastDelivery.status == D.PENDING.value,
+            BroadcastDelivery.claim_token == token,
+        )
+        .values(status=D.SENDING.value, sending_at=utcnow(), attempts=BroadcastDelivery.attempts + 1)
+        .returning(BroadcastDelivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    # The row says "sending" for everyone before Telegram hears of it (this commit also carries the
+    # previous row's outcome).
+    db.session.commit()
+    if attempts is None:
+        return "skipped"
+    try:
+        result = sender(bot, claimed.chat_id, claimed.language, content)
+    except Exception as exc:  # we cannot know whether Telegram got it, so it must never be re-sent
+        db.session.rollback()  # nothing of ours is uncommitted at this point
+        log.exception("broadcast delivery %s: send raised", claimed.id)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        _finish(claimed.id, token, status=D.UNKNOWN.value, error=error, finished_at=utcnow())
+        return D.UNKNOWN.value
+    now = utcnow()
+    if result.ok:
+        message_id = result.message_id
+        _finish(claimed.id, token, status=D.SENT.value, telegram_message_id=message_id, error=None, finished_at=now)
+        return D.SENT.value
+    error = (result.error or "error")[:2000]
+    if _rate_limited(result):
+        # Telegram said "not now", not "no": wait as asked; this was no attempt of the message's.
+        _finish(
+            claimed.id,
+            token,
+            status=D.PENDING.value,
+            attempts=attempts - 1,
+            claim_token=None,
+            claimed_at=None,
+            next_attempt_at=now + timedelta(seconds=float(result.retry_after)),
+            error=error,
+        )
+        return "rate_limited"
+    if result.blocked:
+        # The send path flagged the account (flushed in this session); this commit keeps it.
+        _finish(claimed.id, token, status=D.BLOCKED.value, error=error, finished_at=now)
+        return D.BLOCKED.value
+    if attempts < setting("BROADCAST_MAX_ATTEMPTS"):
+        wait = max(float(setting("BROADCAST_RETRY_BACKOFF")) * 2 ** (attempts - 1), float(result.retry_after or 0))
+        _finish(
+            claimed.id,
+            token,
+            status=D.PENDING.value,
+            claim_token=None,
+            claimed_at=None,
+            next_attempt_at=now + timedelta(seconds=wait),
+            error=error,
+        )
+        return "retry"
+    _finish(claimed.id, token, status=D.FAILED.value, error=error, finished_at=now)
+    return D.FAILED.value
+
+
+def _rate_limited(result) -> bool:
+    """The send path gave up on a message after Telegram kept answering 429 (Too Many Requests)."""
+    return bool(result.retry_after) and "too many requests" in (result.error or "").lower()
+
+
+# --- recovery --------------------------------------------------------------------------------------
+
+
+def recover_stale(broadcast_id: int | None = None, stale_after: float | None = None) -> dict[str, int]:
+    """Rows whose worker is gone: in-flight ones become ``unknown``, untouched claims are released."""
+    stale_after = setting("BROADCAST_STALE_SECONDS") if stale_after is None else stale_after
+    now = utcnow()
+    cutoff = now - timedelta(seconds=stale_after)
+    scope = [BroadcastDelivery.broadcast_id == broadcast_id] if broadcast_id is not None else []
+    unknown = db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(*scope, BroadcastDelivery.status == D.SENDING.value, BroadcastDelivery.sending_at <= cutoff)
+        .values(status=D.UNKNOWN.value, error=UNKNOWN_REASON, finished_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    released = db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(
+            *scope,
+            BroadcastDelivery.status == D.PENDING.value,
+            BroadcastDelivery.claim_token.is_not(None),
+            BroadcastDelivery.claimed_at <= cutoff,
+        )
+        .values(claim_token=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if unknown or released:
+        log.warning("broadcast recovery: %s in-flight row(s) marked unknown, %s claim(s) released", unknown, released)
+    return {"unknown": unknown, "released": released}
+
+
+def has_live_worker(broadcast_id: int, stale_after: float | None = None) -> bool:
+    """True when some worker touched this broadcast's rows recently."""
+    stale_after = setting("BROADCAST_STALE_SECONDS") if stale_after is None else stale_after
+    cutoff = utcnow() - timedelta(seconds=stale_after)
+    return (
+        db.session.scalar(
+            sa.select(BroadcastDelivery.id)
+            .where(
+                BroadcastDelivery.broadcast_id == broadcast_id,
+                sa.or_(
+                    sa.and_(BroadcastDelivery.claim_token.is_not(None), BroadcastDelivery.claimed_at > cutoff),
+                    sa.and_(BroadcastDelivery.status == D.SENDING.value, BroadcastDelivery.sending_at > cutoff),
+                ),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _seconds_to_next_retry(broadcast_id: int) -> float | None:
+    """None when no unclaimed pending row is left; otherwise how long until one may be sent."""
+    earliest = db.session.execute(
+        sa.select(
+            sa.func.count(BroadcastDelivery.id),
+            sa.func.min(BroadcastDelivery.next_attempt_at),
+        ).where(
+            BroadcastDelivery.broadcast_id == broadcast_id,
+            BroadcastDelivery.status == D.PENDING.value,
+            BroadcastDelivery.claim_token.is_(None),
+        )
+    ).one()
+    if not earliest[0]:
+        return None
+    if earliest[1] is None:
+        return 0.0
+    return max((earliest[1] - utcnow()).total_seconds(), 0.0)
+
+
+# --- the worker loop -------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerReport:
+    token: str
+    outcomes: Counter = field(default_factory=Counter)
+    finished: bool = False  # the broadcast has nothing left to send
+    stopped: str | None = None  # the status that stopped the worker (paused / cancelled / …)
+    out_of_time: bool = False
+
+
+def _status(broadcast_id: int) -> str | None:
+    return db.session.scalar(sa.select(Broadcast.status).where(Broadcast.id == broadcast_id))
+
+
+@contextmanager
+def pinned_connection() -> Iterator[None]:
+    """Run the worker loop on ONE database connection: ``db.session`` is, for this app context, a
+    session bound to a connection held for the whole loop, so the one-commit-per-message rhythm
+    costs no pool checkout and no pre-ping per commit. The caller's own session is put back after.
+    """
+    previous = db.session.registry()
+    connection = db.engine.connect()
+    db.session.registry.set(Session(bind=connection, autoflush=True, expire_on_commit=True))
+    try:
+        yield
+    finally:
+        try:
+            db.session.registry().close()
+        finally:
+            connection.close()
+            db.session.registry.set(previous)
+
+
+def _detached_bot(bot_id: int) -> Bot:
+    # Commits after every send would otherwise expire it and reload it from the database each time.
+    bot = db.session.get(Bot, bot_id)
+    db.session.expunge(bot)
+    return bot
+
+
+def run_worker(
+    broadcast_id: int,
+    *,
+    sender: Sender = send_content,
+    batch_size: int | None = None,
+    max_seconds: float | None = None,
+    stale_after: float | None = None,
+    threads: int | None = None,
+) -> WorkerReport:
+    """Send the broadcast's pending rows until none is left, it stops being ``sending``, or time is up.
+
+    ``threads`` senders work side by side in this process (each its own claims and connection, as
+    separate workers would): a Bot API round trip takes tens of milliseconds, so one sender alone
+    could not keep up with the bot's limit. The shared Redis limiter keeps them all under it.
+    """
+    if threads is None:
+        # The embedded in-process Redis substitute serialises every command anyway, and its Lua
+        # runtime (the send path's limiter) is not made for many threads at once: one sender there.
+        threads = int(setting("BROADCAST_THREADS")) if current_app.config.get("REDIS_URL") else 1
+    args = (broadcast_id, sender, batch_size, max_seconds, stale_after)
+    if threads <= 1:
+        with pinned_connection():
+            return _run_worker(*args)
+    app = current_app._get_current_object()
+    reports: list[WorkerReport] = []
+    failures: list[BaseException] = []
+
+    def sender_thread() -> None:
+        try:
+            with app.app_context(), pinned_connection():
+                reports.append(_run_worker(*args))
+        except BaseException as exc:  # re-raised in the job's own thread below
+            failures.append(exc)
+
+    pool = [threading.Thread(target=sender_thread, name=f"broadcast-{broadcast_id}-{n}") for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise failures[0]
+    merged = WorkerReport(token=",".join(r.token for r in reports))
+    for report in reports:
+        merged.outcomes.update(report.outcomes)
+    merged.finished = any(r.finished for r in reports)
+    merged.out_of_time = any(r.out_of_time for r in reports) and not merged.finished
+    merged.stopped = next((r.stopped for r in reports if r.stopped), None)
+    return merged
+
+
+def _run_worker(
+    broadcast_id: int, sender: Sender, batch_size: int | None, max_seconds: float | None, stale_after: float | None
+) -> WorkerReport:
+    batch_size = batch_size or setting("BROADCAST_BATCH_SIZE")
+    max_seconds = setting("BROADCAST_JOB_SLICE_SECONDS") if max_seconds is None else max_seconds
+    report = WorkerReport(token=uuid.uuid4().hex)
+    deadline = time.monotonic() + max_seconds
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        report.stopped = "missing"
+        return report
+    content = load_content(broadcast)
+    bot = _detached_bot(broadcast.bot_id)
+    db.session.commit()
+    counted = 0.0
+    try:
+        while True:
+            status = _status(broadcast_id)
+            if status != BroadcastStatus.SENDING.value:
+                report.stopped = status
+                break
+            if time.monotonic() >= deadline:
+                report.out_of_time = True
+                break
+            batch = claim_batch(broadcast_id, report.token, batch_size)
+            if not batch:
+                refresh_counters(broadcast_id)
+                if complete_if_done(broadcast_id):
+                    db.session.commit()
+                    report.finished = True
+                    break
+                db.session.commit()
+                # Rows are held by other workers or waiting for a retry: take over dead workers'
+                # rows when they go stale, and wait for the next retry time.
+                recover_stale(broadcast_id, stale_after)
+                wait = _seconds_to_next_retry(broadcast_id)
+                time.sleep(min(wait if wait is not None else STATUS_CHECK_SECONDS, STATUS_CHECK_SECONDS))
+                continue
+            checked = time.monotonic()
+            for claimed in batch:
+                if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    if _status(broadcast_id) != BroadcastStatus.SENDING.value:
+                        break
+                    touch_claims(report.token)
+                outcome = deliver_one(bot, claimed, report.token, content, sender)
+                report.outcomes[outcome] += 1
+            release_claims(report.token)
+            if time.monotonic() - counted >= COUNTERS_EVERY_SECONDS:
+                counted = time.monotonic()
+                refresh_counters(broadcast_id)
+                db.session.commit()
+    finally:
+        db.session.rollback()
+        release_claims(report.token)
+        refresh_counters(broadcast_id)
+        db.session.commit()
+    return report
+
+
+# --- a test send to the marketer themself ------------------------------------------------------------
+
+
+def send_test(actor, broadcast: Broadcast) -> dict[str, Any]:
+    """Send ``broadcast`` to ``actor``'s own Telegram account on its bot (not recorded as a delivery)."""
+    from webapp.core.models import TelegramAccount
+    from webapp.core.services import ServiceError, record_audit
+
+    if actor is None:
+        raise ServiceError("A test send goes to a signed-in user's own Telegram", 403, "FORBIDDEN")
+    account = db.session.scalar(
+        sa.select(TelegramAccount)
+        .where(TelegramAccount.user_id == actor.id, TelegramAccount.bot_id == broadcast.bot_id)
+        .order_by(TelegramAccount.id)
+        .limit(1)
+    )
+    if account is None or account.chat_id is None:
+        raise ServiceError(
+            f"Your account has no Telegram linked to the bot {broadcast.bot.name}: open the bot, send /start, "
+            "then link it to your account",
+            409,
+            "NO_TELEGRAM_ACCOUNT",
+        )
+    if account.blocked_bot:
+        raise ServiceError("You have blocked this bot in Telegram; unblock it first", 409, "BLOCKED")
+    result = send_content(broadcast.bot, account.chat_id, account.language or actor.language, load_content(broadcast))
+    record_audit(actor, "broadcast.test", "broadcast", broadcast.id, None, "ok" if result.ok else result.error)
+    db.session.commit()  # the message went out (or the account is now flagged blocked): keep the record
+    if result.blocked:
+        raise ServiceError("You have blocked this bot in Telegram; unblock it first", 409, "BLOCKED")
+    if not result.ok:
+        raise ServiceError(f"Telegram did not accept the message: {result.error}", 502, "TELEGRAM_ERROR")
+    return {"ok": True, "chat_id": account.chat_id, "message_id": result.message_id}

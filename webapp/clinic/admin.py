@@ -1,0 +1,529 @@
+"""The clinic console: settings, branches, services, doctors with their weekly schedules, patients,
+appointments (list and a per-doctor day view), payments, documents, feedback, FAQ, support tickets,
+and a dashboard (appointments per day, no-show rate, NPS) drawn as inline SVG.
+
+Admins (and superusers) manage everything. A doctor sees only their own appointments — in the
+list, the counts, the details page and the day view — and moves them through the state machine
+with the list actions; nobody edits an appointment's time here (booking rules live in the services).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import flash, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from wtforms import SelectField, StringField
+from wtforms.validators import ValidationError
+
+from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.charts import bars
+from webapp.admin.dashboard import add_card
+from webapp.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    Branch,
+    Clinic,
+    Doctor,
+    DoctorDayOff,
+    DoctorSchedule,
+    Document,
+    Faq,
+    Feedback,
+    Invoice,
+    Patient,
+    ReminderLog,
+    Service,
+    SupportTicket,
+)
+from webapp.clinic.services import booking, clock, stats, support
+from webapp.clinic.services.common import catalog, local_midnight_utc, zone
+from webapp.clinic.services.iin import validate_iin
+from webapp.clinic.services.patients import clean_name, clean_phone, set_tags
+from webapp.clinic.services.render import money
+from webapp.clinic.services.slots import day_slots
+from webapp.core.roles import Role
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+
+_l = catalog.lazy_gettext
+ADMINS = (Role.ADMIN,)
+STAFF = (Role.DOCTOR,)  # doctors, and (by rank) moderators, admins and superusers
+WEEKDAY_CHOICES = [
+    (0, _l("Monday")),
+    (1, _l("Tuesday")),
+    (2, _l("Wednesday")),
+    (3, _l("Thursday")),
+    (4, _l("Friday")),
+    (5, _l("Saturday")),
+    (6, _l("Sunday")),
+]
+
+
+def _local(view, context, model, name) -> str:
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    timezone = model.timezone if isinstance(model, Appointment) else None
+    return f"{value.astimezone(zone(timezone)):%Y-%m-%d %H:%M}"
+
+
+def _money(view, context, model, name) -> str:
+    return money(getattr(model, name))
+
+
+class ClinicAdminView(SecureModelView):
+    required_roles = ADMINS
+
+
+class ClinicReadOnlyView(ClinicAdminView):
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+
+
+class ClinicSettingsView(ClinicAdminView):
+    column_list = ("name", "timezone", "currency", "phone", "address", "bot")
+    column_labels = {"name": _l("Name"), "timezone": _l("Time zone"), "bot": _l("Telegram bot")}
+    form_columns = ("name", "timezone", "currency", "phone", "address", "bot")
+    can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        try:
+            zone(model.timezone)
+        except ServiceError as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class BranchView(ClinicAdminView):
+    column_list = ("name", "clinic", "address", "phone", "is_active")
+    column_searchable_list = ("name", "address")
+    column_filters = ("is_active", "clinic.name")
+    column_labels = {"name": _l("Name"), "address": _l("Address"), "is_active": _l("Active")}
+    form_columns = ("clinic", "name", "address", "phone", "is_active")
+    can_delete = False  # appointments keep their branch; deactivate instead
+
+
+class ServiceView(ClinicAdminView):
+    column_list = ("name", "name_kk", "duration_minutes", "price", "prepayment_amount", "is_active")
+    column_searchable_list = ("name", "name_kk")
+    column_filters = ("is_active", "duration_minutes", "price")
+    column_formatters = {"price": _money, "prepayment_amount": _money}
+    column_labels = {
+        "name": _l("Name"),
+        "name_kk": _l("Name (Kazakh)"),
+        "duration_minutes": _l("Duration, min"),
+        "price": _l("Price"),
+        "prepayment_amount": _l("Prepayment"),
+        "is_active": _l("Active"),
+    }
+    form_columns = (
+        "clinic",
+        "name",
+        "name_kk",
+        "duration_minutes",
+        "price",
+        "prepayment_amount",
+        "branches",
+        "is_active",
+    )
+    can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        if not 0 < (model.duration_minutes or 0) <= 720:
+            raise ValidationError(catalog.gettext("The duration must be 1 to 720 minutes"))
+        if (model.prepayment_amount or 0) > (model.price or 0):
+            raise ValidationError(catalog.gettext("The prepayment cannot exceed the price"))
+
+
+class ScheduleInline(InlineFormAdmin):
+    form_columns = ("id", "branch", "weekday", "start_time", "end_time", "break_start", "break_end")
+    form_overrides = {"weekday": SelectField}
+    form_args = {"weekday": {"choices": WEEKDAY_CHOICES, "coerce": int, "label": _l("Weekday")}}
+
+    def on_model_change(self, form, model, is_created):
+        if model.start_time is None or model.end_time is None or model.start_time >= model.end_time:
+            raise ValidationError(catalog.gettext("A working interval must start before it ends"))
+        if (model.break_start is None) != (model.break_end is None):
+            raise ValidationError(catalog.gettext("Give both ends of the break, or neither"))
+        if model.break_start is not None and not (
+            model.start_time <= model.break_start < model.break_end <= model.end_time
+        ):
+            raise ValidationError(catalog.gettext("The break must lie inside the working interval"))
+
+
+class DayOffInline(InlineFormAdmin):
+    form_columns = ("id", "day", "reason")
+
+
+class DoctorView(ClinicAdminView):
+    column_list = ("full_name", "specialty", "user", "slot_step_minutes", "is_active")
+    column_searchable_list = ("full_name", "specialty")
+    column_filters = ("is_active", "specialty")
+    column_labels = {
+        "full_name": _l("Full name"),
+        "specialty": _l("Specialty"),
+        "user": _l("Console account"),
+        "slot_step_minutes": _l("Slot step, min"),
+        "is_active": _l("Active"),
+    }
+    form_columns = (
+        "clinic",
+        "full_name",
+        "specialty",
+        "photo_url",
+        "user",
+        "slot_step_minutes",
+        "branches",
+        "services",
+        "is_active",
+    )
+    inline_models = (ScheduleInline(DoctorSchedule), DayOffInline(DoctorDayOff))
+    can_delete = False
+
+
+class PatientView(ClinicAdminView):
+    column_list = (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "iin",
+        "phone",
+        "birth_date",
+        "sex",
+        "language",
+        "osms_status",
+        "tags",
+        "created_at",
+    )
+    column_searchable_list = ("iin", "phone", "last_name", "first_name", "middle_name")
+    column_filters = ("sex", "language", "osms_status", "birth_date", "created_at", "is_active", "tag_rows.tag")
+    column_sortable_list = ("last_name", "birth_date", "created_at", "iin")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"tags": lambda v, c, m, n: ", ".join(m.tags), "created_at": _local}
+    column_formatters_export = {"tags": lambda v, c, m, n: ", ".join(m.tags)}
+    column_export_list = (*column_list, "consent_marketing_at")
+    column_labels = {
+        "last_name": _l("Last name"),
+        "first_name": _l("First name"),
+        "middle_name": _l("Patronymic"),
+        "iin": _l("IIN"),
+        "phone": _l("Phone"),
+        "birth_date": _l("Date of birth"),
+        "sex": _l("Sex"),
+        "osms_status": _l("OSMS"),
+        "tags": _l("Tags"),
+        "tag_rows.tag": _l("Tag"),
+    }
+    form_columns = (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "phone",
+        "birth_date",
+        "sex",
+        "iin",
+        "language",
+        "osms_status",
+        "notes",
+        "is_active",
+    )
+    form_overrides = {"sex": SelectField, "language": SelectField, "osms_status": SelectField}
+    form_args = {
+        "sex": {"choices": [("M", "M"), ("F", "F")]},
+        "language": {"choices": [("ru", "Русский"), ("kk", "Қазақша")]},
+        "osms_status": {"choices": [("insured", "insured"), ("not_insured", "not_insured"), ("unknown", "unknown")]},
+    }
+    form_extra_fields = {"tag_list": StringField(_l("Tags (comma-separated)"))}
+    can_delete = False  # their appointments and payments stay attributable
+
+    def on_form_prefill(self, form, id):
+        form.tag_list.data = ", ".join(self.get_one(id).tags)
+
+    def on_model_change(self, form, model, is_created):
+        try:
+            model.first_name = clean_name(model.first_name, "first_name")
+            model.last_name = clean_name(model.last_name, "last_name")
+            model.middle_name = clean_name(model.middle_name, "middle_name", required=False)
+            model.phone = clean_phone(model.phone)
+            if model.iin:
+                result = validate_iin(model.iin, birth_date=model.birth_date, sex=model.sex)
+                if not result.valid:
+                    raise ValidationError(catalog.gettext(result.reason))
+                model.iin = result.iin
+            else:
+                model.iin = None
+            set_tags(model, (form.tag_list.data or "").split(","))
+        except ServiceError as exc:
+            raise ValidationError(f"{exc.field}: {exc.message}") from exc
+
+
+class AppointmentView(SecureModelView):
+    """Every role from doctor up; a doctor's list, counts and details hold only their own appointments."""
+
+    required_roles = STAFF
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_list = ("starts_at", "patient", "doctor", "service", "branch", "status", "prepayment_status", "price")
+    column_filters = ("starts_at", "status", "doctor.full_name", "branch.name", "service.name", "prepayment_status")
+    column_searchable_list = ("patient.last_name", "patient.first_name", "patient.iin", "patient.phone")
+    column_sortable_list = ("starts_at", "status")
+    column_default_sort = ("starts_at", True)
+    column_formatters = {"starts_at": _local, "price": _money}
+    column_formatters_export = {"starts_at": _local}
+    column_labels = {
+        "starts_at": _l("Starts"),
+        "patient": _l("Patient"),
+        "doctor": _l("Doctor"),
+        "service": _l("Service"),
+        "branch": _l("Branch"),
+        "status": _l("Status"),
+        "prepayment_status": _l("Prepayment"),
+        "price": _l("Price"),
+        "doctor.full_name": _l("Doctor"),
+        "branch.name": _l("Branch"),
+        "service.name": _l("Service"),
+    }
+
+    def _doctor_only(self) -> bool:
+        return current_user.role == Role.DOCTOR.value
+
+    def _scoped(self, query):
+        if not self._doctor_only():
+            return query
+        doctor = stats.doctor_of(current_user)
+        return query.filter(Appointment.doctor_id == (doctor.id if doctor else -1))
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
+    def get_one(self, id):
+        row = super().get_one(id)
+        if row is None or not self._doctor_only():
+            return row
+        doctor = stats.doctor_of(current_user)
+        return row if doctor is not None and row.doctor_id == doctor.id else None
+
+    def _move(self, ids, transition) -> int:
+        moved = 0
+        rows = self.get_query().filter(Appointment.id.in_([int(i) for i in ids])).all()
+        for row in rows:
+            try:
+                transition(row, source="console")
+                moved += 1
+            except ServiceError as exc:
+                flash(f"#{row.id}: {exc.message}", "error")
+        db.session.commit()
+        return moved
+
+    @action("confirm", _l("Confirm"))
+    def action_confirm(self, ids):
+        moved = self._move(ids, booking.confirm_appointment)
+        flash(catalog.gettext("%(count)s appointment(s) confirmed.", count=moved), "success")
+
+    @action("arrived", _l("Patient arrived"))
+    def action_arrived(self, ids):
+        moved = self._move(ids, booking.mark_arrived)
+        flash(catalog.gettext("%(count)s appointment(s) marked arrived.", count=moved), "success")
+
+    @action("complete", _l("Visit completed"))
+    def action_complete(self, ids):
+        moved = self._move(ids, booking.complete_appointment)
+        flash(catalog.gettext("%(count)s appointment(s) completed.", count=moved), "success")
+
+    @action("no_show", _l("No-show"))
+    def action_no_show(self, ids):
+        moved = self._move(ids, booking.mark_no_show)
+        flash(catalog.gettext("%(count)s appointment(s) marked no-show.", count=moved), "success")
+
+    @action("cancel", _l("Cancel"), _l("Cancel the selected appointments?"))
+    def action_cancel(self, ids):
+        moved = self._move(ids, booking.cancel_appointment)
+        flash(catalog.gettext("%(count)s appointment(s) cancelled.", count=moved), "success")
+
+
+class DayView(SecureView):
+    """One doctor's day: every grid slot, free or with its appointment (doctors see their own day)."""
+
+    required_roles = STAFF
+
+    @expose("/")
+    def index(self):
+        own = stats.doctor_of(current_user) if current_user.role == Role.DOCTOR.value else None
+        doctors = [own] if own else list(db.session.scalars(db.select(Doctor).order_by(Doctor.full_name)))
+        doctors = [d for d in doctors if d is not None]
+        chosen = None
+        if doctors:
+            wanted = request.args.get("doctor_id", type=int)
+            chosen = next((d for d in doctors if d.id == wanted), doctors[0])
+        tz = zone(chosen.clinic.timezone if chosen else None)
+        try:
+            day = date.fromisoformat(request.args.get("day", ""))
+        except ValueError:
+            day = clock.now().astimezone(tz).date()
+        rows = self._rows(chosen, day, tz) if chosen else []
+        return self.render(
+            "clinic/day.html",
+            t=catalog.gettext,
+            doctors=doctors,
+            chosen=chosen,
+            day=day,
+            previous=day - timedelta(days=1),
+            following=day + timedelta(days=1),
+            rows=rows,
+        )
+
+    @staticmethod
+    def _rows(doctor: Doctor, day: date, tz) -> list[dict]:
+        start = (local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz))
+        appointments = db.session.scalars(
+            db.select(Appointment)
+            .where(
+                Appointment.doctor_id == doctor.id, Appointment.starts_at >= start[0], Appointment.starts_at < start[1]
+            )
+            .order_by(Appointment.starts_at)
+        ).all()
+        live = [a for a in appointments if a.status != AppointmentStatus.CANCELLED.value]
+        day_off = any(off.day == day for off in doctor.days_off)
+        # ``now`` at the start of the day: the past hours of today are listed too.
+        grid = [] if day_off else day_slots(doctor, day, now=start[0])
+        rows = [
+            {"time": s.local_start, "appointment": None}
+            for s in grid
+            if not any(a.starts_at < s.ends_at and a.ends_at > s.starts_at for a in live)
+        ]
+        rows += [{"time": a.starts_at.astimezone(tz), "appointment": a} for a in appointments]
+        return sorted(rows, key=lambda r: (r["time"], r["appointment"] is None))
+
+
+class InvoiceView(ClinicReadOnlyView):
+    column_list = (
+        "id",
+        "patient",
+        "appointment",
+        "kind",
+        "amount",
+        "currency",
+        "status",
+        "provider_reference",
+        "paid_at",
+    )
+    column_filters = ("status", "kind", "created_at", "paid_at", "provider")
+    column_searchable_list = ("provider_reference", "patient.last_name", "patient.iin")
+    column_default_sort = ("id", True)
+    column_formatters = {"amount": _money, "paid_at": _local}
+    column_labels = {"id": _l("Invoice"), "amount": _l("Amount"), "status": _l("Status"), "paid_at": _l("Paid")}
+
+
+class DocumentView(ClinicReadOnlyView):
+    column_list = ("title", "doc_type", "patient", "language", "generated_at", "expires_at", "cleaned_at")
+    column_filters = ("doc_type", "generated_at", "expires_at")
+    column_default_sort = ("generated_at", True)
+    column_formatters = {"generated_at": _local, "expires_at": _local, "cleaned_at": _local}
+
+
+class FeedbackView(ClinicReadOnlyView):
+    column_list = ("created_at", "score", "comment", "patient", "appointment")
+    column_filters = ("score", "created_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"created_at": _local}
+    column_labels = {"score": _l("Score"), "comment": _l("Comment")}
+
+
+class FaqView(ClinicAdminView):
+    column_list = ("position", "question_ru", "question_kk", "is_active")
+    column_default_sort = "position"
+    form_columns = ("position", "question_ru", "answer_ru", "question_kk", "answer_kk", "is_active")
+
+
+class SupportTicketView(ClinicAdminView):
+    column_list = ("created_at", "subject", "patient", "status", "assigned_to", "resolved_at")
+    column_filters = ("status", "created_at")
+    column_searchable_list = ("subject", "message")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"created_at": _local, "resolved_at": _local}
+    form_columns = ("status", "assigned_to")
+    can_create = can_delete = False
+    can_view_details = True
+
+    @action("close", _l("Close"))
+    def action_close(self, ids):
+        for ticket in db.session.scalars(db.select(SupportTicket).where(SupportTicket.id.in_([int(i) for i in ids]))):
+            try:
+                support.close_ticket(ticket)
+            except ServiceError as exc:
+                flash(f"#{ticket.id}: {exc.message}", "error")
+        db.session.commit()
+
+
+class ReminderLogView(ClinicReadOnlyView):
+    column_list = ("claimed_at", "appointment", "kind", "state", "due_at", "sent_at", "error")
+    column_filters = ("kind", "state", "due_at")
+    column_default_sort = ("claimed_at", True)
+    column_formatters = {"claimed_at": _local, "due_at": _local, "sent_at": _local}
+
+
+# --- dashboard -------------------------------------------------------------------------------------
+
+
+class ClinicDashboard(SecureView):
+    required_roles = STAFF
+
+    @expose("/")
+    def index(self):
+        clinic = db.session.scalar(db.select(Clinic).order_by(Clinic.id).limit(1))
+        timezone = clinic.timezone if clinic else None
+        now = clock.now()
+        today = now.astimezone(zone(timezone)).date()
+        own = stats.doctor_of(current_user) if current_user.role == Role.DOCTOR.value else None
+        doctor_id = own.id if own else (-1 if current_user.role == Role.DOCTOR.value else None)
+        per_day = stats.appointments_per_day(
+            today - timedelta(days=13), today + timedelta(days=14), timezone, doctor_id
+        )
+        rate = stats.no_show_rate(now - timedelta(days=30), now)
+        score = stats.nps(now - timedelta(days=90))
+        return self.render(
+            "clinic/dashboard.html",
+            t=catalog.gettext,
+            today=today,
+            today_count=dict(per_day).get(today, 0),
+            per_day=bars([(f"{d:%d.%m}", n) for d, n in per_day]),
+            no_show=None if rate is None else round(100 * rate),
+            nps=score,
+            nps_chart=bars([(str(n), count) for n, count in enumerate(score.distribution)]),
+        )
+
+
+def _appointments_today() -> int:
+    clinic = db.session.scalar(db.select(Clinic).order_by(Clinic.id).limit(1))
+    timezone = clinic.timezone if clinic else None
+    today = clock.now().astimezone(zone(timezone)).date()
+    return dict(stats.appointments_per_day(today, today, timezone)).get(today, 0)
+
+
+def register_admin(admin) -> None:
+    category = _l("Clinic")
+
+    def add(view_class, model, name, endpoint):
+        admin.add_view(view_class(model, db.session, name=name, category=category, endpoint=endpoint))
+
+    admin.add_view(ClinicDashboard(name=_l("Clinic dashboard"), category=category, endpoint="clinic_dashboard"))
+    admin.add_view(DayView(name=_l("Day schedule"), category=category, endpoint="clinic_day"))
+    add(AppointmentView, Appointment, _l("Appointments"), "clinic_appointments")
+    add(PatientView, Patient, _l("Patients"), "clinic_patients")
+    add(DoctorView, Doctor, _l("Doctors"), "clinic_doctors")
+    add(ServiceView, Service, _l("Services"), "clinic_services")
+    add(BranchView, Branch, _l("Branches"), "clinic_branches")
+    add(InvoiceView, Invoice, _l("Payments"), "clinic_payments")
+    add(DocumentView, Document, _l("Documents"), "clinic_documents")
+    add(FeedbackView, Feedback, _l("Feedback"), "clinic_feedback")
+    add(FaqView, Faq, _l("FAQ"), "clinic_faq")
+    add(SupportTicketView, SupportTicket, _l("Support tickets"), "clinic_support")
+    add(ReminderLogView, ReminderLog, _l("Reminder log"), "clinic_reminders")
+    add(ClinicSettingsView, Clinic, _l("Clinic settings"), "clinic_settings")
+    add_card(_l("Clinic: appointments today"), _appointments_today, *STAFF)

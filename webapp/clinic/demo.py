@@ -1,0 +1,224 @@
+"""Demo clinic (Asia/Almaty): 2 branches, 5 services, 4 doctors with weekly schedules, patients with
+past and upcoming visits, an FAQ — so a person can register and book in the sandbox at once.
+
+Idempotent: the clinic is created once (found again by name); the links to the demo clinic bot and
+to the demo doctor account are completed whenever they are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from webapp.clinic.models import (
+    Branch,
+    Clinic,
+    Doctor,
+    DoctorSchedule,
+    Faq,
+    OsmsStatus,
+    Patient,
+    Service,
+)
+from webapp.clinic.services import booking, clock, payments, support
+from webapp.clinic.services.common import local_midnight_utc, zone
+from webapp.clinic.services.iin import compose_iin
+from webapp.clinic.services.patients import PatientData, set_tags, upsert_patient, user_for_telegram
+from webapp.clinic.services.slots import day_slots
+from webapp.core.models import User
+from webapp.extensions import db
+from webapp.telegram.models import Bot
+
+DEMO_CLINIC = "Клиника «Денсаулық» (демо)"
+SERVICES = (
+    # name, Kazakh name, minutes, price, prepayment
+    ("Консультация терапевта", "Терапевт кеңесі", 30, "8000", "2000"),
+    ("Консультация кардиолога", "Кардиолог кеңесі", 30, "12000", "3000"),
+    ("УЗИ брюшной полости", "Іш қуысының УДЗ", 60, "15000", "0"),
+    ("ЭКГ", "ЭКГ", 30, "5000", "0"),
+    ("Общий анализ крови", "Жалпы қан талдауы", 30, "3500", "0"),
+)
+DOCTORS = (
+    # full name, specialty, services (indexes into SERVICES), branches (0 central, 1 east), Saturday shift
+    ("Ахметова Айгуль Сериковна", "Терапевт", (0, 3, 4), (0, 1), True),
+    ("Ким Олег Викторович", "Кардиолог", (1, 3), (0,), False),
+    ("Нұрланов Дәулет Ғаниұлы", "Врач УЗИ", (2,), (0,), False),
+    ("Сейтқали Әсел Құрманқызы", "Терапевт", (0, 4), (1,), True),
+)
+PATIENTS = (
+    # telegram id, first, last, middle, phone, birth date, sex, language, OSMS, tags
+    (9_000_001, "Ерлан", "Жумабаев", "Серікұлы", "+77011234501", date(1985, 3, 15), "M", "ru", "insured", ["vip"]),
+    (9_000_002, "Айгерім", "Сәрсенбаева", None, "+77071234502", date(1995, 5, 20), "F", "kk", "insured", ["chronic"]),
+    (9_000_003, "Ольга", "Петрова", "Ивановна", "+77751234503", date(1962, 11, 2), "F", "ru", "not_insured", []),
+)
+FAQ = (
+    (
+        "Как записаться на приём?",
+        "Нажмите «📅 Записаться» и выберите филиал, услугу, врача, дату и время.",
+        "Қабылдауға қалай жазылуға болады?",
+        "«📅 Жазылу» батырмасын басып, филиалды, қызметті, дәрігерді, күн мен уақытты таңдаңыз.",
+    ),
+    (
+        "Как перенести или отменить запись?",
+        "Откройте «📋 Мои записи» и нажмите «Перенести» или «Отменить запись».",
+        "Жазылуды қалай ауыстыруға немесе болдырмауға болады?",
+        "«📋 Менің жазулартым» бөлімін ашып, «Ауыстыру» немесе «Жазылудан бас тарту» батырмасын басыңыз.",
+    ),
+    (
+        "Где взять справку для налогового вычета?",
+        "В разделе «📄 Документы» — «Справка для налогового вычета».",
+        "Салық шегерімі үшін анықтаманы қайдан алуға болады?",
+        "«📄 Құжаттар» бөлімінде — «Салық шегерімі үшін анықтама».",
+    ),
+    (
+        "Нужна ли предоплата?",
+        "Для некоторых услуг можно внести предоплату — это по желанию.",
+        "Алдын ала төлем қажет пе?",
+        "Кейбір қызметтер үшін алдын ала төлеуге болады — бұл міндетті емес.",
+    ),
+)
+
+
+def _create_clinic() -> Clinic:
+    clinic = Clinic(name=DEMO_CLINIC, timezone="Asia/Almaty", phone="+77272000000", address="Алматы")
+    central = Branch(clinic=clinic, name="Центральный филиал", address="пр. Абая, 10", phone="+77272000001")
+    east = Branch(clinic=clinic, name="Филиал «Шығыс»", address="ул. Сатпаева, 90", phone="+77272000002")
+    branches = (central, east)
+    services = [
+        Service(
+            clinic=clinic,
+            name=name,
+            name_kk=name_kk,
+            duration_minutes=minutes,
+            price=Decimal(price),
+            prepayment_amount=Decimal(prepay),
+            branches=list(branches),
+        )
+        for name, name_kk, minutes, price, prepay in SERVICES
+    ]
+    services[2].branches = [central]  # the ultrasound machine is at the central branch
+    db.session.add_all([clinic, *branches, *services])
+    for full_name, specialty, service_ids, branch_ids, saturday in DOCTORS:
+        doctor = Doctor(
+            clinic=clinic,
+            full_name=full_name,
+            specialty=specialty,
+            services=[services[i] for i in service_ids],
+            branches=[branches[i] for i in branch_ids],
+        )
+        home = branches[branch_ids[0]]
+        for weekday in range(5):
+            doctor.schedules.append(
+                DoctorSchedule(
+                    branch=home,
+                    weekday=weekday,
+                    start_time=time(9),
+                    end_time=time(18),
+                    break_start=time(13),
+                    break_end=time(14),
+                )
+            )
+        if saturday:
+            doctor.schedules.append(
+                DoctorSchedule(branch=branches[branch_ids[-1]], weekday=5, start_time=time(10), end_time=time(14))
+            )
+        db.session.add(doctor)
+    for position, (q_ru, a_ru, q_kk, a_kk) in enumerate(FAQ, start=1):
+        db.session.add(Faq(question_ru=q_ru, answer_ru=a_ru, question_kk=q_kk, answer_kk=a_kk, position=position))
+    db.session.flush()
+    return clinic
+
+
+def _patients() -> list[Patient]:
+    made = []
+    for serial, (tg_id, first, last, middle, phone, born, sex, language, osms, tags) in enumerate(PATIENTS, start=1):
+        data = PatientData(
+            first_name=first,
+            last_name=last,
+            middle_name=middle,
+            phone=phone,
+            birth_date=born,
+            sex=sex,
+            iin=compose_iin(born, sex, 100 + serial),
+            language=language,
+            consents={"personal_data": True, "medical": True, "marketing": serial != 3},
+            osms_status=OsmsStatus(osms).value,
+        )
+        patient, _ = upsert_patient(user_for_telegram(tg_id, language=language), data, source="cli")
+        set_tags(patient, tags)
+        made.append(patient)
+    return made
+
+
+def _first_free(doctor: Doctor, service: Service, days, now):
+    for day in days:
+        free = [s for s in day_slots(doctor, day, service=service, now=now) if s.available]
+        if free:
+            return free[len(free) // 3]
+    return None
+
+
+def _visits(clinic: Clinic, patients: list[Patient]) -> int:
+    """Two past visits (one completed and rated, one no-show) and two upcoming appointments."""
+    tz = zone(clinic.timezone)
+    now = clock.now()
+    today = now.astimezone(tz).date()
+    doctors = db.session.scalars(db.select(Doctor).filter_by(clinic_id=clinic.id).order_by(Doctor.id)).all()
+    therapist, cardiologist = doctors[0], doctors[1]
+    consult, cardio = therapist.services[0], cardiologist.services[0]
+    created = 0
+    past_days = [today - timedelta(days=n) for n in range(3, 20)]
+    for patient, doctor, service, outcome in (
+        (patients[1], therapist, consult, "completed"),
+        (patients[2], cardiologist, cardio, "no_show"),
+    ):
+        then = local_midnight_utc(past_days[-1] - timedelta(days=1), tz)
+        slot = _first_free(doctor, service, past_days, then)
+        if slot is None:
+            continue
+        appointment = booking.book_appointment(
+            patient, doctor, service, doctor.branches[0], slot.starts_at, source="cli", now=then
+        )
+        after = slot.ends_at + timedelta(minutes=1)
+        if outcome == "completed":
+            booking.mark_arrived(appointment, source="cli", now=slot.starts_at)
+            booking.complete_appointment(appointment, source="cli", now=after, at=slot.ends_at)
+            payments.demo_provider_pay(
+                payments.create_invoice(patient, service.price, description=service.name), now=after
+            )
+            support.record_feedback(patient, appointment.id, 9, "Внимательный врач, спасибо!", source="cli")
+        else:
+            booking.mark_no_show(appointment, source="cli", now=after)
+        created += 1
+    upcoming = [today + timedelta(days=n) for n in range(1, 15)]
+    for patient, doctor, service in ((patients[0], therapist, consult), (patients[1], cardiologist, cardio)):
+        slot = _first_free(doctor, service, upcoming, now)
+        if slot is not None:
+            booking.book_appointment(
+                patient, doctor, service, doctor.branches[0], slot.starts_at, source="cli", now=now
+            )
+            created += 1
+    return created
+
+
+def seed() -> Iterator[str]:
+    clinic = db.session.scalar(db.select(Clinic).filter_by(name=DEMO_CLINIC))
+    if clinic is None:
+        clinic = _create_clinic()
+        patients = _patients()
+        visits = _visits(clinic, patients)
+        yield (
+            f"created demo clinic {DEMO_CLINIC} (Asia/Almaty): 2 branches, {len(SERVICES)} services, "
+            f"{len(DOCTORS)} doctors, {len(patients)} patients, {visits} appointments"
+        )
+    bot = db.session.scalar(db.select(Bot).filter_by(name="clinic"))
+    if bot is not None and clinic.bot_id is None:
+        clinic.bot_id = bot.id
+        yield f"demo clinic answers through bot {bot.name}"
+    account = db.session.scalar(db.select(User).filter_by(username="doctor"))
+    first_doctor = db.session.scalar(db.select(Doctor).filter_by(clinic_id=clinic.id).order_by(Doctor.id).limit(1))
+    taken = account is not None and db.session.scalar(db.select(Doctor.id).filter_by(user_id=account.id)) is not None
+    if account is not None and not taken and first_doctor is not None and first_doctor.user_id is None:
+        first_doctor.user_id = account.id
+        yield f"demo console account 'doctor' is {first_doctor.full_name}"

@@ -1,0 +1,82 @@
+"""Clinic periodic scans (RQ cron). Each scan is idempotent: a message is sent only after its
+ReminderLog row is claimed and committed, so overlapping runs and retries never send it twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from webapp.clinic.models import Appointment, ReminderState
+from webapp.clinic.services import clock, documents, reminders
+from webapp.clinic.services.booking import complete_finished_visits
+from webapp.clinic.services.notify import send_to_patient
+from webapp.extensions import db
+from webapp.jobs.context import with_app_context
+from webapp.jobs.schedule import periodic
+
+log = logging.getLogger(__name__)
+
+
+def _deliver_due(scan: Callable[[datetime], list[reminders.Due]], now: datetime) -> int:
+    sent = 0
+    for due in scan(now):
+        entry = reminders.claim(due, now)
+        db.session.commit()  # the claim is durable before anything leaves
+        if entry is None:
+            continue
+        appointment = db.session.get(Appointment, due.appointment_id)
+        text, markup = reminders.message_for(appointment, due.kind, appointment.patient.language)
+        try:
+            result = send_to_patient(appointment.patient, appointment.branch.clinic, text, markup)
+        except Exception as exc:  # one patient's failure must not stop the scan
+            log.exception("clinic %s for appointment %s failed", due.kind.value, due.appointment_id)
+            db.session.rollback()
+            entry = db.session.merge(entry)
+            reminders.finish(entry, ReminderState.FAILED, error=str(exc))
+        else:
+            if result is None:
+                reminders.finish(entry, ReminderState.SKIPPED, error="no reachable Telegram chat")
+            elif result.ok:
+                reminders.finish(entry, ReminderState.SENT, message_id=result.message_id)
+                sent += 1
+            else:
+                reminders.finish(entry, ReminderState.FAILED, error="blocked" if result.blocked else result.error)
+        db.session.commit()
+    return sent
+
+
+@with_app_context
+def send_appointment_reminders(now: datetime | None = None) -> int:
+    """D-1 / H-3 / H-1 reminders due now; returns how many were sent."""
+    return _deliver_due(reminders.due_reminders, clock.resolve(now))
+
+
+@with_app_context
+def send_arrived_checks(now: datetime | None = None) -> int:
+    """ "Вы пришли?" 5 minutes after the start; finished visits of arrived patients become completed."""
+    now = clock.resolve(now)
+    complete_finished_visits(now)
+    db.session.commit()
+    return _deliver_due(reminders.due_arrival_checks, now)
+
+
+@with_app_context
+def send_feedback_requests(now: datetime | None = None) -> int:
+    """NPS requests 2 hours after the visit."""
+    return _deliver_due(reminders.due_feedback_requests, clock.resolve(now))
+
+
+@with_app_context
+def cleanup_expired_documents(now: datetime | None = None) -> int:
+    """Delete the files behind document links older than 48 hours."""
+    cleaned = documents.cleanup_expired_documents(clock.resolve(now))
+    db.session.commit()
+    return cleaned
+
+
+# The seed's cadences are upper bounds; every minute keeps each message within ~1 minute of its time.
+periodic("clinic.reminders", send_appointment_reminders, queue="reminders", interval=60)
+periodic("clinic.arrived_checks", send_arrived_checks, queue="reminders", interval=60)
+periodic("clinic.feedback_requests", send_feedback_requests, queue="reminders", interval=300)
+periodic("clinic.cleanup_documents", cleanup_expired_documents, queue="default", interval=6 * 3600)

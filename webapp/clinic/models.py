@@ -1,0 +1,574 @@
+"""Clinic models (seed 002). Times are aware UTC; each clinic's IANA time zone governs display,
+schedules (local wall-clock hours) and reminder arithmetic.
+
+Names stay obvious (``Patient``, ``Appointment``, ``Service``, ``Doctor``, ``Branch``): the
+broadcasts vertical builds its segments (age, sex, services used, tags, OSMS status, last visit,
+visit count, language) straight over these tables.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.core.db import Timestamps, UTCDateTime, utcnow
+from webapp.core.models import User
+from webapp.extensions import db
+from webapp.telegram.models import Bot
+
+
+def _enum(name: str, values: type[enum.Enum], length: int = 16) -> sa.Enum:
+    return sa.Enum(*(v.value for v in values), name=name, native_enum=False, create_constraint=True, length=length)
+
+
+def _default_timezone() -> str:
+    if has_app_context():
+        return current_app.config.get("CLINIC_DEFAULT_TIMEZONE", "Asia/Almaty")
+    return "Asia/Almaty"
+
+
+class Sex(enum.StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+class OsmsStatus(enum.StrEnum):
+    """Compulsory social health insurance (ОСМС) status, a broadcast segment field."""
+
+    INSURED = "insured"
+    NOT_INSURED = "not_insured"
+    UNKNOWN = "unknown"
+
+
+class AppointmentStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# Statuses that hold their slot. Cancelled and no-show appointments give it back.
+SLOT_HOLDING = (
+    AppointmentStatus.BOOKED.value,
+    AppointmentStatus.CONFIRMED.value,
+    AppointmentStatus.ARRIVED.value,
+    AppointmentStatus.COMPLETED.value,
+)
+SLOT_FREEING = (AppointmentStatus.CANCELLED.value, AppointmentStatus.NO_SHOW.value)
+# A visit took place: what "services used", "last visit" and "visit count" segments count.
+VISITED = (AppointmentStatus.ARRIVED.value, AppointmentStatus.COMPLETED.value)
+_SLOT_HOLDING_SQL = "status NOT IN ('cancelled', 'no_show')"
+
+
+class PrepaymentStatus(enum.StrEnum):
+    NONE = "none"
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class ReminderKind(enum.StrEnum):
+    DAY_BEFORE = "d1"
+    THREE_HOURS = "h3"
+    ONE_HOUR = "h1"
+    ARRIVED_CHECK = "arrived"
+    NPS = "nps"
+
+
+class ReminderState(enum.StrEnum):
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class DocumentType(enum.StrEnum):
+    TICKET = "ticket"  # талон на приём
+    VISIT = "visit"  # справка о посещении
+    TAX = "tax"  # справка об оплате медицинских услуг за год (налоговый вычет)
+
+
+class InvoiceKind(enum.StrEnum):
+    PREPAYMENT = "prepayment"
+    SERVICE = "service"
+    TOPUP = "topup"
+
+
+class InvoiceStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Clinic(db.Model):
+    """Clinic settings: name and the IANA time zone every local time of the clinic is read in."""
+
+    __tablename__ = "clinic_clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default=_default_timezone, nullable=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="KZT", nullable=False)
+    # The bot that talks for this clinic; NULL: any clinic bot (or the platform's default bot).
+    bot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bots.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    branches: Mapped[list[Branch]] = relationship(back_populates="clinic")
+    bot: Mapped[Bot | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(db.Model):
+    __tablename__ = "clinic_branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_clinics.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+
+    clinic: Mapped[Clinic] = relationship(back_populates="branches", lazy="joined")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+service_branches = sa.Table(
+    "clinic_service_branches",
+    db.metadata,
+    sa.Column("service_id", sa.ForeignKey("clinic_services.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("branch_id", sa.ForeignKey("clinic_branches.id", ondelete="CASCADE"), primary_key=True),
+)
+doctor_branches = sa.Table(
+    "clinic_doctor_branches",
+    db.metadata,
+    sa.Column("doctor_id", sa.ForeignKey("clinic_doctors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("branch_id", sa.ForeignKey("clinic_branches.id", ondelete="CASCADE"), primary_key=True),
+)
+doctor_services = sa.Table(
+    "clinic_doctor_services",
+    db.metadata,
+    sa.Column("doctor_id", sa.ForeignKey("clinic_doctors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("service_id", sa.ForeignKey("clinic_services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(db.Model):
+    __tablename__ = "clinic_services"
+    __table_args__ = (
+        sa.CheckConstraint("duration_minutes > 0 AND duration_minutes <= 720", name="duration_range"),
+        sa.CheckConstraint("price >= 0", name="price_not_negative"),
+        sa.CheckConstraint("prepayment_amount >= 0 AND prepayment_amount <= price", name="prepayment_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_clinics.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    name_kk: Mapped[str | None] = mapped_column(sa.String(200))
+    duration_minutes: Mapped[int] = mapped_column(sa.Integer, default=30, nullable=False)
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=Decimal("0"), nullable=False)
+    # Optional prepayment the bot offers after confirmation; 0: none.
+    prepayment_amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=Decimal("0"), nullable=False)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+
+    clinic: Mapped[Clinic] = relationship()
+    branches: Mapped[list[Branch]] = relationship(secondary=service_branches)
+
+    def display_name(self, language: str | None = None) -> str:
+        return self.name_kk if language == "kk" and self.name_kk else self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Doctor(db.Model):
+    __tablename__ = "clinic_doctors"
+    __table_args__ = (sa.CheckConstraint("slot_step_minutes BETWEEN 5 AND 240", name="slot_step_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_clinics.id", ondelete="CASCADE"), index=True)
+    # The staff account (role doctor) that sees this doctor's appointments in the console.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    specialty: Mapped[str | None] = mapped_column(sa.String(200))
+    photo_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # Start times are offered on this grid from the start of each working interval.
+    slot_step_minutes: Mapped[int] = mapped_column(sa.Integer, default=30, nullable=False)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+
+    clinic: Mapped[Clinic] = relationship()
+    user: Mapped[User | None] = relationship()
+    branches: Mapped[list[Branch]] = relationship(secondary=doctor_branches)
+    services: Mapped[list[Service]] = relationship(secondary=doctor_services)
+    schedules: Mapped[list[DoctorSchedule]] = relationship(
+        back_populates="doctor",
+        cascade="all, delete-orphan",
+        order_by="(DoctorSchedule.weekday, DoctorSchedule.start_time)",
+    )
+    days_off: Mapped[list[DoctorDayOff]] = relationship(
+        back_populates="doctor", cascade="all, delete-orphan", order_by="DoctorDayOff.day"
+    )
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class DoctorSchedule(db.Model):
+    """One working interval of a weekday (local wall-clock time of the clinic), with an optional break."""
+
+    __tablename__ = "clinic_doctor_schedules"
+    __table_args__ = (
+        sa.UniqueConstraint("doctor_id", "weekday", "start_time"),
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        sa.CheckConstraint("start_time < end_time", name="interval_order"),
+        sa.CheckConstraint(
+            "(break_start IS NULL AND break_end IS NULL) OR "
+            "(break_start IS NOT NULL AND break_end IS NOT NULL AND break_start < break_end "
+            "AND break_start >= start_time AND break_end <= end_time)",
+            name="break_inside",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_doctors.id", ondelete="CASCADE"), index=True)
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_branches.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)  # 0 = Monday
+    start_time: Mapped[time] = mapped_column(sa.Time, nullable=False)
+    end_time: Mapped[time] = mapped_column(sa.Time, nullable=False)
+    break_start: Mapped[time | None] = mapped_column(sa.Time)
+    break_end: Mapped[time | None] = mapped_column(sa.Time)
+
+    doctor: Mapped[Doctor] = relationship(back_populates="schedules")
+    branch: Mapped[Branch] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.weekday}: {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class DoctorDayOff(db.Model):
+    __tablename__ = "clinic_doctor_days_off"
+    __table_args__ = (sa.UniqueConstraint("doctor_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_doctors.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    doctor: Mapped[Doctor] = relationship(back_populates="days_off")
+
+
+class Patient(Timestamps, db.Model):
+    __tablename__ = "clinic_patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The platform user behind the patient's Telegram account(s); NULL for a walk-in entered by staff.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    middle_name: Mapped[str | None] = mapped_column(sa.String(100))
+    phone: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)  # E.164
+    birth_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    sex: Mapped[str] = mapped_column(_enum("clinic_sex", Sex, 1), nullable=False, index=True)
+    iin: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
+    language: Mapped[str] = mapped_column(sa.String(8), default="ru", nullable=False)
+    osms_status: Mapped[str] = mapped_column(
+        _enum("clinic_osms_status", OsmsStatus), default=OsmsStatus.UNKNOWN.value, nullable=False, index=True
+    )
+    consent_personal_data_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_medical_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_marketing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    user: Mapped[User | None] = relationship()
+    tag_rows: Mapped[list[PatientTag]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", lazy="selectin", order_by="PatientTag.tag"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def consents(self) -> dict[str, bool]:
+        return {
+            "personal_data": self.consent_personal_data_at is not None,
+            "medical": self.consent_medical_at is not None,
+            "marketing": self.consent_marketing_at is not None,
+        }
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class PatientTag(db.Model):
+    __tablename__ = "clinic_patient_tags"
+    __table_args__ = (sa.UniqueConstraint("patient_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+
+    patient: Mapped[Patient] = relationship(back_populates="tag_rows")
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class Appointment(Timestamps, db.Model):
+    __tablename__ = "clinic_appointments"
+    __table_args__ = (
+        # The database itself refuses a second live booking of one doctor's slot, whatever the code does.
+        sa.Index(
+            "uq_clinic_appointments_doctor_slot",
+            "doctor_id",
+            "starts_at",
+            unique=True,
+            postgresql_where=sa.text(_SLOT_HOLDING_SQL),
+            sqlite_where=sa.text(_SLOT_HOLDING_SQL),
+        ),
+        sa.Index("ix_clinic_appointments_doctor_starts", "doctor_id", "starts_at"),
+        sa.Index("ix_clinic_appointments_patient_starts", "patient_id", "starts_at"),
+        sa.Index("ix_clinic_appointments_status_starts", "status", "starts_at"),
+        sa.CheckConstraint("starts_at < ends_at", name="interval_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), nullable=False)
+    doctor_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_doctors.id", ondelete="RESTRICT"), nullable=False)
+    service_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinic_services.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    branch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinic_branches.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(
+        _enum("clinic_appointment_status", AppointmentStatus), default=AppointmentStatus.BOOKED.value, nullable=False
+    )
+    prepayment_status: Mapped[str] = mapped_column(
+        _enum("clinic_prepayment_status", PrepaymentStatus), default=PrepaymentStatus.NONE.value, nullable=False
+    )
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=Decimal("0"), nullable=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.String(16), default="bot", nullable=False)
+    # When the current time was chosen (booking or last reschedule): reminders due before it are not sent.
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    rescheduled_count: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(300))
+
+    patient: Mapped[Patient] = relationship(lazy="joined")
+    doctor: Mapped[Doctor] = relationship(lazy="joined")
+    service: Mapped[Service] = relationship(lazy="joined")
+    branch: Mapped[Branch] = relationship(lazy="joined")
+
+    @property
+    def timezone(self) -> str:
+        return self.branch.clinic.timezone
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.starts_at:%Y-%m-%d %H:%M}Z"
+
+
+class ReminderLog(db.Model):
+    """One row per message the periodic scans send for an appointment, claimed before sending.
+
+    Unique per (appointment, kind, start time it was for): two racing scans cannot both claim one
+    reminder, and a reschedule (a new start time) re-arms the reminders without erasing what was
+    sent for the old time.
+    """
+
+    __tablename__ = "clinic_reminder_log"
+    __table_args__ = (sa.UniqueConstraint("appointment_id", "kind", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinic_appointments.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(_enum("clinic_reminder_kind", ReminderKind), nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(
+        _enum("clinic_reminder_state", ReminderState), default=ReminderState.CLAIMED.value, nullable=False
+    )
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+
+    appointment: Mapped[Appointment] = relationship()
+
+
+class Document(db.Model):
+    __tablename__ = "clinic_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinic_appointments.id", ondelete="SET NULL"), index=True
+    )
+    doc_type: Mapped[str] = mapped_column(_enum("clinic_document_type", DocumentType), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    language: Mapped[str] = mapped_column(sa.String(8), default="ru", nullable=False)
+    file_path: Mapped[str | None] = mapped_column(sa.String(300))  # relative to UPLOAD_DIR; NULL once cleaned
+    size_bytes: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The download link (and the file) live 48 hours; the clean-up job removes the file afterwards.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    cleaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.cleaned_at is not None or self.expires_at <= now
+
+    @property
+    def filename(self) -> str:
+        return f"{self.doc_type}-{str(self.id)[:8]}.pdf"
+
+
+class Invoice(Timestamps, db.Model):
+    """An invoice and its payment through a provider (``demo`` here); status pending → paid/failed, paid → refunded."""
+
+    __tablename__ = "clinic_invoices"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinic_appointments.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(
+        _enum("clinic_invoice_kind", InvoiceKind), default=InvoiceKind.SERVICE.value, nullable=False
+    )
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="KZT", nullable=False)
+    description: Mapped[str | None] = mapped_column(sa.String(300))
+    provider: Mapped[str] = mapped_column(sa.String(32), default="demo", nullable=False)
+    provider_reference: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(
+        _enum("clinic_invoice_status", InvoiceStatus), default=InvoiceStatus.PENDING.value, nullable=False, index=True
+    )
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"INV-{self.id:06d}"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Feedback(db.Model):
+    """NPS answer: 0–10 and an optional comment, at most one per appointment."""
+
+    __tablename__ = "clinic_feedback"
+    __table_args__ = (sa.CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinic_appointments.id", ondelete="SET NULL"), unique=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+
+    patient: Mapped[Patient] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    @property
+    def is_low_score(self) -> bool:
+        return self.score <= 6  # NPS detractor
+
+
+class Faq(db.Model):
+    __tablename__ = "clinic_faq"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_ru: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    answer_ru: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    question_kk: Mapped[str | None] = mapped_column(sa.String(300))
+    answer_kk: Mapped[str | None] = mapped_column(sa.Text)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+
+    def localized(self, language: str | None) -> tuple[str, str]:
+        if language == "kk" and self.question_kk and self.answer_kk:
+            return self.question_kk, self.answer_kk
+        return self.question_ru, self.answer_ru
+
+    def __str__(self) -> str:
+        return self.question_ru
+
+
+class SupportTicket(db.Model):
+    __tablename__ = "clinic_support_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="SET NULL"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    subject: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    message: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(
+        _enum("clinic_ticket_status", TicketStatus), default=TicketStatus.OPEN.value, nullable=False, index=True
+    )
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient | None] = relationship()
+    assigned_to: Mapped[User | None] = relationship()
+
+
+class BotAudit(db.Model):
+    """What a patient did through the bot or the bot API (seed 002's BotAudit)."""
+
+    __tablename__ = "clinic_bot_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clinic_patients.id", ondelete="SET NULL"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    action: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
+    source: Mapped[str] = mapped_column(sa.String(16), default="bot", nullable=False)
+
+    patient: Mapped[Patient | None] = relationship()

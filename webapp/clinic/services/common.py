@@ -1,0 +1,70 @@
+"""What every clinic service module shares: the clinic's time zone, lookups that 404, the bot audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+
+from webapp.clinic.models import BotAudit, Clinic, Patient
+from webapp.core.i18n import Catalog
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+
+catalog = Catalog("clinic")
+CLINIC_LANGUAGES = ("ru", "kk")
+
+
+def clinic_language(language: str | None) -> str:
+    """The clinic speaks Russian and Kazakh; anyone else reads Russian."""
+    return language if language in CLINIC_LANGUAGES else "ru"
+
+
+def t(language: str | None, message: str, **params) -> str:
+    return catalog.for_language(clinic_language(language), message, **params)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or current_app.config["CLINIC_DEFAULT_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ServiceError(f"Unknown time zone {name!r}", 422, "VALIDATION_ERROR", "timezone") from exc
+
+
+def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant a local calendar day begins (a skipped local midnight takes the earlier offset)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+def default_clinic() -> Clinic:
+    """The clinic a request speaks for when it names none (the first one), or 404 when none exists."""
+    clinic = db.session.scalar(db.select(Clinic).order_by(Clinic.id).limit(1))
+    if clinic is None:
+        raise ServiceError("No clinic is configured", 404, "NOT_FOUND")
+    return clinic
+
+
+def get_or_404(model, key, what: str | None = None, field: str | None = None):
+    row = db.session.get(model, key) if key is not None else None
+    if row is None:
+        raise ServiceError(f"{what or model.__name__} not found", 404, "NOT_FOUND", field)
+    return row
+
+
+def bot_audit(
+    action: str,
+    patient: Patient | None = None,
+    telegram_user_id: int | None = None,
+    source: str = "bot",
+    **details,
+) -> BotAudit:
+    entry = BotAudit(
+        action=action,
+        patient_id=patient.id if patient is not None else None,
+        telegram_user_id=telegram_user_id,
+        details=details or None,
+        source=source,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,68 @@
+"""Branches, services and doctors as the booking flow lists them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from webapp.clinic.models import (
+    Branch,
+    Doctor,
+    DoctorDayOff,
+    DoctorSchedule,
+    Service,
+    doctor_branches,
+    doctor_services,
+    service_branches,
+)
+from webapp.extensions import db
+
+
+def list_branches(clinic_id: int | None = None) -> list[Branch]:
+    query = db.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.name, Branch.id)
+    if clinic_id is not None:
+        query = query.where(Branch.clinic_id == clinic_id)
+    return list(db.session.scalars(query))
+
+
+def list_services(branch_id: int | None = None) -> list[Service]:
+    query = db.select(Service).where(Service.is_active.is_(True)).order_by(Service.name, Service.id)
+    if branch_id is not None:
+        query = query.where(
+            Service.id.in_(db.select(service_branches.c.service_id).where(service_branches.c.branch_id == branch_id))
+        )
+    return list(db.session.scalars(query))
+
+
+def list_doctors(service_id: int | None = None, branch_id: int | None = None, day: date | None = None) -> list[Doctor]:
+    """Active doctors offering ``service_id`` at ``branch_id``; with ``day``, only those working that day."""
+    query = db.select(Doctor).where(Doctor.is_active.is_(True)).order_by(Doctor.full_name, Doctor.id)
+    if service_id is not None:
+        query = query.where(
+            Doctor.id.in_(db.select(doctor_services.c.doctor_id).where(doctor_services.c.service_id == service_id))
+        )
+    if branch_id is not None:
+        query = query.where(
+            Doctor.id.in_(db.select(doctor_branches.c.doctor_id).where(doctor_branches.c.branch_id == branch_id))
+        )
+    if day is not None:
+        works = db.select(DoctorSchedule.doctor_id).where(DoctorSchedule.weekday == day.weekday())
+        if branch_id is not None:
+            works = works.where(DoctorSchedule.branch_id == branch_id)
+        query = query.where(
+            Doctor.id.in_(works),
+            Doctor.id.not_in(db.select(DoctorDayOff.doctor_id).where(DoctorDayOff.day == day)),
+        )
+    return list(db.session.scalars(query))
+
+
+def doctor_offers(doctor: Doctor, service: Service, branch: Branch) -> str | None:
+    """Why ``doctor`` cannot do ``service`` at ``branch`` (a message), or None when they can."""
+    if not (doctor.is_active and service.is_active and branch.is_active):
+        return "This doctor, service or branch is not available"
+    if service not in doctor.services:
+        return "This doctor does not provide this service"
+    if branch not in service.branches:
+        return "This service is not offered at this branch"
+    if branch not in doctor.branches:
+        return "This doctor does not work at this branch"
+    return None

@@ -1,0 +1,237 @@
+"""Patients: registration from the bot (or its API), lookups by Telegram id, consents, tags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from webapp.clinic.models import OsmsStatus, Patient, PatientTag, Sex
+from webapp.clinic.services import clock
+from webapp.clinic.services.common import CLINIC_LANGUAGES, bot_audit
+from webapp.clinic.services.iin import validate_iin
+from webapp.core.models import User
+from webapp.core.services import ServiceError, ensure_telegram_account, find_user_by_telegram_id, normalize_phone
+from webapp.extensions import db
+
+# Letters of any script (Cyrillic with the Kazakh letters, Latin), with inner spaces, hyphens, apostrophes.
+NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$")
+OLDEST_BIRTH_YEAR = 1900
+CONSENT_FIELDS = {
+    "personal_data": "consent_personal_data_at",
+    "medical": "consent_medical_at",
+    "marketing": "consent_marketing_at",
+}
+
+
+def invalid(field_name: str, message: str, code: str = "VALIDATION_ERROR") -> ServiceError:
+    return ServiceError(message, 422, code, field_name)
+
+
+def clean_name(value: str | None, field_name: str, required: bool = True) -> str | None:
+    value = " ".join((value or "").split())
+    if not value:
+        if required:
+            raise invalid(field_name, "This field is required")
+        return None
+    if len(value) > 100 or not NAME_RE.match(value):
+        raise invalid(field_name, "Use letters only (hyphen and apostrophe allowed), up to 100 characters")
+    return value
+
+
+def clean_birth_date(value: date, today: date | None = None) -> date:
+    today = today or clock.now().date()
+    if value > today:
+        raise invalid("birth_date", "The date of birth cannot be in the future")
+    if value.year < OLDEST_BIRTH_YEAR:
+        raise invalid("birth_date", "The date of birth is too far in the past")
+    return value
+
+
+def parse_birth_date(text: str, today: date | None = None) -> date:
+    """A date typed as ДД.ММ.ГГГГ (also with / or -), or ГГГГ-ММ-ДД."""
+    text = (text or "").strip()
+    match = re.fullmatch(r"(\d{1,2})[./\-](\d{1,2})[./\-](\d{4})", text)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(text)
+    except ValueError as exc:
+        raise invalid("birth_date", "Enter the date as DD.MM.YYYY, for example 15.03.1990") from exc
+    return clean_birth_date(parsed, today)
+
+
+def clean_sex(value: str | None) -> str:
+    value = (value or "").strip().upper()
+    if value not in (Sex.MALE.value, Sex.FEMALE.value):
+        raise invalid("sex", "Sex must be M or F")
+    return value
+
+
+def clean_phone(value: str | None) -> str:
+    if not (value or "").strip():
+        raise invalid("phone", "This field is required")
+    try:
+        return normalize_phone(value, "KZ")
+    except ServiceError as exc:
+        raise invalid("phone", exc.message) from exc
+
+
+def clean_iin(value: str | None, birth_date: date, sex: str, today: date | None = None) -> str:
+    result = validate_iin(value, birth_date=birth_date, sex=sex, today=today)
+    if not result.valid:
+        raise ServiceError(result.reason, 422, "INVALID_IIN", "iin")
+    return result.iin
+
+
+@dataclass
+class PatientData:
+    first_name: str
+    last_name: str
+    phone: str
+    birth_date: date
+    sex: str
+    middle_name: str | None = None
+    iin: str | None = None
+    language: str = "ru"
+    consents: dict[str, bool] = field(default_factory=dict)
+    osms_status: str | None = None
+
+    def cleaned(self, today: date | None = None) -> PatientData:
+        """A copy with every field normalised, or ServiceError(422) naming the first bad field."""
+        birth_date = clean_birth_date(self.birth_date, today)
+        sex = clean_sex(self.sex)
+        if self.language not in CLINIC_LANGUAGES:
+            raise invalid("language", "Language must be ru or kk")
+        unknown = set(self.consents) - set(CONSENT_FIELDS)
+        if unknown:
+            raise invalid("consents", f"Unknown consent: {sorted(unknown)[0]}")
+        if self.osms_status is not None and self.osms_status not in {s.value for s in OsmsStatus}:
+            raise invalid("osms_status", "OSMS status must be insured, not_insured or unknown")
+        return PatientData(
+            first_name=clean_name(self.first_name, "first_name"),
+            last_name=clean_name(self.last_name, "last_name"),
+            middle_name=clean_name(self.middle_name, "middle_name", required=False),
+            phone=clean_phone(self.phone),
+            birth_date=birth_date,
+            sex=sex,
+            iin=clean_iin(self.iin, birth_date, sex, today) if (self.iin or "").strip() else None,
+            language=self.language,
+            consents=dict(self.consents),
+            osms_status=self.osms_status,
+        )
+
+
+def patient_for_user(user: User | None) -> Patient | None:
+    if user is None:
+        return None
+    return db.session.scalar(db.select(Patient).filter_by(user_id=user.id))
+
+
+def patient_by_telegram(telegram_user_id: int) -> Patient | None:
+    return patient_for_user(find_user_by_telegram_id(telegram_user_id))
+
+
+def require_patient(telegram_user_id: int) -> Patient:
+    patient = patient_by_telegram(telegram_user_id)
+    if patient is None or not patient.is_active:
+        raise ServiceError("Patient not found", 404, "NOT_FOUND", "telegram_user_id")
+    return patient
+
+
+def user_for_telegram(telegram_user_id: int, username: str | None = None, language: str | None = None) -> User:
+    """The platform user of a Telegram id (created with a default-bot account on first sight)."""
+    user = find_user_by_telegram_id(telegram_user_id)
+    if user is None:
+        user = ensure_telegram_account(None, telegram_user_id, username=username, language_code=language).user
+    return user
+
+
+def apply_consents(patient: Patient, consents: dict[str, bool], now: datetime) -> None:
+    """A consent given keeps its first timestamp; one withdrawn (False) is cleared; one not mentioned stays."""
+    for key, attribute in CONSENT_FIELDS.items():
+        if key not in consents:
+            continue
+        if consents[key] and getattr(patient, attribute) is None:
+            setattr(patient, attribute, now)
+        elif not consents[key]:
+            setattr(patient, attribute, None)
+
+
+def upsert_patient(
+    user: User,
+    data: PatientData,
+    *,
+    source: str = "bot",
+    telegram_user_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Patient, bool]:
+    """Create the patient of ``user`` or update them. Returns (patient, created).
+
+    A new patient must consent to personal-data processing (the seed's registration refuses
+    otherwise). The IIN is unique: one already registered to someone else is a 409.
+    """
+    now = clock.resolve(now)
+    data = data.cleaned(now.date())
+    patient = patient_for_user(user)
+    created = patient is None
+    if created and not data.consents.get("personal_data"):
+        raise ServiceError(
+            "Consent to personal data processing is required", 422, "CONSENT_REQUIRED", "consents.personal_data"
+        )
+    if data.iin:
+        owner = db.session.scalar(db.select(Patient).filter_by(iin=data.iin))
+        if owner is not None and owner is not patient:
+            raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
+    if created:
+        patient = Patient(user_id=user.id)
+        db.session.add(patient)
+    patient.first_name = data.first_name
+    patient.last_name = data.last_name
+    patient.middle_name = data.middle_name
+    patient.phone = data.phone
+    patient.birth_date = data.birth_date
+    patient.sex = data.sex
+    if data.iin:
+        patient.iin = data.iin
+    patient.language = data.language
+    if data.osms_status:
+        patient.osms_status = data.osms_status
+    apply_consents(patient, data.consents, now)
+    user.language = data.language
+    user.first_name = user.first_name or data.first_name
+    user.last_name = user.last_name or data.last_name
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the IIN or the user first
+        raise ServiceError("This patient or IIN is already registered", 409, "CONFLICT", "iin") from exc
+    bot_audit("patient.register" if created else "patient.update", patient, telegram_user_id, source)
+    return patient, created
+
+
+def set_language(patient: Patient, language: str) -> None:
+    if language not in CLINIC_LANGUAGES:
+        raise invalid("language", "Language must be ru or kk")
+    patient.language = language
+    if patient.user is not None:
+        patient.user.language = language
+
+
+def set_tags(patient: Patient, tags: list[str]) -> None:
+    wanted = {" ".join(tag.split()).lower() for tag in tags if tag and tag.strip()}
+    if any(len(tag) > 64 for tag in wanted):
+        raise invalid("tags", "A tag is at most 64 characters")
+    for row in list(patient.tag_rows):
+        if row.tag not in wanted:
+            patient.tag_rows.remove(row)
+    for tag in sorted(wanted - set(patient.tags)):
+        patient.tag_rows.append(PatientTag(tag=tag))
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

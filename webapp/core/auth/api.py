@@ -1,0 +1,321 @@
+"""Auth endpoints with the seeds' paths and payloads (000: Telegram id, 003: WebApp, 004: staff)."""
+
+from __future__ import annotations
+
+import jwt as pyjwt
+from flask import Blueprint, current_app, g, jsonify
+from flask_jwt_extended import get_jwt
+
+from webapp.core.apispec import JWT, spec
+from webapp.core.auth import schemas, tokens
+from webapp.core.auth.initdata import InitDataError, verify_init_data
+from webapp.core.auth.service_tokens import generate_service_token, revoke_service_token
+from webapp.core.db import iso
+from webapp.core.errors import ApiError, auth_failure, validation_error
+from webapp.core.models import ServiceToken, User
+from webapp.core.permissions import SERVICE_ANY, optional_service, public, require_role
+from webapp.core.roles import SEED_003_ROLE, Role
+from webapp.core.services import (
+    ServiceError,
+    authenticate_staff,
+    find_user_by_telegram_id,
+    get_user,
+    mark_login,
+    normalize_phone,
+    record_audit,
+    register_telegram_user,
+    upsert_webapp_user,
+)
+from webapp.extensions import db, limiter
+from webapp.telegram.tokens import enabled_bot_tokens
+
+bp = Blueprint("auth_api", __name__)
+
+
+def _auth_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def service_error(exc: ServiceError) -> ApiError:
+    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    return ApiError(exc.status, exc.message, exc.code, details)
+
+
+# --- serialisers -----------------------------------------------------------------------------------
+
+
+def user_seed_000(user: User) -> dict:
+    return {"id": str(user.id), "phone_number": user.phone, "language": user.language, "is_active": user.is_active}
+
+
+def user_seed_003(user: User) -> dict:
+    account = user.primary_telegram
+    return {
+        "id": str(user.id),
+        "telegram_id": account.telegram_user_id if account else None,
+        "username": user.username or (account.username if account else None),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": SEED_003_ROLE[Role(user.role)],
+        "is_active": user.is_active,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+    }
+
+
+def _tokens_response(user: User, status: int = 200):
+    mark_login(user)
+    db.session.commit()
+    return jsonify({**tokens.issue_tokens(user), "user": user_seed_000(user)}), status
+
+
+def _telegram_login_gate() -> None:
+    if current_app.config["TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH"] and g.get("service") is None:
+        raise ApiError(401, "Service authentication required", "UNAUTHORIZED")
+
+
+def _active(user: User) -> User:
+    if not user.is_active:
+        raise ApiError(403, "Account is blocked", "FORBIDDEN")
+    return user
+
+
+# --- seed 000 ---------------------------------------------------------------------------------------
+
+
+@bp.post("/api/auth/telegram-register/")
+@limiter.limit(_auth_limit)
+@optional_service
+@spec.validate(json=schemas.TelegramRegisterIn, tags=["auth"])
+def telegram_register(json: schemas.TelegramRegisterIn):
+    """Register a user by Telegram chat id (seed 000); 409 when already registered."""
+    _telegram_login_gate()
+    try:
+        phone = normalize_phone(json.phone_number) if json.phone_number else None
+        user = register_telegram_user(
+            int(json.telegram_chat_id),
+            phone=phone,
+            language=json.language,
+            first_name=json.first_name,
+            last_name=json.last_name,
+            username=json.username,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        raise service_error(exc) from exc
+    return _tokens_response(user, 201)
+
+
+@bp.post("/api/auth/telegram-login/")
+@limiter.limit(_auth_limit)
+@optional_service
+@spec.validate(json=schemas.TelegramLoginIn, tags=["auth"])
+def telegram_login(json: schemas.TelegramLoginIn):
+    """Tokens for a registered Telegram chat id; the phone, when given, must match."""
+    _telegram_login_gate()
+    user = find_user_by_telegram_id(int(json.telegram_chat_id))
+    if user is None:
+        raise ApiError(404, "User is not registered; send /start to the bot first", "NOT_FOUND")
+    _active(user)
+    if json.phone_number:
+        try:
+            phone = normalize_phone(json.phone_number)
+        except ServiceError as exc:
+            raise service_error(exc) from exc
+        if user.phone and user.phone != phone:
+            raise ApiError(401, "Phone number does not match", "INVALID_CREDENTIALS")
+    return _tokens_response(user)
+
+
+@bp.post("/api/auth/telegram-auth/")
+@limiter.limit(_auth_limit)
+@optional_service
+@spec.validate(json=schemas.TelegramAuthIn, tags=["auth"])
+def telegram_auth(json: schemas.TelegramAuthIn):
+    """Whether a Telegram chat id is registered and active, with the user when it is."""
+    user = find_user_by_telegram_id(int(json.telegram_chat_id))
+    if user is None:
+        return jsonify({"authenticated": False, "user": None})
+    return jsonify({"authenticated": user.is_active, "user": user_seed_000(user)})
+
+
+@bp.post("/api/token/refresh/")
+@limiter.limit(_auth_limit)
+@public
+@spec.validate(json=schemas.RefreshIn, tags=["auth"])
+def token_refresh(json: schemas.RefreshIn):
+    """Rotate: the given refresh token is revoked and a new access + refresh pair returned."""
+    try:
+        payload = tokens.decode_refresh(json.refresh)
+    except pyjwt.ExpiredSignatureError:
+        return auth_failure("Token is invalid or expired", "refresh")
+    except pyjwt.PyJWTError:
+        return auth_failure("Token is invalid or expired", "refresh")
+    if not tokens.claim_refresh_token(payload):
+        return auth_failure("Token is blacklisted", "refresh")
+    user = get_user(payload["sub"])
+    if user is None:
+        return auth_failure("User not found", "refresh")
+    _active(user)
+    return jsonify(tokens.issue_tokens(user))
+
+
+@bp.post("/api/auth/logout/")
+@require_role()
+@spec.validate(json=schemas.LogoutIn, tags=["auth"], security=JWT)
+def logout(json: schemas.LogoutIn):
+    """Revoke the access token used for this call and, when given, the refresh token."""
+    tokens.revoke_token(get_jwt())
+    if json.refresh:
+        try:
+            payload = tokens.decode_refresh(json.refresh)
+        except pyjwt.PyJWTError:
+            payload = None
+        if payload and payload["sub"] == str(g.user.id):
+            tokens.revoke_token(payload)
+    return jsonify({"detail": "Logged out"})
+
+
+# --- seed 003 ---------------------------------------------------------------------------------------
+
+
+@bp.post("/api/v1/auth/telegram")
+@limiter.limit(_auth_limit)
+@public
+@spec.validate(json=schemas.WebAppAuthIn, tags=["auth"])
+def webapp_auth(json: schemas.WebAppAuthIn):
+    """Log in with Telegram WebApp initData signed by any enabled bot (or TELEGRAM_BOT_TOKEN)."""
+    pairs = enabled_bot_tokens()
+    try:
+        fields, signer = verify_init_data(
+            json.initData, [t for _, t in pairs], current_app.config["WEBAPP_INITDATA_MAX_AGE"], json.hash
+        )
+    except InitDataError as exc:
+        raise ApiError(401, str(exc), "INVALID_INIT_DATA") from exc
+    bot_id = next(bot_id for bot_id, token in pairs if token == signer)
+    try:
+        user = _active(upsert_webapp_user(fields["user"], bot_id))
+    except ServiceError as exc:
+        db.session.rollback()
+        raise service_error(exc) from exc
+    mark_login(user)
+    db.session.commit()
+    issued = tokens.issue_tokens(user)
+    return jsonify(
+        {
+            "access_token": issued["access"],
+            "refresh_token": issued["refresh"],
+            "token_type": "bearer",
+            "expires_in": tokens.access_expires_in(),
+            "user": user_seed_003(user),
+        }
+    )
+
+
+@bp.get("/api/v1/auth/me")
+@require_role()
+@spec.validate(tags=["auth"], security=JWT)
+def me():
+    """The current user (seed 003 shape)."""
+    return jsonify(user_seed_003(g.user))
+
+
+@bp.put("/api/v1/auth/profile")
+@require_role()
+@spec.validate(json=schemas.ProfileIn, tags=["auth"], security=JWT)
+def update_profile(json: schemas.ProfileIn):
+    """Update first/last name, username and language of the current user."""
+    user: User = g.user
+    changes = json.model_dump(exclude_unset=True)
+    if "username" in changes and changes["username"] != user.username:
+        taken = db.session.scalar(db.select(User.id).where(User.username == changes["username"], User.id != user.id))
+        if taken is not None:
+            raise ApiError(
+                409, "Username is taken", "CONFLICT", [{"field": "username", "message": "Username is taken"}]
+            )
+    for required in ("first_name", "language"):
+        if required in changes and changes[required] is None:
+            raise validation_error(required, "This field cannot be null")
+    for key, value in changes.items():
+        setattr(user, key, value)
+    db.session.commit()
+    return jsonify(user_seed_003(user))
+
+
+# --- seed 004 ---------------------------------------------------------------------------------------
+
+
+@bp.post("/api/login/")
+@limiter.limit(_auth_limit)
+@public
+@spec.validate(json=schemas.StaffLoginIn, tags=["auth"])
+def staff_login(json: schemas.StaffLoginIn):
+    """Username (or e-mail) and password → JWT pair; 401 {"detail": "Invalid credentials"}."""
+    login = json.username or json.email
+    if not login:
+        raise validation_error("username", "username or email is required")
+    user = authenticate_staff(login, json.password)
+    if user is None:
+        raise ApiError(401, "Invalid credentials", body={"detail": "Invalid credentials"})
+    if not user.is_active:
+        raise ApiError(403, "Account is blocked", body={"detail": "Account is blocked"})
+    mark_login(user)
+    db.session.commit()
+    return jsonify({**tokens.issue_tokens(user), "user": user_seed_003(user)})
+
+
+def _bot_token_out(row: ServiceToken) -> dict:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "created_at": iso(row.created_at),
+        "expires_at": iso(row.expires_at),
+        "revoked_at": iso(row.revoked_at),
+        "last_used_at": iso(row.last_used_at),
+    }
+
+
+@bp.post("/api/generate_bot_token/")
+@require_role(Role.ADMIN)
+@spec.validate(json=schemas.BotTokenIn, tags=["auth"], security=JWT)
+def generate_bot_token(json: schemas.BotTokenIn):
+    """A new X-Bot-Token (admins); the value is shown only in this response."""
+    days = json.expires_in_days or current_app.config["BOT_TOKEN_DEFAULT_DAYS"] or None
+    plain, row = generate_service_token(g.user, json.name, days)
+    record_audit(g.user, "bot_token.create", "service_token", row.id, None, row.prefix)
+    db.session.commit()
+    return jsonify({"bot_token": plain, "expires_at": iso(row.expires_at), "id": row.id}), 201
+
+
+@bp.get("/api/bot_tokens/")
+@require_role(Role.ADMIN)
+@spec.validate(tags=["auth"], security=JWT)
+def list_bot_tokens():
+    """Issued bot tokens (never their values)."""
+    rows = db.session.scalars(db.select(ServiceToken).order_by(ServiceToken.id.desc())).all()
+    return jsonify([_bot_token_out(r) for r in rows])
+
+
+@bp.delete("/api/bot_tokens/<int:token_id>/")
+@require_role(Role.ADMIN)
+@spec.validate(tags=["auth"], security=JWT)
+def revoke_bot_token(token_id: int):
+    """Revoke a bot token: it stops working at once."""
+    row = db.session.get(ServiceToken, token_id)
+    if row is None:
+        raise ApiError(404, "Not found", body={"detail": "Not found."})
+    revoke_service_token(row)
+    record_audit(g.user, "bot_token.revoke", "service_token", row.id)
+    db.session.commit()
+    return jsonify(_bot_token_out(row))
+
+
+@bp.get("/api/auth/service/")
+@require_role(Role.ADMIN, service=SERVICE_ANY)
+@spec.validate(tags=["auth"], security=[{"bot_token": []}, {"service_secret": []}, {"jwt": []}])
+def service_whoami():
+    """Which credential this call was authenticated with: lets a bot check its X-Bot-Token."""
+    if g.service:
+        return jsonify({"service": g.service})
+    return jsonify({"service": None, "user": user_seed_003(g.user)})

@@ -1,0 +1,147 @@
+"""The one error format of the JSON APIs, and the handlers that make every failure use it.
+
+Generic body (seed 003, and everywhere a seed gives none)::
+
+    {"error": {"code": "VALIDATION_ERROR", "message": "...", "details": [{"field", "message"}]}}
+
+Seeds with their own shapes keep them: seed 004 answers ``{"detail": "..."}`` for its auth
+failures, seed 000 answers the SimpleJWT body for a bad or expired token (see ``token_error``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """Raise from any API code path; the handler turns it into the JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        details: list[dict[str, str]] | None = None,
+        body: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or HTTP_CODES.get(status, "ERROR")
+        self.details = details or []
+        self.body = body
+        self.headers = headers or {}
+
+    def to_response(self) -> Response:
+        body = self.body if self.body is not None else error_body(self.code, self.message, self.details)
+        response = jsonify(body)
+        response.status_code = self.status
+        for key, value in self.headers.items():
+            response.headers[key] = value
+        return response
+
+
+def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def validation_error(field: str, message: str, status: int = 422) -> ApiError:
+    return ApiError(status, "Invalid data", "VALIDATION_ERROR", [{"field": field, "message": message}])
+
+
+def not_found(what: str = "Resource") -> ApiError:
+    return ApiError(404, f"{what} not found", "NOT_FOUND")
+
+
+def pydantic_details(errors: list[dict]) -> list[dict[str, str]]:
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+        details.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid value")})
+    return details
+
+
+# --- seed 000: SimpleJWT's body for a token that is missing, bad or expired -----------------------
+
+
+def token_error(token_type: str = "access", message: str = "Token is invalid or expired") -> dict:
+    token_class = "AccessToken" if token_type == "access" else "RefreshToken"
+    return {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{"token_class": token_class, "token_type": token_type, "message": message}],
+    }
+
+
+def is_json_path(path: str) -> bool:
+    return path.startswith(("/api/", "/ws/", "/telegram/", "/sandbox/api/", "/sandbox/bot"))
+
+
+def seed_004_path(path: str) -> bool:
+    return path.startswith(("/api/reports/", "/api/login/", "/api/generate_bot_token/", "/api/bot_tokens/"))
+
+
+def auth_failure(message: str, token_type: str = "access") -> Response:
+    """401 for a missing/invalid/expired/revoked JWT, in the shape the caller's seed expects."""
+    path = request.path
+    if path.startswith("/api/v1/") or path.startswith("/ws/"):
+        body = error_body("UNAUTHORIZED", message)
+    elif seed_004_path(path):
+        body = {"detail": message}
+    else:
+        body = token_error(token_type)
+    response = jsonify(body)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return exc.to_response()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not is_json_path(request.path):
+            return exc
+        status = exc.code or 500
+        if status == 429:
+            message = "Too many requests"
+            retry = getattr(exc, "retry_after", None)
+            error = ApiError(429, message, headers={"Retry-After": str(retry)} if retry else None)
+            if seed_004_path(request.path):
+                error.body = {"detail": "Request was throttled."}
+            return error.to_response()
+        if seed_004_path(request.path):
+            return ApiError(status, exc.description or "", body={"detail": exc.description or exc.name}).to_response()
+        return ApiError(status, exc.description or exc.name).to_response()
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not is_json_path(request.path):
+            return "Internal Server Error", 500
+        return ApiError(500, "Internal server error").to_response()

@@ -1,0 +1,79 @@
+"""Platform roles and the one rule that decides whether a user holds a role.
+
+Order (SPEC.md): superuser > admin > moderator > staff roles (realtor, helper, doctor, marketer) >
+user. A higher rank grants every role below it; staff roles are siblings and do not grant each
+other. A blocked (inactive) user holds no role at all.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    SUPERUSER = "superuser"
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    REALTOR = "realtor"
+    HELPER = "helper"
+    DOCTOR = "doctor"
+    MARKETER = "marketer"
+    USER = "user"
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str | Role) -> Role:
+        if isinstance(value, Role):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError as exc:
+            raise ValueError(f"unknown role {value!r}") from exc
+
+
+STAFF_ROLES = frozenset({Role.REALTOR, Role.HELPER, Role.DOCTOR, Role.MARKETER})
+ROLE_RANK = {
+    Role.SUPERUSER: 100,
+    Role.ADMIN: 80,
+    Role.MODERATOR: 60,
+    Role.REALTOR: 40,
+    Role.HELPER: 40,
+    Role.DOCTOR: 40,
+    Role.MARKETER: 40,
+    Role.USER: 10,
+}
+ALL_ROLES = tuple(Role)
+
+
+def role_grants(held: Role | str, required: Role | str) -> bool:
+    """True when a user whose role is ``held`` may act as ``required``."""
+    held, required = Role.parse(held), Role.parse(required)
+    if held == required:
+        return True
+    if required in STAFF_ROLES and held in STAFF_ROLES:
+        return False
+    return held.rank > required.rank
+
+
+def user_has_role(user, *required: Role | str) -> bool:
+    """True when ``user`` is active and holds at least one of ``required`` (any, not all)."""
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    return any(role_grants(user.role, r) for r in required)
+
+
+# The helpdesk seed (003) names roles in upper case and knows only four of them.
+SEED_003_ROLE = {
+    Role.SUPERUSER: "ADMIN",
+    Role.ADMIN: "ADMIN",
+    Role.MODERATOR: "MODERATOR",
+    Role.REALTOR: "HELPER",
+    Role.HELPER: "HELPER",
+    Role.DOCTOR: "HELPER",
+    Role.MARKETER: "HELPER",
+    Role.USER: "USER",
+}
+FROM_SEED_003_ROLE = {"ADMIN": Role.ADMIN, "MODERATOR": Role.MODERATOR, "HELPER": Role.HELPER, "USER": Role.USER}

@@ -1,0 +1,268 @@
+"""Account rules: registration by Telegram id, staff login, role and status changes (audited).
+
+Plain functions over the session: they flush, the caller (request, job, bot update) commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy.exc import IntegrityError
+
+from webapp.core.db import utcnow
+from webapp.core.models import AuditLog, TelegramAccount, User
+from webapp.core.roles import Role, role_grants
+from webapp.extensions import db
+
+SUPPORTED_LANGUAGES = ("ru", "kk", "uz", "en")
+
+
+class ServiceError(Exception):
+    """A business rule refused the operation. ``status`` is the HTTP status an API answers with."""
+
+    def __init__(self, message: str, status: int = 409, code: str = "CONFLICT", field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.field = field
+
+
+def normalize_phone(raw: str, default_region: str = "UZ") -> str:
+    """E.164 form of a phone number, or ServiceError(422) with the reason."""
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ServiceError("Not a phone number", 422, "VALIDATION_ERROR", "phone_number") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ServiceError("Phone number is not valid", 422, "VALIDATION_ERROR", "phone_number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_language(value: str | None, default: str = "ru") -> str:
+    if not value:
+        return default
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in SUPPORTED_LANGUAGES else default
+
+
+def record_audit(
+    actor: User | None, action: str, target_type: str, target_id: str, old=None, new=None, source: str = "api"
+) -> AuditLog:
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new),
+        source=source,
+    )
+    db.session.add(entry)
+    return entry
+
+
+# --- Telegram-identified users ---------------------------------------------------------------------
+
+
+def find_telegram_account(telegram_user_id: int, bot_id: int | None = None) -> TelegramAccount | None:
+    return db.session.scalar(
+        db.select(TelegramAccount).where(
+            TelegramAccount.telegram_user_id == telegram_user_id,
+            TelegramAccount.bot_id.is_(None) if bot_id is None else TelegramAccount.bot_id == bot_id,
+        )
+    )
+
+
+def find_user_by_telegram_id(telegram_user_id: int) -> User | None:
+    """Telegram user ids are global, so one person is one User whichever bot they talk to."""
+    account = db.session.scalar(
+        db.select(TelegramAccount)
+        .where(TelegramAccount.telegram_user_id == telegram_user_id)
+        .order_by(TelegramAccount.bot_id.is_not(None), TelegramAccount.id)
+        .limit(1)
+    )
+    return account.user if account else None
+
+
+def ensure_telegram_account(
+    bot_id: int | None,
+    telegram_user_id: int,
+    chat_id: int | None = None,
+    username: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    language_code: str | None = None,
+) -> TelegramAccount:
+    """The account of a Telegram user as ``bot_id`` sees them, created (with its User) on first contact.
+
+    Profile fields follow what Telegram last said; ``language`` is set once from Telegram's
+    language_code and afterwards only by the user's own choice. Safe against two concurrent first
+    updates of one user: the unique key decides and the loser re-reads.
+    """
+    account = find_telegram_account(telegram_user_id, bot_id)
+    if account is None:
+        user = find_user_by_telegram_id(telegram_user_id)
+        language = normalize_language(language_code)
+        if user is None:
+            user = User(first_name=first_name, last_name=last_name, language=language)
+            db.session.add(user)
+        account = TelegramAccount(
+            user=user,
+            bot_id=bot_id,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id or telegram_user_id,
+            language=user.language if user.id else language,
+        )
+        db.session.add(account)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            account = find_telegram_account(telegram_user_id, bot_id)
+            if account is None:
+                raise
+    account.username = username or account.username
+    account.first_name = first_name or account.first_name
+    account.last_name = last_name or account.last_name
+    if chat_id:
+        account.chat_id = chat_id
+    account.last_seen = utcnow()
+    return account
+
+
+def register_telegram_user(
+    telegram_user_id: int,
+    phone: str | None = None,
+    language: str | None = None,
+    bot_id: int | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    username: str | None = None,
+) -> User:
+    """Create a user and their Telegram account; ServiceError(409) when the Telegram user exists."""
+    if find_user_by_telegram_id(telegram_user_id) is not None:
+        raise ServiceError("This Telegram account is already registered", 409, "ALREADY_REGISTERED")
+    if phone and db.session.scalar(db.select(User.id).filter_by(phone=phone)) is not None:
+        raise ServiceError("This phone number belongs to another account", 409, "PHONE_TAKEN", "phone_number")
+    user = User(phone=phone, language=normalize_language(language), first_name=first_name, last_name=last_name)
+    account = TelegramAccount(
+        telegram_user_id=telegram_user_id,
+        chat_id=telegram_user_id,
+        bot_id=bot_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        language=user.language,
+        last_seen=utcnow(),
+    )
+    user.telegram_accounts.append(account)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise ServiceError("This Telegram account is already registered", 409, "ALREADY_REGISTERED") from exc
+    return user
+
+
+def upsert_webapp_user(tg_user: dict, bot_id: int | None = None) -> User:
+    """The user behind verified WebApp ``initData``: found by Telegram id, else created."""
+    account = ensure_telegram_account(
+        bot_id,
+        tg_user["id"],
+        username=tg_user.get("username"),
+        first_name=tg_user.get("first_name"),
+        last_name=tg_user.get("last_name"),
+        language_code=tg_user.get("language_code"),
+    )
+    return account.user
+
+
+def authenticate_staff(login: str, password: str) -> User | None:
+    """The user whose username or e-mail is ``login`` and whose password matches, else None."""
+    login = (login or "").strip()
+    if not login or not password:
+        return None
+    user = db.session.scalar(
+        db.select(User).where(db.or_(User.username == login, db.func.lower(User.email) == login.lower()))
+    )
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def mark_login(user: User, when: datetime | None = None) -> None:
+    user.last_login_at = when or utcnow()
+
+
+def create_staff_user(
+    username: str,
+    email: str | None,
+    password: str,
+    role: Role | str = Role.USER,
+    actor: User | None = None,
+    source: str = "cli",
+    **fields,
+) -> User:
+    role = Role.parse(role)
+    if db.session.scalar(db.select(User.id).filter_by(username=username)) is not None:
+        raise ServiceError(f"Username {username!r} is taken", 409, "USERNAME_TAKEN", "username")
+    if email and db.session.scalar(db.select(User.id).where(db.func.lower(User.email) == email.lower())) is not None:
+        raise ServiceError(f"E-mail {email!r} is taken", 409, "EMAIL_TAKEN", "email")
+    user = User(username=username, email=email, role=role.value, **fields)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record_audit(actor, "user.create", "user", user.id, None, role.value, source)
+    return user
+
+
+# --- role and status changes -----------------------------------------------------------------------
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """An actor manages users strictly below them; superusers manage everyone but cannot demote themselves."""
+    if not actor.is_active:
+        return False
+    if actor.role == Role.SUPERUSER.value:
+        return True
+    return role_grants(actor.role, Role.ADMIN) and Role(actor.role).rank > Role(target.role).rank
+
+
+def change_role(actor: User, target: User, new_role: Role | str, source: str = "api") -> User:
+    new_role = Role.parse(new_role)
+    if actor.id == target.id:
+        raise ServiceError("You cannot change your own role", 403, "FORBIDDEN", "role")
+    if not can_manage(actor, target):
+        raise ServiceError("You cannot change this user's role", 403, "FORBIDDEN", "role")
+    if actor.role != Role.SUPERUSER.value and new_role.rank >= Role(actor.role).rank:
+        raise ServiceError("You cannot grant a role equal to or above your own", 403, "FORBIDDEN", "role")
+    old = target.role
+    if old != new_role.value:
+        target.role = new_role.value
+        record_audit(actor, "user.role", "user", target.id, old, new_role.value, source)
+    return target
+
+
+def set_user_active(actor: User, target: User, active: bool, source: str = "api") -> User:
+    if actor.id == target.id:
+        raise ServiceError("You cannot block yourself", 403, "FORBIDDEN", "is_active")
+    if not can_manage(actor, target):
+        raise ServiceError("You cannot change this user's status", 403, "FORBIDDEN", "is_active")
+    if target.is_active != active:
+        record_audit(
+            actor, "user.unblock" if active else "user.block", "user", target.id, target.is_active, active, source
+        )
+        target.is_active = active
+    return target
+
+
+def get_user(user_id: str | uuid.UUID) -> User | None:
+    try:
+        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    return db.session.get(User, key)

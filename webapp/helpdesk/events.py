@@ -1,0 +1,63 @@
+"""Live ticket events (seed 003's ``new_message``, ``status_changed``, ``typing``) over Redis pub/sub.
+
+Services queue an event; it is published only when the transaction commits, so a listener that
+reacts by reading the database finds what the event announces, and a rolled-back change announces
+nothing. Every web process subscribes to the channels of the sockets it serves, so an event raised
+by any process (web, bot, job) reaches every socket of the ticket.
+
+Each envelope says who may see it: ``"all"`` (the customer too) or ``"staff"`` (internal notes).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db, redis_store
+
+PENDING_KEY = "helpdesk_pending_events"
+AUDIENCE_ALL = "all"
+AUDIENCE_STAFF = "staff"
+INBOX_CHANNEL = "helpdesk:inbox"
+
+
+def ticket_channel(ticket_id: uuid.UUID | str) -> str:
+    return f"helpdesk:ticket:{ticket_id}"
+
+
+def envelope(event_type: str, data: dict[str, Any], audience: str = AUDIENCE_ALL, origin: str | None = None) -> str:
+    return json.dumps(
+        {"audience": audience, "origin": origin, "event": {"type": event_type, "data": data}}, ensure_ascii=False
+    )
+
+
+def publish_now(channel: str, message: str) -> None:
+    redis_store.client.publish(channel, message)
+
+
+def publish_after_commit(
+    ticket_id: uuid.UUID | str, event_type: str, data: dict[str, Any], audience: str = AUDIENCE_ALL
+) -> None:
+    """Queue an event for the ticket's sockets (and the staff inbox) until the session commits."""
+    pending = db.session.info.setdefault(PENDING_KEY, [])
+    # The client is taken now: the commit hook may run where no app context is current.
+    client = redis_store.client
+    message = envelope(event_type, data, audience)
+    pending.append((client, ticket_channel(ticket_id), message))
+    inbox = envelope(event_type, {"ticket_id": str(ticket_id)}, AUDIENCE_STAFF)
+    pending.append((client, INBOX_CHANNEL, inbox))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    for client, channel, message in session.info.pop(PENDING_KEY, []):
+        client.publish(channel, message)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

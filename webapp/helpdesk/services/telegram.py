@@ -1,0 +1,57 @@
+"""The helpdesk's Telegram side: staff alert subscriptions, and finding the ticket a reply-to means."""
+
+from __future__ import annotations
+
+from webapp.core.models import User
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+from webapp.helpdesk.models import HelpdeskDelivery, HelperAlertSubscription, Ticket, TicketStatus
+from webapp.helpdesk.services.access import can_view_ticket, is_staff
+
+
+def alerts_enabled(user: User) -> bool:
+    subscription = db.session.get(HelperAlertSubscription, user.id)
+    return bool(subscription and subscription.enabled)
+
+
+def set_alerts(user: User, bot_id: int, enabled: bool) -> HelperAlertSubscription:
+    """Staff choose whether new tickets are announced in their chat with ``bot_id``."""
+    if not is_staff(user):
+        raise ServiceError("Only helpdesk staff receive ticket alerts", 403, "FORBIDDEN")
+    subscription = db.session.get(HelperAlertSubscription, user.id)
+    if subscription is None:
+        subscription = HelperAlertSubscription(user_id=user.id, bot_id=bot_id, enabled=enabled)
+        db.session.add(subscription)
+    subscription.bot_id = bot_id
+    subscription.enabled = enabled
+    db.session.flush()
+    return subscription
+
+
+def ticket_for_reply(user: User, bot_id: int, chat_id: int, replied_message_id: int) -> Ticket | None:
+    """The ticket behind a helpdesk message we sent to ``user`` in this chat, if they may still see it."""
+    delivery = db.session.scalar(
+        db.select(HelpdeskDelivery).where(
+            HelpdeskDelivery.bot_id == bot_id,
+            HelpdeskDelivery.chat_id == chat_id,
+            HelpdeskDelivery.telegram_message_id == replied_message_id,
+            HelpdeskDelivery.recipient_id == user.id,
+        )
+    )
+    if delivery is None:
+        return None
+    ticket = db.session.get(Ticket, delivery.ticket_id)
+    return ticket if ticket is not None and can_view_ticket(user, ticket) else None
+
+
+def customer_tickets(user: User, limit: int = 10) -> list[Ticket]:
+    """The customer's tickets for the bot's list: open ones first, newest first."""
+    closed_last = db.case((Ticket.status == TicketStatus.CLOSED.value, 1), else_=0)
+    return list(
+        db.session.scalars(
+            db.select(Ticket)
+            .where(Ticket.user_id == user.id)
+            .order_by(closed_last, Ticket.created_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,33 @@
+"""Running a job inside an app context: one context per job, the app built once per worker process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, has_app_context
+
+_worker_app: Flask | None = None
+
+
+def worker_app() -> Flask:
+    global _worker_app
+    if _worker_app is None:
+        from webapp import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def with_app_context(func: Callable) -> Callable:
+    """Decorate an RQ job function so it runs in its own app context (or the caller's, in tests)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any):
+        if has_app_context():
+            return func(*args, **kwargs)
+        with worker_app().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,1 @@
+"""Realty vertical (seed 001): agencies, listings, calendar, bookings, reviews, notifications."""

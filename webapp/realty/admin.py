@@ -1,0 +1,517 @@
+"""The realty console: agencies, realtors, listings with the moderation queue, bookings (and a
+calendar per listing), reviews, payments, notifications, the e-mail outbox, an agency dashboard,
+and the moderation reports page (seed 004's figures as charts and CSV).
+
+Agency staff (realtors, moderators, admins who belong to an agency) see only their agency's rows:
+every scoped view filters ``get_query``, ``get_count_query`` AND ``get_one``, so neither the list,
+its counts, CSV export, nor a hand-typed edit/details URL reaches another agency's data.
+Superusers see everything. State changes go through the services (moderation, bookings,
+realtor status), never through direct field edits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_login import current_user
+
+from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.charts import bars
+from webapp.admin.dashboard import add_card
+from webapp.core.roles import Role
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+from webapp.realty.models import (
+    Agency,
+    AgencyMember,
+    Booking,
+    BookingStatus,
+    Listing,
+    Notification,
+    OutboxEmail,
+    Payment,
+    Review,
+)
+from webapp.realty.services import access, agencies, bookings, listings, stats
+from webapp.realty.services.notify import catalog
+
+_l = catalog.lazy_gettext  # console texts live in the realty catalog, like the bot's
+STAFF = (Role.REALTOR,)  # realtors and, by rank, moderators, admins, superusers
+MANAGERS = (Role.MODERATOR,)  # agency admins/moderators and superusers
+NO_AGENCY = -1  # a staff user without an agency sees nothing
+
+
+def viewer_agency() -> int | None:
+    """None: the viewer sees every agency (superuser); else the one agency id they are confined to."""
+    if access.is_superuser(current_user):
+        return None
+    return access.agency_id_of(current_user) or NO_AGENCY
+
+
+class AgencyScopedView(SecureModelView):
+    """A model view whose rows belong to an agency, reached through ``joins`` to ``agency_column``."""
+
+    required_roles = STAFF
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    joins: tuple = ()
+    # In a tuple: a mapped column as a plain class attribute would act as a descriptor on the view.
+    agency_column: tuple = ()
+
+    def row_agency(self, row) -> int | None:
+        raise NotImplementedError
+
+    def _scoped(self, query):
+        agency_id = viewer_agency()
+        if agency_id is None:
+            return query
+        for relationship in self.joins:
+            query = query.join(relationship)
+        return query.filter(self.agency_column[0] == agency_id)
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        return self._scoped(super().get_count_query())
+
+    def get_one(self, id):
+        row = super().get_one(id)
+        agency_id = viewer_agency()
+        if row is None or agency_id is None:
+            return row
+        return row if self.row_agency(row) == agency_id else None
+
+    def _selected(self, ids) -> list:
+        """The selected rows the viewer may see (ids from the form are never trusted)."""
+        return self.get_query().filter(self.model.id.in_([int(i) for i in ids if str(i).isdigit()])).all()
+
+    def _apply(self, ids, change, done_message) -> None:
+        changed = 0
+        for row in self._selected(ids):
+            try:
+                change(row)
+                changed += 1
+            except ServiceError as exc:
+                db.session.rollback()
+                flash(f"#{row.id}: {exc.message}", "error")
+        db.session.commit()
+        flash(done_message % {"count": changed}, "success")
+
+
+def _money_formatter(view, context, model, name) -> str:
+    value = getattr(model, name)
+    return "" if value is None else f"{value:,.2f}".replace(",", " ")
+
+
+# --- agencies and realtors -------------------------------------------------------------------------
+
+
+class AgencyView(AgencyScopedView):
+    """Superusers create and edit agencies; agency staff see their own agency's card."""
+
+    required_roles = MANAGERS
+    agency_column = (Agency.id,)
+    column_list = ("id", "name", "city", "phone", "email", "timezone", "currency", "is_active", "created_at")
+    column_searchable_list = ("name", "city")
+    column_filters = ("city", "is_active")
+    form_columns = ("name", "city", "phone", "email", "address", "timezone", "currency", "is_active")
+    column_labels = {
+        "name": _l("Name"),
+        "city": _l("City"),
+        "phone": _l("Phone"),
+        "email": _l("E-mail"),
+        "timezone": _l("Time zone"),
+        "currency": _l("Currency"),
+        "is_active": _l("Active"),
+        "created_at": _l("Created"),
+    }
+
+    def row_agency(self, row) -> int:
+        return row.id
+
+    @property
+    def can_create(self) -> bool:
+        return access.is_superuser(current_user)
+
+    @property
+    def can_edit(self) -> bool:
+        return access.is_superuser(current_user)
+
+    def on_model_change(self, form, model, is_created) -> None:
+        from wtforms.validators import ValidationError
+
+        try:
+            values = agencies._clean_agency(
+                {
+                    name: getattr(model, name)
+                    for name in ("name", "city", "phone", "email", "address", "timezone", "currency")
+                },
+                creating=True,
+            )
+        except ServiceError as exc:
+            raise ValidationError(f"{exc.field}: {exc.message}") from exc
+        for name, value in values.items():
+            setattr(model, name, value)
+
+
+class RealtorView(AgencyScopedView):
+    """Agency members (realtors and admins) with activate/deactivate through the audited service."""
+
+    required_roles = MANAGERS
+    agency_column = (AgencyMember.agency_id,)
+    column_list = ("user", "user.role", "user.is_active", "agency", "created_at")
+    column_filters = ("agency.name",)
+    column_searchable_list = ("user.email", "user.phone", "user.first_name")
+    column_labels = {
+        "user": _l("User"),
+        "user.role": _l("Role"),
+        "user.is_active": _l("Active"),
+        "agency": _l("Agency"),
+        "agency.name": _l("Agency"),
+        "created_at": _l("Joined"),
+        "user.email": _l("E-mail"),
+        "user.phone": _l("Phone"),
+        "user.first_name": _l("Name"),
+    }
+
+    def row_agency(self, row) -> int:
+        return row.agency_id
+
+    def get_pk_value(self, model):
+        return str(model.user_id)
+
+    def _members(self, ids) -> list[AgencyMember]:
+        keys = [k for k in (access.parse_uuid(i) for i in ids) if k is not None]
+        return self.get_query().filter(AgencyMember.user_id.in_(keys)).all()
+
+    def _set_active(self, ids, active: bool) -> None:
+        changed = 0
+        for member in self._members(ids):
+            try:
+                agencies.set_realtor_active(current_user, member.user, active, "console")
+                changed += 1
+            except ServiceError as exc:
+                db.session.rollback()
+                flash(f"{member.user}: {exc.message}", "error")
+        db.session.commit()
+        flash(_l("%(count)s account(s) updated.", count=changed), "success")
+
+    @action("activate", _l("Activate"))
+    def action_activate(self, ids):
+        self._set_active(ids, True)
+
+    @action("deactivate", _l("Deactivate"))
+    def action_deactivate(self, ids):
+        self._set_active(ids, False)
+
+
+# --- listings and the moderation queue -------------------------------------------------------------
+
+
+class ListingView(AgencyScopedView):
+    agency_column = (Listing.agency_id,)
+    column_list = (
+        "id",
+        "title",
+        "agency",
+        "realtor",
+        "city",
+        "district",
+        "price_per_night",
+        "max_guests",
+        "status",
+        "is_active",
+        "created_at",
+    )
+    column_details_list = (*column_list, "address", "description", "amenity_rows", "photos", "rejection_reason")
+    column_searchable_list = ("title", "city", "district")
+    column_filters = ("status", "city", "district", "is_active", "agency.name", "price_per_night", "created_at")
+    column_sortable_list = ("id", "title", "city", "price_per_night", "status", "created_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"price_per_night": _money_formatter}
+    column_labels = {
+        "title": _l("Title"),
+        "agency": _l("Agency"),
+        "agency.name": _l("Agency"),
+        "realtor": _l("Realtor"),
+        "city": _l("City"),
+        "district": _l("District"),
+        "price_per_night": _l("Price per night"),
+        "max_guests": _l("Guests"),
+        "status": _l("Moderation"),
+        "is_active": _l("Active"),
+        "created_at": _l("Created"),
+        "rejection_reason": _l("Rejection reason"),
+    }
+
+    def row_agency(self, row) -> int:
+        return row.agency_id
+
+    @action("approve", _l("Approve"), _l("Approve the selected listings?"))
+    def action_approve(self, ids):
+        self._apply(ids, lambda row: listings.approve_listing(current_user, row), _l("%(count)s listing(s) approved."))
+
+    @action("reject", _l("Reject with a reason…"))
+    def action_reject(self, ids):
+        visible = [str(row.id) for row in self._selected(ids)]
+        return redirect(url_for(".reject_view", ids=",".join(visible)))
+
+    @action("hide", _l("Take down"))
+    def action_hide(self, ids):
+        self._apply(
+            ids, lambda row: listings.set_listing_active(current_user, row, False), _l("%(count)s listing(s) hidden.")
+        )
+
+    @action("show", _l("Activate"))
+    def action_show(self, ids):
+        self._apply(
+            ids, lambda row: listings.set_listing_active(current_user, row, True), _l("%(count)s listing(s) activated.")
+        )
+
+    @expose("/reject/", methods=("GET", "POST"))
+    def reject_view(self):
+        from flask_wtf import FlaskForm
+        from wtforms import HiddenField, TextAreaField
+        from wtforms.validators import DataRequired, Length
+
+        class RejectForm(FlaskForm):
+            ids = HiddenField()
+            reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+        form = RejectForm(ids=request.args.get("ids", ""))
+        rows = self._selected((form.ids.data or "").split(","))
+        if not rows:
+            return redirect(url_for(".index_view"))
+        if form.validate_on_submit():
+            self._apply(
+                [str(r.id) for r in rows],
+                lambda row: listings.reject_listing(current_user, row, form.reason.data),
+                _l("%(count)s listing(s) rejected."),
+            )
+            return redirect(url_for(".index_view"))
+        return self.render("realty/reject.html", t=catalog.gettext, form=form, rows=rows)
+
+
+class ModerationQueueView(ListingView):
+    """Pending listings, oldest first: the moderation queue."""
+
+    required_roles = MANAGERS
+    column_default_sort = ("created_at", False)
+
+    def _scoped(self, query):
+        return super()._scoped(query).filter(Listing.status == "pending")
+
+
+# --- bookings, calendar, payments, reviews ----------------------------------------------------------
+
+
+class BookingView(AgencyScopedView):
+    joins = (Booking.listing,)
+    agency_column = (Listing.agency_id,)
+    column_list = ("id", "listing", "guest", "check_in", "check_out", "guests", "total_price", "status", "created_at")
+    column_filters = ("status", "check_in", "check_out", "listing.title", "listing.city", "created_at")
+    column_searchable_list = ("listing.title",)
+    column_sortable_list = ("id", "check_in", "check_out", "total_price", "status", "created_at")
+    column_default_sort = ("check_in", True)
+    column_formatters = {"total_price": _money_formatter}
+    column_labels = {
+        "listing": _l("Listing"),
+        "listing.title": _l("Listing"),
+        "listing.city": _l("City"),
+        "guest": _l("Guest"),
+        "check_in": _l("Check-in"),
+        "check_out": _l("Check-out"),
+        "guests": _l("Guests"),
+        "total_price": _l("Total"),
+        "status": _l("Status"),
+        "created_at": _l("Created"),
+    }
+
+    def row_agency(self, row) -> int:
+        return row.listing.agency_id
+
+    @action("confirm", _l("Confirm"))
+    def action_confirm(self, ids):
+        self._apply(ids, lambda row: bookings.confirm_booking(current_user, row), _l("%(count)s booking(s) confirmed."))
+
+    @action("cancel", _l("Cancel"), _l("Cancel the selected bookings?"))
+    def action_cancel(self, ids):
+        self._apply(ids, lambda row: bookings.cancel_booking(current_user, row), _l("%(count)s booking(s) cancelled."))
+
+
+class PaymentView(AgencyScopedView):
+    joins = (Payment.booking, Booking.listing)
+    agency_column = (Listing.agency_id,)
+    column_list = ("id", "booking", "amount", "currency", "provider", "provider_ref", "status", "paid_at")
+    column_filters = ("status", "provider", "paid_at")
+    column_default_sort = ("id", True)
+    column_formatters = {"amount": _money_formatter}
+
+    def row_agency(self, row) -> int:
+        return row.booking.listing.agency_id
+
+
+class ReviewView(AgencyScopedView):
+    joins = (Review.listing,)
+    agency_column = (Listing.agency_id,)
+    column_list = ("id", "listing", "author", "rating", "text", "created_at")
+    column_filters = ("rating", "created_at", "listing.title")
+    column_default_sort = ("created_at", True)
+    column_labels = {"listing": _l("Listing"), "author": _l("Author"), "rating": _l("Rating"), "text": _l("Text")}
+
+    def row_agency(self, row) -> int:
+        return row.listing.agency_id
+
+
+class CalendarView(SecureView):
+    """One listing's next 60 days: free, blocked, or the booking holding each night."""
+
+    required_roles = STAFF
+
+    @expose("/")
+    def index(self):
+        scope = viewer_agency()
+        query = db.select(Listing).order_by(Listing.title)
+        if scope is not None:
+            query = query.where(Listing.agency_id == scope)
+        choices = db.session.scalars(query).all()
+        listing = None
+        if request.args.get("listing_id", "").isdigit():
+            listing = db.session.get(Listing, int(request.args["listing_id"]))
+            if listing is None or (scope is not None and listing.agency_id != scope):
+                abort(404)
+        elif choices:
+            listing = choices[0]
+        days = listings.calendar(listing, listings.agency_today(listing.agency), 60) if listing else []
+        return self.render("realty/calendar.html", t=catalog.gettext, listings=choices, listing=listing, days=days)
+
+
+# --- platform-only views ---------------------------------------------------------------------------
+
+
+class SuperuserReadOnly(SecureModelView):
+    required_roles = (Role.SUPERUSER,)
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_default_sort = ("id", True)
+
+
+class NotificationView(SuperuserReadOnly):
+    column_list = ("id", "user", "kind", "text", "created_at", "read_at", "telegram_sent_at")
+    column_filters = ("kind", "created_at", "read_at")
+
+
+class OutboxView(SuperuserReadOnly):
+    """Every e-mail sent; with no MAIL_SERVER this is where a link code can be read."""
+
+    column_list = ("id", "to_address", "subject", "status", "created_at", "sent_at")
+    column_details_list = ("id", "to_address", "subject", "body", "status", "error", "created_at", "sent_at")
+    column_searchable_list = ("to_address", "subject")
+    column_filters = ("status", "created_at")
+
+
+# --- dashboard and reports -------------------------------------------------------------------------
+
+
+class RealtyDashboard(SecureView):
+    required_roles = STAFF
+
+    @expose("/")
+    def index(self):
+        scope = viewer_agency()
+        agency = db.session.get(Agency, scope) if scope and scope != NO_AGENCY else None
+        today = listings.agency_today(agency) if agency else date.today()
+        weekly = stats.bookings_per_week(today, scope)
+        return self.render(
+            "realty/dashboard.html",
+            t=catalog.gettext,
+            agency=agency,
+            weekly=bars([(f"{monday:%d.%m}", n) for monday, n in weekly], width=26),
+            occupancy=stats.occupancy(today, scope),
+            revenue=stats.revenue(today - timedelta(days=30), scope),
+            pending_bookings=stats.count_bookings(BookingStatus.PENDING.value, scope),
+            pending_listings=stats.count_pending_listings(scope),
+            metrics=agencies.agency_metrics(agency) if agency else None,
+        )
+
+
+class ReportsView(SecureView):
+    """Seed 004's figures for a range of days: totals, a chart per day, tops, CSV export."""
+
+    required_roles = MANAGERS
+
+    @expose("/")
+    def index(self):
+        from webapp.reports import services as reports
+
+        today = reports.local_today()
+        try:
+            date_to = date.fromisoformat(request.args.get("date_to") or today.isoformat())
+            date_from = date.fromisoformat(request.args.get("date_from") or (date_to - timedelta(days=6)).isoformat())
+            scope = reports.report_scope(current_user)
+            report = reports.range_report(date_from, date_to, scope)
+            series = reports.daily_series(date_from, date_to, scope)
+        except (ValueError, ServiceError) as exc:
+            flash(getattr(exc, "message", None) or str(exc), "error")
+            return redirect(url_for(".index"))
+        if request.args.get("format") == "csv":
+            return _csv_response(series, report, date_from, date_to)
+        chart = {
+            key: bars([(row["date"][5:], row[key]) for row in series], height=100, width=14)
+            for key in ("added", "approved", "rejected")
+        }
+        return self.render("realty/reports.html", t=catalog.gettext, report=report, series=series, chart=chart)
+
+
+def _csv_response(series: list[dict], report: dict, date_from: date, date_to: date) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "added", "approved", "rejected"])
+    for row in series:
+        writer.writerow([row["date"], row["added"], row["approved"], row["rejected"]])
+    writer.writerow(["total", report["total_added"], report["total_approved"], report["total_rejected"]])
+    for key in ("top_regions", "top_districts", "top_users"):
+        writer.writerow([])
+        writer.writerow([key, "count", "added", "approved", "rejected"])
+        for item in report[key]:
+            writer.writerow([item["name"], item["count"], item["added"], item["approved"], item["rejected"]])
+    name = f"moderation-report-{date_from}-{date_to}.csv"
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
+
+
+def _pending_listings() -> int:
+    return stats.count_pending_listings(viewer_agency())
+
+
+def _pending_bookings() -> int:
+    return stats.count_bookings(BookingStatus.PENDING.value, viewer_agency())
+
+
+def register_admin(admin) -> None:
+    category = _l("Realty")
+
+    def add(view_class, model, name, endpoint) -> None:
+        admin.add_view(view_class(model, db.session, name=name, category=category, endpoint=endpoint))
+
+    admin.add_view(RealtyDashboard(name=_l("Realty dashboard"), category=category, endpoint="realty_dashboard"))
+    add(ModerationQueueView, Listing, _l("Moderation queue"), "realty_moderation")
+    add(ListingView, Listing, _l("Listings"), "realty_listings")
+    add(BookingView, Booking, _l("Bookings"), "realty_bookings")
+    admin.add_view(CalendarView(name=_l("Calendar"), category=category, endpoint="realty_calendar"))
+    add(AgencyView, Agency, _l("Agencies"), "realty_agencies")
+    add(RealtorView, AgencyMember, _l("Realtors"), "realty_realtors")
+    add(ReviewView, Review, _l("Reviews"), "realty_reviews")
+    add(PaymentView, Payment, _l("Payments"), "realty_payments")
+    add(NotificationView, Notification, _l("Notifications"), "realty_notifications")
+    add(OutboxView, OutboxEmail, _l("E-mail outbox"), "realty_outbox")
+    admin.add_view(ReportsView(name=_l("Moderation reports"), category=category, endpoint="realty_reports"))
+    add_card(_l("Realty: listings awaiting moderation"), _pending_listings, *MANAGERS)
+    add_card(_l("Realty: bookings to confirm"), _pending_bookings, *STAFF)

@@ -1,0 +1,487 @@
+"""Realty JSON API (``/api/v1/realty/...``): guests search, book, pay (demo), favourite and review;
+staff manage listings, calendars, bookings and moderation; superusers manage agencies.
+
+Thin: parse → service → serialise. Another agency's rows answer 404, not 403, so staff cannot
+probe which ids exist elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Blueprint, g, jsonify
+
+from webapp.core.apispec import JWT, paginate, spec
+from webapp.core.auth.api import service_error
+from webapp.core.errors import not_found
+from webapp.core.models import User
+from webapp.core.permissions import require_role
+from webapp.core.roles import Role
+from webapp.core.services import ServiceError
+from webapp.extensions import db
+from webapp.realty import schemas as s
+from webapp.realty.models import Agency, AvailabilityBlock, Booking, Listing
+from webapp.realty.services import access, agencies, bookings, listings, notify, social
+
+bp = Blueprint("realty_api", __name__)
+PREFIX = "/api/v1/realty"
+TAGS = ["realty"]
+
+
+@contextmanager
+def service_call() -> Iterator[None]:
+    """Commit what the block did, or roll it back and answer the ServiceError in the API format."""
+    try:
+        yield
+    except ServiceError as exc:
+        db.session.rollback()
+        raise service_error(exc) from exc
+    db.session.commit()
+
+
+def _page(query, q, serialize) -> dict:
+    return paginate(query, q.page, q.size, serialize)
+
+
+def _staff_listing(listing_id: int) -> Listing:
+    """A listing the caller may edit as staff; 404 for anything outside their reach."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not access.can_edit_listing(g.user, listing):
+        raise not_found("Listing")
+    return listing
+
+
+def _booking_for(booking_id: int) -> Booking:
+    """A booking the caller is the guest of or handles as staff; else 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not (booking.guest_id == g.user.id or access.can_handle_booking(g.user, booking)):
+        raise not_found("Booking")
+    return booking
+
+
+# --- guests: search and listings -------------------------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/listings/")
+@require_role()
+@spec.validate(query=s.SearchQuery, tags=TAGS, security=JWT)
+def search_listings(query: s.SearchQuery):
+    """Approved, active listings free on every night of [check_in, check_out), filtered, sorted, paginated."""
+    filters = listings.SearchFilters(
+        city=query.city,
+        district=query.district,
+        check_in=query.check_in,
+        check_out=query.check_out,
+        price_min=query.price_min,
+        price_max=query.price_max,
+        guests=query.guests,
+        amenities=query.amenities,
+        sort=query.sort,
+    )
+    try:
+        page = listings.search(filters, query.page, query.size)
+    except ServiceError as exc:
+        raise service_error(exc) from exc
+    page["items"] = [s.listing_out(item) for item in page["items"]]
+    return jsonify(page)
+
+
+def _readable_listing(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not (listing.is_visible or access.can_edit_listing(g.user, listing)):
+        raise not_found("Listing")
+    return listing
+
+
+@bp.get(f"{PREFIX}/listings/<int:listing_id>/")
+@require_role()
+@spec.validate(tags=TAGS, security=JWT)
+def listing_detail(listing_id: int):
+    """A listing with its rating; guests see approved listings, staff also their agency's others."""
+    listing = _readable_listing(listing_id)
+    body = s.listing_out(listing, social.rating_of(listing.id))
+    body["is_favorite"] = social.is_favorite(g.user, listing.id)
+    return jsonify(body)
+
+
+@bp.get(f"{PREFIX}/listings/<int:listing_id>/calendar/")
+@require_role()
+@spec.validate(query=s.CalendarQuery, tags=TAGS, security=JWT)
+def listing_calendar(listing_id: int, query: s.CalendarQuery):
+    """Each day from ``start`` (default: today in the agency's zone): free, blocked, pending or confirmed."""
+    listing = _readable_listing(listing_id)
+    start = query.start or listings.agency_today(listing.agency)
+    days = listings.calendar(listing, start, query.days)
+    if not access.can_edit_listing(g.user, listing):  # guests learn free/taken, not whose
+        days = [{"date": d["date"], "state": "free" if d["state"] == "free" else "taken"} for d in days]
+    return jsonify({"listing_id": listing.id, "days": days})
+
+
+@bp.get(f"{PREFIX}/listings/<int:listing_id>/reviews/")
+@require_role()
+@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+def listing_reviews(listing_id: int, query: s.PageQuery):
+    listing = _readable_listing(listing_id)
+    return jsonify(_page(social.reviews_of(listing.id), query, s.review_out))
+
+
+# --- guests: bookings ------------------------------------------------------------------------------
+
+
+@bp.post(f"{PREFIX}/bookings/")
+@require_role()
+@spec.validate(json=s.BookingIn, tags=TAGS, security=JWT)
+def create_booking(json: s.BookingIn):
+    """Book [check_in, check_out); 409 DATES_TAKEN when any night is taken. Starts pending."""
+    with service_call():
+        booking = bookings.create_booking(g.user, json.listing_id, json.check_in, json.check_out, json.guests)
+    return jsonify(s.booking_out(booking)), 201
+
+
+@bp.get(f"{PREFIX}/bookings/")
+@require_role()
+@spec.validate(query=s.BookingQuery, tags=TAGS, security=JWT)
+def my_bookings(query: s.BookingQuery):
+    """The caller's own bookings as a guest, newest stay first."""
+    return jsonify(_page(bookings.guest_bookings(g.user, query.status), query, s.booking_out))
+
+
+@bp.get(f"{PREFIX}/bookings/<int:booking_id>/")
+@require_role()
+@spec.validate(tags=TAGS, security=JWT)
+def booking_detail(booking_id: int):
+    return jsonify(s.booking_out(_booking_for(booking_id)))
+
+
+@bp.post(f"{PREFIX}/bookings/<int:booking_id>/cancel/")
+@require_role()
+@spec.validate(json=s.ReasonIn, tags=TAGS, security=JWT)
+def cancel_booking(booking_id: int, json: s.ReasonIn):
+    """The guest (before check-in) or the listing's staff cancel; the nights free up."""
+    booking = _booking_for(booking_id)
+    with service_call():
+        bookings.cancel_booking(g.user, booking, json.reason)
+    return jsonify(s.booking_out(booking))
+
+
+@bp.post(f"{PREFIX}/bookings/<int:booking_id>/pay/")
+@require_role()
+@spec.validate(tags=TAGS, security=JWT)
+def pay_booking(booking_id: int):
+    """Demo payment: pays the total and confirms a pending booking (seed: «Оплатить (демо)»)."""
+    booking = _booking_for(booking_id)
+    with service_call():
+        payment = bookings.pay_demo(g.user, booking)
+    return jsonify(
+        {
+            "payment": {
+                "id": payment.id,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "provider": payment.provider,
+                "status": payment.status,
+            },
+            "booking": s.booking_out(booking),
+        }
+    )
+
+
+# --- guests: favourites, reviews, notifications ---------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/favorites/")
+@require_role()
+@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+def list_favorites(query: s.PageQuery):
+    return jsonify(_page(social.favorites_of(g.user), query, lambda fav: s.listing_out(fav.listing)))
+
+
+@bp.post(f"{PREFIX}/favorites/")
+@require_role()
+@spec.validate(json=s.FavoriteIn, tags=TAGS, security=JWT)
+def add_favorite(json: s.FavoriteIn):
+    """Idempotent: adding a favourite twice keeps one."""
+    with service_call():
+        favorite = social.add_favorite(g.user, json.listing_id)
+    return jsonify(s.listing_out(favorite.listing)), 201
+
+
+@bp.delete(f"{PREFIX}/favorites/<int:listing_id>/")
+@require_role()
+@spec.validate(tags=TAGS, security=JWT)
+def remove_favorite(listing_id: int):
+    with service_call():
+        removed = social.remove_favorite(g.user, listing_id)
+    if not removed:
+        raise not_found("Favorite")
+    return "", 204
+
+
+@bp.post(f"{PREFIX}/reviews/")
+@require_role()
+@spec.validate(json=s.ReviewIn, tags=TAGS, security=JWT)
+def add_review(json: s.ReviewIn):
+    """Rate one's own completed stay, once (1–5)."""
+    booking = _booking_for(json.booking_id)
+    with service_call():
+        review = social.add_review(g.user, booking, json.rating, json.text)
+    return jsonify(s.review_out(review)), 201
+
+
+@bp.get(f"{PREFIX}/notifications/")
+@require_role()
+@spec.validate(query=s.NotificationQuery, tags=TAGS, security=JWT)
+def list_notifications(query: s.NotificationQuery):
+    return jsonify(_page(notify.list_notifications(g.user, query.unread), query, s.notification_out))
+
+
+@bp.post(f"{PREFIX}/notifications/read/")
+@require_role()
+@spec.validate(json=s.ReadIn, tags=TAGS, security=JWT)
+def read_notifications(json: s.ReadIn):
+    """Mark the given (or all unread) notifications of the caller read."""
+    with service_call():
+        changed = notify.mark_read(g.user, json.ids)
+    return jsonify({"marked_read": changed})
+
+
+# --- staff: listings, calendar, bookings ----------------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/staff/listings/")
+@require_role(Role.REALTOR)
+@spec.validate(query=s.ListingQuery, tags=TAGS, security=JWT)
+def staff_listings(query: s.ListingQuery):
+    """Realtors: their own listings; agency admins: the agency's; superusers: all."""
+    try:
+        select = listings.staff_listings(g.user, query.status, query.mine)
+    except ServiceError as exc:
+        raise service_error(exc) from exc
+    return jsonify(_page(select, query, s.listing_out))
+
+
+@bp.post(f"{PREFIX}/staff/listings/")
+@require_role(Role.REALTOR)
+@spec.validate(json=s.ListingIn, tags=TAGS, security=JWT)
+def create_listing(json: s.ListingIn):
+    """A new listing in the caller's agency, pending moderation."""
+    fields = json.model_dump(exclude={"agency_id", "realtor_id"})
+    with service_call():
+        listing = listings.create_listing(g.user, fields, json.agency_id, json.realtor_id)
+    return jsonify(s.listing_out(listing)), 201
+
+
+@bp.patch(f"{PREFIX}/staff/listings/<int:listing_id>/")
+@require_role(Role.REALTOR)
+@spec.validate(json=s.ListingPatch, tags=TAGS, security=JWT)
+def update_listing(listing_id: int, json: s.ListingPatch):
+    """Edit fields and/or (de)activate («Активировать/Снять»); a rejected listing returns to moderation."""
+    listing = _staff_listing(listing_id)
+    fields = json.model_dump(exclude_unset=True)
+    active = fields.pop("is_active", None)
+    with service_call():
+        if fields:
+            listings.update_listing(g.user, listing, fields)
+        if active is not None:
+            listings.set_listing_active(g.user, listing, active)
+    return jsonify(s.listing_out(listing))
+
+
+@bp.post(f"{PREFIX}/staff/listings/<int:listing_id>/blocks/")
+@require_role(Role.REALTOR)
+@spec.validate(json=s.BlockIn, tags=TAGS, security=JWT)
+def add_block(listing_id: int, json: s.BlockIn):
+    """Close [date_from, date_to) on the calendar; 409 when a booking or block holds any night."""
+    listing = _staff_listing(listing_id)
+    with service_call():
+        block = listings.add_block(g.user, listing, json.date_from, json.date_to, json.reason)
+    return jsonify(_block_out(block)), 201
+
+
+@bp.get(f"{PREFIX}/staff/listings/<int:listing_id>/blocks/")
+@require_role(Role.REALTOR)
+@spec.validate(tags=TAGS, security=JWT)
+def list_blocks(listing_id: int):
+    return jsonify({"items": [_block_out(b) for b in listings.blocks_of(_staff_listing(listing_id))]})
+
+
+@bp.delete(f"{PREFIX}/staff/blocks/<int:block_id>/")
+@require_role(Role.REALTOR)
+@spec.validate(tags=TAGS, security=JWT)
+def remove_block(block_id: int):
+    block = db.session.get(AvailabilityBlock, block_id)
+    if block is None or not access.can_edit_listing(g.user, block.listing):
+        raise not_found("Block")
+    with service_call():
+        listings.remove_block(g.user, block)
+    return "", 204
+
+
+def _block_out(block: AvailabilityBlock) -> dict:
+    return {
+        "id": block.id,
+        "listing_id": block.listing_id,
+        "date_from": block.date_from.isoformat(),
+        "date_to": block.date_to.isoformat(),
+        "reason": block.reason,
+    }
+
+
+@bp.get(f"{PREFIX}/staff/bookings/")
+@require_role(Role.REALTOR)
+@spec.validate(query=s.BookingQuery, tags=TAGS, security=JWT)
+def staff_bookings(query: s.BookingQuery):
+    """Bookings of the caller's listings (realtor) or agency (admin); all for superusers."""
+    try:
+        select = bookings.staff_bookings(g.user, query.status, query.listing_id)
+    except ServiceError as exc:
+        raise service_error(exc) from exc
+    return jsonify(_page(select, query, s.booking_out))
+
+
+@bp.post(f"{PREFIX}/staff/bookings/<int:booking_id>/confirm/")
+@require_role(Role.REALTOR)
+@spec.validate(tags=TAGS, security=JWT)
+def confirm_booking(booking_id: int):
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not access.can_handle_booking(g.user, booking):
+        raise not_found("Booking")
+    with service_call():
+        bookings.confirm_booking(g.user, booking)
+    return jsonify(s.booking_out(booking))
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/moderation/")
+@require_role(Role.MODERATOR)
+@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+def moderation_queue(query: s.PageQuery):
+    """Pending listings the caller may moderate, oldest first."""
+    try:
+        select = listings.moderation_queue(g.user)
+    except ServiceError as exc:
+        raise service_error(exc) from exc
+    return jsonify(_page(select, query, s.listing_out))
+
+
+def _moderatable(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not access.is_agency_manager(g.user, listing.agency_id):
+        raise not_found("Listing")
+    return listing
+
+
+@bp.post(f"{PREFIX}/moderation/<int:listing_id>/approve/")
+@require_role(Role.MODERATOR)
+@spec.validate(tags=TAGS, security=JWT)
+def approve_listing(listing_id: int):
+    listing = _moderatable(listing_id)
+    with service_call():
+        listings.approve_listing(g.user, listing)
+    return jsonify(s.listing_out(listing))
+
+
+@bp.post(f"{PREFIX}/moderation/<int:listing_id>/reject/")
+@require_role(Role.MODERATOR)
+@spec.validate(json=s.RejectIn, tags=TAGS, security=JWT)
+def reject_listing(listing_id: int, json: s.RejectIn):
+    listing = _moderatable(listing_id)
+    with service_call():
+        listings.reject_listing(g.user, listing, json.reason)
+    return jsonify(s.listing_out(listing))
+
+
+# --- agencies and realtors -------------------------------------------------------------------------
+
+
+def _agency_out(agency: Agency) -> dict:
+    return {
+        "id": agency.id,
+        "name": agency.name,
+        "city": agency.city,
+        "phone": agency.phone,
+        "email": agency.email,
+        "address": agency.address,
+        "timezone": agency.timezone,
+        "currency": agency.currency,
+        "is_active": agency.is_active,
+    }
+
+
+def _managed_agency(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or not access.is_agency_manager(g.user, agency.id):
+        raise not_found("Agency")
+    return agency
+
+
+@bp.get(f"{PREFIX}/agencies/")
+@require_role(Role.MODERATOR)
+@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+def list_agencies(query: s.PageQuery):
+    """Superusers: every agency; agency admins: their own."""
+    select = db.select(Agency).order_by(Agency.name)
+    if not access.is_superuser(g.user):
+        select = select.where(Agency.id == (access.agency_id_of(g.user) or -1))
+    return jsonify(_page(select, query, _agency_out))
+
+
+@bp.post(f"{PREFIX}/agencies/")
+@require_role(Role.SUPERUSER)
+@spec.validate(json=s.AgencyIn, tags=TAGS, security=JWT)
+def create_agency(json: s.AgencyIn):
+    with service_call():
+        agency = agencies.create_agency(g.user, json.model_dump())
+    return jsonify(_agency_out(agency)), 201
+
+
+@bp.post(f"{PREFIX}/agencies/<int:agency_id>/active/")
+@require_role(Role.SUPERUSER)
+@spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
+def set_agency_active(agency_id: int, json: s.ActiveIn):
+    agency = _managed_agency(agency_id)
+    with service_call():
+        agencies.set_agency_active(g.user, agency, json.is_active)
+    return jsonify(_agency_out(agency))
+
+
+@bp.get(f"{PREFIX}/agencies/<int:agency_id>/metrics/")
+@require_role(Role.MODERATOR)
+@spec.validate(tags=TAGS, security=JWT)
+def agency_metrics(agency_id: int):
+    """Realtors, listings, bookings, revenue, contacts, top listings and realtors."""
+    return jsonify(agencies.agency_metrics(_managed_agency(agency_id)))
+
+
+@bp.post(f"{PREFIX}/realtors/")
+@require_role(Role.ADMIN)
+@spec.validate(json=s.RealtorIn, tags=TAGS, security=JWT)
+def add_realtor(json: s.RealtorIn):
+    """An agency admin adds a realtor account (e-mail, phone, name, password) to their agency."""
+    with service_call():
+        user = agencies.add_realtor(
+            g.user,
+            email=json.email,
+            phone=json.phone,
+            first_name=json.first_name,
+            password=json.password,
+            agency_id=json.agency_id,
+        )
+    return jsonify({**s.person(user), "email": user.email, "phone": user.phone, "is_active": user.is_active}), 201
+
+
+@bp.post(f"{PREFIX}/realtors/<uuid:user_id>/active/")
+@require_role(Role.ADMIN)
+@spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
+def set_realtor_active(user_id, json: s.ActiveIn):
+    realtor = db.session.get(User, user_id)
+    if realtor is None or not (
+        access.is_superuser(g.user) or access.agency_id_of(realtor) == access.agency_id_of(g.user)
+    ):
+        raise not_found("Realtor")
+    with service_call():
+        agencies.set_realtor_active(g.user, realtor, json.is_active)
+    return jsonify({**s.person(realtor), "is_active": realtor.is_active})

@@ -1,0 +1,119 @@
+"""In-app notifications, each pushed once to the recipient's realty bot chat.
+
+Texts are rendered in the recipient's language when the notification is created, so the stored
+text is what they read in the app and in Telegram alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from webapp.core.db import utcnow
+from webapp.core.i18n import Catalog
+from webapp.core.models import TelegramAccount, User
+from webapp.core.roles import Role
+from webapp.extensions import db
+from webapp.jobs.queues import enqueue_after_commit
+from webapp.realty.models import AgencyMember, Booking, Listing, Notification
+
+catalog = Catalog("realty")
+
+
+def t(user: User | None, message: str, **params) -> str:
+    return catalog.for_language(user.language if user else None, message, **params)
+
+
+def notify(
+    user: User, kind: str, message: str, *, booking: Booking | None = None, listing: Listing | None = None, **params
+) -> Notification:
+    """Store a notification for ``user`` (``message`` is an English msgid) and queue its Telegram push."""
+    row = Notification(
+        user_id=user.id,
+        kind=kind,
+        text=t(user, message, **params),
+        booking_id=booking.id if booking else None,
+        listing_id=listing.id if listing else (booking.listing_id if booking else None),
+    )
+    db.session.add(row)
+    db.session.flush()
+    from webapp.realty.jobs import push_notification
+
+    enqueue_after_commit(push_notification, row.id, queue="notifications", job_id=f"realty-notification-{row.id}")
+    return row
+
+
+def listing_staff(listing: Listing) -> list[User]:
+    """Who hears about a listing's bookings: its realtor, or the agency's admins when it has none."""
+    if listing.realtor is not None and listing.realtor.is_active:
+        return [listing.realtor]
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(AgencyMember, AgencyMember.user_id == User.id)
+            .where(
+                AgencyMember.agency_id == listing.agency_id,
+                User.is_active.is_(True),
+                User.role.in_([Role.ADMIN.value, Role.MODERATOR.value]),
+            )
+        )
+    )
+
+
+def unread(user: User, limit: int = 20) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_notifications(user: User, unread_only: bool = False) -> sa.Select:
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query.order_by(Notification.id.desc())
+
+
+def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications (all unread, or the given ids) read; returns how many changed."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids))
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def realty_chat(user_id: uuid.UUID) -> TelegramAccount | None:
+    """The user's most recently seen chat with an enabled realty bot, unless they blocked it."""
+    from webapp.telegram.models import Bot, Vertical
+
+    return db.session.scalar(
+        sa.select(TelegramAccount)
+        .join(Bot, Bot.id == TelegramAccount.bot_id)
+        .where(
+            TelegramAccount.user_id == user_id,
+            TelegramAccount.blocked_bot.is_(False),
+            Bot.enabled.is_(True),
+            Bot.vertical == Vertical.REALTY.value,
+        )
+        .order_by(TelegramAccount.last_seen.desc().nulls_last(), TelegramAccount.id.desc())
+        .limit(1)
+    )
+
+
+def claim_push(notification_id: int) -> Notification | None:
+    """Mark a notification pushed before sending: a job that runs twice sends it at most once."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.telegram_sent_at.is_(None))
+        .values(telegram_sent_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        return None
+    return db.session.get(Notification, notification_id)

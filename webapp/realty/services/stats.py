@@ -1,0 +1,108 @@
+"""Figures for the console dashboard, over one agency (``agency_id``) or all (None)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.realty.models import Booking, BookingStatus, Listing, ModerationStatus, OccupiedNight
+
+EARNED = (BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
+
+
+def _agency(query: sa.Select, agency_id: int | None) -> sa.Select:
+    return query if agency_id is None else query.where(Listing.agency_id == agency_id)
+
+
+def bookings_per_week(today: date, agency_id: int | None = None, weeks: int = 8) -> list[tuple[date, int]]:
+    """Bookings (any status but cancelled) by the Monday of their check-in week, the last ``weeks`` weeks and
+    the next four."""
+    start = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    end = start + timedelta(weeks=weeks + 4)
+    rows = db.session.execute(
+        _agency(
+            sa.select(Booking.check_in)
+            .join(Listing, Listing.id == Booking.listing_id)
+            .where(
+                Booking.check_in >= start,
+                Booking.check_in < end,
+                Booking.status != BookingStatus.CANCELLED.value,
+            ),
+            agency_id,
+        )
+    ).scalars()
+    counts: dict[date, int] = {start + timedelta(weeks=i): 0 for i in range(weeks + 4)}
+    for check_in in rows:
+        monday = check_in - timedelta(days=check_in.weekday())
+        counts[monday] = counts.get(monday, 0) + 1
+    return sorted(counts.items())
+
+
+def occupancy(today: date, agency_id: int | None = None, days: int = 30) -> float | None:
+    """Share of the visible listings' nights in the next ``days`` held by bookings (blocks excluded)."""
+    listings = db.session.scalar(
+        _agency(
+            sa.select(sa.func.count(Listing.id)).where(
+                Listing.status == ModerationStatus.APPROVED.value, Listing.is_active.is_(True)
+            ),
+            agency_id,
+        )
+    )
+    if not listings:
+        return None
+    booked = db.session.scalar(
+        _agency(
+            sa.select(sa.func.count())
+            .select_from(OccupiedNight)
+            .join(Listing, Listing.id == OccupiedNight.listing_id)
+            .where(
+                OccupiedNight.booking_id.is_not(None),
+                OccupiedNight.night >= today,
+                OccupiedNight.night < today + timedelta(days=days),
+                Listing.status == ModerationStatus.APPROVED.value,
+                Listing.is_active.is_(True),
+            ),
+            agency_id,
+        )
+    )
+    return round(100 * (booked or 0) / (listings * days), 1)
+
+
+def revenue(since: date, agency_id: int | None = None) -> Decimal:
+    """Confirmed and completed bookings' totals by check-in since ``since``."""
+    return db.session.scalar(
+        _agency(
+            sa.select(sa.func.coalesce(sa.func.sum(Booking.total_price), 0))
+            .join(Listing, Listing.id == Booking.listing_id)
+            .where(Booking.status.in_(EARNED), Booking.check_in >= since),
+            agency_id,
+        )
+    ) or Decimal("0")
+
+
+def count_bookings(status: str, agency_id: int | None = None) -> int:
+    return (
+        db.session.scalar(
+            _agency(
+                sa.select(sa.func.count(Booking.id))
+                .join(Listing, Listing.id == Booking.listing_id)
+                .where(Booking.status == status),
+                agency_id,
+            )
+        )
+        or 0
+    )
+
+
+def count_pending_listings(agency_id: int | None = None) -> int:
+    return (
+        db.session.scalar(
+            _agency(
+                sa.select(sa.func.count(Listing.id)).where(Listing.status == ModerationStatus.PENDING.value), agency_id
+            )
+        )
+        or 0
+    )

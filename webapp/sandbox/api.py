@@ -1,0 +1,307 @@
+"""HTTP face of the sandbox: the Bot API (``/sandbox/bot<token>/<method>``, file downloads) and
+the test/ops JSON API (``/sandbox/api/...``). Everything answers 404 unless SANDBOX_ENABLED.
+
+The Bot API views are Telegram's interface, not ours: they answer in Telegram's envelope and
+are not part of /api/openapi.json. The ops API uses the platform's error format.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from webapp.core.errors import ApiError, pydantic_details
+from webapp.core.permissions import public
+from webapp.sandbox import botapi, userside
+from webapp.sandbox.errors import TelegramError
+from webapp.sandbox.params import Params
+from webapp.sandbox.schemas import BotIn, CallbackIn, LimitsIn, MessageIn, UserIn
+from webapp.sandbox.store import Sandbox, SandboxError, current_sandbox
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sandbox_api", __name__)
+TRANSCRIPT_LIMIT = 500  # the chat page and state polls show the latest messages only
+
+
+def _is_bot_api_path() -> bool:
+    return request.path.startswith(("/sandbox/bot", "/sandbox/file/"))
+
+
+def _telegram(error: TelegramError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.error_code
+    return response
+
+
+@bp.before_request
+def _enabled():
+    if not current_app.config.get("SANDBOX_ENABLED"):
+        if _is_bot_api_path():
+            return _telegram(TelegramError(404, "Not Found"))
+        raise ApiError(404, "The Telegram sandbox is not enabled", "NOT_FOUND")
+    return None
+
+
+@bp.errorhandler(SandboxError)
+def _sandbox_error(exc: SandboxError):
+    return ApiError(exc.status, exc.message).to_response()
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    if _is_bot_api_path():
+        return _telegram(TelegramError(exc.code or 500, exc.name))
+    return ApiError(exc.code or 500, exc.description or exc.name).to_response()
+
+
+# --- the Bot API ------------------------------------------------------------------------------
+
+
+@bp.route("/sandbox/bot<token>/<method_name>", methods=["GET", "POST"])
+@public
+def bot_api(token: str, method_name: str):
+    try:
+        sb = current_sandbox()
+        bot = sb.bot_by_token(token)
+        if bot is None:
+            raise TelegramError(401, "Unauthorized")
+        result = botapi.dispatch(sb, bot, method_name, Params.from_request(request))
+        return jsonify(botapi.envelope(result))
+    except TelegramError as exc:
+        return _telegram(exc)
+    except HTTPException:
+        raise
+    except Exception:  # Telegram answers its own envelope even when it fails
+        log.exception("sandbox Bot API %s failed", method_name)
+        return _telegram(TelegramError(500, "Internal Server Error"))
+
+
+@bp.route("/sandbox/bot<path:rest>", methods=["GET", "POST"])
+@public
+def bot_api_unknown(rest: str):
+    return _telegram(TelegramError(404, "Not Found"))
+
+
+@bp.get("/sandbox/file/bot<token>/<path:file_path>")
+@public
+def file_download(token: str, file_path: str):
+    sb = current_sandbox()
+    bot = sb.bot_by_token(token)
+    if bot is None:
+        return _telegram(TelegramError(401, "Unauthorized"))
+    meta = sb.file_by_path(bot, file_path)
+    content = sb.file_content(meta) if meta else None
+    if content is None:
+        return _telegram(TelegramError(404, "Not Found"))
+    return Response(content, mimetype=meta.get("mime_type") or "application/octet-stream")
+
+
+# --- the test/ops API -------------------------------------------------------------------------
+
+
+def _body(model: type[BaseModel]) -> Any:
+    raw = request.get_json(silent=True)
+    if not isinstance(raw, dict):
+        raise ApiError(400, "Request body must be a JSON object", "BAD_REQUEST")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ApiError(400, "Invalid data", "BAD_REQUEST", pydantic_details(exc.errors())) from None
+
+
+def _bot(sb: Sandbox, token: str) -> dict:
+    bot = sb.bot_by_token(token)
+    if bot is None:
+        raise ApiError(404, "No sandbox bot has this token", "NOT_FOUND")
+    return bot
+
+
+def _chat_user(sb: Sandbox, bot: dict, chat_id: int) -> dict:
+    user = sb.member(bot, chat_id)
+    if user is None:
+        raise ApiError(404, f"Chat {chat_id} does not exist for this bot", "NOT_FOUND")
+    return user
+
+
+def _created(data: Any) -> tuple[Response, int]:
+    return jsonify(data), 201
+
+
+@bp.post("/sandbox/api/bots")
+@public
+def create_bot():
+    body = _body(BotIn)
+    sb = current_sandbox()
+    return _created(sb.public_bot(sb.create_bot(body.username, body.first_name, body.token)))
+
+
+@bp.get("/sandbox/api/bots")
+@public
+def list_bots():
+    sb = current_sandbox()
+    return jsonify([sb.public_bot(bot) for bot in sb.bots()])
+
+
+@bp.get("/sandbox/api/bots/<token>")
+@public
+def bot_detail(token: str):
+    sb = current_sandbox()
+    bot = _bot(sb, token)
+    return jsonify(
+        {
+            **sb.public_bot(bot),
+            "limits": sb.limits(bot).as_dict(),
+            "webhook_url": bot.get("webhook_url") or None,
+            "pending_update_count": sb.pending_count(bot),
+        }
+    )
+
+
+@bp.post("/sandbox/api/bots/<token>/users")
+@public
+def create_user(token: str):
+    body = _body(UserIn)
+    sb = current_sandbox()
+    user = sb.create_user(
+        _bot(sb, token),
+        body.first_name,
+        username=body.username,
+        last_name=body.last_name,
+        language_code=body.language_code,
+        phone_number=body.phone_number,
+        user_id=body.user_id,
+    )
+    return _created(sb.public_user(user))
+
+
+@bp.get("/sandbox/api/bots/<token>/users")
+@public
+def list_users(token: str):
+    sb = current_sandbox()
+    return jsonify(sb.bot_users(_bot(sb, token)))
+
+
+@bp.post("/sandbox/api/bots/<token>/messages")
+@public
+def user_sends(token: str):
+    body = _body(MessageIn)
+    sb = current_sandbox()
+    return _created(userside.send(sb, _bot(sb, token), body))
+
+
+@bp.post("/sandbox/api/bots/<token>/callbacks")
+@public
+def user_presses(token: str):
+    body = _body(CallbackIn)
+    sb = current_sandbox()
+    return _created(userside.press(sb, _bot(sb, token), body))
+
+
+@bp.get("/sandbox/api/bots/<token>/callbacks/<query_id>")
+@public
+def callback_answer(token: str, query_id: str):
+    sb = current_sandbox()
+    query = sb.callback_query(_bot(sb, token), query_id)
+    if query is None:
+        raise ApiError(404, "No such callback query", "NOT_FOUND")
+    return jsonify(
+        {
+            "callback_query_id": query_id,
+            "answered": query["answered"],
+            "text": query.get("text") or None,
+            "show_alert": query["show_alert"],
+            "url": query.get("url") or None,
+        }
+    )
+
+
+@bp.get("/sandbox/api/bots/<token>/chats/<int:chat_id>/messages")
+@public
+def transcript(token: str, chat_id: int):
+    sb = current_sandbox()
+    bot = _bot(sb, token)
+    _chat_user(sb, bot, chat_id)
+    return jsonify(sb.transcript(bot, chat_id))
+
+
+@bp.get("/sandbox/api/bots/<token>/chats/<int:chat_id>/state")
+@public
+def chat_state(token: str, chat_id: int):
+    """The chat as a client shows it; with ``rev`` and ``wait`` it long-polls until something changes."""
+    sb = current_sandbox()
+    bot = _bot(sb, token)
+    user = _chat_user(sb, bot, chat_id)
+    try:
+        rev = int(request.args.get("rev", -1))
+        wait = min(max(float(request.args.get("wait", 0)), 0), 30)
+    except ValueError:
+        raise ApiError(400, "rev must be an integer and wait a number of seconds", "BAD_REQUEST") from None
+    current = sb.wait_chat_change(bot, chat_id, rev, wait) if rev >= 0 else sb.chat_rev(bot, chat_id)
+    return jsonify(
+        {
+            "rev": current,
+            "messages": sb.transcript(bot, chat_id, TRANSCRIPT_LIMIT),
+            "keyboard": sb.keyboard(bot, chat_id),
+            "action": sb.chat_action(bot, chat_id),
+            "blocked": sb.is_blocked(bot, user["id"]),
+        }
+    )
+
+
+@bp.get("/sandbox/api/bots/<token>/files/<file_id>")
+@public
+def user_download(token: str, file_id: str):
+    """A file in the bot's chats, as the user's Telegram app downloads it (the chat page's links)."""
+    sb = current_sandbox()
+    meta = sb.file(_bot(sb, token), file_id)
+    content = sb.file_content(meta) if meta else None
+    if content is None:
+        raise ApiError(404, "No such file", "NOT_FOUND")
+    inline = meta["kind"] == "photo" or request.args.get("inline") == "1"
+    response = Response(
+        content,
+        mimetype=meta.get("mime_type") or ("image/jpeg" if meta["kind"] == "photo" else "application/octet-stream"),
+    )
+    name = meta.get("file_name") or meta["file_path"].rsplit("/", 1)[-1]
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment", filename=name)
+    return response
+
+
+def _set_blocked(token: str, user_id: int, blocked: bool):
+    sb = current_sandbox()
+    bot = _bot(sb, token)
+    user = _chat_user(sb, bot, user_id)
+    sb.set_blocked(bot, user, blocked)
+    return jsonify({"user_id": user_id, "blocked": blocked})
+
+
+@bp.post("/sandbox/api/bots/<token>/users/<int:user_id>/block")
+@public
+def block_user(token: str, user_id: int):
+    return _set_blocked(token, user_id, True)
+
+
+@bp.post("/sandbox/api/bots/<token>/users/<int:user_id>/unblock")
+@public
+def unblock_user(token: str, user_id: int):
+    return _set_blocked(token, user_id, False)
+
+
+@bp.get("/sandbox/api/bots/<token>/limits")
+@public
+def get_limits(token: str):
+    sb = current_sandbox()
+    return jsonify(sb.limits(_bot(sb, token)).as_dict())
+
+
+@bp.put("/sandbox/api/bots/<token>/limits")
+@public
+def put_limits(token: str):
+    body = _body(LimitsIn)
+    sb = current_sandbox()
+    bot = _bot(sb, token)
+    return jsonify(sb.set_limits(bot, body.per_second, body.per_chat_per_second, body.per_chat_burst))

@@ -1,0 +1,83 @@
+"""Telegram's send limits, enforced atomically in Redis so every process shares one budget.
+
+Two token buckets: the bot's holds ``per_second`` tokens and refills at ``per_second`` a second;
+each chat's holds ``per_chat_burst`` and refills at ``per_chat_per_second``. That is how Telegram
+behaves: a short burst passes, a sustained rate above the limit gets 429 with ``retry_after``,
+and a sender pacing itself just under the limit never sees a 429 however the network bunches its
+requests. Both buckets are checked and charged in one Lua script on the Redis server's clock, so
+two web processes cannot both take the last token and their clocks cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import redis
+
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function level(key, rate, capacity)
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or capacity
+  local ts = tonumber(state[2]) or now
+  return math.min(capacity, tokens + (now - ts) * rate / 1000)
+end
+local function charge(key, tokens, rate, capacity)
+  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
+end
+local per_second = tonumber(ARGV[1])
+local chat_rate = tonumber(ARGV[2])
+local chat_burst = tonumber(ARGV[3])
+local bot_tokens = level(KEYS[1], per_second, per_second)
+if bot_tokens < 1 then
+  return {1, math.ceil((1 - bot_tokens) * 1000 / per_second)}
+end
+local chat_tokens = level(KEYS[2], chat_rate, chat_burst)
+if chat_tokens < 1 then
+  return {2, math.ceil((1 - chat_tokens) * 1000 / chat_rate)}
+end
+charge(KEYS[1], bot_tokens, per_second, per_second)
+charge(KEYS[2], chat_tokens, chat_rate, chat_burst)
+return {0, 0}
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: int
+    per_chat_per_second: float
+    per_chat_burst: int
+
+    def as_dict(self) -> dict:
+        return {
+            "per_second": self.per_second,
+            "per_chat_per_second": self.per_chat_per_second,
+            "per_chat_burst": self.per_chat_burst,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0  # whole seconds, as Telegram gives them
+    scope: str = ""  # "bot" or "chat" when refused
+
+
+def take(client: redis.Redis, bot_key: str, chat_key: str, limits: Limits) -> Verdict:
+    """Charge one message to the bot and the chat, or say how long to wait (nothing is charged then)."""
+    code, wait_ms = client.eval(
+        _SCRIPT,
+        2,
+        bot_key,
+        chat_key,
+        limits.per_second,
+        limits.per_chat_per_second,
+        limits.per_chat_burst,
+    )
+    code = int(code)
+    if code == 0:
+        return Verdict(True)
+    return Verdict(False, max(1, math.ceil(int(wait_ms) / 1000)), "bot" if code == 1 else "chat")

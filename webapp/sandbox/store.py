@@ -1,0 +1,557 @@
+"""All sandbox state, kept in Redis under ``sandbox:`` so every web and bot process sees one Telegram.
+
+Layout (``b`` a bot id, ``c`` a chat id, ``u`` a user id)::
+
+    sandbox:tokens            hash  token -> bot id
+    sandbox:usernames         hash  lower(username) -> bot id
+    sandbox:bots              zset  bot ids by creation time
+    sandbox:bot:b             hash  the bot (token, names, limits, webhook settings)
+    sandbox:bot:b:users       zset  user ids that opened the bot (their private chat id is their id)
+    sandbox:bot:b:blocked     set   user ids that blocked the bot
+    sandbox:bot:b:msgseq      hash  chat id -> last message id (ids are per chat, as in Telegram)
+    sandbox:bot:b:chat:c:msgs hash  message id -> stored message (JSON)
+    sandbox:bot:b:chat:c:rev  int   bumped (and published) on every change the chat page must show
+    sandbox:bot:b:updates     zset  pending updates (JSON) scored by update id
+    sandbox:bot:b:wake        list  pinged when an update is queued (long polls block on it)
+    sandbox:bot:b:poller      str   the getUpdates request currently allowed to wait
+    sandbox:bot:b:file:<id>   hash  file metadata; sandbox:filedata:<unique id> holds the bytes
+    sandbox:user:u            hash  a Telegram user
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from webapp.sandbox import ratelimit
+from webapp.sandbox.errors import conflict
+from webapp.sandbox.media import KIND_FOLDERS
+
+PREFIX = "sandbox"
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
+TOKEN_RE = re.compile(r"^([1-9][0-9]{0,19}):([A-Za-z0-9_-]{20,64})$")
+BOT_ID_BASE = 7_000_000_000  # real bot ids are large numbers; the token starts with the bot id
+USER_ID_BASE = 500_000_000
+DEFAULT_PER_CHAT_BURST = 10
+POLL_SLICE = 0.5  # a waiting getUpdates notices a newer poller within this many seconds
+MAX_POLL_TIMEOUT = 50
+# Update kinds Telegram sends when the bot has not listed allowed_updates.
+DEFAULT_UPDATE_KINDS = frozenset({"message", "edited_message", "callback_query", "my_chat_member"})
+FILE_ID_PREFIX = {"document": "BQACAgIAAxkBAA", "photo": "AgACAgIAAxkBAA", "voice": "AwACAgIAAxkBAA"}
+FILE_ID_PREFIX["audio"] = "CQACAgIAAxkBAA"
+
+
+class SandboxError(Exception):
+    """A refused test/ops request: HTTP status and a message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def key(*parts: Any) -> str:
+    return ":".join((PREFIX, *(str(p) for p in parts)))
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _decode_hash(raw: dict) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# --- Bot API object shapes --------------------------------------------------------------------
+
+
+def user_json(user: dict) -> dict:
+    data: dict[str, Any] = {"id": int(user["id"]), "is_bot": False, "first_name": user["first_name"]}
+    for field in ("last_name", "username", "language_code"):
+        if user.get(field):
+            data[field] = user[field]
+    return data
+
+
+def chat_json(user: dict) -> dict:
+    data: dict[str, Any] = {"id": int(user["id"]), "first_name": user["first_name"]}
+    for field in ("last_name", "username"):
+        if user.get(field):
+            data[field] = user[field]
+    data["type"] = "private"
+    return data
+
+
+def bot_user_json(bot: dict) -> dict:
+    return {"id": bot["id"], "is_bot": True, "first_name": bot["first_name"], "username": bot["username"]}
+
+
+class Sandbox:
+    """The sandbox over one Redis client; cheap to build per request or per thread."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        per_second: int = 30,
+        per_chat_per_second: float = 1,
+        per_chat_burst: int = DEFAULT_PER_CHAT_BURST,
+        on_update: Any = None,
+    ) -> None:
+        self.r = client
+        self.default_limits = ratelimit.Limits(per_second, per_chat_per_second, per_chat_burst)
+        # Called with (sandbox, bot) after an update is queued for a bot that has a webhook.
+        self.on_update = on_update
+
+    # --- bots ---------------------------------------------------------------------------------
+
+    def create_bot(self, username: str, first_name: str | None = None, token: str | None = None) -> dict:
+        if not USERNAME_RE.match(username or ""):
+            raise SandboxError(400, "username must be 5-32 characters: latin letters, digits and underscores")
+        if token:
+            match = TOKEN_RE.match(token)
+            if not match:
+                raise SandboxError(400, "token must look like a Telegram token: <digits>:<20-64 characters>")
+            bot_id = int(match.group(1))
+        else:
+            bot_id = BOT_ID_BASE + int(self.r.incr(key("seq", "bot")))
+            token = f"{bot_id}:{secrets.token_urlsafe(27)[:35]}"
+        if self.r.exists(key("bot", bot_id)):
+            raise SandboxError(409, f"a sandbox bot with id {bot_id} already exists")
+        if not self.r.hsetnx(key("usernames"), username.lower(), bot_id):
+            raise SandboxError(409, f"username {username} is already taken")
+        if not self.r.hsetnx(key("tokens"), token, bot_id):
+            self.r.hdel(key("usernames"), username.lower())
+            raise SandboxError(409, "this token is already registered")
+        fields = {
+            "id": bot_id,
+            "token": token,
+            "username": username,
+            "first_name": first_name or username.replace("_", " ").strip().title(),
+            "created": now(),
+        }
+        pipe = self.r.pipeline()
+        pipe.hset(key("bot", bot_id), mapping=fields)
+        pipe.zadd(key("bots"), {bot_id: time.time()})
+        pipe.execute()
+        return self.bot(bot_id)
+
+    def bot(self, bot_id: int | str) -> dict | None:
+        raw = self.r.hgetall(key("bot", bot_id))
+        if not raw:
+            return None
+        bot: dict[str, Any] = _decode_hash(raw)
+        bot["id"] = int(bot["id"])
+        return bot
+
+    def bot_by_token(self, token: str) -> dict | None:
+        bot_id = self.r.hget(key("tokens"), token)
+        return self.bot(_text(bot_id)) if bot_id is not None else None
+
+    def bot_by_username(self, username: str) -> dict | None:
+        bot_id = self.r.hget(key("usernames"), username.lower())
+        return self.bot(_text(bot_id)) if bot_id is not None else None
+
+    def bots(self) -> list[dict]:
+        return [bot for bot in (self.bot(_text(b)) for b in self.r.zrange(key("bots"), 0, -1)) if bot]
+
+    def public_bot(self, bot: dict) -> dict:
+        return {"token": bot["token"], "id": bot["id"], "username": bot["username"], "first_name": bot["first_name"]}
+
+    def set_bot_field(self, bot: dict, **fields: Any) -> None:
+        kept = {k: v for k, v in fields.items() if v is not None}
+        if kept:
+            self.r.hset(key("bot", bot["id"]), mapping=kept)
+        gone = [k for k, v in fields.items() if v is None]
+        if gone:
+            self.r.hdel(key("bot", bot["id"]), *gone)
+        bot.update({k: str(v) for k, v in fields.items() if v is not None})
+        for k in gone:
+            bot.pop(k, None)
+
+    # --- limits -------------------------------------------------------------------------------
+
+    def limits(self, bot: dict) -> ratelimit.Limits:
+        d = self.default_limits
+        return ratelimit.Limits(
+            int(bot.get("per_second") or d.per_second),
+            float(bot.get("per_chat_per_second") or d.per_chat_per_second),
+            int(bot.get("per_chat_burst") or d.per_chat_burst),
+        )
+
+    def set_limits(self, bot: dict, per_second: int, per_chat_per_second: float, per_chat_burst: int | None) -> dict:
+        self.set_bot_field(
+            bot,
+            per_second=per_second,
+            per_chat_per_second=repr(float(per_chat_per_second)),
+            per_chat_burst=per_chat_burst,
+        )
+        return self.limits(bot).as_dict()
+
+    def take_send_slot(self, bot: dict, chat_id: int) -> ratelimit.Verdict:
+        bot_key = key("bot", bot["id"], "rate")
+        return ratelimit.take(self.r, bot_key, f"{bot_key}:{chat_id}", self.limits(bot))
+
+    # --- users --------------------------------------------------------------------------------
+
+    def create_user(
+        self,
+        bot: dict,
+        first_name: str,
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = None,
+        phone_number: str | None = None,
+        user_id: int | None = None,
+    ) -> dict:
+        if user_id is not None:
+            user = self.user(user_id)
+            if user is None:
+                raise SandboxError(404, f"sandbox user {user_id} does not exist")
+        else:
+            user_id = USER_ID_BASE + int(self.r.incr(key("seq", "user")))
+            fields = {
+                "id": user_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "username": username,
+                "language_code": language_code,
+                "phone_number": phone_number,
+            }
+            self.r.hset(key("user", user_id), mapping={k: v for k, v in fields.items() if v})
+            user = self.user(user_id)
+        self.r.zadd(key("bot", bot["id"], "users"), {user_id: time.time()}, nx=True)
+        return user
+
+    def user(self, user_id: int | str) -> dict | None:
+        raw = self.r.hgetall(key("user", user_id))
+        if not raw:
+            return None
+        user: dict[str, Any] = _decode_hash(raw)
+        user["id"] = int(user["id"])
+        return user
+
+    def is_member(self, bot: dict, user_id: int) -> bool:
+        return self.r.zscore(key("bot", bot["id"], "users"), user_id) is not None
+
+    def member(self, bot: dict, user_id: Any) -> dict | None:
+        """The user behind a private chat of this bot, None when the bot has no such chat."""
+        try:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        return self.user(user_id) if self.is_member(bot, user_id) else None
+
+    def bot_users(self, bot: dict) -> list[dict]:
+        ids = [int(_text(u)) for u in self.r.zrange(key("bot", bot["id"], "users"), 0, -1)]
+        blocked = {int(_text(u)) for u in self.r.smembers(key("bot", bot["id"], "blocked"))}
+        users = []
+        for user_id in ids:
+            user = self.user(user_id)
+            if user:
+                users.append({**self.public_user(user), "blocked": user_id in blocked})
+        return users
+
+    @staticmethod
+    def public_user(user: dict) -> dict:
+        data = {"user_id": user["id"], "chat_id": user["id"], "first_name": user["first_name"]}
+        for field in ("last_name", "username", "language_code", "phone_number"):
+            data[field] = user.get(field)
+        return data
+
+    def is_blocked(self, bot: dict, user_id: int) -> bool:
+        return bool(self.r.sismember(key("bot", bot["id"], "blocked"), user_id))
+
+    def set_blocked(self, bot: dict, user: dict, blocked: bool) -> bool:
+        """Block or unblock; Telegram tells the bot with a my_chat_member update. True when it changed."""
+        blocked_key = key("bot", bot["id"], "blocked")
+        changed = self.r.sadd(blocked_key, user["id"]) if blocked else self.r.srem(blocked_key, user["id"])
+        if changed:
+            old, new = ("member", "kicked") if blocked else ("kicked", "member")
+            me = bot_user_json(bot)
+            self.enqueue(
+                bot,
+                "my_chat_member",
+                {
+                    "chat": chat_json(user),
+                    "from": user_json(user),
+                    "date": now(),
+                    "old_chat_member": {"user": me, "status": old},
+                    "new_chat_member": {"user": me, "status": new, **({"until_date": 0} if blocked else {})},
+                },
+            )
+        return bool(changed)
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def new_message_id(self, bot: dict, chat_id: int) -> int:
+        return int(self.r.hincrby(key("bot", bot["id"], "msgseq"), chat_id, 1))
+
+    def put_message(self, bot: dict, chat_id: int, record: dict) -> None:
+        """Store a message record: {"message": Bot API Message, "from_bot": bool, "markup": any keyboard}."""
+        message_id = record["message"]["message_id"]
+        self.r.hset(key("bot", bot["id"], "chat", chat_id, "msgs"), message_id, json.dumps(record))
+        markup = record.get("markup") or {}
+        if record.get("from_bot") and ("keyboard" in markup or "remove_keyboard" in markup):
+            keyboard_key = key("bot", bot["id"], "chat", chat_id, "keyboard")
+            if "keyboard" in markup:
+                self.r.set(keyboard_key, json.dumps(markup))
+            else:
+                self.r.delete(keyboard_key)
+        self.touch(bot, chat_id)
+
+    def message(self, bot: dict, chat_id: int, message_id: Any) -> dict | None:
+        try:
+            message_id = int(message_id)
+        except (TypeError, ValueError):
+            return None
+        raw = self.r.hget(key("bot", bot["id"], "chat", chat_id, "msgs"), message_id)
+        return json.loads(raw) if raw is not None else None
+
+    def delete_message(self, bot: dict, chat_id: int, message_id: int) -> bool:
+        deleted = bool(self.r.hdel(key("bot", bot["id"], "chat", chat_id, "msgs"), message_id))
+        if deleted:
+            self.touch(bot, chat_id)
+        return deleted
+
+    def transcript(self, bot: dict, chat_id: int, limit: int | None = None) -> list[dict]:
+        raw = self.r.hgetall(key("bot", bot["id"], "chat", chat_id, "msgs"))
+        records = [json.loads(v) for _, v in sorted(raw.items(), key=lambda kv: int(kv[0]))]
+        if limit:
+            records = records[-limit:]
+        return [transcript_item(r) for r in records]
+
+    def keyboard(self, bot: dict, chat_id: int) -> dict | None:
+        raw = self.r.get(key("bot", bot["id"], "chat", chat_id, "keyboard"))
+        return json.loads(raw) if raw is not None else None
+
+    def set_chat_action(self, bot: dict, chat_id: int, action: str) -> None:
+        self.r.set(key("bot", bot["id"], "chat", chat_id, "action"), action, ex=5)
+        self.touch(bot, chat_id)
+
+    def chat_action(self, bot: dict, chat_id: int) -> str | None:
+        return _text(self.r.get(key("bot", bot["id"], "chat", chat_id, "action")))
+
+    def touch(self, bot: dict, chat_id: int) -> int:
+        rev = int(self.r.incr(key("bot", bot["id"], "chat", chat_id, "rev")))
+        self.r.publish(key("bot", bot["id"], "chat", chat_id, "changed"), rev)
+        return rev
+
+    def chat_rev(self, bot: dict, chat_id: int) -> int:
+        return int(self.r.get(key("bot", bot["id"], "chat", chat_id, "rev")) or 0)
+
+    def wait_chat_change(self, bot: dict, chat_id: int, rev: int, timeout: float) -> int:
+        """Block until the chat's revision differs from ``rev`` or ``timeout`` passes; the current rev."""
+        current = self.chat_rev(bot, chat_id)
+        if current != rev or timeout <= 0:
+            return current
+        pubsub = self.r.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(key("bot", bot["id"], "chat", chat_id, "changed"))
+            deadline = time.monotonic() + timeout
+            current = self.chat_rev(bot, chat_id)  # a change between the first read and subscribing
+            while current == rev:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                pubsub.get_message(timeout=min(remaining, 1.0))
+                current = self.chat_rev(bot, chat_id)
+        finally:
+            pubsub.close()
+        return current
+
+    # --- updates ------------------------------------------------------------------------------
+
+    def enqueue(self, bot: dict, kind: str, payload: dict) -> int:
+        update_id = int(self.r.incr(key("bot", bot["id"], "updseq")))
+        allowed = json.loads(bot["allowed_updates"]) if bot.get("allowed_updates") else None
+        if kind not in (set(allowed) if allowed else DEFAULT_UPDATE_KINDS):
+            return update_id  # Telegram never queues what the bot said it does not want
+        pipe = self.r.pipeline()
+        pipe.zadd(key("bot", bot["id"], "updates"), {json.dumps({"update_id": update_id, kind: payload}): update_id})
+        pipe.rpush(key("bot", bot["id"], "wake"), update_id)
+        pipe.ltrim(key("bot", bot["id"], "wake"), -10, -1)
+        pipe.expire(key("bot", bot["id"], "wake"), 120)
+        pipe.execute()
+        if bot.get("webhook_url") and self.on_update:
+            self.on_update(self, bot)
+        return update_id
+
+    def pending_updates(self, bot: dict, limit: int = 100) -> list[dict]:
+        return [json.loads(u) for u in self.r.zrange(key("bot", bot["id"], "updates"), 0, limit - 1)]
+
+    def pending_count(self, bot: dict) -> int:
+        return int(self.r.zcard(key("bot", bot["id"], "updates")))
+
+    def confirm(self, bot: dict, offset: int) -> None:
+        updates = key("bot", bot["id"], "updates")
+        if offset > 0:
+            self.r.zremrangebyscore(updates, "-inf", offset - 1)
+        elif offset < 0:
+            # A negative offset keeps only the last -offset updates and forgets the rest.
+            self.r.zremrangebyrank(updates, 0, offset - 1)
+
+    def drop_update(self, bot: dict, update_id: int) -> None:
+        self.r.zremrangebyscore(key("bot", bot["id"], "updates"), update_id, update_id)
+
+    def get_updates(self, bot: dict, offset: int, limit: int, timeout: float) -> list[dict]:
+        """Long polling as Telegram does it; a newer poller of the same bot ends this one with 409."""
+        poller_key = key("bot", bot["id"], "poller")
+        wake_key = key("bot", bot["id"], "wake")
+        me = uuid.uuid4().hex
+        self.r.set(poller_key, me, ex=int(timeout) + 30)
+        self.r.rpush(wake_key, "poll")  # an older poller wakes up and sees it was replaced
+        self.confirm(bot, offset)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                found = self.pending_updates(bot, limit)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                self.r.blpop([wake_key], timeout=min(remaining, POLL_SLICE))
+                owner = _text(self.r.get(poller_key))
+                if owner != me:
+                    if owner == "webhook":
+                        raise conflict("terminated by setWebhook request")
+                    raise conflict(
+                        "terminated by other getUpdates request; make sure that only one bot instance is running"
+                    )
+        finally:
+            self._release_poller(poller_key, me)
+
+    _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+    def _release_poller(self, poller_key: str, me: str) -> None:
+        self.r.eval(self._RELEASE, 1, poller_key, me)
+
+    def end_polling(self, bot: dict) -> None:
+        """Terminate a waiting getUpdates (setWebhook does this in Telegram)."""
+        self.r.set(key("bot", bot["id"], "poller"), "webhook", ex=MAX_POLL_TIMEOUT + 30)
+        self.r.rpush(key("bot", bot["id"], "wake"), "webhook")
+
+    def clear_updates(self, bot: dict) -> None:
+        self.r.delete(key("bot", bot["id"], "updates"))
+
+    # --- files --------------------------------------------------------------------------------
+
+    def store_file(
+        self,
+        bot: dict,
+        kind: str,
+        content: bytes,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        extra: dict | None = None,
+    ) -> dict:
+        number = int(self.r.incr(key("bot", bot["id"], "fileseq")))
+        folder, extension = KIND_FOLDERS[kind]
+        if file_name and "." in file_name and kind in ("document", "audio"):
+            extension = "." + file_name.rsplit(".", 1)[1][:16]
+        meta = {
+            "kind": kind,
+            "file_id": FILE_ID_PREFIX[kind] + secrets.token_urlsafe(36),
+            "file_unique_id": "AgAD" + secrets.token_urlsafe(9),
+            "file_size": len(content),
+            "file_path": f"{folder}/file_{number}{extension}",
+            **({"file_name": file_name} if file_name else {}),
+            **({"mime_type": mime_type} if mime_type else {}),
+            **(extra or {}),
+        }
+        pipe = self.r.pipeline()
+        pipe.set(key("filedata", meta["file_unique_id"]), content)
+        pipe.hset(key("bot", bot["id"], "file", meta["file_id"]), mapping=meta)
+        pipe.set(key("bot", bot["id"], "path", meta["file_path"]), meta["file_id"])
+        pipe.execute()
+        return self.file(bot, meta["file_id"])
+
+    def file(self, bot: dict, file_id: str) -> dict | None:
+        raw = self.r.hgetall(key("bot", bot["id"], "file", file_id))
+        if not raw:
+            return None
+        meta: dict[str, Any] = _decode_hash(raw)
+        for field in ("file_size", "width", "height", "duration"):
+            if field in meta:
+                meta[field] = int(meta[field])
+        return meta
+
+    def file_by_path(self, bot: dict, file_path: str) -> dict | None:
+        file_id = self.r.get(key("bot", bot["id"], "path", file_path))
+        return self.file(bot, _text(file_id)) if file_id is not None else None
+
+    def file_content(self, meta: dict) -> bytes | None:
+        return self.r.get(key("filedata", meta["file_unique_id"]))
+
+    # --- callback queries ---------------------------------------------------------------------
+
+    def new_callback_query(self, bot: dict, user: dict, message_id: int, data: str) -> str:
+        query_id = str(secrets.randbits(62))
+        cbq_key = key("bot", bot["id"], "cbq", query_id)
+        self.r.hset(cbq_key, mapping={"id": query_id, "user_id": user["id"], "message_id": message_id, "data": data})
+        self.r.expire(cbq_key, 24 * 3600)
+        return query_id
+
+    def callback_query(self, bot: dict, query_id: str) -> dict | None:
+        raw = self.r.hgetall(key("bot", bot["id"], "cbq", query_id))
+        if not raw:
+            return None
+        query: dict[str, Any] = _decode_hash(raw)
+        query["answered"] = query.get("answered") == "1"
+        query["show_alert"] = query.get("show_alert") == "1"
+        return query
+
+    def answer_callback_query(self, bot: dict, query: dict, text: str | None, show_alert: bool, url: str | None):
+        fields = {"answered": 1, "show_alert": int(show_alert), "text": text or "", "url": url or ""}
+        self.r.hset(key("bot", bot["id"], "cbq", query["id"]), mapping=fields)
+        self.touch(bot, int(query["user_id"]))
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def set_commands(self, bot: dict, scope: str, language_code: str, commands: Iterable[dict] | None) -> None:
+        field = f"{scope}|{language_code}"
+        if commands is None:
+            self.r.hdel(key("bot", bot["id"], "commands"), field)
+        else:
+            self.r.hset(key("bot", bot["id"], "commands"), field, json.dumps(list(commands)))
+
+    def commands(self, bot: dict, scope: str, language_code: str) -> list[dict]:
+        raw = self.r.hget(key("bot", bot["id"], "commands"), f"{scope}|{language_code}")
+        return json.loads(raw) if raw is not None else []
+
+
+def transcript_item(record: dict) -> dict:
+    """A stored message as the transcript shows it: the Bot API Message, its keyboard, who sent it."""
+    item = dict(record["message"])
+    if record.get("markup"):
+        item["reply_markup"] = record["markup"]
+    item["from_bot"] = bool(record.get("from_bot"))
+    return item
+
+
+def current_sandbox() -> Sandbox:
+    """The sandbox of the current app: its Redis, its default limits, webhook delivery wired in."""
+    from flask import current_app
+
+    from webapp.extensions import redis_store
+    from webapp.sandbox import webhooks
+
+    config = current_app.config
+    return Sandbox(
+        redis_store.client,
+        per_second=int(config.get("SANDBOX_PER_SECOND") or 30),
+        per_chat_per_second=float(config.get("SANDBOX_PER_CHAT_PER_SECOND") or 1),
+        on_update=webhooks.kick,
+    )

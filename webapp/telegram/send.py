@@ -1,0 +1,306 @@
+"""The one way the platform sends to Telegram outside a handler's immediate reply.
+
+Jobs, the console, broadcasts and notifications call ``send_message`` / ``send_document`` /
+``send_photo``. Each send waits for a slot under the bot's global limit and the chat's limit
+(shared by every process through Redis), waits out Telegram's ``retry_after`` on 429 and tries
+again, and on 403 marks the chat's ``TelegramAccount.blocked_bot`` (flushed; the caller commits,
+as with every service) and reports ``blocked``. Text longer than Telegram's 4096 characters is
+split on paragraph, then line, then word boundaries (or refused when ``split=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import current_app
+
+from webapp.core.db import utcnow
+from webapp.core.models import TelegramAccount
+from webapp.extensions import db, redis_store
+from webapp.telegram import botapi
+from webapp.telegram.models import Bot
+from webapp.telegram.ratelimit import PAID_BROADCAST_PER_SECOND, SendLimiter
+from webapp.telegram.tokens import decrypt_token
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+PER_CHAT_PER_SECOND = 1
+MAX_RATE_LIMITED = 10  # 429s in a row before giving up on one message
+MAX_TRANSIENT = 4  # network errors / 5xx in a row before giving up
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    message_id: int | None = None
+    blocked: bool = False
+    error: str | None = None
+    retry_after: float | None = None  # the last retry_after Telegram asked for, if any
+    message_ids: tuple[int, ...] = ()  # every part of a split text, in order
+
+
+# --- text length -----------------------------------------------------------------------------------
+
+
+def telegram_length(text: str) -> int:
+    """Telegram counts UTF-16 code units (an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    """The number of characters of ``text`` that fit in ``limit`` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit``, cut at the last paragraph, line or word break that
+    keeps a part at least half full (a hard cut only for a giant unbroken word)."""
+    parts: list[str] = []
+    rest = text
+    while telegram_length(rest) > limit:
+        room = _longest_prefix(rest, limit)
+        window = rest[:room]
+        cut, skip = room, 0
+        for separator in ("\n\n", "\n", " "):
+            position = window.rfind(separator)
+            if position >= room // 2:
+                cut, skip = position, len(separator)
+                break
+        head = rest[:cut].rstrip()
+        if head:
+            parts.append(head)
+        rest = rest[cut + skip :].lstrip("\n")
+    if rest.strip() or not parts:
+        parts.append(rest)
+    return parts
+
+
+# --- plumbing --------------------------------------------------------------------------------------
+
+
+def resolve_bot(bot: Bot | int) -> Bot:
+    if isinstance(bot, Bot):
+        return bot
+    row = db.session.get(Bot, bot)
+    if row is None:
+        raise ValueError(f"no bot with id {bot!r}")
+    return row
+
+
+def markup_dict(markup: Any) -> dict | None:
+    """A Bot API reply_markup dict from a dict or a telebot markup object."""
+    if markup is None or isinstance(markup, dict):
+        return markup
+    if hasattr(markup, "to_dict"):
+        return markup.to_dict()
+    return json.loads(markup.to_json())
+
+
+def limiter_key(token: str) -> str:
+    """The bot's Telegram id (the token's numeric part): the same key in web, jobs and the worker."""
+    return token.split(":", 1)[0]
+
+
+def _limiter() -> SendLimiter:
+    return SendLimiter(redis_store.client)
+
+
+def mark_blocked(bot: Bot, chat_id: int) -> int:
+    """Mark the bot's accounts in ``chat_id`` as having blocked the bot; returns how many changed."""
+    changed = 0
+    accounts = db.session.scalars(
+        db.select(TelegramAccount).where(TelegramAccount.bot_id == bot.id, TelegramAccount.chat_id == chat_id)
+    )
+    for account in accounts:
+        if not account.blocked_bot:
+            account.blocked_bot = True
+            account.blocked_at = utcnow()
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def _deliver(
+    bot: Bot,
+    chat_id: int,
+    method: str,
+    data: dict[str, Any],
+    files: Mapping[str, Any] | None = None,
+    paid: bool = False,
+) -> SendResult:
+    token = decrypt_token(bot)
+    template = botapi.api_url_template(bot.is_sandbox)
+    limiter = _limiter()
+    key = limiter_key(token)
+    if paid:
+        lane = limiter.bot_key(key, "paid")
+        rate = PAID_BROADCAST_PER_SECOND
+    else:
+        lane = limiter.bot_key(key)
+        rate = bot.rate_limit_per_second or 30
+    limits = [(lane, rate), (limiter.chat_key(key, chat_id), PER_CHAT_PER_SECOND)]
+    rate_limited = transient = 0
+    retry_after = None
+    while True:
+        limiter.wait(limits)
+        try:
+            reply = botapi.call(template, token, method, {"chat_id": chat_id, **data}, files)
+        except requests.RequestException as exc:
+            transient += 1
+            if transient >= MAX_TRANSIENT:
+                return SendResult(False, error=f"network error: {exc.__class__.__name__}", retry_after=retry_after)
+            time.sleep(0.5 * 2**transient)
+            continue
+        if reply.ok:
+            message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
+            return SendResult(True, message_id=message_id, retry_after=retry_after)
+        if reply.error_code == 429:
+            rate_limited += 1
+            retry_after = float(reply.retry_after or 1)
+            log.warning("bot %s: 429 from Telegram, waiting %ss (%s)", bot.name, retry_after, method)
+            if rate_limited > MAX_RATE_LIMITED:
+                return SendResult(False, error=reply.description or "Too Many Requests", retry_after=retry_after)
+            # Everyone sending as this bot holds off, not just this caller: Telegram asked the bot.
+            limiter.penalize(lane, retry_after)
+            continue
+        if reply.error_code == 403:
+            mark_blocked(bot, chat_id)
+            return SendResult(False, blocked=True, error=reply.description or "Forbidden", retry_after=retry_after)
+        if reply.status >= 500:
+            transient += 1
+            if transient < MAX_TRANSIENT:
+                time.sleep(0.5 * 2**transient)
+                continue
+        return SendResult(False, error=reply.description or f"HTTP {reply.status}", retry_after=retry_after)
+
+
+def _paid(bot: Bot, allow_paid_broadcast: bool) -> bool:
+    if allow_paid_broadcast and not bot.paid_broadcast:
+        current_app.logger.warning("bot %s is not allowed paid broadcasts; sending at the normal rate", bot.name)
+    return bool(allow_paid_broadcast and bot.paid_broadcast)
+
+
+# --- the public send functions ---------------------------------------------------------------------
+
+
+def send_message(
+    bot: Bot | int,
+    chat_id: int,
+    text: str,
+    *,
+    parse_mode: str | None = None,
+    reply_markup: Any = None,
+    allow_paid_broadcast: bool = False,
+    split: bool = True,
+    **extra: Any,
+) -> SendResult:
+    """Send ``text`` (split when too long; ``reply_markup`` goes with the last part)."""
+    bot = resolve_bot(bot)
+    length = telegram_length(text)
+    if length > TEXT_LIMIT and not split:
+        return SendResult(False, error=f"message text is {length} characters; Telegram allows at most {TEXT_LIMIT}")
+    paid = _paid(bot, allow_paid_broadcast)
+    parts = split_text(text)
+    sent: list[int] = []
+    result = SendResult(False, error="nothing sent")
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        data = {
+            "text": part,
+            "parse_mode": parse_mode,
+            "reply_markup": markup_dict(reply_markup) if last else None,
+            "allow_paid_broadcast": True if paid else None,
+            **extra,
+        }
+        result = _deliver(bot, chat_id, "sendMessage", data, paid=paid)
+        if not result.ok:
+            return SendResult(
+                False,
+                message_id=sent[0] if sent else None,
+                blocked=result.blocked,
+                error=result.error,
+                retry_after=result.retry_after,
+                message_ids=tuple(sent),
+            )
+        sent.append(result.message_id)
+    return SendResult(True, message_id=sent[0], retry_after=result.retry_after, message_ids=tuple(sent))
+
+
+def _send_file(
+    bot: Bot | int,
+    chat_id: int,
+    method: str,
+    field: str,
+    upload: tuple,
+    caption: str | None,
+    reply_markup: Any,
+    parse_mode: str | None,
+    allow_paid_broadcast: bool,
+    extra: dict[str, Any],
+) -> SendResult:
+    bot = resolve_bot(bot)
+    if caption and telegram_length(caption) > CAPTION_LIMIT:
+        return SendResult(False, error=f"caption is longer than Telegram's {CAPTION_LIMIT} characters")
+    paid = _paid(bot, allow_paid_broadcast)
+    data = {
+        "caption": caption,
+        "parse_mode": parse_mode if caption else None,
+        "reply_markup": markup_dict(reply_markup),
+        "allow_paid_broadcast": True if paid else None,
+        **extra,
+    }
+    result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid)
+    return result if not result.ok else SendResult(True, result.message_id, message_ids=(result.message_id,))
+
+
+def send_document(
+    bot: Bot | int,
+    chat_id: int,
+    content: bytes,
+    filename: str,
+    caption: str | None = None,
+    reply_markup: Any = None,
+    *,
+    mime_type: str = "application/octet-stream",
+    parse_mode: str | None = None,
+    allow_paid_broadcast: bool = False,
+    **extra: Any,
+) -> SendResult:
+    """Send ``content`` as a document named ``filename``."""
+    upload = (filename, content, mime_type)
+    return _send_file(
+        bot, chat_id, "sendDocument", "document", upload, caption, reply_markup, parse_mode, allow_paid_broadcast, extra
+    )
+
+
+def send_photo(
+    bot: Bot | int,
+    chat_id: int,
+    content: bytes,
+    caption: str | None = None,
+    reply_markup: Any = None,
+    *,
+    filename: str = "photo.jpg",
+    mime_type: str = "image/jpeg",
+    parse_mode: str | None = None,
+    allow_paid_broadcast: bool = False,
+    **extra: Any,
+) -> SendResult:
+    """Send ``content`` (image bytes) as a photo."""
+    upload = (filename, content, mime_type)
+    return _send_file(
+        bot, chat_id, "sendPhoto", "photo", upload, caption, reply_markup, parse_mode, allow_paid_broadcast, extra
+    )
