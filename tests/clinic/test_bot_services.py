@@ -8,7 +8,7 @@ from tests.fixtures.clinic import MONDAY, NOW, at, build_patient, fresh, message
 from tests.fixtures.telegram import buttons, eventually, inline_data, say
 
 
-def _patient_with_appointment(app, bot, user, service="consult", **fields):
+def _patient_with_appointment(app, bot, user, service="consult", spoke=True, **fields):
     from webapp.clinic.models import Branch, Doctor, Patient, Service
     from webapp.clinic.services.booking import book_appointment
     from webapp.core.models import TelegramAccount
@@ -16,9 +16,10 @@ def _patient_with_appointment(app, bot, user, service="consult", **fields):
 
     ids = bot.ids
     with app.app_context():
-        # The worker commits the account of a first contact just after replying; wait for it, or the
-        # patient would get a second platform user for the same Telegram id.
-        eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
+        if spoke:
+            # The worker commits the account of a first contact just after replying; wait for it, or
+            # the patient would get a second platform user for the same Telegram id.
+            assert eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
         patient = build_patient(telegram_user_id=user.user_id, **fields)
         appointment = book_appointment(
             db.session.get(Patient, patient.id),
@@ -86,7 +87,7 @@ def test_documents_payments_support_and_profile(app, sandbox, clinic_bot, tg_use
 
     bot = clinic_bot
     user = tg_user(bot, first_name="Erlan")
-    key = _patient_with_appointment(app, bot, user)
+    key = _patient_with_appointment(app, bot, user, spoke=False)
 
     menu = say(sandbox, bot, user, "📄 Документы")
     assert menu["text"] == "Выберите тип документа:"
@@ -102,6 +103,9 @@ def test_documents_payments_support_and_profile(app, sandbox, clinic_bot, tg_use
     assert buttons(again)[3] == "📎 Талон на приём · 06.01 10:00"  # still valid: fetched without regenerating
     resent = press_and_wait(sandbox, bot, user, again, inline_data(again)[3], predicate=lambda m: "document" in m)
     assert resent["caption"] == "Талон на приём"
+    # The link follows the document; let it arrive, or it would pass for the reply to the next message.
+    relink = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=resent["message_id"])
+    assert relink["text"].startswith("Ссылка на скачивание")
 
     with app.app_context():
         invoice = create_invoice(db.session.get(Patient, db.session.scalar(db.select(Patient.id))), "5000")

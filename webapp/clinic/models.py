@@ -353,7 +353,13 @@ class Appointment(Timestamps, db.Model):
             sqlite_where=sa.text(_SLOT_HOLDING_SQL),
         ),
         sa.Index("ix_clinic_appointments_doctor_starts", "doctor_id", "starts_at"),
-        sa.Index("ix_clinic_appointments_patient_starts", "patient_id", "starts_at"),
+        # Covers the visit columns a clinic segment reads per patient (see migration 0005).
+        sa.Index(
+            "ix_clinic_appointments_patient_starts",
+            "patient_id",
+            "starts_at",
+            postgresql_include=["status", "branch_id", "service_id"],
+        ),
         sa.Index("ix_clinic_appointments_status_starts", "status", "starts_at"),
         sa.CheckConstraint("starts_at < ends_at", name="interval_order"),
     )
