@@ -15,7 +15,9 @@ Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` secon
     DATABASE_URL=postgresql://… .venv/bin/python bench/broadcast.py --segment-patients 1000000
 
 instead times seed 002's example segment (age 18-65, F, services, insured, last visit since a date,
-at least 3 visits) over that many clinic patients with ~3 visits each, generated in PostgreSQL.
+at least 3 visits) over that many clinic patients with ~2.5 visits each, generated in PostgreSQL.
+Point it at a scratch database (``createdb botdesk_bench``; then ``flask db upgrade heads``): the
+generated rows stay there.
 """
 
 from __future__ import annotations
@@ -258,28 +260,35 @@ def segment_benchmark(patients: int) -> None:
                FROM clinic_patients p JOIN users u ON u.id = p.user_id
                CROSS JOIN generate_series(0, 5) k
                WHERE u.first_name LIKE 'P%' AND p.last_name = 'Bench' AND k < abs(hashtext('v' || p.id)) % 6""",
-            "ANALYZE users",
-            "ANALYZE telegram_accounts",
-            "ANALYZE clinic_patients",
-            "ANALYZE clinic_appointments",
         ]
         for statement in statements:
             db.session.execute(sa.text(statement), params)
         db.session.commit()
+        # What autovacuum does soon after a bulk load in production: statistics for the planner and
+        # the visibility map that lets the segment's covering indexes answer without the tables.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ("users", "telegram_accounts", "clinic_patients", "clinic_appointments"):
+                connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
         visits = db.session.scalar(sa.text("SELECT count(*) FROM clinic_appointments WHERE source = 'bench'"))
         print(f"generated {patients} patients and {visits} visits in {time.monotonic() - started:.1f}s")
 
         example = dict(SEED_EXAMPLE, services=[service_ids[0], service_ids[4], service_ids[6]])
         filters = segments.parse_filters(example, bot)
-        for attempt in range(3):
+        timings = []
+        for attempt in range(5):
             t0 = time.monotonic()
             count = segments.audience_count(bot, filters)
             t1 = time.monotonic()
             segments.audience_sample(bot, filters)
             t2 = time.monotonic()
+            db.session.commit()
+            timings.append(t1 - t0)
             print(
                 f"run {attempt + 1}: seed 002 example → {count} recipients; count {t1 - t0:.3f}s, sample {t2 - t1:.3f}s"
             )
+        median = sorted(timings)[len(timings) // 2]
+        verdict = "meets" if median < 1 else "MISSES"
+        print(f"segment count over {patients} patients: median {median:.3f}s ({verdict} the target of under 1 s)")
 
 
 def main() -> int:

@@ -189,7 +189,7 @@ def test_300_messages_from_two_processes_respect_30_per_second(app, sandbox, san
     elapsed = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
     retried = sum(1 for _, _, retry in results if retry)
     print(f"300 messages from 2 processes in {elapsed:.2f} s ({retried} waited out a 429)")
-    # ~10-12 s: 299 slots 36.7 ms apart, plus whatever a rare 429 on a heavily loaded machine costs.
+    # ~10.3 s: 299 slots 34.3 ms apart; up to 12.5 s for a heavily loaded machine or a rare 429.
     assert 10 <= elapsed <= 12.5, elapsed
 
 

@@ -76,10 +76,18 @@ class TelegramAccount(db.Model):
             postgresql_where=sa.text("bot_id IS NULL"),
             sqlite_where=sa.text("bot_id IS NULL"),
         ),
+        # A broadcast segment looks up each candidate user's account on one bot and whether it is
+        # reachable; covering those columns answers it from the index (migration 0005).
+        sa.Index(
+            "ix_telegram_accounts_user_id",
+            "user_id",
+            "bot_id",
+            postgresql_include=["blocked_bot", "chat_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     bot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bots.id", ondelete="CASCADE"), index=True)
     telegram_user_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
