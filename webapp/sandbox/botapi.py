@@ -52,10 +52,10 @@ class Call:
         raw = self.p.raw("chat_id")
         if raw is None or raw == "":
             raise bad_request("chat_id is empty")
-        user = self.sb.member(self.bot, raw)
+        user, blocked = self.sb.chat_member(self.bot, raw)
         if user is None:
             raise bad_request(CHAT_NOT_FOUND)
-        if check_blocked and self.sb.is_blocked(self.bot, user["id"]):
+        if check_blocked and blocked:
             raise forbidden(BLOCKED)
         return user
 
