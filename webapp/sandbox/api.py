@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.core.errors import ApiError, pydantic_details
 from webapp.core.permissions import public
+from webapp.extensions import limiter
 from webapp.sandbox import botapi, userside
 from webapp.sandbox.errors import TelegramError
 from webapp.sandbox.params import Params
@@ -24,6 +25,8 @@ from webapp.sandbox.store import Sandbox, SandboxError, current_sandbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sandbox_api", __name__)
+# The sandbox is Telegram: it enforces Telegram's own limits (429 + retry_after), not the platform's.
+limiter.exempt(bp)
 TRANSCRIPT_LIMIT = 500  # the chat page and state polls show the latest messages only
 
 

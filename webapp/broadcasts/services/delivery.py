@@ -203,18 +203,41 @@ def release_claims(token: str) -> int:
 # --- one recipient ---------------------------------------------------------------------------------
 
 
+_OURS_IN_FLIGHT = sa.and_(
+    DELIVERIES.c.id == sa.bindparam("row_id"),
+    DELIVERIES.c.claim_token == sa.bindparam("token"),
+    DELIVERIES.c.status.in_((D.SENDING.value, D.UNKNOWN.value)),
+)
+# Built once: a statement object reused keeps its compiled form and cache key (per message, building
+# and keying a fresh one cost more CPU than PostgreSQL spends running it).
+_MARK_SENDING = (
+    sa.update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id == sa.bindparam("row_id"),
+        DELIVERIES.c.status == D.PENDING.value,
+        DELIVERIES.c.claim_token == sa.bindparam("token"),
+    )
+    .values(status=D.SENDING.value, sending_at=sa.bindparam("now"), attempts=DELIVERIES.c.attempts + 1)
+    .returning(DELIVERIES.c.attempts)
+)
+_FINISH_SENT = (
+    sa.update(DELIVERIES)
+    .where(_OURS_IN_FLIGHT)
+    .values(
+        status=D.SENT.value,
+        telegram_message_id=sa.bindparam("message_id"),
+        error=None,
+        finished_at=sa.bindparam("now"),
+    )
+)
+
+
 def _finish(delivery_id: int, token: str, **values: Any) -> None:
     """Record a row's outcome. Not committed here: it travels with the next row's ``sending`` mark
     (one commit per message); a crash before that commit leaves the row ``sending`` → ``unknown``.
     A late answer after recovery called the row unknown still records what really happened."""
     db.session.execute(
-        sa.update(DELIVERIES)
-        .where(
-            DELIVERIES.c.id == delivery_id,
-            DELIVERIES.c.claim_token == token,
-            DELIVERIES.c.status.in_((D.SENDING.value, D.UNKNOWN.value)),
-        )
-        .values(**values)
+        sa.update(DELIVERIES).where(_OURS_IN_FLIGHT).values(**values), {"row_id": delivery_id, "token": token}
     )
 
 
@@ -223,16 +246,8 @@ def deliver_one(bot: Bot, claimed: Claimed, token: str, content: Content, sender
 
     The outcome is left uncommitted for the caller (see ``_finish``).
     """
-    attempts = db.session.scalar(
-        sa.update(DELIVERIES)
-        .where(
-            DELIVERIES.c.id == claimed.id,
-            DELIVERIES.c.status == D.PENDING.value,
-            DELIVERIES.c.claim_token == token,
-        )
-        .values(status=D.SENDING.value, sending_at=utcnow(), attempts=DELIVERIES.c.attempts + 1)
-        .returning(DELIVERIES.c.attempts)
-    )
+    connection = db.session.connection()
+    attempts = connection.execute(_MARK_SENDING, {"row_id": claimed.id, "token": token, "now": utcnow()}).scalar()
     # The row says "sending" for everyone before Telegram hears of it (this commit also carries the
     # previous row's outcome).
     db.session.commit()
@@ -248,8 +263,8 @@ def deliver_one(bot: Bot, claimed: Claimed, token: str, content: Content, sender
         return D.UNKNOWN.value
     now = utcnow()
     if result.ok:
-        message_id = result.message_id
-        _finish(claimed.id, token, status=D.SENT.value, telegram_message_id=message_id, error=None, finished_at=now)
+        params = {"row_id": claimed.id, "token": token, "message_id": result.message_id, "now": now}
+        db.session.connection().execute(_FINISH_SENT, params)
         return D.SENT.value
     error = (result.error or "error")[:2000]
     if _rate_limited(result):
