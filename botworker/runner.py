@@ -194,7 +194,8 @@ class BotdeskTeleBot(TeleBot):
 
     def download_file(self, file_path: str) -> bytes:
         url = transport.SENDER.route(self.token).file_template.format(self.token, file_path)
-        response = botapi.session().get(url, timeout=(apihelper.CONNECT_TIMEOUT, apihelper.READ_TIMEOUT))
+        timeout = (apihelper.CONNECT_TIMEOUT, apihelper.READ_TIMEOUT)
+        response = botapi.session().get(url, timeout=timeout, proxies=botapi.proxies_for(url))
         if response.status_code != 200:
             raise apihelper.ApiHTTPException("Download file", response)
         return response.content

@@ -83,10 +83,12 @@ class RoutedSender:
 
     def __call__(self, method, url, params=None, files=None, timeout=None, proxies=None) -> requests.Response:
         if not url.startswith(DEFAULT_PREFIX):
+            proxies = proxies or botapi.proxies_for(url)
             return botapi.session().request(method, url, params=params, files=files, timeout=timeout, proxies=proxies)
         token, _, api_method = url[len(DEFAULT_PREFIX) :].partition("/")
         route = self.route(token)
         target = route.api_template.format(token, api_method)
+        proxies = proxies or botapi.proxies_for(target)
         lane = None
         if route.limiter is not None and api_method in SEND_METHODS:
             lane = route.limiter.bot_key(limiter_key(token))

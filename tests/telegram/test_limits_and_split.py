@@ -78,3 +78,33 @@ def test_ledger_claims_each_update_once(app_ctx):
     assert webhook.claim_once(7) and webhook.claim_once(5)  # webhook deliveries may come out of order
     assert not webhook.claim_once(7)
     assert webhook.last() == 7
+
+
+def test_environment_proxies_are_honoured_per_origin(monkeypatch):
+    from webapp.telegram import botapi
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    botapi._environ_proxies.cache_clear()
+    try:
+        assert botapi.proxies_for("https://api.telegram.org/bot1:x/sendMessage")["https"] == "http://proxy.example:3128"
+        assert not botapi.proxies_for("http://127.0.0.1:5000/sandbox/bot1:x/getMe").get("http")
+        # The session itself no longer reads the environment on each request; the call passes them.
+        assert botapi.session().trust_env is False
+    finally:
+        botapi._environ_proxies.cache_clear()
+
+
+def test_a_changed_encryption_key_is_not_answered_from_the_token_cache(app_ctx, monkeypatch):
+    from cryptography.fernet import Fernet
+    from flask import current_app
+
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import decrypt_token, set_bot_token
+
+    bot = Bot(name="cache", vertical="clinic")
+    set_bot_token(bot, "123:secret-token-value")
+    assert decrypt_token(bot) == "123:secret-token-value"
+    monkeypatch.setitem(current_app.config, "TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    with pytest.raises(RuntimeError, match="cannot be decrypted"):
+        decrypt_token(bot)
