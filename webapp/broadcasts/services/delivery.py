@@ -38,7 +38,7 @@ from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStat
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services.lifecycle import complete_if_done, refresh_counters
 from webapp.core.db import utcnow
-from webapp.extensions import db
+from webapp.extensions import db, redis_store
 from webapp.telegram.models import Bot
 
 log = logging.getLogger(__name__)
@@ -388,6 +388,14 @@ class WorkerReport:
     out_of_time: bool = False
 
 
+def _counters_due(broadcast_id: int) -> bool:
+    """True for one sender among all workers every ``COUNTERS_EVERY_SECONDS``: each recount reads
+    every row of the broadcast and updates its one row, so every sender thread recounting on its
+    own would queue them all behind that row's lock."""
+    ticket = f"botdesk:broadcast:{broadcast_id}:counted"
+    return bool(redis_store.client.set(ticket, "1", nx=True, px=int(COUNTERS_EVERY_SECONDS * 1000)))
+
+
 def _status(broadcast_id: int) -> str | None:
     return db.session.scalar(sa.select(Broadcast.status).where(Broadcast.id == broadcast_id))
 
@@ -482,7 +490,6 @@ def _run_worker(
     content = load_content(broadcast)
     bot = _detached_bot(broadcast.bot_id)
     db.session.commit()
-    counted = 0.0
     try:
         while True:
             status = _status(broadcast_id)
@@ -516,8 +523,7 @@ def _run_worker(
                 outcome = deliver_one(bot, claimed, report.token, content, sender)
                 report.outcomes[outcome] += 1
             release_claims(report.token)
-            if time.monotonic() - counted >= COUNTERS_EVERY_SECONDS:
-                counted = time.monotonic()
+            if _counters_due(broadcast_id):
                 refresh_counters(broadcast_id)
                 db.session.commit()
     finally:
