@@ -268,6 +268,8 @@ def test_pause_resume_cancel_take_effect_within_a_second(app, bc):
     time.sleep(0.3)
     assert len(telegram.calls) == sent_when_paused < 60
     assert {r.claim_token for r in rows(broadcast.id) if r.status == "pending"} == {None}
+    # Rows marked "sending" in the window but not yet handed to Telegram went back untouched.
+    assert {(r.status, r.attempts) for r in rows(broadcast.id) if r.status != "sent"} == {("pending", 0)}
 
     with pytest.raises(ServiceError):
         lifecycle.pause_broadcast(None, db.session.get(Broadcast, broadcast.id))
@@ -285,6 +287,31 @@ def test_pause_resume_cancel_take_effect_within_a_second(app, bc):
     states = Counter(r.status for r in rows(broadcast.id))
     assert states["sent"] == len(telegram.calls) and states["pending"] == 60 - len(telegram.calls) > 0
     assert Counter(telegram.calls).most_common(1)[0][1] == 1
+
+
+def test_pause_inside_a_window_gives_back_the_rows_not_yet_sent(app, bc):
+    broadcast, accounts = make_broadcast(bc, accounts=20)
+    lifecycle.start_broadcast(None, broadcast)
+    db.session.commit()
+    telegram = ScriptedTelegram(delay=0.07)  # one batch of 20 takes longer than a status check interval
+    results = []
+
+    def run():
+        with app.app_context():
+            results.append(delivery.run_worker(broadcast.id, sender=telegram, batch_size=20, threads=1))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while len(telegram.calls) < 2:
+        time.sleep(0.01)
+    lifecycle.pause_broadcast(None, db.session.get(Broadcast, broadcast.id))
+    db.session.commit()
+    thread.join(timeout=5)
+    assert results[0].stopped == "paused"
+    sent = len(telegram.calls)
+    assert 2 <= sent < 20
+    states = Counter((r.status, r.attempts) for r in rows(broadcast.id))
+    assert states == {("sent", 1): sent, ("pending", 0): 20 - sent}, states
 
 
 def test_two_workers_never_send_one_row_twice(app, bc):

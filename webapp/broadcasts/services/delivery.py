@@ -5,8 +5,9 @@ Exactly-once rests on three rules:
 1. A worker claims rows atomically (``SELECT … FOR UPDATE SKIP LOCKED`` inside the claiming UPDATE
    on PostgreSQL; on SQLite the UPDATE itself runs under the database's single write lock) and may
    only move rows that carry its claim token.
-2. A row becomes ``sending`` in its own committed transaction BEFORE the Bot API call. Only a
-   definite answer moves it on: ``sent``, ``blocked``, back to ``pending`` for a retry (Telegram
+2. A row becomes ``sending`` in a committed transaction BEFORE the Bot API call (a sender marks a
+   small window of rows at once, ``BROADCAST_IN_FLIGHT``, see ``Window``). Only a definite answer
+   moves it on: ``sent``, ``blocked``, back to ``pending`` for a retry (Telegram
    said no, so nothing was delivered), or ``failed``.
 3. Recovery never re-sends a row that was ``sending``: it marks it ``unknown``. Claimed but untouched
    ``pending`` rows of a dead worker are released for others — they were never sent.
@@ -54,6 +55,7 @@ DEFAULTS = {
     "BROADCAST_JOB_SLICE_SECONDS": 600,  # a job hands over to a fresh one after this long
     "BROADCAST_PARALLEL_JOBS": 2,
     "BROADCAST_THREADS": 4,  # concurrent senders per delivery job
+    "BROADCAST_IN_FLIGHT": 4,  # rows a sender marks "sending" at once (at most this many per thread → unknown)
 }
 # The per-message statements go to the table, not the mapped class: an ORM-enabled UPDATE costs
 # several times the CPU of a plain Core one, and a sender runs two per message.
@@ -206,19 +208,30 @@ def release_claims(token: str) -> int:
 _OURS_IN_FLIGHT = sa.and_(
     DELIVERIES.c.id == sa.bindparam("row_id"),
     DELIVERIES.c.claim_token == sa.bindparam("token"),
-    DELIVERIES.c.status.in_((D.SENDING.value, D.UNKNOWN.value)),
+    # Two comparisons, not IN: an IN list is expanded per execution, which executemany refuses.
+    sa.or_(DELIVERIES.c.status == D.SENDING.value, DELIVERIES.c.status == D.UNKNOWN.value),
 )
 # Built once: a statement object reused keeps its compiled form and cache key (per message, building
 # and keying a fresh one cost more CPU than PostgreSQL spends running it).
 _MARK_SENDING = (
     sa.update(DELIVERIES)
     .where(
-        DELIVERIES.c.id == sa.bindparam("row_id"),
+        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
         DELIVERIES.c.status == D.PENDING.value,
         DELIVERIES.c.claim_token == sa.bindparam("token"),
     )
     .values(status=D.SENDING.value, sending_at=sa.bindparam("now"), attempts=DELIVERIES.c.attempts + 1)
-    .returning(DELIVERIES.c.attempts)
+    .returning(DELIVERIES.c.id, DELIVERIES.c.attempts)
+)
+# Rows marked but never handed to Telegram (the broadcast was paused or cancelled mid-window).
+_UNMARK_UNSENT = (
+    sa.update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
+        DELIVERIES.c.status == D.SENDING.value,
+        DELIVERIES.c.claim_token == sa.bindparam("token"),
+    )
+    .values(status=D.PENDING.value, sending_at=None, attempts=DELIVERIES.c.attempts - 1)
 )
 _FINISH_SENT = (
     sa.update(DELIVERIES)
@@ -233,39 +246,73 @@ _FINISH_SENT = (
 
 
 def _finish(delivery_id: int, token: str, **values: Any) -> None:
-    """Record a row's outcome. Not committed here: it travels with the next row's ``sending`` mark
-    (one commit per message); a crash before that commit leaves the row ``sending`` → ``unknown``.
-    A late answer after recovery called the row unknown still records what really happened."""
+    """Record a row's outcome in the current transaction (see ``Window``). A late answer after
+    recovery called the row unknown still records what really happened."""
     db.session.execute(
         sa.update(DELIVERIES).where(_OURS_IN_FLIGHT).values(**values), {"row_id": delivery_id, "token": token}
     )
 
 
-def deliver_one(bot: Bot, claimed: Claimed, token: str, content: Content, sender: Sender) -> str:
-    """Send one claimed row; returns its new status (or ``skipped`` when it is no longer ours).
+class Window:
+    """One sender's in-flight rows: marked ``sending`` together in one committed statement before any
+    of them goes to Telegram; their ``sent`` outcomes are kept here and written together with the
+    next window's mark. So a message costs a fraction of a commit, and a worker that dies leaves at
+    most one window per sender thread ``sending`` (→ ``unknown``, never re-sent)."""
 
-    The outcome is left uncommitted for the caller (see ``_finish``).
-    """
-    connection = db.session.connection()
-    attempts = connection.execute(_MARK_SENDING, {"row_id": claimed.id, "token": token, "now": utcnow()}).scalar()
-    # The row says "sending" for everyone before Telegram hears of it (this commit also carries the
-    # previous row's outcome).
-    db.session.commit()
-    if attempts is None:
-        return "skipped"
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.sent: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        """Write the kept ``sent`` outcomes into the current transaction (the caller commits)."""
+        if self.sent:
+            db.session.connection().execute(_FINISH_SENT, self.sent)
+            self.sent = []
+
+    def commit(self) -> None:
+        self.flush()
+        db.session.commit()
+
+    def mark(self, rows: list[Claimed]) -> dict[int, int]:
+        """Mark ``rows`` sending (committed, with the previous outcomes); their attempt numbers by id.
+        A row missing from the answer is no longer this worker's."""
+        self.flush()
+        params = {"row_ids": [row.id for row in rows], "token": self.token, "now": utcnow()}
+        marked = dict(db.session.connection().execute(_MARK_SENDING, params).tuples().all())
+        db.session.commit()
+        return marked
+
+    def unmark(self, rows: list[Claimed]) -> None:
+        """Give back marked rows that were never sent (safe to send later: Telegram never saw them)."""
+        if rows:
+            db.session.connection().execute(_UNMARK_UNSENT, {"row_ids": [r.id for r in rows], "token": self.token})
+        self.commit()
+
+
+def send_marked(bot: Bot, claimed: Claimed, attempts: int, window: Window, content: Content, sender: Sender) -> str:
+    """Send one row already marked ``sending``; returns its new status. A ``sent`` outcome waits in
+    the window for the next commit; any other is committed at once (they are rare, and a blocked
+    outcome carries the account's flag the send path flushed)."""
+    token = window.token
     try:
         result = sender(bot, claimed.chat_id, claimed.language, content)
     except Exception as exc:  # we cannot know whether Telegram got it, so it must never be re-sent
-        db.session.rollback()  # nothing of ours is uncommitted at this point
+        db.session.rollback()  # whatever the failed send left half-done; the window's outcomes are kept
         log.exception("broadcast delivery %s: send raised", claimed.id)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         _finish(claimed.id, token, status=D.UNKNOWN.value, error=error, finished_at=utcnow())
+        window.commit()
         return D.UNKNOWN.value
     now = utcnow()
     if result.ok:
-        params = {"row_id": claimed.id, "token": token, "message_id": result.message_id, "now": now}
-        db.session.connection().execute(_FINISH_SENT, params)
+        window.sent.append({"row_id": claimed.id, "token": token, "message_id": result.message_id, "now": now})
         return D.SENT.value
+    outcome = _record_refusal(claimed, attempts, token, result, now)
+    window.commit()
+    return outcome
+
+
+def _record_refusal(claimed: Claimed, attempts: int, token: str, result, now: datetime) -> str:
     error = (result.error or "error")[:2000]
     if _rate_limited(result):
         # Telegram said "not now", not "no": wait as asked; this was no attempt of the message's.
@@ -476,6 +523,36 @@ def run_worker(
     return merged
 
 
+def _send_batch(
+    broadcast_id: int,
+    bot: Bot,
+    batch: list[Claimed],
+    window: Window,
+    content: Content,
+    sender: Sender,
+    report: WorkerReport,
+) -> bool:
+    """Send a claimed batch window by window; True when the broadcast stopped being ``sending``."""
+    size = max(int(setting("BROADCAST_IN_FLIGHT")), 1)
+    checked = time.monotonic()
+    for start in range(0, len(batch), size):
+        rows = batch[start : start + size]
+        marked = window.mark(rows)
+        for index, claimed in enumerate(rows):
+            if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
+                checked = time.monotonic()
+                if _status(broadcast_id) != BroadcastStatus.SENDING.value:
+                    window.unmark([r for r in rows[index:] if r.id in marked])
+                    return True
+                touch_claims(window.token)
+            attempts = marked.get(claimed.id)
+            if attempts is None:
+                report.outcomes["skipped"] += 1
+                continue
+            report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
+    return False
+
+
 def _run_worker(
     broadcast_id: int, sender: Sender, batch_size: int | None, max_seconds: float | None, stale_after: float | None
 ) -> WorkerReport:
@@ -489,6 +566,7 @@ def _run_worker(
         return report
     content = load_content(broadcast)
     bot = _detached_bot(broadcast.bot_id)
+    window = Window(report.token)
     db.session.commit()
     try:
         while True:
@@ -513,21 +591,17 @@ def _run_worker(
                 wait = _seconds_to_next_retry(broadcast_id)
                 time.sleep(min(wait if wait is not None else STATUS_CHECK_SECONDS, STATUS_CHECK_SECONDS))
                 continue
-            checked = time.monotonic()
-            for claimed in batch:
-                if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
-                    checked = time.monotonic()
-                    if _status(broadcast_id) != BroadcastStatus.SENDING.value:
-                        break
-                    touch_claims(report.token)
-                outcome = deliver_one(bot, claimed, report.token, content, sender)
-                report.outcomes[outcome] += 1
+            stopping = _send_batch(broadcast_id, bot, batch, window, content, sender, report)
+            window.commit()
             release_claims(report.token)
+            if stopping:
+                continue  # the loop's status check ends it
             if _counters_due(broadcast_id):
                 refresh_counters(broadcast_id)
                 db.session.commit()
     finally:
         db.session.rollback()
+        window.flush()  # outcomes of messages that did go out, whatever stopped the loop
         release_claims(report.token)
         refresh_counters(broadcast_id)
         db.session.commit()
