@@ -28,10 +28,53 @@ DEMO_TEXT_KK = (
 DEMO_BUTTONS = [[{"text": "Подробнее / Толығырақ", "url": "https://clinic.example.com/checkup"}]]
 
 
+def _patients_open_the_bot(bot: Bot) -> Iterator[str]:
+    """The demo clinic's patients have a chat with its bot in the sandbox, so the demo segment has an
+    audience a broadcast really reaches. Every run: the embedded sandbox starts empty each time."""
+    from flask import current_app
+
+    from webapp.clinic.models import Clinic, Patient
+    from webapp.core.models import TelegramAccount
+    from webapp.core.services import ensure_telegram_account, find_telegram_account
+    from webapp.sandbox.store import current_sandbox
+    from webapp.telegram.tokens import decrypt_token
+
+    if not (bot.is_sandbox and current_app.config.get("SANDBOX_ENABLED")):
+        return
+    sandbox = current_sandbox()
+    sandbox_bot = sandbox.bot_by_token(decrypt_token(bot))
+    if sandbox_bot is None:
+        return
+    clinic = db.session.scalar(sa.select(Clinic).where(Clinic.bot_id == bot.id))
+    if clinic is None:
+        return
+    people = db.session.execute(
+        sa.select(Patient, TelegramAccount.telegram_user_id)
+        .join(TelegramAccount, TelegramAccount.user_id == Patient.user_id)
+        .where(TelegramAccount.bot_id.is_(None))
+        .order_by(Patient.id)
+    ).all()
+    joined = 0
+    for patient, telegram_user_id in people:
+        sandbox.ensure_user(
+            sandbox_bot,
+            telegram_user_id,
+            patient.first_name,
+            last_name=patient.last_name,
+            language_code=patient.language,
+        )
+        if find_telegram_account(telegram_user_id, bot.id) is None:
+            ensure_telegram_account(bot.id, telegram_user_id, first_name=patient.first_name)
+            joined += 1
+    if joined:
+        yield f"{joined} demo patient(s) have a chat with bot {bot.name} in the sandbox"
+
+
 def seed() -> Iterator[str]:
     bot = db.session.scalar(sa.select(Bot).where(Bot.name == "clinic", Bot.vertical == Vertical.CLINIC.value))
     if bot is None or segments.vertical_models("clinic") is None:
         return
+    yield from _patients_open_the_bot(bot)
     segment = db.session.scalar(sa.select(Segment).where(Segment.bot_id == bot.id, Segment.name == DEMO_SEGMENT))
     if segment is None:
         segment = segments.create_segment(None, bot.id, DEMO_SEGMENT, DEMO_FILTERS, "Seed 002's example audience")

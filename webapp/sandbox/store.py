@@ -260,6 +260,22 @@ class Sandbox:
         self.r.zadd(key("bot", bot["id"], "users"), {user_id: time.time()}, nx=True)
         return user
 
+    def ensure_user(
+        self,
+        bot: dict,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        language_code: str | None = None,
+    ) -> dict:
+        """The Telegram user ``user_id`` (created under that id if the sandbox does not know it), with a
+        chat open with ``bot``: demo data whose people already have Telegram ids in the database."""
+        if self.user(user_id) is None:
+            fields = {"id": user_id, "first_name": first_name, "last_name": last_name, "language_code": language_code}
+            self.r.hset(key("user", user_id), mapping={k: v for k, v in fields.items() if v})
+        return self.create_user(bot, first_name, user_id=user_id)
+
     def user(self, user_id: int | str) -> dict | None:
         raw = self.r.hgetall(key("user", user_id))
         if not raw:
