@@ -143,6 +143,28 @@ def test_rq_worker_delivers_photo_buttons_and_languages(app, bc_sandbox):
         assert message["caption"] == expected
         keyboard = message["reply_markup"]["inline_keyboard"]
         assert keyboard[0][0]["url"] == "https://example.com/sale" and keyboard[0][1]["callback_data"] == "later"
+    # Uploaded once; every other recipient got it by the first upload's file_id (one stored file).
+    files = {received[chat][0]["photo"][-1]["file_unique_id"] for chat in ru.chat_ids + kk.chat_ids}
+    assert len(files) == 1, files
+
+
+def test_a_photo_id_telegram_no_longer_knows_is_replaced_by_an_upload(app, bc_sandbox):
+    from webapp.broadcasts.services import delivery
+
+    bot = bc_sandbox.bot("finance")
+    people = bc_sandbox.audience(bot, 3)
+    with app.app_context():
+        broadcast = lifecycle.create_broadcast(None, bot_id=bot.bot_id, title="P", text="Photo", photo=PNG)
+        db.session.commit()
+        content = delivery.load_content(broadcast)
+        content.remember_photo_id("AgACAgIAAxkBAAstale")  # e.g. kept from before the bot's files were lost
+        lifecycle.start_broadcast(None, broadcast)
+        db.session.commit()
+        report = delivery.run_worker(broadcast.id, threads=1)
+    assert report.finished and report.outcomes == Counter({"sent": 3})
+    received = bc_sandbox.bot_messages(bot, people.chat_ids)
+    files = {received[chat][0]["photo"][-1]["file_unique_id"] for chat in people.chat_ids}
+    assert len(files) == 1  # one new upload, then its file_id
 
 
 def test_a_scheduled_broadcast_starts_at_its_time(app, bc_sandbox):

@@ -45,6 +45,20 @@ class SendResult:
     error: str | None = None
     retry_after: float | None = None  # the last retry_after Telegram asked for, if any
     message_ids: tuple[int, ...] = ()  # every part of a split text, in order
+    file_id: str | None = None  # a sent file's id: send it again by this id instead of re-uploading
+
+
+def _file_id(result: Any) -> str | None:
+    """The file_id Telegram gave a sent photo (its largest size) or other file."""
+    if not isinstance(result, dict):
+        return None
+    for kind in ("photo", "document", "video", "animation", "audio", "voice"):
+        item = result.get(kind)
+        if isinstance(item, list):
+            item = item[-1] if item else None
+        if isinstance(item, dict) and item.get("file_id"):
+            return item["file_id"]
+    return None
 
 
 # --- text length -----------------------------------------------------------------------------------
@@ -166,7 +180,7 @@ def _deliver(
             continue
         if reply.ok:
             message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
-            return SendResult(True, message_id=message_id, retry_after=retry_after)
+            return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
         if reply.error_code == 429:
             rate_limited += 1
             retry_after = float(reply.retry_after or 1)
@@ -244,7 +258,7 @@ def _send_file(
     chat_id: int,
     method: str,
     field: str,
-    upload: tuple,
+    upload: tuple | str,
     caption: str | None,
     reply_markup: Any,
     parse_mode: str | None,
@@ -262,8 +276,13 @@ def _send_file(
         "allow_paid_broadcast": True if paid else None,
         **extra,
     }
-    result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid)
-    return result if not result.ok else SendResult(True, result.message_id, message_ids=(result.message_id,))
+    if isinstance(upload, str):  # a file_id (or URL) Telegram already knows: nothing to upload
+        result = _deliver(bot, chat_id, method, {**data, field: upload}, paid=paid)
+    else:
+        result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid)
+    if not result.ok:
+        return result
+    return SendResult(True, result.message_id, message_ids=(result.message_id,), file_id=result.file_id)
 
 
 def send_document(
@@ -289,7 +308,7 @@ def send_document(
 def send_photo(
     bot: Bot | int,
     chat_id: int,
-    content: bytes,
+    content: bytes | str,
     caption: str | None = None,
     reply_markup: Any = None,
     *,
@@ -299,8 +318,8 @@ def send_photo(
     allow_paid_broadcast: bool = False,
     **extra: Any,
 ) -> SendResult:
-    """Send ``content`` (image bytes) as a photo."""
-    upload = (filename, content, mime_type)
+    """Send ``content`` as a photo: image bytes, or the ``file_id`` of a photo this bot sent before."""
+    upload = content if isinstance(content, str) else (filename, content, mime_type)
     return _send_file(
         bot, chat_id, "sendPhoto", "photo", upload, caption, reply_markup, parse_mode, allow_paid_broadcast, extra
     )

@@ -20,6 +20,7 @@ together stay under the limit. Workers look at the broadcast's status at least e
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -67,9 +68,16 @@ def setting(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
 
 
+PHOTO_ID_TTL = 7 * 24 * 3600
+
+
 @dataclass
 class Content:
-    """What every recipient of one broadcast gets (read once per worker, not once per message)."""
+    """What every recipient of one broadcast gets (read once per worker, not once per message).
+
+    The photo is uploaded once: later recipients get it by the ``file_id`` Telegram gave the first
+    upload, shared by every sender thread here and, through Redis, by every worker.
+    """
 
     text: str
     texts: dict[str, str]
@@ -77,6 +85,9 @@ class Content:
     photo: bytes | None
     photo_name: str | None
     paid: bool
+    bot_id: int | None = None
+    photo_file_id: str | None = None
+    _upload: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def text_for(self, language: str | None) -> str:
         return self.texts.get(language or "", self.text)
@@ -84,6 +95,27 @@ class Content:
     @property
     def photo_mime(self) -> str:
         return "image/png" if (self.photo_name or "").endswith(".png") else "image/jpeg"
+
+    @property
+    def _photo_key(self) -> str:
+        # By the bytes and the bot: a file_id belongs to one bot, and a draft's photo may change.
+        return f"botdesk:broadcast:photo:{self.bot_id}:{hashlib.sha256(self.photo or b'').hexdigest()}"
+
+    def known_photo_id(self) -> str | None:
+        if self.photo_file_id is None and self.bot_id is not None:
+            shared = redis_store.client.get(self._photo_key)
+            self.photo_file_id = shared.decode() if isinstance(shared, bytes) else shared
+        return self.photo_file_id
+
+    def forget_photo_id(self) -> None:
+        self.photo_file_id = None
+        if self.bot_id is not None:
+            redis_store.client.delete(self._photo_key)
+
+    def remember_photo_id(self, file_id: str) -> None:
+        self.photo_file_id = file_id
+        if self.bot_id is not None:
+            redis_store.client.set(self._photo_key, file_id, ex=PHOTO_ID_TTL)
 
 
 def load_content(broadcast: Broadcast) -> Content:
@@ -94,6 +126,7 @@ def load_content(broadcast: Broadcast) -> Content:
         photo=broadcast.photo,
         photo_name=broadcast.photo_name,
         paid=broadcast.allow_paid_broadcast,
+        bot_id=broadcast.bot_id,
     )
 
 
@@ -102,11 +135,22 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
     from webapp.telegram import send
 
     text = content.text_for(language)
-    if content.photo:
+    if not content.photo:
+        return send.send_message(
+            bot,
+            chat_id,
+            text,
+            parse_mode="HTML",
+            reply_markup=content.markup,
+            allow_paid_broadcast=content.paid,
+            split=False,
+        )
+
+    def photo(upload: bytes | str):
         return send.send_photo(
             bot,
             chat_id,
-            content.photo,
+            upload,
             caption=text,
             reply_markup=content.markup,
             filename=content.photo_name or "photo.jpg",
@@ -114,15 +158,22 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
             parse_mode="HTML",
             allow_paid_broadcast=content.paid,
         )
-    return send.send_message(
-        bot,
-        chat_id,
-        text,
-        parse_mode="HTML",
-        reply_markup=content.markup,
-        allow_paid_broadcast=content.paid,
-        split=False,
-    )
+
+    if content.known_photo_id() is None:
+        with content._upload:  # one thread uploads; the others wait for its file_id
+            if content.known_photo_id() is None:
+                result = photo(content.photo)
+                if result.ok and result.file_id:
+                    content.remember_photo_id(result.file_id)
+                return result
+    result = photo(content.photo_file_id)
+    if not result.ok and not result.blocked and "file" in (result.error or "").lower():
+        # Telegram no longer takes that file_id ("wrong file identifier"): upload the bytes again.
+        content.forget_photo_id()
+        result = photo(content.photo)
+        if result.ok and result.file_id:
+            content.remember_photo_id(result.file_id)
+    return result
 
 
 Sender = Callable[[Bot, int, "str | None", Content], Any]
