@@ -89,6 +89,15 @@ def _decode_hash(raw: dict) -> dict[str, str]:
     return {_text(k): _text(v) for k, v in raw.items()}
 
 
+def _identified(raw: dict) -> dict[str, Any] | None:
+    """A stored bot or user hash with its numeric id; None when the hash is missing (empty)."""
+    if not raw:
+        return None
+    record: dict[str, Any] = _decode_hash(raw)
+    record["id"] = int(record["id"])
+    return record
+
+
 def now() -> int:
     return int(time.time())
 
@@ -168,21 +177,12 @@ class Sandbox:
         return self.bot(bot_id)
 
     def bot(self, bot_id: int | str) -> dict | None:
-        raw = self.r.hgetall(key("bot", bot_id))
-        if not raw:
-            return None
-        bot: dict[str, Any] = _decode_hash(raw)
-        bot["id"] = int(bot["id"])
-        return bot
+        return _identified(self.r.hgetall(key("bot", bot_id)))
 
     def bot_by_token(self, token: str) -> dict | None:
         # Every Bot API call starts here: one round trip instead of two.
-        flat = self.r.eval(_BOT_BY_TOKEN, 1, key("tokens"), token, key("bot") + ":")
-        if not flat:
-            return None
-        bot: dict[str, Any] = {_text(k): _text(v) for k, v in zip(flat[::2], flat[1::2], strict=True)}
-        bot["id"] = int(bot["id"])
-        return bot
+        flat = self.r.eval(_BOT_BY_TOKEN, 1, key("tokens"), token, key("bot") + ":") or []
+        return _identified(dict(zip(flat[::2], flat[1::2], strict=True)))
 
     def bot_by_username(self, username: str) -> dict | None:
         bot_id = self.r.hget(key("usernames"), username.lower())
@@ -247,15 +247,14 @@ class Sandbox:
                 raise SandboxError(404, f"sandbox user {user_id} does not exist")
         else:
             user_id = USER_ID_BASE + int(self.r.incr(key("seq", "user")))
-            fields = {
-                "id": user_id,
-                "first_name": first_name,
-                "last_name": last_name,
-                "username": username,
-                "language_code": language_code,
-                "phone_number": phone_number,
-            }
-            self.r.hset(key("user", user_id), mapping={k: v for k, v in fields.items() if v})
+            self._save_user(
+                user_id,
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+                phone_number=phone_number,
+            )
             user = self.user(user_id)
         self.r.zadd(key("bot", bot["id"], "users"), {user_id: time.time()}, nx=True)
         return user
@@ -272,28 +271,22 @@ class Sandbox:
         """The Telegram user ``user_id`` (created under that id if the sandbox does not know it), with a
         chat open with ``bot``: demo data whose people already have Telegram ids in the database."""
         if self.user(user_id) is None:
-            fields = {"id": user_id, "first_name": first_name, "last_name": last_name, "language_code": language_code}
-            self.r.hset(key("user", user_id), mapping={k: v for k, v in fields.items() if v})
+            self._save_user(user_id, first_name=first_name, last_name=last_name, language_code=language_code)
         return self.create_user(bot, first_name, user_id=user_id)
 
+    def _save_user(self, user_id: int, **fields: Any) -> None:
+        given = {k: v for k, v in fields.items() if v}
+        self.r.hset(key("user", user_id), mapping={"id": user_id, **given})
+
     def user(self, user_id: int | str) -> dict | None:
-        raw = self.r.hgetall(key("user", user_id))
-        if not raw:
-            return None
-        user: dict[str, Any] = _decode_hash(raw)
-        user["id"] = int(user["id"])
-        return user
+        return _identified(self.r.hgetall(key("user", user_id)))
 
     def is_member(self, bot: dict, user_id: int) -> bool:
         return self.r.zscore(key("bot", bot["id"], "users"), user_id) is not None
 
     def member(self, bot: dict, user_id: Any) -> dict | None:
         """The user behind a private chat of this bot, None when the bot has no such chat."""
-        try:
-            user_id = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        return self.user(user_id) if self.is_member(bot, user_id) else None
+        return self.chat_member(bot, user_id)[0]
 
     def chat_member(self, bot: dict, user_id: Any) -> tuple[dict | None, bool]:
         """``member`` and ``is_blocked`` in one round trip (every send asks both)."""
@@ -306,11 +299,8 @@ class Sandbox:
         pipe.hgetall(key("user", user_id))
         pipe.sismember(key("bot", bot["id"], "blocked"), user_id)
         score, raw, blocked = pipe.execute()
-        if score is None or not raw:
-            return None, False
-        user: dict[str, Any] = _decode_hash(raw)
-        user["id"] = int(user["id"])
-        return user, bool(blocked)
+        user = _identified(raw) if score is not None else None
+        return user, bool(blocked) and user is not None
 
     def bot_users(self, bot: dict) -> list[dict]:
         ids = [int(_text(u)) for u in self.r.zrange(key("bot", bot["id"], "users"), 0, -1)]

@@ -159,20 +159,21 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
             allow_paid_broadcast=content.paid,
         )
 
+    def upload():
+        result = photo(content.photo)
+        if result.ok and result.file_id:
+            content.remember_photo_id(result.file_id)
+        return result
+
     if content.known_photo_id() is None:
         with content._upload:  # one thread uploads; the others wait for its file_id
             if content.known_photo_id() is None:
-                result = photo(content.photo)
-                if result.ok and result.file_id:
-                    content.remember_photo_id(result.file_id)
-                return result
+                return upload()
     result = photo(content.photo_file_id)
     if not result.ok and not result.blocked and "file" in (result.error or "").lower():
         # Telegram no longer takes that file_id ("wrong file identifier"): upload the bytes again.
         content.forget_photo_id()
-        result = photo(content.photo)
-        if result.ok and result.file_id:
-            content.remember_photo_id(result.file_id)
+        result = upload()
     return result
 
 
@@ -262,26 +263,29 @@ _OURS_IN_FLIGHT = sa.and_(
     # Two comparisons, not IN: an IN list is expanded per execution, which executemany refuses.
     sa.or_(DELIVERIES.c.status == D.SENDING.value, DELIVERIES.c.status == D.UNKNOWN.value),
 )
+
+
+def _window_rows(status: DeliveryStatus) -> sa.ColumnElement[bool]:
+    """This worker's rows among ``row_ids`` that are still ``status``."""
+    return sa.and_(
+        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
+        DELIVERIES.c.status == status.value,
+        DELIVERIES.c.claim_token == sa.bindparam("token"),
+    )
+
+
 # Built once: a statement object reused keeps its compiled form and cache key (per message, building
 # and keying a fresh one cost more CPU than PostgreSQL spends running it).
 _MARK_SENDING = (
     sa.update(DELIVERIES)
-    .where(
-        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
-        DELIVERIES.c.status == D.PENDING.value,
-        DELIVERIES.c.claim_token == sa.bindparam("token"),
-    )
+    .where(_window_rows(D.PENDING))
     .values(status=D.SENDING.value, sending_at=sa.bindparam("now"), attempts=DELIVERIES.c.attempts + 1)
     .returning(DELIVERIES.c.id, DELIVERIES.c.attempts)
 )
 # Rows marked but never handed to Telegram (the broadcast was paused or cancelled mid-window).
 _UNMARK_UNSENT = (
     sa.update(DELIVERIES)
-    .where(
-        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
-        DELIVERIES.c.status == D.SENDING.value,
-        DELIVERIES.c.claim_token == sa.bindparam("token"),
-    )
+    .where(_window_rows(D.SENDING))
     .values(status=D.PENDING.value, sending_at=None, attempts=DELIVERIES.c.attempts - 1)
 )
 _FINISH_SENT = (
