@@ -159,6 +159,11 @@ def _first_free(doctor: Doctor, service: Service, days, now):
     return None
 
 
+def _branch(doctor: Doctor, slot) -> Branch:
+    """The branch the slot's schedule is at: a doctor may work at another branch on some days."""
+    return next(b for b in doctor.branches if b.id == slot.branch_id)
+
+
 def _visits(clinic: Clinic, patients: list[Patient]) -> int:
     """Two past visits (one completed and rated, one no-show) and two upcoming appointments."""
     tz = zone(clinic.timezone)
@@ -178,7 +183,7 @@ def _visits(clinic: Clinic, patients: list[Patient]) -> int:
         if slot is None:
             continue
         appointment = booking.book_appointment(
-            patient, doctor, service, doctor.branches[0], slot.starts_at, source="cli", now=then
+            patient, doctor, service, _branch(doctor, slot), slot.starts_at, source="cli", now=then
         )
         after = slot.ends_at + timedelta(minutes=1)
         if outcome == "completed":
@@ -196,7 +201,7 @@ def _visits(clinic: Clinic, patients: list[Patient]) -> int:
         slot = _first_free(doctor, service, upcoming, now)
         if slot is not None:
             booking.book_appointment(
-                patient, doctor, service, doctor.branches[0], slot.starts_at, source="cli", now=now
+                patient, doctor, service, _branch(doctor, slot), slot.starts_at, source="cli", now=now
             )
             created += 1
     return created
