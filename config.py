@@ -114,6 +114,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "LINK_CODE_MAX_ATTEMPTS": _int(env.get("LINK_CODE_MAX_ATTEMPTS"), 3),
         "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "20 per minute"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # werkzeug's method string; the test suite uses a cheap one, since scrypt costs ~0.2 s a user.
+        "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         # Console
         "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -15,6 +15,9 @@ import pytest
 os.environ.setdefault("BOTDESK_INSTANCE_DIR", tempfile.mkdtemp(prefix="botdesk-instance-"))
 
 from tests.backends import select_backend  # noqa: E402
+from tests.clock import travel_from_environment  # noqa: E402
+
+travel_from_environment()
 
 # Fixture modules of each area (tests/fixtures/<area>.py) load without editing this file.
 pytest_plugins = sorted(
@@ -51,6 +54,7 @@ def make_app(**overrides):
         "REDIS_URL": BACKEND.redis_url,
         "TESTING": True,
         "AUTH_RATE_LIMIT": "10000 per minute",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SANDBOX_ENABLED": True,
         "SERVER_NAME": None,
     }
