@@ -11,7 +11,6 @@ realtor status), never through direct field edits.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
@@ -23,6 +22,7 @@ from flask_login import current_user
 from webapp.admin.base import SecureModelView, SecureView
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
+from webapp.core.export import safe_writer
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -471,7 +471,7 @@ class ReportsView(SecureView):
 
 def _csv_response(series: list[dict], report: dict, date_from: date, date_to: date) -> Response:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["date", "added", "approved", "rejected"])
     for row in series:
         writer.writerow([row["date"], row["added"], row["approved"], row["rejected"]])
