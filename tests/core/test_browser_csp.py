@@ -68,10 +68,19 @@ def listing_status(app, listing_id: int) -> str:
         return db.session.get(Listing, listing_id).status
 
 
+def add_faq(app, question: str) -> None:
+    from webapp.clinic.models import Faq
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.session.add(Faq(question_ru=question, answer_ru="Answer"))
+        db.session.commit()
+
+
 def test_console_works_under_the_csp(app, live_server, browser, make_user, realty, sandbox_bot_ns):
     agency = realty.agency("Alpha")
     listing = realty.listing(agency, realty.realtor(agency), status="pending", title="Queue flat")
-    make_user("helper", first_name="Deletable")
+    add_faq(app, "Deletable")
     watched = Watched(browser, live_server.url)
     page = watched.page
     watched.login(make_user("superuser", language="en"))
@@ -91,7 +100,7 @@ def test_console_works_under_the_csp(app, live_server, browser, make_user, realt
     page.wait_for_selector(".filters tr, #filter_form .filter-op, .filter-op")
 
     # A refused delete confirmation keeps the row.
-    watched.goto("/admin/users/")
+    watched.goto("/admin/clinic_faq/")
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.locator("tr:has-text('Deletable') button[data-confirm]").click()
     assert "Deletable" in page.content()
@@ -110,6 +119,9 @@ def test_console_works_under_the_csp(app, live_server, browser, make_user, realt
 
     # The sandbox chat page builds itself from its script.
     watched.goto("/sandbox")
-    page.wait_for_selector(f"#bot-select option[value='{sandbox_bot_ns.id}']", state="attached")
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('#bot-select option')].some(o => o.textContent.includes(name))",
+        arg=sandbox_bot_ns.username,
+    )
 
     assert watched.violations == []
