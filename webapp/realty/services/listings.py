@@ -16,6 +16,7 @@ from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import (
     AMENITIES,
     Agency,
@@ -30,7 +31,6 @@ from webapp.realty.models import (
     ModerationStatus,
     OccupiedNight,
 )
-from webapp.realty.services import access
 from webapp.realty.services.notify import notify
 
 MAX_STAY_NIGHTS = 90
@@ -235,8 +235,9 @@ def visible_listing(listing_id: int) -> Listing:
 
 
 def staff_listings(actor: User, status: str | None = None, mine: bool = False) -> sa.Select:
-    query = access.scope_listings(sa.select(Listing), actor)
-    if mine or not access.is_agency_manager(actor, access.agency_id_of(actor)):
+    access.require_staff(actor)
+    query = access.scope(sa.select(Listing), actor)
+    if mine:
         query = query.where(Listing.realtor_id == actor.id)
     if status:
         query = query.where(Listing.status == status)
