@@ -16,7 +16,7 @@ not reach is "not found" to them, never "forbidden": ``not_found`` makes that er
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,19 +32,12 @@ from webapp.clinic.models import (
     ReminderLog,
     SupportTicket,
 )
+from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 
-
-class _System:
-    def __repr__(self) -> str:
-        return "SYSTEM"
-
-
-SYSTEM: Final = _System()
-Actor = User | _System
 NOWHERE = -1  # a doctor account without a doctor record matches no row
 
 # Rows reached through their patient, and rows reached through their doctor.

@@ -17,10 +17,10 @@ found" to the caller, never "forbidden".
 from __future__ import annotations
 
 import uuid
-from typing import Final
 
 import sqlalchemy as sa
 
+from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
@@ -35,15 +35,6 @@ from webapp.realty.models import (
     Payment,
     Review,
 )
-
-
-class _System:
-    def __repr__(self) -> str:
-        return "SYSTEM"
-
-
-SYSTEM: Final = _System()
-Actor = User | _System
 
 
 def agency_id_of(user: Actor | None) -> int | None:
