@@ -114,7 +114,21 @@ def test_console_works_under_the_csp(app, live_server, browser, make_user, realt
     page.select_option("select[name=language]", "ru")
     page.wait_for_selector("text=Выйти")
 
-    for path in ("/admin/", "/admin/broadcasts/", "/admin/broadcasts/new", "/admin/helpdesk/", "/api/docs"):
+    pages = (
+        "/admin/",
+        "/admin/broadcasts/",
+        "/admin/broadcasts/new",
+        "/admin/helpdesk/",
+        "/admin/helpdesk/statistics",
+        "/admin/realty_dashboard/",
+        "/admin/realty_calendar/",
+        "/admin/clinic_dashboard/",
+        "/admin/clinic_day/",
+        "/admin/clinic_doctors/",
+        "/api/docs",
+        "/apidoc/swagger/",  # its bundles come from unpkg (unreachable offline, but not refused)
+    )
+    for path in pages:
         watched.goto(path)
 
     # The sandbox chat page builds itself from its script.
