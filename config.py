@@ -121,7 +121,10 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        # Outside the embedded default the console is served over HTTPS (behind a proxy): cookies
+        # never travel in clear. SESSION_COOKIE_SECURE=0 switches it off for a plain-HTTP staging box.
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), bool(env.get("DATABASE_URL"))),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), bool(env.get("DATABASE_URL"))),
         "LANGUAGES": ["ru", "kk", "uz", "en"],
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LANGUAGE", "ru"),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),

@@ -29,6 +29,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp.core import i18n
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
+    from webapp.core.security import init_security
     from webapp.extensions import babel, csrf, db, jwt, limiter, login_manager, migrate, redis_store
 
     db.init_app(app)
@@ -42,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = i18n.current_language
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_security(app)
     register_error_handlers(app)
 
 
@@ -59,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.core.apispec import spec
     from webapp.core.auth.api import bp as auth_api
     from webapp.core.console import bp as console_bp
+    from webapp.core.security import relax_for_api_docs
     from webapp.extensions import csrf
     from webapp.verticals import each_module
 
@@ -72,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     init_admin(app)
     spec.register(app)
+    relax_for_api_docs(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -19,8 +19,9 @@ from webapp.core.models import User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import Agency
-from webapp.realty.services import access, agencies
+from webapp.realty.services import agencies
 
 # Role buttons of the seed («Гость/Риелтор/Супер Админ/Суперпользователь») and their codes in callback data.
 ROLE_CODES = {"g": Role.USER, "r": Role.REALTOR, "a": Role.ADMIN, "s": Role.SUPERUSER}

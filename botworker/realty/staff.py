@@ -15,8 +15,9 @@ from botworker.realty.guest import booking_line, listing_card
 from botworker.realty.ui import t
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import Booking, BookingStatus, Listing
-from webapp.realty.services import access, bookings, listings
+from webapp.realty.services import bookings, listings
 
 
 class ListingWizard(StatesGroup):

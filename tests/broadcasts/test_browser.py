@@ -78,9 +78,10 @@ def test_marketer_composes_sends_and_watches_progress(app, live_server, bc_sandb
     # The preview renders as Telegram would; the audience count follows the filters.
     page.wait_for_selector("#bd-preview b:has-text('Spring')")
     page.wait_for_selector("#bd-keyboard .bd-button:has-text('Shop')")
-    page.wait_for_function("document.getElementById('bd-audience-count').textContent === '29'")
+    # Predicates are functions: the page's CSP refuses Playwright's eval of a bare expression.
+    page.wait_for_function("() => document.getElementById('bd-audience-count').textContent === '29'")
     page.check("input[name=language][value=ru]")
-    page.wait_for_function("document.getElementById('bd-audience-count').textContent === '24'")
+    page.wait_for_function("() => document.getElementById('bd-audience-count').textContent === '24'")
     page.click("#bd-save")
 
     page.wait_for_selector("#bd-send")
@@ -91,7 +92,7 @@ def test_marketer_composes_sends_and_watches_progress(app, live_server, bc_sandb
         page.once("dialog", lambda dialog: dialog.accept())
         page.click("#bd-send")
         page.wait_for_selector("#bd-status:has-text('sending'), #bd-status:has-text('completed')")
-        page.wait_for_function("document.getElementById('bd-bar').getAttribute('aria-valuenow') === '100.0'")
+        page.wait_for_function("() => document.getElementById('bd-bar').getAttribute('aria-valuenow') === '100.0'")
         page.wait_for_selector("#bd-status:has-text('completed')")
         assert page.inner_text("#bd-sent_count") == "24"
         assert page.inner_text("#bd-pending_count") == "0"

@@ -222,3 +222,16 @@ def test_permission_matrix(client, realty, make_user, auth_header, role):
 def test_staff_without_agency_is_refused(client, make_user, auth_header):
     lone = make_user("realtor")
     assert error_of(client.get(f"{V}/staff/listings/", headers=auth_header(lone)), 403)
+
+
+def test_scam_rename_of_an_approved_listing_takes_it_off_the_market(client, realty_world, auth_header):
+    w = realty_world
+    renamed = client.patch(
+        f"{V}/staff/listings/{w.listing_a.id}/", json={"title": "SCAM: pay by wire"}, headers=auth_header(w.realtor_a)
+    )
+    assert renamed.status_code == 200 and renamed.get_json()["status"] == "pending"
+    guest = auth_header(w.guest)
+    assert client.get(f"{V}/listings/{w.listing_a.id}/", headers=guest).status_code == 404
+    assert w.listing_a.id not in [i["id"] for i in client.get(f"{V}/listings/", headers=guest).get_json()["items"]]
+    queue = client.get(f"{V}/moderation/", headers=auth_header(w.admin_a)).get_json()
+    assert [i["title"] for i in queue["items"]] == ["SCAM: pay by wire"]

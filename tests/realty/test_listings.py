@@ -155,3 +155,47 @@ def test_blocks_cannot_overlap_bookings_or_each_other(app_ctx, realty, realty_wo
     svc.remove_block(realtor, block)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).where(OccupiedNight.block_id.is_not(None))) == 0
+
+
+# --- edits of approved listings go back to moderation ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "SCAM: pay by wire"},
+        {"description": "Pay by wire to account 123 before arrival"},
+        {"price_per_night": "1"},
+        {"city": "Samarkand"},
+        {"district": "Chilanzar"},
+        {"address": "Somewhere else 1"},
+        {"photos": ["https://example.test/other.jpg"]},
+        {"amenities": ["parking"]},
+    ],
+)
+def test_realtor_change_to_a_moderated_field_sends_an_approved_listing_back(app_ctx, realty_world, change):
+    w = realty_world
+    listing = db.session.get(Listing, w.listing_a.id)
+    assert listing.status == "approved" and listing.is_visible
+    svc.update_listing(get_user(w.realtor_a.id), listing, change)
+    assert listing.status == "pending" and not listing.is_visible
+    assert listing.id in [row.id for row in db.session.scalars(svc.moderation_queue(get_user(w.admin_a.id)))]
+    assert listing.id not in [row.id for row in svc.search(svc.SearchFilters())["items"]]
+
+
+def test_unmoderated_or_unchanged_fields_keep_the_listing_approved(app_ctx, realty_world):
+    w = realty_world
+    listing = db.session.get(Listing, w.listing_a.id)
+    realtor = get_user(w.realtor_a.id)
+    svc.update_listing(realtor, listing, {"max_guests": 2})
+    svc.update_listing(realtor, listing, {"title": listing.title, "city": listing.city})
+    svc.set_listing_active(realtor, listing, False)
+    svc.set_listing_active(realtor, listing, True)
+    assert listing.status == "approved"
+
+
+def test_an_agency_admins_edit_is_its_own_moderation(app_ctx, realty_world):
+    w = realty_world
+    listing = db.session.get(Listing, w.listing_a.id)
+    svc.update_listing(get_user(w.admin_a.id), listing, {"title": "Alpha flat, renovated"})
+    assert listing.status == "approved"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -24,6 +24,8 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/botdesk_master.html"),
         translations_path=TRANSLATIONS,
+        # Flask-Admin's own <script> tags carry the response's CSP nonce (webapp.core.security).
+        csp_nonce_generator=lambda: getattr(request, "csp_nonce", ""),
     )
     users.register_admin(admin)
     for module in each_module("admin"):

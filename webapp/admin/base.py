@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 
 from webapp.core.console import CONSOLE_ROLES
+from webapp.core.export import safe_cell
 from webapp.core.roles import Role, user_has_role
 
 
@@ -64,6 +65,10 @@ class UTCDateTimeForms(AdminModelConverter):
 class SecureModelView(RoleGuard, ModelView):
     filter_converter = UTCDateTimeFilters()
     model_form_converter = UTCDateTimeForms
+
+    def get_export_value(self, model, name):
+        """Every console export cell is plain text a spreadsheet will not run (see ``safe_cell``)."""
+        return safe_cell(super().get_export_value(model, name))
 
     def coerce_pk(self, value):
         """Flask-Admin passes ids from the URL as text; UUID keys need a UUID (None when malformed)."""

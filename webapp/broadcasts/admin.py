@@ -5,7 +5,6 @@ a list with filters and CSV exports. Every form carries the CSRF token (Flask-WT
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from webapp.broadcasts.services import lifecycle, reports, segments
 from webapp.broadcasts.services.delivery import send_test
 from webapp.broadcasts.services.segments import LANGUAGES, VERTICAL_FIELDS, FilterError
 from webapp.core.db import iso
+from webapp.core.export import safe_writer
 from webapp.core.i18n import Catalog
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
@@ -174,7 +174,7 @@ class BroadcastConsole(_Page, SecureView):
 
         def generate():
             buffer = io.StringIO()
-            writer = csv.writer(buffer)
+            writer = safe_writer(buffer)
             writer.writerow((*columns, *counters))
             for b in db.session.scalars(query):
                 writer.writerow(

@@ -3,7 +3,8 @@ appointments (list and a per-doctor day view), payments, documents, feedback, FA
 and a dashboard (appointments per day, no-show rate, NPS) drawn as inline SVG.
 
 Admins (and superusers) manage everything. A doctor sees only their own appointments — in the
-list, the counts, the details page and the day view — and moves them through the state machine
+list, the counts, the details page and the day view, by the rules of ``webapp.clinic.access`` that
+the API obeys too — and moves them through the state machine
 with the list actions; nobody edits an appointment's time here (booking rules live in the services).
 """
 
@@ -22,6 +23,7 @@ from wtforms.validators import ValidationError
 from webapp.admin.base import SecureModelView, SecureView
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
+from webapp.clinic import access
 from webapp.clinic.models import (
     Appointment,
     AppointmentStatus,
@@ -287,27 +289,15 @@ class AppointmentView(SecureModelView):
         "service.name": _l("Service"),
     }
 
-    def _doctor_only(self) -> bool:
-        return current_user.role == Role.DOCTOR.value
-
-    def _scoped(self, query):
-        if not self._doctor_only():
-            return query
-        doctor = stats.doctor_of(current_user)
-        return query.filter(Appointment.doctor_id == (doctor.id if doctor else -1))
-
     def get_query(self):
-        return self._scoped(super().get_query())
+        return access.scope(super().get_query(), current_user)
 
     def get_count_query(self):
-        return self._scoped(super().get_count_query())
+        return access.scope(super().get_count_query(), current_user, Appointment)
 
     def get_one(self, id):
         row = super().get_one(id)
-        if row is None or not self._doctor_only():
-            return row
-        doctor = stats.doctor_of(current_user)
-        return row if doctor is not None and row.doctor_id == doctor.id else None
+        return row if access.can_read(current_user, row) else None
 
     def _move(self, ids, transition) -> int:
         moved = 0
@@ -354,9 +344,7 @@ class DayView(SecureView):
 
     @expose("/")
     def index(self):
-        own = stats.doctor_of(current_user) if current_user.role == Role.DOCTOR.value else None
-        doctors = [own] if own else list(db.session.scalars(db.select(Doctor).order_by(Doctor.full_name)))
-        doctors = [d for d in doctors if d is not None]
+        doctors = list(db.session.scalars(access.scope(db.select(Doctor), current_user).order_by(Doctor.full_name)))
         chosen = None
         if doctors:
             wanted = request.args.get("doctor_id", type=int)
@@ -480,8 +468,8 @@ class ClinicDashboard(SecureView):
         timezone = clinic.timezone if clinic else None
         now = clock.now()
         today = now.astimezone(zone(timezone)).date()
-        own = stats.doctor_of(current_user) if current_user.role == Role.DOCTOR.value else None
-        doctor_id = own.id if own else (-1 if current_user.role == Role.DOCTOR.value else None)
+        own = access.own_doctor(current_user) if access.is_doctor(current_user) else None
+        doctor_id = own.id if own else (access.NOWHERE if access.is_doctor(current_user) else None)
         per_day = stats.appointments_per_day(
             today - timedelta(days=13), today + timedelta(days=14), timezone, doctor_id
         )

@@ -1,8 +1,9 @@
 """Seed 002's bot API (``/api/bot/...``): thin views — parse, call the clinic services, serialize.
 
-The clinic's bot authenticates with ``Authorization: Bearer <TELEGRAM_BOT_API_SECRET>``; staff
-(doctor and above) may call the same endpoints with a JWT, a doctor changing only their own
-appointments. The payment provider's callback is open but HMAC-verified; a document download link
+The clinic's bot authenticates with ``Authorization: Bearer <TELEGRAM_BOT_API_SECRET>`` and acts
+for every patient; staff (doctor and above) may call the same endpoints with a JWT, within what
+``webapp.clinic.access`` lets them reach — a doctor, their own schedule and their own patients.
+Anything out of reach answers 404. The payment provider's callback is open but HMAC-verified; a document download link
 is open but signed and expires after 48 hours. The broadcast endpoints belong to the broadcasts
 vertical.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from webapp.clinic import schemas
+from webapp.clinic import access, schemas
 from webapp.clinic.models import Appointment, Branch, Doctor, Document, Invoice, Patient, Service
 from webapp.clinic.services import booking, clock, documents, payments, support
 from webapp.clinic.services.common import get_or_404, t
@@ -29,7 +30,7 @@ from webapp.clinic.services.slots import day_slots, local_start
 from webapp.core.apispec import spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError
-from webapp.core.permissions import SERVICE_SHARED_SECRET, forbidden, public, require_role
+from webapp.core.permissions import SERVICE_SHARED_SECRET, public, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -42,6 +43,26 @@ TAGS = ["clinic"]
 def staff_or_bot(view):
     """The clinic bot (shared secret) or a JWT user of role doctor or above."""
     return require_role(Role.DOCTOR, service=SERVICE_SHARED_SECRET)(view)
+
+
+def actor() -> access.Actor:
+    """The caller: the clinic bot's service token acts as the system, a JWT caller as themselves."""
+    return g.user if g.get("user") is not None else access.SYSTEM
+
+
+def reachable_patient(telegram_user_id: int) -> Patient:
+    """The active patient of a Telegram id, if the caller reaches them; else ServiceError 404."""
+    patient = require_patient(telegram_user_id)
+    access.require(access.can_read(actor(), patient), "Patient", "telegram_user_id")
+    return patient
+
+
+def reachable_appointment(appointment_id: int | None) -> Appointment | None:
+    if appointment_id is None:
+        return None
+    appointment = db.session.get(Appointment, appointment_id)
+    access.require(access.can_read(actor(), appointment), "Appointment", "appointment_id")
+    return appointment
 
 
 def api_error(exc: ServiceError) -> ApiError:
@@ -195,6 +216,8 @@ def patient_upsert(json: schemas.PatientUpsertIn):
     )
 
     def run():
+        # Doctors neither register nor rewrite patients: 404, as if the account did not exist.
+        access.require(access.can_register_patients(actor()), "Patient", "telegram_user_id")
         data.cleaned()  # refuse bad input before any account is created for it
         user = user_for_telegram(json.telegram_user_id, json.telegram_username, json.language)
         return upsert_patient(user, data, source="api", telegram_user_id=json.telegram_user_id)
@@ -234,7 +257,7 @@ def verify_iin(json: schemas.VerifyIinIn):
 def patient_by_telegram_id(telegram_user_id: int):
     """The patient linked to a Telegram user id (404 when not registered)."""
     patient = patient_by_telegram(telegram_user_id)
-    if patient is None:
+    if patient is None or not access.can_read(actor(), patient):
         raise ApiError(404, "Patient not found", "NOT_FOUND")
     return jsonify(patient_link_json(patient, telegram_user_id))
 
@@ -272,6 +295,7 @@ def doctors(query: schemas.DoctorsQuery):
 def slots(query: schemas.SlotsQuery):
     """Every grid time of the doctor's local day with whether it is free (for ``service_id``'s duration)."""
     doctor = call(get_or_404, Doctor, query.doctor_id, "Doctor", "doctor_id")
+    call(access.require, access.can_read(actor(), doctor), "Doctor", "doctor_id")
     service = call(get_or_404, Service, query.service_id, "Service", "service_id") if query.service_id else None
     found = day_slots(doctor, query.date, service=service, branch_id=query.branch_id)
     return jsonify(
@@ -300,11 +324,8 @@ def _owned(appointment_id: int, telegram_user_id: int | None) -> Appointment:
         patient = patient_by_telegram(telegram_user_id)
         if patient is None or patient.id != appointment.patient_id:
             raise ApiError(404, "Appointment not found", "NOT_FOUND")
-    user = g.get("user")
-    if user is not None and user.role == Role.DOCTOR.value:
-        doctor = appointment.doctor
-        if doctor.user_id != user.id:
-            raise forbidden("A doctor may change only their own appointments")
+    if not access.can_change(actor(), appointment):
+        raise ApiError(404, "Appointment not found", "NOT_FOUND")
     return appointment
 
 
@@ -315,8 +336,9 @@ def create_appointment(json: schemas.AppointmentIn):
     """Book a slot for the patient of ``telegram_user_id`` (409 when taken or not a slot)."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id)
         doctor = get_or_404(Doctor, json.doctor, "Doctor", "employee_id")
+        access.require(access.can_book(actor(), patient, doctor), "Doctor", "employee_id")
         service = get_or_404(Service, json.service_id, "Service", "service_id")
         branch = get_or_404(Branch, json.branch_id, "Branch", "branch_id")
         starts_at = local_start(doctor, json.date, json.time)
@@ -342,9 +364,10 @@ def create_appointment(json: schemas.AppointmentIn):
 def my_appointments(query: schemas.TelegramUserQuery):
     """The patient's appointments from 30 days ago on, newest first (empty for an unknown user)."""
     patient = patient_by_telegram(query.telegram_user_id)
-    if patient is None:
+    if patient is None or not access.can_read(actor(), patient):
         return jsonify([])
-    return jsonify([appointment_json(a) for a in booking.patient_appointments(patient)])
+    found = booking.patient_appointments(patient)
+    return jsonify([appointment_json(a) for a in found if access.can_read(actor(), a)])
 
 
 @bp.patch("/api/bot/appointments/<int:appointment_id>/")
@@ -385,7 +408,7 @@ def cancel(appointment_id: int, json: schemas.CancelIn):
 def document_list(query: schemas.DocumentsQuery):
     """The patient's documents whose link is still valid (empty for an unknown user)."""
     patient = patient_by_telegram(query.telegram_user_id)
-    if patient is None:
+    if patient is None or not access.can_read(actor(), patient):
         return jsonify([])
     now = clock.now()
     return jsonify([document_json(d, now) for d in documents.list_documents(patient, query.type, now)])
@@ -398,7 +421,8 @@ def document_generate(json: schemas.DocumentGenerateIn):
     """Generate a PDF (ticket or visit certificate of an appointment, or the yearly tax certificate)."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id)
+        reachable_appointment(json.appointment_id)
         return documents.generate_document(
             patient, json.document_type, language=json.language, appointment_id=json.appointment_id, year=json.year
         )
@@ -414,7 +438,7 @@ def document_generate(json: schemas.DocumentGenerateIn):
 def document_download(document_id):
     """A signed download link, valid until the document expires (48 h after generation); 410 afterwards."""
     document = db.session.get(Document, document_id)
-    if document is None:
+    if document is None or not access.can_read(actor(), document):
         raise ApiError(404, "Document not found", "NOT_FOUND")
     url = call(documents.download_url, document)
     return jsonify({"download_url": url, "expires_at": iso(document.expires_at), "filename": document.filename})
@@ -447,10 +471,11 @@ def invoice_create(json: schemas.InvoiceIn):
     """Create an invoice with the demo provider (status pending)."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id)
         appointment = None
         if json.appointment_id is not None:
             appointment = booking.get_patient_appointment(patient, json.appointment_id)
+            reachable_appointment(appointment.id)
         return payments.create_invoice(
             patient, json.amount, description=json.description, appointment=appointment, source="api"
         )
@@ -465,7 +490,10 @@ def invoice_create(json: schemas.InvoiceIn):
 @spec.validate(tags=TAGS, security=SECURITY)
 def invoice_status(invoice_id: int):
     """The invoice's payment status."""
-    return jsonify(invoice_json(call(payments.get_invoice, invoice_id)))
+    invoice = call(payments.get_invoice, invoice_id)
+    if not access.can_read(actor(), invoice):
+        raise ApiError(404, "Invoice not found", "NOT_FOUND")
+    return jsonify(invoice_json(invoice))
 
 
 @bp.post("/api/bot/payments/callback/")
@@ -484,7 +512,7 @@ def payment_callback():
 @spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
 def balance(query: schemas.TelegramUserQuery):
     """Payments received minus completed visits (negative: the patient owes)."""
-    patient = call(require_patient, query.telegram_user_id)
+    patient = call(reachable_patient, query.telegram_user_id)
     figures = payments.patient_balance(patient)
     return jsonify({"currency": "KZT", **{key: float(value) for key, value in figures.items()}})
 
@@ -499,7 +527,8 @@ def feedback(json: schemas.FeedbackIn):
     """Record an NPS score (0–10) for a visit that took place; one per visit."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id)
+        reachable_appointment(json.appointment_id)
         return support.record_feedback(
             patient, json.appointment_id, json.score, json.comment, source="api", telegram_user_id=json.telegram_user_id
         )
@@ -516,7 +545,7 @@ def support_ticket(json: schemas.SupportTicketIn):
     """Open a support ticket for the patient of ``telegram_user_id``."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id)
         return support.create_ticket(
             patient, json.subject, json.message, telegram_user_id=json.telegram_user_id, source="api"
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,33 @@ def auth_failure(message: str, token_type: str = "access") -> Response:
     return response
 
 
+def _page_texts() -> dict[int, tuple[str, str]]:
+    from flask_babel import gettext as _
+
+    return {
+        403: (_("Access denied"), _("Your account has no access to this page.")),
+        404: (_("Page not found"), _("There is no such page, or it is not available to you.")),
+    }
+
+
+def html_error_page(exc: HTTPException):
+    """403 and 404 of every HTML route in the console's layout and the reader's language; other
+    statuses (redirects, 405, 413 …) keep Werkzeug's response."""
+    texts = _page_texts().get(exc.code or 0)
+    if texts is None:
+        return exc
+    admin = current_app.extensions.get("botdesk_admin")
+    if admin is None:
+        return exc
+    title, message = texts
+    try:
+        body = admin.index_view.render("errors/http.html", code=exc.code, title=title, message=message)
+    except Exception:  # the page must never turn a 404 into a 500
+        log.exception("error page for %s failed to render", exc.code)
+        return exc
+    return body, exc.code
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
@@ -126,7 +153,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if not is_json_path(request.path):
-            return exc
+            return html_error_page(exc)
         status = exc.code or 500
         if status == 429:
             message = "Too many requests"

@@ -2,16 +2,16 @@
 calendar per listing), reviews, payments, notifications, the e-mail outbox, an agency dashboard,
 and the moderation reports page (seed 004's figures as charts and CSV).
 
-Agency staff (realtors, moderators, admins who belong to an agency) see only their agency's rows:
-every scoped view filters ``get_query``, ``get_count_query`` AND ``get_one``, so neither the list,
-its counts, CSV export, nor a hand-typed edit/details URL reaches another agency's data.
-Superusers see everything. State changes go through the services (moderation, bookings,
+Every scoped view asks ``webapp.realty.access`` (the rule the API and the bot obey too) in
+``get_query``, ``get_count_query`` AND ``get_one``, so neither the list, its counts, CSV export,
+actions, nor a hand-typed edit/details URL reaches a row outside the viewer's reach: an agency's
+admins and moderators see their agency, a realtor their own listings and those listings' bookings,
+payments and reviews. Superusers see everything. State changes go through the services (moderation, bookings,
 realtor status), never through direct field edits.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
@@ -23,9 +23,11 @@ from flask_login import current_user
 from webapp.admin.base import SecureModelView, SecureView
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
+from webapp.core.export import safe_writer
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import (
     Agency,
     AgencyMember,
@@ -37,42 +39,23 @@ from webapp.realty.models import (
     Payment,
     Review,
 )
-from webapp.realty.services import access, agencies, bookings, listings, stats
+from webapp.realty.services import agencies, bookings, listings, stats
 from webapp.realty.services.notify import catalog
 
 _l = catalog.lazy_gettext  # console texts live in the realty catalog, like the bot's
 STAFF = (Role.REALTOR,)  # realtors and, by rank, moderators, admins, superusers
 MANAGERS = (Role.MODERATOR,)  # agency admins/moderators and superusers
-NO_AGENCY = -1  # a staff user without an agency sees nothing
-
-
-def viewer_agency() -> int | None:
-    """None: the viewer sees every agency (superuser); else the one agency id they are confined to."""
-    if access.is_superuser(current_user):
-        return None
-    return access.agency_id_of(current_user) or NO_AGENCY
 
 
 class AgencyScopedView(SecureModelView):
-    """A model view whose rows belong to an agency, reached through ``joins`` to ``agency_column``."""
+    """A model view whose rows are scoped by ``webapp.realty.access``."""
 
     required_roles = STAFF
     can_create = can_edit = can_delete = False
     can_view_details = True
-    joins: tuple = ()
-    # In a tuple: a mapped column as a plain class attribute would act as a descriptor on the view.
-    agency_column: tuple = ()
-
-    def row_agency(self, row) -> int | None:
-        raise NotImplementedError
 
     def _scoped(self, query):
-        agency_id = viewer_agency()
-        if agency_id is None:
-            return query
-        for relationship in self.joins:
-            query = query.join(relationship)
-        return query.filter(self.agency_column[0] == agency_id)
+        return access.scope(query, current_user, self.model)
 
     def get_query(self):
         return self._scoped(super().get_query())
@@ -82,10 +65,7 @@ class AgencyScopedView(SecureModelView):
 
     def get_one(self, id):
         row = super().get_one(id)
-        agency_id = viewer_agency()
-        if row is None or agency_id is None:
-            return row
-        return row if self.row_agency(row) == agency_id else None
+        return row if access.can_read(current_user, row) else None
 
     def _selected(self, ids) -> list:
         """The selected rows the viewer may see (ids from the form are never trusted)."""
@@ -95,10 +75,10 @@ class AgencyScopedView(SecureModelView):
         changed = 0
         for row in self._selected(ids):
             try:
-                change(row)
+                with db.session.begin_nested():  # a refused row undoes only itself
+                    change(row)
                 changed += 1
             except ServiceError as exc:
-                db.session.rollback()
                 flash(f"#{row.id}: {exc.message}", "error")
         db.session.commit()
         flash(done_message % {"count": changed}, "success")
@@ -116,7 +96,6 @@ class AgencyView(AgencyScopedView):
     """Superusers create and edit agencies; agency staff see their own agency's card."""
 
     required_roles = MANAGERS
-    agency_column = (Agency.id,)
     column_list = ("id", "name", "city", "phone", "email", "timezone", "currency", "is_active", "created_at")
     column_searchable_list = ("name", "city")
     column_filters = ("city", "is_active")
@@ -131,9 +110,6 @@ class AgencyView(AgencyScopedView):
         "is_active": _l("Active"),
         "created_at": _l("Created"),
     }
-
-    def row_agency(self, row) -> int:
-        return row.id
 
     @property
     def can_create(self) -> bool:
@@ -164,7 +140,6 @@ class RealtorView(AgencyScopedView):
     """Agency members (realtors and admins) with activate/deactivate through the audited service."""
 
     required_roles = MANAGERS
-    agency_column = (AgencyMember.agency_id,)
     column_list = ("user", "user.role", "user.is_active", "agency", "created_at")
     column_filters = ("agency.name",)
     column_searchable_list = ("user.email", "user.phone", "user.first_name")
@@ -179,9 +154,6 @@ class RealtorView(AgencyScopedView):
         "user.phone": _l("Phone"),
         "user.first_name": _l("Name"),
     }
-
-    def row_agency(self, row) -> int:
-        return row.agency_id
 
     def get_pk_value(self, model):
         return str(model.user_id)
@@ -215,7 +187,6 @@ class RealtorView(AgencyScopedView):
 
 
 class ListingView(AgencyScopedView):
-    agency_column = (Listing.agency_id,)
     column_list = (
         "id",
         "title",
@@ -249,9 +220,6 @@ class ListingView(AgencyScopedView):
         "created_at": _l("Created"),
         "rejection_reason": _l("Rejection reason"),
     }
-
-    def row_agency(self, row) -> int:
-        return row.agency_id
 
     @action("approve", _l("Approve"), _l("Approve the selected listings?"))
     def action_approve(self, ids):
@@ -312,8 +280,6 @@ class ModerationQueueView(ListingView):
 
 
 class BookingView(AgencyScopedView):
-    joins = (Booking.listing,)
-    agency_column = (Listing.agency_id,)
     column_list = ("id", "listing", "guest", "check_in", "check_out", "guests", "total_price", "status", "created_at")
     column_filters = ("status", "check_in", "check_out", "listing.title", "listing.city", "created_at")
     column_searchable_list = ("listing.title",)
@@ -333,9 +299,6 @@ class BookingView(AgencyScopedView):
         "created_at": _l("Created"),
     }
 
-    def row_agency(self, row) -> int:
-        return row.listing.agency_id
-
     @action("confirm", _l("Confirm"))
     def action_confirm(self, ids):
         self._apply(ids, lambda row: bookings.confirm_booking(current_user, row), _l("%(count)s booking(s) confirmed."))
@@ -346,27 +309,17 @@ class BookingView(AgencyScopedView):
 
 
 class PaymentView(AgencyScopedView):
-    joins = (Payment.booking, Booking.listing)
-    agency_column = (Listing.agency_id,)
     column_list = ("id", "booking", "amount", "currency", "provider", "provider_ref", "status", "paid_at")
     column_filters = ("status", "provider", "paid_at")
     column_default_sort = ("id", True)
     column_formatters = {"amount": _money_formatter}
 
-    def row_agency(self, row) -> int:
-        return row.booking.listing.agency_id
-
 
 class ReviewView(AgencyScopedView):
-    joins = (Review.listing,)
-    agency_column = (Listing.agency_id,)
     column_list = ("id", "listing", "author", "rating", "text", "created_at")
     column_filters = ("rating", "created_at", "listing.title")
     column_default_sort = ("created_at", True)
     column_labels = {"listing": _l("Listing"), "author": _l("Author"), "rating": _l("Rating"), "text": _l("Text")}
-
-    def row_agency(self, row) -> int:
-        return row.listing.agency_id
 
 
 class CalendarView(SecureView):
@@ -376,15 +329,11 @@ class CalendarView(SecureView):
 
     @expose("/")
     def index(self):
-        scope = viewer_agency()
-        query = db.select(Listing).order_by(Listing.title)
-        if scope is not None:
-            query = query.where(Listing.agency_id == scope)
-        choices = db.session.scalars(query).all()
+        choices = db.session.scalars(access.scope(db.select(Listing), current_user).order_by(Listing.title)).all()
         listing = None
         if request.args.get("listing_id", "").isdigit():
             listing = db.session.get(Listing, int(request.args["listing_id"]))
-            if listing is None or (scope is not None and listing.agency_id != scope):
+            if not access.can_read(current_user, listing):
                 abort(404)
         elif choices:
             listing = choices[0]
@@ -424,20 +373,21 @@ class RealtyDashboard(SecureView):
 
     @expose("/")
     def index(self):
-        scope = viewer_agency()
-        agency = db.session.get(Agency, scope) if scope and scope != NO_AGENCY else None
+        agency = None if access.is_superuser(current_user) else access.agency_of(current_user)
+        manages = agency is not None and access.is_agency_manager(current_user, agency.id)
         today = listings.agency_today(agency) if agency else date.today()
-        weekly = stats.bookings_per_week(today, scope)
+        weekly = stats.bookings_per_week(today, current_user)
         return self.render(
             "realty/dashboard.html",
             t=catalog.gettext,
             agency=agency,
             weekly=bars([(f"{monday:%d.%m}", n) for monday, n in weekly], width=26),
-            occupancy=stats.occupancy(today, scope),
-            revenue=stats.revenue(today - timedelta(days=30), scope),
-            pending_bookings=stats.count_bookings(BookingStatus.PENDING.value, scope),
-            pending_listings=stats.count_pending_listings(scope),
-            metrics=agencies.agency_metrics(agency) if agency else None,
+            occupancy=stats.occupancy(today, current_user),
+            revenue=stats.revenue(today - timedelta(days=30), current_user),
+            pending_bookings=stats.count_bookings(BookingStatus.PENDING.value, current_user),
+            pending_listings=stats.count_pending_listings(current_user),
+            # Agency-wide figures are for its managers; a realtor's cards above count their own listings.
+            metrics=agencies.agency_metrics(agency) if manages else None,
         )
 
 
@@ -471,7 +421,7 @@ class ReportsView(SecureView):
 
 def _csv_response(series: list[dict], report: dict, date_from: date, date_to: date) -> Response:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["date", "added", "approved", "rejected"])
     for row in series:
         writer.writerow([row["date"], row["added"], row["approved"], row["rejected"]])
@@ -488,11 +438,11 @@ def _csv_response(series: list[dict], report: dict, date_from: date, date_to: da
 
 
 def _pending_listings() -> int:
-    return stats.count_pending_listings(viewer_agency())
+    return stats.count_pending_listings(current_user)
 
 
 def _pending_bookings() -> int:
-    return stats.count_bookings(BookingStatus.PENDING.value, viewer_agency())
+    return stats.count_bookings(BookingStatus.PENDING.value, current_user)
 
 
 def register_admin(admin) -> None:

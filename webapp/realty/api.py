@@ -20,9 +20,10 @@ from webapp.core.permissions import require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty import schemas as s
 from webapp.realty.models import Agency, AvailabilityBlock, Booking, Listing
-from webapp.realty.services import access, agencies, bookings, listings, notify, social
+from webapp.realty.services import agencies, bookings, listings, notify, social
 
 bp = Blueprint("realty_api", __name__)
 PREFIX = "/api/v1/realty"

@@ -64,7 +64,7 @@ def report_scope(user: User | None) -> int | None:
     """The agency a reader's report is limited to: an agency's own staff see only their agency."""
     if user is None or user_has_role(user, Role.SUPERUSER):
         return None
-    from webapp.realty.services.access import agency_id_of
+    from webapp.realty.access import agency_id_of
 
     return agency_id_of(user)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.core.db import iso, utcnow
+from webapp.core.export import safe_writer
 from webapp.extensions import db
 
 D = DeliveryStatus
@@ -137,7 +137,7 @@ def deliveries_csv(broadcast_id: int, status: str | None = None) -> Iterator[str
     from webapp.core.models import TelegramAccount
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_writer(buffer)
     writer.writerow(DELIVERY_CSV_COLUMNS)
     query = (
         sa.select(BroadcastDelivery, TelegramAccount.telegram_user_id, TelegramAccount.username)

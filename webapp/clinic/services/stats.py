@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from webapp.clinic.models import Appointment, AppointmentStatus, Doctor, Feedback
+from webapp.clinic.models import Appointment, AppointmentStatus, Feedback
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import local_midnight_utc, zone
 from webapp.extensions import db
@@ -69,10 +69,3 @@ def nps(since: datetime | None = None) -> Nps:
         return Nps(None, 0, distribution)
     promoters, detractors = sum(distribution[9:]), sum(distribution[:7])
     return Nps(round(100 * (promoters - detractors) / answers), answers, distribution)
-
-
-def doctor_of(user) -> Doctor | None:
-    """The doctor record of a staff account (a doctor sees only their own appointments)."""
-    if user is None or getattr(user, "id", None) is None:
-        return None
-    return db.session.scalar(db.select(Doctor).filter_by(user_id=user.id))

@@ -18,8 +18,8 @@ from webapp.core.services import (
     set_user_active,
 )
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import Agency, AgencyMember, Booking, BookingStatus, Listing, ModerationStatus
-from webapp.realty.services import access
 from webapp.realty.services.bookings import revenue_of
 from webapp.realty.services.listings import invalid, normalize_city
 

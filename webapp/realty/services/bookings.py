@@ -17,6 +17,7 @@ from webapp.core.db import utcnow
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import (
     Booking,
     BookingStatus,
@@ -25,7 +26,6 @@ from webapp.realty.models import (
     Payment,
     PaymentStatus,
 )
-from webapp.realty.services import access
 from webapp.realty.services.listings import (
     MAX_STAY_NIGHTS,
     agency_today,
@@ -266,7 +266,8 @@ def guest_bookings(guest: User, status: str | None = None) -> sa.Select:
 
 
 def staff_bookings(actor: User, status: str | None = None, listing_id: int | None = None) -> sa.Select:
-    query = access.scope_bookings(sa.select(Booking).join(Listing, Listing.id == Booking.listing_id), actor)
+    access.require_staff(actor)
+    query = access.scope(sa.select(Booking).join(Listing, Listing.id == Booking.listing_id), actor)
     if status:
         query = query.where(Booking.status == status)
     if listing_id is not None:

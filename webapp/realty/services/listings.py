@@ -16,6 +16,7 @@ from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import (
     AMENITIES,
     Agency,
@@ -30,7 +31,6 @@ from webapp.realty.models import (
     ModerationStatus,
     OccupiedNight,
 )
-from webapp.realty.services import access
 from webapp.realty.services.notify import notify
 
 MAX_STAY_NIGHTS = 90
@@ -46,6 +46,11 @@ EDITABLE_FIELDS = (
     "description",
     "amenities",
     "photos",
+)
+# What guests read and decide on: a changed title, text, price, place or photo is a new offer that a
+# moderator has not seen ("SCAM: pay by wire"). Guest capacity and taking a listing down are not.
+MODERATED_FIELDS = frozenset(
+    {"title", "description", "price_per_night", "city", "district", "address", "photos", "amenities"}
 )
 
 
@@ -180,13 +185,29 @@ def create_listing(
     return listing
 
 
+def _current(listing: Listing, name: str):
+    if name == "amenities":
+        return sorted(row.amenity for row in listing.amenity_rows)
+    return getattr(listing, name)
+
+
 def update_listing(actor: User, listing: Listing, fields: dict) -> Listing:
-    """Edit a listing. Its moderation status stays; a rejected listing goes back to pending for review."""
+    """Edit a listing. A rejected listing goes back to pending for review; so does an approved one
+    when someone who cannot moderate it changes what guests read and trust (MODERATED_FIELDS).
+    Until it is approved again guests see nothing of it: there is no stored "last approved" copy."""
     access.require(access.can_edit_listing(actor, listing))
-    _apply(listing, clean_listing_fields(fields, creating=False))
+    fields = clean_listing_fields(fields, creating=False)
+    changed = {name for name, value in fields.items() if _current(listing, name) != value}
+    _apply(listing, fields)
     if listing.status == ModerationStatus.REJECTED.value:
         listing.status = ModerationStatus.PENDING.value
         listing.rejection_reason = None
+    elif (
+        listing.status == ModerationStatus.APPROVED.value
+        and changed & MODERATED_FIELDS
+        and not access.is_agency_manager(actor, listing.agency_id)
+    ):
+        listing.status = ModerationStatus.PENDING.value
     db.session.flush()
     return listing
 
@@ -214,8 +235,9 @@ def visible_listing(listing_id: int) -> Listing:
 
 
 def staff_listings(actor: User, status: str | None = None, mine: bool = False) -> sa.Select:
-    query = access.scope_listings(sa.select(Listing), actor)
-    if mine or not access.is_agency_manager(actor, access.agency_id_of(actor)):
+    access.require_staff(actor)
+    query = access.scope(sa.select(Listing), actor)
+    if mine:
         query = query.where(Listing.realtor_id == actor.id)
     if status:
         query = query.where(Listing.status == status)

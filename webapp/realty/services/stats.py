@@ -1,4 +1,4 @@
-"""Figures for the console dashboard, over one agency (``agency_id``) or all (None)."""
+"""Figures for the console dashboard, over the listings the viewer reaches (``webapp.realty.access``)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from webapp.extensions import db
+from webapp.realty import access
 from webapp.realty.models import Booking, BookingStatus, Listing, ModerationStatus, OccupiedNight
 
 EARNED = (BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
 
 
-def _agency(query: sa.Select, agency_id: int | None) -> sa.Select:
-    return query if agency_id is None else query.where(Listing.agency_id == agency_id)
+def _agency(query: sa.Select, actor: access.Actor) -> sa.Select:
+    """``query`` (over Listing, or joined to it) narrowed to the listings ``actor`` reaches."""
+    return access.scope(query, actor, Listing)
 
 
-def bookings_per_week(today: date, agency_id: int | None = None, weeks: int = 8) -> list[tuple[date, int]]:
+def bookings_per_week(today: date, actor: access.Actor = access.SYSTEM, weeks: int = 8) -> list[tuple[date, int]]:
     """Bookings (any status but cancelled) by the Monday of their check-in week, the last ``weeks`` weeks and
     the next four."""
     start = today - timedelta(days=today.weekday(), weeks=weeks - 1)
@@ -31,7 +33,7 @@ def bookings_per_week(today: date, agency_id: int | None = None, weeks: int = 8)
                 Booking.check_in < end,
                 Booking.status != BookingStatus.CANCELLED.value,
             ),
-            agency_id,
+            actor,
         )
     ).scalars()
     counts: dict[date, int] = {start + timedelta(weeks=i): 0 for i in range(weeks + 4)}
@@ -41,14 +43,14 @@ def bookings_per_week(today: date, agency_id: int | None = None, weeks: int = 8)
     return sorted(counts.items())
 
 
-def occupancy(today: date, agency_id: int | None = None, days: int = 30) -> float | None:
+def occupancy(today: date, actor: access.Actor = access.SYSTEM, days: int = 30) -> float | None:
     """Share of the visible listings' nights in the next ``days`` held by bookings (blocks excluded)."""
     listings = db.session.scalar(
         _agency(
             sa.select(sa.func.count(Listing.id)).where(
                 Listing.status == ModerationStatus.APPROVED.value, Listing.is_active.is_(True)
             ),
-            agency_id,
+            actor,
         )
     )
     if not listings:
@@ -65,44 +67,42 @@ def occupancy(today: date, agency_id: int | None = None, days: int = 30) -> floa
                 Listing.status == ModerationStatus.APPROVED.value,
                 Listing.is_active.is_(True),
             ),
-            agency_id,
+            actor,
         )
     )
     return round(100 * (booked or 0) / (listings * days), 1)
 
 
-def revenue(since: date, agency_id: int | None = None) -> Decimal:
+def revenue(since: date, actor: access.Actor = access.SYSTEM) -> Decimal:
     """Confirmed and completed bookings' totals by check-in since ``since``."""
     return db.session.scalar(
         _agency(
             sa.select(sa.func.coalesce(sa.func.sum(Booking.total_price), 0))
             .join(Listing, Listing.id == Booking.listing_id)
             .where(Booking.status.in_(EARNED), Booking.check_in >= since),
-            agency_id,
+            actor,
         )
     ) or Decimal("0")
 
 
-def count_bookings(status: str, agency_id: int | None = None) -> int:
+def count_bookings(status: str, actor: access.Actor = access.SYSTEM) -> int:
     return (
         db.session.scalar(
             _agency(
                 sa.select(sa.func.count(Booking.id))
                 .join(Listing, Listing.id == Booking.listing_id)
                 .where(Booking.status == status),
-                agency_id,
+                actor,
             )
         )
         or 0
     )
 
 
-def count_pending_listings(agency_id: int | None = None) -> int:
+def count_pending_listings(actor: access.Actor = access.SYSTEM) -> int:
     return (
         db.session.scalar(
-            _agency(
-                sa.select(sa.func.count(Listing.id)).where(Listing.status == ModerationStatus.PENDING.value), agency_id
-            )
+            _agency(sa.select(sa.func.count(Listing.id)).where(Listing.status == ModerationStatus.PENDING.value), actor)
         )
         or 0
     )
