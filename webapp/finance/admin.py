@@ -13,7 +13,7 @@ from flask_admin import expose
 from flask_login import current_user
 from wtforms.validators import Length
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, money_formatter
 from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
 from webapp.core.roles import Role
@@ -26,9 +26,7 @@ _l = catalog.lazy_gettext
 FINANCE_ROLES = (Role.ADMIN,)  # admin and superuser: personal data stays with those who administer it
 
 
-def _money(view, context, model, name) -> str:
-    currency = model.currency if hasattr(model, "currency") else DEFAULT_CURRENCY
-    return ledger.format_money(getattr(model, name), currency)
+_money = money_formatter(DEFAULT_CURRENCY)
 
 
 class FinanceReadOnlyView(SecureModelView):

@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from webapp.admin import words
 from webapp.admin.base import SecureModelView
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram import services
-from webapp.telegram.models import Bot, BotMode, Vertical
+from webapp.telegram.models import Bot
 from webapp.telegram.tokens import find_bot_by_token, set_bot_token
 
 SECRET_COLUMNS = ("token_encrypted", "token_fingerprint", "webhook_secret")
@@ -82,8 +83,8 @@ class BotView(SecureModelView):
     form_overrides = {"vertical": SelectField, "mode": SelectField}
     form_args = {
         "name": {"validators": [matches(services.NAME_RE, _l("Use letters, digits, _ and -"))]},
-        "vertical": {"choices": [(v.value, v.value) for v in Vertical]},
-        "mode": {"choices": [(m.value, m.value) for m in BotMode]},
+        "vertical": {"choices": words.choices("bot_vertical")},
+        "mode": {"choices": words.choices("bot_mode")},
         "rate_limit_per_second": {"validators": [NumberRange(min=1, max=1000)], "default": 30},
     }
 
