@@ -32,5 +32,6 @@ def init_admin(app: Flask) -> Admin:
         module.register_admin(admin)
     app.jinja_env.filters["word"] = words.word
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["count_rows"] = words.count_rows
     app.extensions["botdesk_admin"] = admin
     return admin

@@ -14,6 +14,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from webapp.core.i18n import LANGUAGE_NAMES
 from webapp.verticals import PLATFORM_PACKAGES, VERTICALS, vertical_module
@@ -174,3 +175,8 @@ def column_kind(column) -> str | None:
 
 def choices(kind: str) -> list[tuple[str, object]]:
     return list(every_value()[kind].items())
+
+
+def count_rows(number: int) -> str:
+    """"50 rows" with the language's plural form (the console's page-size menu)."""
+    return ngettext("%(num)s row", "%(num)s rows", number)

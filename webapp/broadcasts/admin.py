@@ -123,6 +123,7 @@ class _Page:
         return self.render(
             template,
             t=_,
+            tn=catalog.ngettext,
             statuses=[s.value for s in BroadcastStatus],
             delivery_statuses=[s.value for s in DeliveryStatus],
             languages=LANGUAGES,
