@@ -178,5 +178,5 @@ def choices(kind: str) -> list[tuple[str, object]]:
 
 
 def count_rows(number: int) -> str:
-    """"50 rows" with the language's plural form (the console's page-size menu)."""
+    """ "50 rows" with the language's plural form (the console's page-size menu)."""
     return ngettext("%(num)s row", "%(num)s rows", number)
