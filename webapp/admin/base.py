@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import typefmt as sqla_typefmt
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -63,9 +67,19 @@ class UTCDateTimeForms(AdminModelConverter):
         return self.convert_datetime(field_args, **extra)
 
 
+def datetime_text(view, value: datetime, name: str) -> str:
+    """A stored time in the platform's zone, to the minute, with the zone named ("2026-12-04 20:59 +05")."""
+    if value.tzinfo is None:
+        return f"{value:%Y-%m-%d %H:%M}"
+    local = value.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]))
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
+
+
 class SecureModelView(RoleGuard, ModelView):
     filter_converter = UTCDateTimeFilters()
     model_form_converter = UTCDateTimeForms
+    column_type_formatters = {**sqla_typefmt.DEFAULT_FORMATTERS, datetime: datetime_text}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: datetime_text}
 
     def __init__(self, model, *args, **kwargs):
         self._derive_words(model)
