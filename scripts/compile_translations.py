@@ -104,7 +104,7 @@ def extract(base: Path, patterns: tuple[str, ...], skip: set[str] = ADMIN_ONLY) 
     return found
 
 
-def expected_messages() -> dict[str, dict[str, tuple[str, int]]]:
+def expected_messages(root: Path = ROOT) -> dict[str, dict[str, tuple[str, int]]]:
     import flask_admin
 
     wanted = {domain: extract(BASE, patterns) for domain, patterns in DOMAINS.items()}
@@ -113,9 +113,9 @@ def expected_messages() -> dict[str, dict[str, tuple[str, int]]]:
     # every language needs.
     for domain, found in wanted.items():
         for language in ADMIN_LANGUAGES if domain == "admin" else LANGUAGES:
-            po_path = ROOT / language / "LC_MESSAGES" / f"{domain}.po"
+            po_path = root / language / "LC_MESSAGES" / f"{domain}.po"
             if po_path.exists():
-                shown = str(po_path.relative_to(BASE))
+                shown = str(po_path.relative_to(root.parent))
                 for message in load(po_path):
                     if message.id:
                         msgid = message.id[0] if isinstance(message.id, tuple) else message.id
@@ -133,12 +133,13 @@ def untranslated(message) -> bool:
     return not all(strings)
 
 
-def check_catalogs() -> list[str]:
+def check_catalogs(root: Path = ROOT) -> list[str]:
+    """Every problem of the catalogs under ``root``, one line each (empty: all complete)."""
     problems: list[str] = []
-    for domain, wanted in expected_messages().items():
+    for domain, wanted in expected_messages(root).items():
         for language in ADMIN_LANGUAGES if domain == "admin" else LANGUAGES:
-            po_path = ROOT / language / "LC_MESSAGES" / f"{domain}.po"
-            shown = po_path.relative_to(BASE)
+            po_path = root / language / "LC_MESSAGES" / f"{domain}.po"
+            shown = po_path.relative_to(root.parent)
             if not po_path.exists():
                 problems.append(f"{shown}: missing ({len(wanted)} messages to translate)")
                 continue
@@ -151,9 +152,9 @@ def check_catalogs() -> list[str]:
                     problems.append(f"{shown}: fuzzy {msgid!r}")
                 elif untranslated(message):
                     problems.append(f"{shown}: empty translation of {msgid!r}")
-    for po_path in sorted(ROOT.glob("*/LC_MESSAGES/*.po")):
+    for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
         fuzzy = [m.id for m in load(po_path) if m.id and m.fuzzy]
-        problems.extend(f"{po_path.relative_to(BASE)}: fuzzy {msgid!r}" for msgid in fuzzy)
+        problems.extend(f"{po_path.relative_to(root.parent)}: fuzzy {msgid!r}" for msgid in fuzzy)
     return sorted(set(problems))
 
 
