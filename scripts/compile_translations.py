@@ -9,6 +9,7 @@ when a catalog of a supported language lacks one of them, leaves it empty or mar
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,8 @@ ADMIN_SOURCES = (
     "form/*.py",
 )
 ADMIN_LANGUAGES = ("kk", "uz")  # ru and en come with Flask-Admin
+# Uzbek Latin: ʻ (U+02BB) in oʻ/gʻ, ʼ (U+02BC) for the tutuq belgisi; never ' ` ‘ ’ inside a word.
+UZ_APOSTROPHE = re.compile(r"[^\W\d_]['`‘’][^\W\d_]|[^\W\d_oOgG]ʻ|[oOgG]ʼ")
 
 # Translation functions: the message is their first string argument, or for these, which take the
 # language or the user first — t(language, msg), catalog.for_language(language, msg) — the second.
@@ -155,6 +158,12 @@ def check_catalogs(root: Path = ROOT) -> list[str]:
     for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
         fuzzy = [m.id for m in load(po_path) if m.id and m.fuzzy]
         problems.extend(f"{po_path.relative_to(root.parent)}: fuzzy {msgid!r}" for msgid in fuzzy)
+    for po_path in sorted(root.glob("uz/LC_MESSAGES/*.po")):
+        for message in load(po_path):
+            strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+            if message.id and any(UZ_APOSTROPHE.search(text or "") for text in strings):
+                shown = po_path.relative_to(root.parent)
+                problems.append(f"{shown}: write oʻ, gʻ with ʻ and other apostrophes with ʼ in {message.id!r}")
     return sorted(set(problems))
 
 

@@ -43,3 +43,18 @@ def test_a_gap_in_a_copy_of_the_catalogs_is_reported(tmp_path):
     assert "translations/kk/LC_MESSAGES/clinic.po: empty translation of 'Doctor'" in problems
     assert "translations/kk/LC_MESSAGES/clinic.po: fuzzy 'Patient'" in problems
     assert len(problems) == 3
+
+
+def test_uzbek_apostrophes_other_than_the_two_letters_are_reported(tmp_path):
+    root = tmp_path / "translations"
+    shutil.copytree(ROOT / "translations", root, ignore=shutil.ignore_patterns("*.mo"))
+    path = root / "uz" / "LC_MESSAGES" / "clinic.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale="uz")
+    catalog["Payments"].string = "To'lovlar"
+    with path.open("wb") as fh:
+        write_po(fh, catalog)
+
+    assert compile_translations.check_catalogs(root) == [
+        "translations/uz/LC_MESSAGES/clinic.po: write oʻ, gʻ with ʻ and other apostrophes with ʼ in 'Payments'"
+    ]
