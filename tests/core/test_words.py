@@ -41,3 +41,27 @@ def test_row_counts_follow_each_languages_plural_forms(app_ctx):
         assert [words.count_rows(n) for n in (1, 3, 50)] == ["1 строка", "3 строки", "50 строк"]
     with force_locale("uz"):
         assert words.count_rows(50) == "50 ta qator"
+
+
+def test_the_tax_certificate_names_a_prepayment_in_the_readers_language(app_ctx, clinic_data):
+    """The stored description is English ("Prepayment: …"); the certificate line is the reader's."""
+    from tests.fixtures.clinic import MONDAY, NOW, at, build_patient
+    from webapp.clinic.models import Branch, Doctor, Patient, Service
+    from webapp.clinic.services import booking, documents, payments
+    from webapp.extensions import db
+
+    ids = clinic_data
+    patient = db.session.get(Patient, build_patient().id)
+    service = db.session.get(Service, ids.consult_id)
+    appointment = booking.book_appointment(
+        patient,
+        db.session.get(Doctor, ids.doctor_id),
+        service,
+        db.session.get(Branch, ids.central_id),
+        at(MONDAY, 10),
+        now=NOW,
+    )
+    invoice = payments.request_prepayment(appointment)
+    assert invoice.description.startswith("Prepayment: ")
+    assert documents.invoice_text(invoice, "ru") == f"Предоплата: {service.display_name('ru')}"
+    assert documents.invoice_text(invoice, "uz") == f"Oldindan toʻlov: {service.display_name('uz')}"
