@@ -101,7 +101,8 @@ def balance_text() -> str:
     rows = ledger.balances(current_user()) or {ledger.DEFAULT_CURRENCY: Decimal("0")}
     # The default currency first, as the seed shows it; others after it.
     ordered = sorted(rows.items(), key=lambda kv: (kv[0] != ledger.DEFAULT_CURRENCY, kv[0]))
-    return t(tx.BALANCE, balance=", ".join(money(amount, cur) for cur, amount in ordered))
+    balance = ", ".join(money(amount, cur) for cur, amount in ordered)
+    return t(tx.BALANCE, balance=balance)
 
 
 def report_text() -> str:

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import csrf_from
+from webapp.core.i18n import format_money
 from webapp.extensions import db
+
+
+def uzs(amount: int) -> str:
+    """An amount as the Russian console prints it: "30 000 UZS" (Babel's ru format, no-break spaces)."""
+    return format_money(amount, "UZS", "ru")
+
 
 VIEWS = (
     "/admin/finance_dashboard/",
@@ -62,7 +69,7 @@ def test_only_admins_and_superusers_see_finance(app, make_user, path):
 def test_lists_show_the_records_and_export_csv(app, make_user, seeded):
     client = signed_in(app, make_user("admin"))
     page = client.get("/admin/finance_transactions/")
-    assert "30,000 UZS" in page.text and "2,000,000 UZS" in page.text and "такси" in page.text
+    assert uzs(30_000) in page.text and uzs(2_000_000) in page.text and "такси" in page.text
     found = client.get("/admin/finance_transactions/?search=хлеб")
     assert "хлеб" in found.text and "такси" not in found.text
     csv = client.get("/admin/finance_transactions/export/csv/")
@@ -70,7 +77,7 @@ def test_lists_show_the_records_and_export_csv(app, make_user, seeded):
     lines = csv.get_data(as_text=True).strip().splitlines()
     assert len(lines) == 4 and "30000.00" in csv.get_data(as_text=True)
     wallets = client.get("/admin/finance_wallets/").text
-    assert "1,960,000 UZS" in wallets  # the wallet's balance
+    assert uzs(1_960_000) in wallets  # the wallet's balance
     assert "Телефон" in client.get("/admin/finance_goals/").text
     assert "Ахмед" in client.get("/admin/finance_debts/").text
 
@@ -118,7 +125,7 @@ def test_dashboard_draws_the_charts(app, make_user, seeded):
     assert 'id="fin-chart-categories"' in page and 'id="fin-chart-months"' in page
     assert 'id="fin-chart-confidence"' in page
     # Transport (30,000) is the longest bar, food (10,000) a third of it.
-    assert "Transport: 30,000 UZS · 75%" in page or "Транспорт: 30,000 UZS · 75%" in page
+    assert f"Транспорт: {uzs(30_000)} · 75%" in page
     assert page.count("<rect") >= 2 + 12 + 10  # categories + 6 months x 2 + 10 confidence bands
     assert 'id="fin-total-transactions">3<' in page
     assert "90–100%: 2" in page and "40–50%: 1" in page
@@ -126,5 +133,5 @@ def test_dashboard_draws_the_charts(app, make_user, seeded):
 
 def test_home_card_shows_this_months_expenses(app, make_user, seeded):
     page = signed_in(app, make_user("admin")).get("/admin/").text
-    assert "40,000 UZS" in page
-    assert "40,000 UZS" not in signed_in(app, make_user("moderator")).get("/admin/").text
+    assert uzs(40_000) in page
+    assert uzs(40_000) not in signed_in(app, make_user("moderator")).get("/admin/").text

@@ -43,7 +43,7 @@ def test_create_bot_stores_the_token_encrypted_and_never_shows_it(
 ):
     from webapp.telegram.tokens import decrypt_token, fingerprint
 
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     info = sandbox.create_bot("console_made_bot")
     page = client.get("/admin/bots/new/")
     assert page.status_code == 200 and 'type="password"' in page.text
@@ -75,7 +75,7 @@ def test_edit_keeps_the_token_unless_given_and_webhook_mode_gets_a_secret(
     from webapp.telegram.tokens import decrypt_token
 
     bot_ns = sandbox_bot("realty")
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     page = client.get(f"/admin/bots/edit/?id={bot_ns.bot_id}")
     assert page.status_code == 200
     response = client.post(
@@ -98,7 +98,7 @@ def test_edit_keeps_the_token_unless_given_and_webhook_mode_gets_a_secret(
     ],
 )
 def test_bad_input_creates_nothing(app, client, make_user, console_login, name, token, problem):
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     page = client.get("/admin/bots/new/")
     response = client.post("/admin/bots/new/", data=form_data(page.text, name=name, token=token), follow_redirects=True)
     assert response.status_code == 200 and problem in response.text
@@ -107,7 +107,7 @@ def test_bad_input_creates_nothing(app, client, make_user, console_login, name, 
 
 def test_token_of_another_bot_is_refused(app, client, make_user, console_login, sandbox_bot):
     existing = sandbox_bot("clinic")
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     page = client.get("/admin/bots/new/")
     response = client.post(
         "/admin/bots/new/", data=form_data(page.text, name="copy", token=existing.token), follow_redirects=True
@@ -125,7 +125,7 @@ def test_check_token_button_calls_get_me(app, client, make_user, console_login, 
         row = db.session.get(Bot, bot_ns.bot_id)
         row.username, row.telegram_bot_id = None, None
         db.session.commit()
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     listing = client.get("/admin/bots/")
     assert f"/admin/bots/check/{bot_ns.bot_id}" in listing.text
     assert client.post(f"/admin/bots/check/{bot_ns.bot_id}").status_code == 400  # no CSRF token
@@ -144,7 +144,7 @@ def test_check_token_reports_a_rejected_token(app, client, make_user, console_lo
     with app.app_context():
         bot_id = create_bot("ghost", "clinic", "123456:" + "B" * 35, is_sandbox=True).id
         db.session.commit()
-    console_login(client, make_user("superuser"))
+    console_login(client, make_user("superuser", language="en"))
     listing = client.get("/admin/bots/")
     response = client.post(
         f"/admin/bots/check/{bot_id}", data={"csrf_token": csrf_from(listing.text)}, follow_redirects=True

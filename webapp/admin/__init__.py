@@ -8,6 +8,8 @@ from flask import Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from webapp.admin import words
+from webapp.core.i18n import format_money
 from webapp.verticals import each_module
 
 TRANSLATIONS = str(Path(__file__).resolve().parents[2] / "translations")
@@ -30,5 +32,8 @@ def init_admin(app: Flask) -> Admin:
     users.register_admin(admin)
     for module in each_module("admin"):
         module.register_admin(admin)
+    app.jinja_env.filters["word"] = words.word
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["count_rows"] = words.count_rows
     app.extensions["botdesk_admin"] = admin
     return admin

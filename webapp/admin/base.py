@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import typefmt as sqla_typefmt
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 
+from webapp.admin import words
 from webapp.core.console import CONSOLE_ROLES
 from webapp.core.export import safe_cell
+from webapp.core.i18n import format_money
 from webapp.core.roles import Role, user_has_role
 
 
@@ -62,9 +68,46 @@ class UTCDateTimeForms(AdminModelConverter):
         return self.convert_datetime(field_args, **extra)
 
 
+def datetime_text(view, value: datetime, name: str) -> str:
+    """A stored time in the platform's zone, to the minute, with the zone named ("2026-12-04 20:59 +05")."""
+    if value.tzinfo is None:
+        return f"{value:%Y-%m-%d %H:%M}"
+    local = value.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]))
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
+
+
 class SecureModelView(RoleGuard, ModelView):
     filter_converter = UTCDateTimeFilters()
     model_form_converter = UTCDateTimeForms
+    column_type_formatters = {**sqla_typefmt.DEFAULT_FORMATTERS, datetime: datetime_text}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: datetime_text}
+
+    def __init__(self, model, *args, **kwargs):
+        self._derive_words(model)
+        super().__init__(model, *args, **kwargs)
+
+    def _derive_words(self, model) -> None:
+        """Labels and value words from the model's package vocabulary (webapp.admin.words); what the
+        view states itself wins. Dotted search columns take their attribute's label."""
+        labels, values = words.vocabulary(model.__module__.split(".")[1])
+        own = dict(self.column_labels or {})
+        derived = {key: label for key, label in labels.items() if key not in own}
+        for name in self.column_searchable_list or ():
+            name = str(name)
+            if "." in name and name not in own:
+                derived[name] = own.get(name.rsplit(".", 1)[1]) or labels.get(name.rsplit(".", 1)[1], name)
+        self.column_labels = {**derived, **own}
+        column_choices, form_choices = dict(self.column_choices or {}), dict(self.form_choices or {})
+        overridden = set(self.form_overrides or {}) | {k for k, v in (self.form_args or {}).items() if "choices" in v}
+        for column in model.__table__.columns:
+            kind = words.column_kind(column)
+            if kind is None or kind not in values:
+                continue
+            options = list(values[kind].items())
+            column_choices.setdefault(column.key, options)
+            if column.key not in overridden:
+                form_choices.setdefault(column.key, options)
+        self.column_choices, self.form_choices = column_choices, form_choices
 
     def get_export_value(self, model, name):
         """Every console export cell is plain text a spreadsheet will not run (see ``safe_cell``)."""
@@ -101,3 +144,27 @@ class SecureView(RoleGuard, BaseView):
 
 class HomeView(RoleGuard, AdminIndexView):
     required_roles = CONSOLE_ROLES
+
+
+CURRENCY_PARENTS = ("agency", "listing", "booking", "wallet", "clinic", "branch", "appointment")
+
+
+def currency_of(model, default: str) -> str:
+    """The currency an amount on ``model`` is in: its own, or the nearest parent's that has one."""
+    seen = [model]
+    while seen:
+        row = seen.pop(0)
+        if isinstance(getattr(row, "currency", None), str):
+            return row.currency
+        seen.extend(p for p in (getattr(row, name, None) for name in CURRENCY_PARENTS) if p is not None)
+    return default
+
+
+def money_formatter(default_currency: str):
+    """A column formatter: the amount with its currency, in the reader's locale (one way for the console)."""
+
+    def formatter(view, context, model, name) -> str:
+        value = getattr(model, name)
+        return "" if value is None else format_money(value, currency_of(model, default_currency))
+
+    return formatter

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.admin.base import HomeView as _GuardedHome
+from webapp.admin.words import audit_value
 from webapp.core.models import AuditLog, User
 from webapp.core.roles import Role, user_has_role
 from webapp.extensions import db
@@ -51,4 +52,4 @@ class HomeView(_GuardedHome):
         recent = []
         if user_has_role(current_user, Role.ADMIN):
             recent = db.session.scalars(db.select(AuditLog).order_by(AuditLog.id.desc()).limit(10)).all()
-        return self.render("admin/home.html", cards=cards, by_role=by_role, recent=recent)
+        return self.render("admin/home.html", cards=cards, by_role=by_role, recent=recent, audit_value=audit_value)

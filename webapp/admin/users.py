@@ -10,13 +10,14 @@ from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional
 
+from webapp.admin import words
 from webapp.admin.base import SecureModelView
 from webapp.core.models import AuditLog, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError, change_role, record_audit, set_user_active
 from webapp.extensions import db
 
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = words.choices("user_role")
 
 
 class UserView(SecureModelView):
@@ -55,7 +56,7 @@ class UserView(SecureModelView):
     form_overrides = {"role": SelectField, "language": SelectField}
     form_args = {
         "role": {"choices": ROLE_CHOICES},
-        "language": {"choices": [("ru", "ru"), ("kk", "kk"), ("uz", "uz"), ("en", "en")]},
+        "language": {"choices": words.choices("language")},
     }
     column_export_exclude_list = ("password_hash",)
     can_delete = False  # users are blocked, not deleted: their history stays attributable
@@ -114,6 +115,10 @@ class AuditLogView(SecureModelView):
     column_filters = ("action", "target_type", "source", "created_at")
     column_searchable_list = ("target_id", "action")
     column_default_sort = ("created_at", True)
+    column_formatters = {
+        "old_value": lambda view, context, model, name: words.audit_value(model, model.old_value),
+        "new_value": lambda view, context, model, name: words.audit_value(model, model.new_value),
+    }
 
 
 def register_admin(admin) -> None:

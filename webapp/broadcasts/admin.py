@@ -14,6 +14,7 @@ from flask import Response, abort, flash, jsonify, redirect, request, stream_wit
 from flask_admin import expose
 from flask_login import current_user
 
+from webapp.admin import words
 from webapp.admin.base import SecureView
 from webapp.admin.dashboard import add_card
 from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
@@ -123,6 +124,7 @@ class _Page:
         return self.render(
             template,
             t=_,
+            tn=catalog.ngettext,
             statuses=[s.value for s in BroadcastStatus],
             delivery_statuses=[s.value for s in DeliveryStatus],
             languages=LANGUAGES,
@@ -354,7 +356,9 @@ class BroadcastConsole(_Page, SecureView):
 
     @expose("/<int:broadcast_id>/progress.json")
     def progress(self, broadcast_id: int):
-        return jsonify(reports.stats(self._broadcast(broadcast_id)))
+        stats = reports.stats(self._broadcast(broadcast_id))
+        # The page shows the status in words; the code stays for the script's logic.
+        return jsonify({**stats, "status_label": str(words.word(stats["status"], "broadcast_status"))})
 
     @expose("/<int:broadcast_id>/deliveries.csv")
     def deliveries(self, broadcast_id: int):

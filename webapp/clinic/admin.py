@@ -20,7 +20,8 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin import words
+from webapp.admin.base import SecureModelView, SecureView, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.clinic import access
@@ -45,7 +46,6 @@ from webapp.clinic.services import booking, clock, stats, support
 from webapp.clinic.services.common import catalog, local_midnight_utc, zone
 from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import clean_name, clean_phone, set_tags
-from webapp.clinic.services.render import money
 from webapp.clinic.services.slots import day_slots
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
@@ -73,8 +73,7 @@ def _local(view, context, model, name) -> str:
     return f"{value.astimezone(zone(timezone)):%Y-%m-%d %H:%M}"
 
 
-def _money(view, context, model, name) -> str:
-    return money(getattr(model, name))
+_money = money_formatter("KZT")
 
 
 class ClinicAdminView(SecureModelView):
@@ -234,9 +233,9 @@ class PatientView(ClinicAdminView):
     )
     form_overrides = {"sex": SelectField, "language": SelectField, "osms_status": SelectField}
     form_args = {
-        "sex": {"choices": [("M", "M"), ("F", "F")]},
+        "sex": {"choices": words.choices("clinic_sex")},
         "language": {"choices": [("ru", "Русский"), ("kk", "Қазақша")]},
-        "osms_status": {"choices": [("insured", "insured"), ("not_insured", "not_insured"), ("unknown", "unknown")]},
+        "osms_status": {"choices": words.choices("clinic_osms_status")},
     }
     form_extra_fields = {"tag_list": StringField(_l("Tags (comma-separated)"))}
     can_delete = False  # their appointments and payments stay attributable

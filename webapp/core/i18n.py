@@ -67,3 +67,25 @@ class Catalog:
     def for_language(self, language: str | None, message: str, **params) -> str:
         with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
             return self.domain.gettext(message, **params)
+
+
+def format_money(amount, currency: str, language: str | None = None) -> str:
+    """An amount with its currency in the reader's locale ("8 000 ₸", "392 000 soʻm", "KZT8,000.50");
+    kopecks/tiyin only when there are any."""
+    from decimal import Decimal
+
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    locale = Locale.parse(language or current_language())
+    pattern = locale.currency_formats["standard"].pattern
+    value = Decimal(str(amount))
+    if value == value.to_integral_value():
+        pattern, value = pattern.replace("0.00", "0"), value.to_integral_value()
+    return format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
+
+
+def format_number(value, language: str | None = None) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=language or current_language())

@@ -13,9 +13,10 @@ from flask_admin import expose
 from flask_login import current_user
 from wtforms.validators import Length
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, money_formatter
 from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
+from webapp.core.i18n import format_money
 from webapp.core.roles import Role
 from webapp.extensions import db
 from webapp.finance.models import DEFAULT_CURRENCY, Category, Debt, Goal, Transaction, VoiceCommandLog, Wallet
@@ -26,9 +27,7 @@ _l = catalog.lazy_gettext
 FINANCE_ROLES = (Role.ADMIN,)  # admin and superuser: personal data stays with those who administer it
 
 
-def _money(view, context, model, name) -> str:
-    currency = model.currency if hasattr(model, "currency") else DEFAULT_CURRENCY
-    return ledger.format_money(getattr(model, name), currency)
+_money = money_formatter(DEFAULT_CURRENCY)
 
 
 class FinanceReadOnlyView(SecureModelView):
@@ -59,7 +58,7 @@ class TransactionView(FinanceReadOnlyView):
 
 
 def _wallet_balance(wallet: Wallet) -> str:
-    return ledger.format_money(ledger.balances(wallet.user).get(wallet.currency, Decimal(0)), wallet.currency)
+    return format_money(ledger.balances(wallet.user).get(wallet.currency, Decimal(0)), wallet.currency)
 
 
 class WalletView(FinanceReadOnlyView):
@@ -167,8 +166,8 @@ def month_chart(series: list[dict], height: int = 160, group: int = 56) -> dict:
                 "label": month["month"],
                 "income": income_h,
                 "expense": expense_h,
-                "income_text": ledger.format_money(month["income"], DEFAULT_CURRENCY),
-                "expense_text": ledger.format_money(month["expense"], DEFAULT_CURRENCY),
+                "income_text": format_money(month["income"], DEFAULT_CURRENCY),
+                "expense_text": format_money(month["expense"], DEFAULT_CURRENCY),
             }
         )
     return {"groups": groups, "height": height, "width": max(group, len(series) * group), "group": group}
@@ -190,7 +189,7 @@ class FinanceDashboard(SecureView):
             month=today.strftime("%Y-%m"),
             categories=bar_chart(
                 [
-                    (row.name, row.total, f"{ledger.format_money(row.total, DEFAULT_CURRENCY)} · {row.share}%")
+                    (row.name, row.total, f"{format_money(row.total, DEFAULT_CURRENCY)} · {row.share}%")
                     for row in by_category
                 ]
             ),  # fmt: skip
@@ -204,14 +203,14 @@ class FinanceDashboard(SecureView):
                 "open_debts": db.session.scalar(db.select(db.func.count(Debt.id)).where(Debt.settled.is_(False))),
                 "voice": db.session.scalar(db.select(db.func.count(VoiceCommandLog.id))),
             },
-            money=ledger.format_money,
+            money=format_money,
         )
 
 
 def _expenses_this_month() -> str:
     today = utcnow().astimezone(ledger.local_zone()).date()
     rows = ledger.category_totals(None, today.year, today.month)
-    return ledger.format_money(sum((r.total for r in rows), Decimal(0)), DEFAULT_CURRENCY)
+    return format_money(sum((r.total for r in rows), Decimal(0)), DEFAULT_CURRENCY)
 
 
 def register_admin(admin) -> None:

@@ -105,7 +105,13 @@ class Category(db.Model):
         return {"ru": self.name_ru, "uz": self.name_uz}.get(language or "", self.name_en)
 
     def __str__(self) -> str:
-        return self.name_en
+        """The name in the console reader's language (Kazakh readers get the Russian one)."""
+        from flask import has_request_context
+
+        from webapp.core.i18n import current_language
+
+        language = current_language() if has_request_context() else "en"
+        return self.name("ru" if language == "kk" else language)
 
 
 class Transaction(UUIDPrimaryKey, Timestamps, db.Model):

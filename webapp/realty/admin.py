@@ -20,7 +20,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.core.export import safe_writer
@@ -84,9 +84,7 @@ class AgencyScopedView(SecureModelView):
         flash(done_message % {"count": changed}, "success")
 
 
-def _money_formatter(view, context, model, name) -> str:
-    value = getattr(model, name)
-    return "" if value is None else f"{value:,.2f}".replace(",", " ")
+_money_formatter = money_formatter("UZS")
 
 
 # --- agencies and realtors -------------------------------------------------------------------------

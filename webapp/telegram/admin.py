@@ -11,23 +11,24 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
+from webapp.admin import words
 from webapp.admin.base import SecureModelView
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram import services
-from webapp.telegram.models import Bot, BotMode, Vertical
+from webapp.telegram.models import Bot
 from webapp.telegram.tokens import find_bot_by_token, set_bot_token
 
 SECRET_COLUMNS = ("token_encrypted", "token_fingerprint", "webhook_secret")
 
 
-def matches(pattern, message: str):
-    """A WTForms validator; the message is translated when it fails (Flask-Admin shows only str errors)."""
+def matches(pattern, message):
+    """A WTForms validator; the lazy message is translated when it fails (Flask-Admin shows only str errors)."""
 
     def check(form, field) -> None:
         if field.data and not pattern.match(field.data.strip()):
-            raise ValidationError(gettext(message))
+            raise ValidationError(str(message))
 
     return check
 
@@ -75,15 +76,15 @@ class BotView(SecureModelView):
         # Write-only: a PasswordField never renders its value back.
         "token": PasswordField(
             _l("Token"),
-            validators=[Optional(), matches(services.TOKEN_RE, "A bot token looks like 123456789:AA…")],
+            validators=[Optional(), matches(services.TOKEN_RE, _l("A bot token looks like 123456789:AA…"))],
             description=_l("From @BotFather. Stored encrypted and never shown again; leave empty to keep it."),
         ),
     }
     form_overrides = {"vertical": SelectField, "mode": SelectField}
     form_args = {
-        "name": {"validators": [matches(services.NAME_RE, "Use letters, digits, _ and -")]},
-        "vertical": {"choices": [(v.value, v.value) for v in Vertical]},
-        "mode": {"choices": [(m.value, m.value) for m in BotMode]},
+        "name": {"validators": [matches(services.NAME_RE, _l("Use letters, digits, _ and -"))]},
+        "vertical": {"choices": words.choices("bot_vertical")},
+        "mode": {"choices": words.choices("bot_mode")},
         "rate_limit_per_second": {"validators": [NumberRange(min=1, max=1000)], "default": 30},
     }
 

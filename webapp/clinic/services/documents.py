@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from fpdf import FPDF
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -27,6 +28,7 @@ from webapp.clinic.models import (
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import clinic_language, default_clinic, local_midnight_utc, t, zone
 from webapp.clinic.services.render import date_text, local_time, money, status_label, time_text
+from webapp.clinic.words import VALUES
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 
@@ -68,6 +70,15 @@ class _Pdf(FPDF):
     def paragraph(self, text: str) -> None:
         self.set_font("DejaVu", "", 11)
         self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def invoice_text(invoice: Invoice, language: str) -> str:
+    """What was paid for, in the reader's language (the stored description is the payer's)."""
+    if invoice.appointment is None:
+        return invoice.description or ""
+    with force_locale(language):
+        kind = str(VALUES["clinic_invoice_kind"].get(invoice.kind, invoice.kind))
+    return f"{kind}: {invoice.appointment.service.display_name(language)}"
 
 
 def _patient_block(pdf: _Pdf, patient: Patient, language: str) -> None:
@@ -131,7 +142,8 @@ def _render(
         pdf.ln(2)
         for invoice in invoices:
             paid = invoice.paid_at.astimezone(tz)
-            pdf.paragraph(f"{paid:%d.%m.%Y}  {invoice.number}  {invoice.description or ''}  {money(invoice.amount)}")
+            line = f"{invoice_text(invoice, language)}  {money(invoice.amount, invoice.currency)}"
+            pdf.paragraph(f"{paid:%d.%m.%Y}  {invoice.number}  {line}")
         total = sum((i.amount for i in invoices), start=0)
         pdf.ln(2)
         pdf.field(t(language, "Total paid"), money(total, clinic.currency))

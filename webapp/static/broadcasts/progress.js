@@ -16,8 +16,8 @@
       if (el) { el.textContent = stats[name] === null ? "—" : stats[name]; }
     });
     var status = document.getElementById("bd-status");
-    if (status.textContent !== stats.status) {
-      status.textContent = stats.status;
+    if (box.getAttribute("data-status") !== stats.status) {
+      status.textContent = stats.status_label;
       box.setAttribute("data-status", stats.status);
     }
   }

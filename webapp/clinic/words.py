@@ -1,0 +1,106 @@
+"""Clinic console words: attribute labels and stored codes (see webapp.admin.words)."""
+
+from __future__ import annotations
+
+from webapp.clinic.services.common import catalog
+
+_l = catalog.lazy_gettext
+
+LABELS = {
+    "clinic": _l("Clinic"),
+    "branch": _l("Branch"),
+    "branches": _l("Branches"),
+    "doctor": _l("Doctor"),
+    "doctors": _l("Doctors"),
+    "service": _l("Service"),
+    "services": _l("Services"),
+    "patient": _l("Patient"),
+    "appointment": _l("Appointment"),
+    "schedules": _l("Working hours"),
+    "days_off": _l("Days off"),
+    "photo_url": _l("Photo"),
+    "specialty": _l("Specialty"),
+    "full_name": _l("Full name"),
+    "middle_name": _l("Patronymic"),
+    "birth_date": _l("Date of birth"),
+    "iin": _l("IIN"),
+    "sex": _l("Sex"),
+    "osms_status": _l("OSMS"),
+    "tags": _l("Tags"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "booked_at": _l("Booked at"),
+    "arrived_at": _l("Arrived at"),
+    "no_show_at": _l("No-show at"),
+    "rescheduled_count": _l("Times rescheduled"),
+    "prepayment_status": _l("Prepayment"),
+    "prepayment_amount": _l("Prepayment"),
+    "duration_minutes": _l("Duration, min"),
+    "slot_step_minutes": _l("Slot step, min"),
+    "doc_type": _l("Document"),
+    "generated_at": _l("Generated"),
+    "expires_at": _l("Link valid until"),
+    "cleaned_at": _l("File removed"),
+    "question_ru": _l("Question (Russian)"),
+    "question_kk": _l("Question (Kazakh)"),
+    "answer_ru": _l("Answer (Russian)"),
+    "answer_kk": _l("Answer (Kazakh)"),
+    "name_kk": _l("Name (Kazakh)"),
+    "failed_at": _l("Failed at"),
+    "refunded_at": _l("Refunded at"),
+    "claimed_at": _l("Claimed at"),
+    "due_at": _l("Due at"),
+    "state": _l("State"),
+    "assigned_to": _l("Assignee"),
+    "resolved_at": _l("Resolved at"),
+    "score": _l("Score"),
+    "weekday": _l("Weekday"),
+    "day": _l("Date"),
+    "start_time": _l("Start time"),
+    "end_time": _l("End time"),
+    "break_start": _l("Break starts"),
+    "break_end": _l("Break ends"),
+    "message": _l("Message"),
+}
+
+APPOINTMENT_STATUS = {
+    "booked": _l("Booked"),
+    "confirmed": _l("Confirmed"),
+    "arrived": _l("Arrived"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("No-show"),
+}
+PAYMENT_STATUS = {
+    "pending": _l("Awaiting payment"),
+    "paid": _l("Paid"),
+    "failed": _l("Payment failed"),
+    "refunded": _l("Refunded"),
+}
+VALUES = {
+    "clinic_sex": {"M": _l("Male"), "F": _l("Female")},
+    "clinic_osms_status": {"insured": _l("Insured"), "not_insured": _l("Not insured"), "unknown": _l("Unknown")},
+    "clinic_appointment_status": APPOINTMENT_STATUS,
+    "clinic_prepayment_status": {"none": _l("No prepayment"), **PAYMENT_STATUS},
+    "clinic_reminder_kind": {
+        "d1": _l("A day before"),
+        "h3": _l("3 hours before"),
+        "h1": _l("1 hour before"),
+        "arrived": _l("Arrival check"),
+        "nps": _l("Rating request"),
+    },
+    "clinic_reminder_state": {
+        "claimed": _l("Being sent"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+        "skipped": _l("Skipped"),
+    },
+    "clinic_document_type": {
+        "ticket": _l("Appointment ticket"),
+        "visit": _l("Certificate of visit"),
+        "tax": _l("Tax deduction certificate"),
+    },
+    "clinic_invoice_kind": {"prepayment": _l("Prepayment"), "service": _l("Service"), "topup": _l("Top-up")},
+    "clinic_invoice_status": PAYMENT_STATUS,
+    "clinic_ticket_status": {"open": _l("Open"), "in_progress": _l("In progress"), "closed": _l("Closed")},
+}
