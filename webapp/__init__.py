@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.core.auth.api import bp as auth_api
     from webapp.core.console import bp as console_bp
     from webapp.extensions import csrf
+    from webapp.metrics.views import init_metrics
     from webapp.verticals import each_module
 
     # JSON APIs authenticate with headers, not cookies, so cookie-CSRF does not apply to them.
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     init_admin(app)
     spec.register(app)
+    init_metrics(app)
 
 
 def _register_cli(app: Flask) -> None:
