@@ -143,6 +143,10 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_PER_CHAT_PER_SECOND": _int(env.get("SANDBOX_PER_CHAT_PER_SECOND"), 1),
         "SANDBOX_PUBLIC_PAGE": _bool(env.get("SANDBOX_PUBLIC_PAGE"), not env.get("DATABASE_URL")),
         "TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH": _bool(env.get("TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH")),
+        # Metrics (webapp.metrics): /metrics answers this bearer token; unset, loopback clients only.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        # prometheus_client reads it from the environment too; set, /metrics adds up every process's files.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         # Files and mail
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
         "MAX_CONTENT_LENGTH": _int(env.get("MAX_UPLOAD_MB"), 20) * 1024 * 1024,

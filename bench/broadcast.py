@@ -13,12 +13,9 @@ Prints, per worker count: messages/s achieved between the first and the last sen
 fraction of the limit, the 429s the workers met, and duplicates found in the sandbox transcripts.
 Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` seconds.
 
-    DATABASE_URL=postgresql://… .venv/bin/python bench/broadcast.py --segment-patients 1000000
+    .venv/bin/python bench/broadcast.py --segment-patients 1000000
 
-instead times seed 002's example segment (age 18-65, F, services, insured, last visit since a date,
-at least 3 visits) over that many clinic patients with ~2.5 visits each, generated in PostgreSQL.
-Point it at a scratch database (``createdb botdesk_bench``; then ``flask db upgrade heads``): the
-generated rows stay there.
+instead runs ``bench/segments.py`` (seed 002's example segment over that many patients).
 """
 
 from __future__ import annotations
@@ -180,118 +177,6 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
     }
 
 
-SEED_EXAMPLE = {
-    "age_min": 18,
-    "age_max": 65,
-    "sex": "F",
-    "services": [1, 5, 7],
-    "osms_status": "insured",
-    "last_visit_from": "2025-01-01",
-    "min_visits": 3,
-}
-
-
-def segment_benchmark(patients: int) -> None:
-    """Generate ``patients`` patients (Telegram account, ~3 visits each) in PostgreSQL with
-    generate_series, then time the count and the 20-row sample of seed 002's example segment."""
-    import sqlalchemy as sa
-
-    from webapp import create_app
-    from webapp.broadcasts.services import segments
-    from webapp.clinic.models import Branch, Clinic, Doctor, Service
-    from webapp.extensions import db
-    from webapp.telegram.models import Bot
-    from webapp.telegram.tokens import set_bot_token
-
-    app = create_app()
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            raise SystemExit("the segment benchmark needs DATABASE_URL pointing at PostgreSQL")
-        bot = Bot(name=f"segbench{uuid.uuid4().hex[:6]}", vertical="clinic")
-        set_bot_token(bot, f"{int(time.time())}:{uuid.uuid4().hex}")
-        db.session.add(bot)
-        db.session.flush()
-        clinic = Clinic(name=f"Bench clinic {bot.name}", bot_id=bot.id, timezone="Asia/Almaty")
-        db.session.add(clinic)
-        db.session.flush()
-        branch = Branch(clinic_id=clinic.id, name="Main")
-        doctor = Doctor(clinic_id=clinic.id, full_name="Dr Bench")
-        services = [Service(clinic_id=clinic.id, name=f"Service {n}") for n in range(10)]
-        db.session.add_all([branch, doctor, *services])
-        db.session.flush()
-        service_ids = [s.id for s in services]
-        # Visits at distinct seconds (one live slot each) over about two years, in a shuffled order of
-        # patients (multiplying by a number coprime to a prime modulus permutes the ids), so visit dates
-        # do not follow patient ids.
-        params = {
-            "n": patients,
-            "bot": bot.id,
-            "doctor": doctor.id,
-            "branch": branch.id,
-            "services": service_ids,
-        }
-        started = time.monotonic()
-        statements = [
-            # users, then their accounts on this bot and their patient records: one per g
-            """INSERT INTO users (id, first_name, language, role, is_active, created_at, updated_at)
-               SELECT md5(:bot || '-' || g)::uuid, 'P' || g, 'ru', 'user', true, now(), now()
-               FROM generate_series(1, :n) g""",
-            """INSERT INTO telegram_accounts (user_id, bot_id, telegram_user_id, chat_id, language, blocked_bot,
-                   created_at, messages_count, voice_messages_count, commands_executed)
-               SELECT md5(:bot || '-' || g)::uuid, :bot, 8000000000 + g, 8000000000 + g, 'ru', g % 97 = 0,
-                   now(), 0, 0, 0
-               FROM generate_series(1, :n) g""",
-            """INSERT INTO clinic_patients (user_id, first_name, last_name, phone, birth_date, sex, language,
-                   osms_status, consent_marketing_at, is_active, created_at, updated_at)
-               SELECT md5(:bot || '-' || g)::uuid, 'P', 'Bench', '+7700' || lpad(g::text, 8, '0'),
-                   date '1945-01-01' + abs(hashtext('b' || g)) % 29000,
-                   CASE WHEN abs(hashtext('s' || g)) % 2 = 0 THEN 'F' ELSE 'M' END, 'ru',
-                   (ARRAY['insured', 'not_insured', 'unknown'])[1 + abs(hashtext('o' || g)) % 3],
-                   CASE WHEN abs(hashtext('c' || g)) % 5 <> 0 THEN now() END, true, now(), now()
-               FROM generate_series(1, :n) g""",
-            # 0-5 visits per patient (avg 2.5)
-            """INSERT INTO clinic_appointments (patient_id, doctor_id, service_id, branch_id, starts_at, ends_at,
-                   status, prepayment_status, price, source, booked_at, rescheduled_count, created_at, updated_at)
-               SELECT p.id, :doctor, (:services)[1 + abs(hashtext(p.id || '-' || k)) % 10], :branch,
-                   timestamptz '2024-01-01 00:00+00' + (((p.id::bigint * 1000003) % 9999991) * 6 + k)
-                       * interval '1 second',
-                   timestamptz '2024-01-01 00:30+00' + (((p.id::bigint * 1000003) % 9999991) * 6 + k)
-                       * interval '1 second',
-                   CASE WHEN k = 4 THEN 'cancelled' ELSE 'completed' END, 'none', 0, 'bench', now(), 0, now(), now()
-               FROM clinic_patients p JOIN users u ON u.id = p.user_id
-               CROSS JOIN generate_series(0, 5) k
-               WHERE u.first_name LIKE 'P%' AND p.last_name = 'Bench' AND k < abs(hashtext('v' || p.id)) % 6""",
-        ]
-        for statement in statements:
-            db.session.execute(sa.text(statement), params)
-        db.session.commit()
-        # What autovacuum does soon after a bulk load in production: statistics for the planner and
-        # the visibility map that lets the segment's covering indexes answer without the tables.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for table in ("users", "telegram_accounts", "clinic_patients", "clinic_appointments"):
-                connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
-        visits = db.session.scalar(sa.text("SELECT count(*) FROM clinic_appointments WHERE source = 'bench'"))
-        print(f"generated {patients} patients and {visits} visits in {time.monotonic() - started:.1f}s")
-
-        example = dict(SEED_EXAMPLE, services=[service_ids[0], service_ids[4], service_ids[6]])
-        filters = segments.parse_filters(example, bot)
-        timings = []
-        for attempt in range(5):
-            t0 = time.monotonic()
-            count = segments.audience_count(bot, filters)
-            t1 = time.monotonic()
-            segments.audience_sample(bot, filters)
-            t2 = time.monotonic()
-            db.session.commit()
-            timings.append(t1 - t0)
-            print(
-                f"run {attempt + 1}: seed 002 example → {count} recipients; count {t1 - t0:.3f}s, sample {t2 - t1:.3f}s"
-            )
-        median = sorted(timings)[len(timings) // 2]
-        verdict = "meets" if median < 1 else "MISSES"
-        print(f"segment count over {patients} patients: median {median:.3f}s ({verdict} the target of under 1 s)")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=MAX_RECIPIENTS)
@@ -300,7 +185,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
     parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
     args = parser.parse_args()
-    if args.segment_patients:
+    if args.segment_patients:  # kept for old command lines: bench/segments.py is that benchmark now
+        from segments import run as segment_benchmark
+
         segment_benchmark(min(args.segment_patients, 2_000_000))
         return 0
     count = min(max(args.recipients, 10), MAX_RECIPIENTS)

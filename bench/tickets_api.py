@@ -38,10 +38,10 @@ STATUS_WEIGHTS = (20, 15, 10, 15, 40)
 PRIORITIES = ("LOW", "NORMAL", "HIGH", "CRITICAL")
 
 
-def create_database(admin_url: str) -> tuple[str, str]:
+def create_database(admin_url: str, purpose: str = "tickets") -> tuple[str, str]:
     import psycopg
 
-    name = f"botdesk_bench_tickets_{os.getpid()}"
+    name = f"botdesk_bench_{purpose}_{os.getpid()}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')

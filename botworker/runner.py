@@ -32,6 +32,7 @@ from botworker import common, registry, transport
 from botworker.ledger import UpdateLedger
 from botworker.middleware import UpdateMiddleware, chat_id_of, fail_update
 from botworker.storage import AppRedisStateStorage
+from webapp import metrics
 from webapp.extensions import db
 from webapp.telegram import botapi
 from webapp.telegram.models import Bot, BotMode
@@ -130,6 +131,8 @@ class BotdeskTeleBot(TeleBot):
                 super()._run_middlewares_and_handler(message, handlers, middlewares, update_type)
             except Exception as exc:  # a filter or middleware failed: same treatment as a handler error
                 fail_update(self, message, exc)
+            finally:
+                metrics.count("updates", self.spec.name)
 
     # -- per-chat ordering and shutdown ------------------------------------------------------------
 
@@ -217,7 +220,8 @@ def build_bot(
     transport.install()
     client = app.extensions["botdesk_redis"]
     template = botapi.api_url_template(spec.is_sandbox, app.config)
-    transport.SENDER.add_route(spec.token, transport.Route(template, SendLimiter(client), spec.rate_limit_per_second))
+    route = transport.Route(template, SendLimiter(client), spec.rate_limit_per_second, bot=spec.name)
+    transport.SENDER.add_route(spec.token, route)
     bot = BotdeskTeleBot(spec, app, claim)
     bot.setup_middleware(UpdateMiddleware(bot, spec.id))
     bot.setup_middleware(StateMiddleware(bot))

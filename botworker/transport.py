@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import requests
 from telebot import apihelper
 
+from webapp import metrics
 from webapp.telegram import botapi
 from webapp.telegram.ratelimit import SendLimiter
 from webapp.telegram.send import limiter_key
@@ -57,6 +58,7 @@ class Route:
     api_template: str
     limiter: SendLimiter | None = None
     per_second: float = 30
+    bot: str = ""  # the bot's name, for metrics (never the token)
 
     @property
     def file_template(self) -> str:
@@ -98,6 +100,7 @@ class RoutedSender:
             response = botapi.session().request(
                 method, target, params=params, files=files, timeout=timeout, proxies=proxies
             )
+            _count(route, api_method, response.status_code)
             if response.status_code != 429 or api_method == "getUpdates" or attempt == MAX_RETRIES_429:
                 return response
             if files and not _rewind(files):
@@ -109,6 +112,15 @@ class RoutedSender:
             else:
                 time.sleep(retry_after)
         return response
+
+
+def _count(route: Route, api_method: str, status: int) -> None:
+    if route.limiter is None or api_method not in SEND_METHODS:
+        return
+    if status == 429:
+        metrics.count("rate_limited", route.bot, client=route.limiter.client, path="bot")
+    elif status == 200:
+        metrics.count("sends", route.bot, client=route.limiter.client, path="bot")
 
 
 def _rewind(files: dict) -> bool:

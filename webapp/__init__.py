@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.core.console import bp as console_bp
     from webapp.core.security import relax_for_api_docs
     from webapp.extensions import csrf
+    from webapp.metrics.views import init_metrics
     from webapp.verticals import each_module
 
     # JSON APIs authenticate with headers, not cookies, so cookie-CSRF does not apply to them.
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     init_admin(app)
     spec.register(app)
     relax_for_api_docs(app)
+    init_metrics(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -407,6 +407,35 @@ class Appointment(Timestamps, db.Model):
         return f"#{self.id} {self.starts_at:%Y-%m-%d %H:%M}Z"
 
 
+class VisitSummary(db.Model):
+    """A patient's visits to one clinic, kept by ``clinic.services.visits`` in the same transaction
+    as every appointment transition, so broadcast segments filter visit count and last visit as
+    columns instead of aggregating every appointment of every candidate patient."""
+
+    __tablename__ = "clinic_visit_summaries"
+    __table_args__ = (
+        # A segment's "visits ≥ N, last visit since D" within one clinic, answered from the index.
+        sa.Index(
+            "ix_clinic_visit_summaries_clinic_last",
+            "clinic_id",
+            "last_visit_at",
+            postgresql_include=["visits"],
+        ),
+    )
+
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinic_patients.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    clinic_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("clinic_clinics.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    visits: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)  # arrived or completed
+    first_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    no_shows: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    cancellations: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+
+
 class ReminderLog(db.Model):
     """One row per message the periodic scans send for an appointment, claimed before sending.
 

@@ -74,10 +74,10 @@ def paginate(query, page: int, size: int, serialize) -> dict[str, Any]:
 
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = db.session.scalars(query.limit(size).offset((page - 1) * size)).all()
-    return {
-        "items": [serialize(row) for row in rows],
-        "total": total,
-        "page": page,
-        "size": size,
-        "pages": math.ceil(total / size) if total else 0,
-    }
+    return page_of([serialize(row) for row in rows], total, page, size)
+
+
+def page_of(items: list, total: int, page: int, size: int) -> dict[str, Any]:
+    """Seed 003's page shape around items already fetched."""
+    pages = math.ceil(total / size) if total else 0
+    return {"items": items, "total": total, "page": page, "size": size, "pages": pages}

@@ -88,19 +88,17 @@ def _category(category_id: str) -> TicketCategory:
 @spec.validate(query=schemas.TicketQuery, tags=TAGS, security=JWT)
 def list_tickets(query: schemas.TicketQuery):
     """Tickets the caller may see (a customer: their own), newest first, filtered and paginated."""
-    select = services.visible_tickets(g.user, db.select(Ticket)).order_by(Ticket.created_at.desc(), Ticket.id)
-    if query.status:
-        select = select.where(Ticket.status == query.status.value)
-    if query.category_id:
-        select = select.where(Ticket.category_id == query.category_id)
-    if query.priority:
-        select = select.where(Ticket.priority == query.priority.value)
-    if query.assigned_to:
-        select = select.where(Ticket.assigned_to_id == query.assigned_to)
-    page = paginate(select, query.page, query.size, lambda t: t)
-    counts = services.message_stats([t.id for t in page["items"]], include_internal=services.is_staff(g.user))
-    page["items"] = [serializers.ticket_list_item(t, *counts.get(t.id, (0, None))) for t in page["items"]]
-    return jsonify(page)
+    return jsonify(
+        services.ticket_page(
+            g.user,
+            page=query.page,
+            size=query.size,
+            status=query.status.value if query.status else None,
+            category_id=query.category_id,
+            priority=query.priority.value if query.priority else None,
+            assigned_to=query.assigned_to,
+        )
+    )
 
 
 @bp.post(f"{PREFIX}/tickets")

@@ -21,6 +21,7 @@ from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user as console_user
 from flask_sock import Sock
 
+from webapp import metrics
 from webapp.core.errors import ApiError, not_found
 from webapp.core.roles import Role
 from webapp.extensions import db, redis_store
@@ -158,11 +159,13 @@ def serve(ws, accept_typing: bool) -> None:
 @sock.route("/ws/tickets/<ticket_id>", bp=bp)
 @declare_access()
 def ticket_socket(ws, ticket_id: str) -> None:
-    serve(ws, accept_typing=True)
+    with metrics.open_socket("ticket"):
+        serve(ws, accept_typing=True)
 
 
 @sock.route("/ws/helpdesk/inbox", bp=bp)
 @declare_access(Role.HELPER)
 def inbox_socket(ws) -> None:
     """Staff inbox feed: which ticket changed (the page re-reads its list)."""
-    serve(ws, accept_typing=False)
+    with metrics.open_socket("inbox"):
+        serve(ws, accept_typing=False)

@@ -73,19 +73,6 @@ def ticket_base(ticket: Ticket) -> dict:
     }
 
 
-def ticket_list_item(ticket: Ticket, messages_count: int, last_message_at) -> dict:
-    return {
-        **ticket_base(ticket),
-        "category": category_brief(ticket.category),
-        "user": customer(ticket.user),
-        "assigned_to": person(ticket.assigned_to),
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
-        "messages_count": messages_count,
-        "last_message_at": iso(last_message_at),
-    }
-
-
 def ticket_created(ticket: Ticket) -> dict:
     return {
         **ticket_base(ticket),

@@ -20,6 +20,7 @@ from typing import Any
 import requests
 from flask import current_app
 
+from webapp import metrics
 from webapp.core.db import utcnow
 from webapp.core.models import TelegramAccount
 from webapp.extensions import db, redis_store
@@ -179,9 +180,11 @@ def _deliver(
             time.sleep(0.5 * 2**transient)
             continue
         if reply.ok:
+            metrics.count("sends", bot.name, path="jobs")
             message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
             return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
         if reply.error_code == 429:
+            metrics.count("rate_limited", bot.name, path="jobs")
             rate_limited += 1
             retry_after = float(reply.retry_after or 1)
             log.warning("bot %s: 429 from Telegram, waiting %ss (%s)", bot.name, retry_after, method)

@@ -2,7 +2,9 @@
 
 A clinic bot's broadcast is marketing: only active patients who gave the marketing consent are in
 any of its segments (the seed's registration asks for exactly that consent). Visits are the
-appointments that took place (``clinic.models.VISITED``) at the clinic this bot serves. Every join is
+appointments that took place (``clinic.models.VISITED``) at the clinic this bot serves; their count
+and last date are columns of the patient's visit summary for that clinic (kept current by every
+appointment transition), "services used" an EXISTS over the patient's appointments. Every join is
 one-to-one per patient, so the query stays one statement that lists an account at most once.
 """
 
@@ -14,18 +16,15 @@ import sqlalchemy as sa
 
 from webapp.broadcasts.services.segments import SegmentFilters, _range, today_in, years_before
 from webapp.clinic import models as clinic
-from webapp.clinic.models import Appointment, Patient, PatientTag
+from webapp.clinic.models import Appointment, Branch, Patient, PatientTag, VisitSummary
 from webapp.core.models import User
 from webapp.extensions import db
 from webapp.telegram.models import Bot
 
 
-def _clinic_branch_ids(bot: Bot) -> list[int] | None:
-    """The branches of the clinic this bot serves, or None when no clinic names this bot."""
-    clinic_id = db.session.scalar(sa.select(clinic.Clinic.id).where(clinic.Clinic.bot_id == bot.id))
-    if clinic_id is None:
-        return None
-    return list(db.session.scalars(sa.select(clinic.Branch.id).where(clinic.Branch.clinic_id == clinic_id)))
+def _clinic_id(bot: Bot) -> int | None:
+    """The clinic this bot serves, or None when no clinic names this bot."""
+    return db.session.scalar(sa.select(clinic.Clinic.id).where(clinic.Clinic.bot_id == bot.id))
 
 
 def restrict_to_patients(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
@@ -45,59 +44,30 @@ def restrict_to_patients(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo
     for tag in filters.tags or ():
         query = query.where(sa.exists().where(PatientTag.patient_id == Patient.id, PatientTag.tag == tag))
 
-    visited = [Appointment.status.in_(clinic.VISITED)]
-    branches = _clinic_branch_ids(bot)
-    if branches is not None:
-        visited.append(Appointment.branch_id.in_(branches))
-    if not (filters.services or filters.min_visits is not None or filters.last_visit_from or filters.last_visit_to):
+    clinic_id = _clinic_id(bot)
+    if filters.services:
+        used = [Appointment.patient_id == Patient.id, Appointment.service_id.in_(filters.services)]
+        used.append(Appointment.status.in_(clinic.VISITED))
+        if clinic_id is not None:
+            used.append(Appointment.branch_id.in_(sa.select(Branch.id).where(Branch.clinic_id == clinic_id)))
+        query = query.where(sa.exists().where(*used))
+    if filters.min_visits is None and not filters.last_visit_from and not filters.last_visit_to:
         return query
-    if db.engine.dialect.name == "postgresql":
-        return _visits_lateral(query, filters, tz, visited)
-    return _visits_grouped(query, filters, tz, visited)
-
-
-def _visits_lateral(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, visited: list) -> sa.Select:
-    """PostgreSQL: one index-only range scan of each candidate patient's visits (the
-    (patient_id, starts_at) index covers status, branch and service) gives the count, the last
-    visit and whether a wanted service was used — after the cheap patient filters have cut the
-    candidates down, instead of aggregating every appointment."""
-    columns = [
-        sa.func.count().label("visits"),  # count(*), not of a column: the index alone can answer it
-        sa.func.max(Appointment.starts_at).label("last_visit"),
-    ]
-    if filters.services:
-        columns.append(sa.func.bool_or(Appointment.service_id.in_(filters.services)).label("used"))
-    visits = sa.select(*columns).where(Appointment.patient_id == Patient.id, *visited).lateral("visits")
-    query = query.join(visits, sa.true())
-    if filters.services:
-        query = query.where(visits.c.used.is_(True))
-    if filters.min_visits is not None:
-        query = query.where(visits.c.visits >= filters.min_visits)
-    return query.where(*_range(visits.c.last_visit, filters.last_visit_from, filters.last_visit_to, tz))
-
-
-def _visits_grouped(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, visited: list) -> sa.Select:
-    """Other databases (SQLite has no LATERAL): EXISTS for services, a grouped sub-query joined
-    one-to-one per patient for counts and the last visit."""
-    if filters.services:
-        query = query.where(
-            sa.exists().where(
-                Appointment.patient_id == Patient.id, Appointment.service_id.in_(filters.services), *visited
-            )
-        )
-    if filters.min_visits is not None or filters.last_visit_from or filters.last_visit_to:
-        visits = (
+    if clinic_id is not None:
+        visits = VisitSummary
+        query = query.join(visits, sa.and_(visits.patient_id == Patient.id, visits.clinic_id == clinic_id))
+    else:  # a clinic bot no clinic names: visits at every clinic
+        every = (
             sa.select(
-                Appointment.patient_id.label("patient_id"),
-                sa.func.count(Appointment.id).label("visits"),
-                sa.func.max(Appointment.starts_at).label("last_visit"),
+                VisitSummary.patient_id,
+                sa.func.sum(VisitSummary.visits).label("visits"),
+                sa.func.max(VisitSummary.last_visit_at).label("last_visit_at"),
             )
-            .where(*visited)
-            .group_by(Appointment.patient_id)
+            .group_by(VisitSummary.patient_id)
             .subquery("visits")
         )
-        query = query.join(visits, visits.c.patient_id == Patient.id)
-        if filters.min_visits is not None:
-            query = query.where(visits.c.visits >= filters.min_visits)
-        query = query.where(*_range(visits.c.last_visit, filters.last_visit_from, filters.last_visit_to, tz))
-    return query
+        query = query.join(every, every.c.patient_id == Patient.id)
+        visits = every.c
+    if filters.min_visits is not None:
+        query = query.where(visits.visits >= filters.min_visits)
+    return query.where(*_range(visits.last_visit_at, filters.last_visit_from, filters.last_visit_to, tz))

@@ -28,6 +28,7 @@ from webapp.clinic.services import clock
 from webapp.clinic.services.common import bot_audit
 from webapp.clinic.services.directory import doctor_offers
 from webapp.clinic.services.slots import find_slot
+from webapp.clinic.services.visits import refresh_visit_summary
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 
@@ -112,6 +113,7 @@ def book_appointment(
     )
     db.session.add(appointment)
     _flush_or_taken()
+    refresh_visit_summary(appointment)
     bot_audit("appointment.book", patient, telegram_user_id, source, appointment_id=appointment.id)
     return appointment
 
@@ -144,6 +146,7 @@ def reschedule_appointment(
         appointment.status = S.BOOKED.value
         appointment.confirmed_at = None
     _flush_or_taken()
+    refresh_visit_summary(appointment)
     bot_audit(
         "appointment.reschedule",
         appointment.patient,
@@ -178,6 +181,7 @@ def _move(
     if after_start and now < appointment.starts_at:
         raise _conflict(f"An appointment cannot become {target.value} before it starts", "INVALID_TRANSITION", "status")
     appointment.status = target.value
+    refresh_visit_summary(appointment)
 
 
 def confirm_appointment(appointment: Appointment, *, source: str = "bot", now: datetime | None = None) -> Appointment:

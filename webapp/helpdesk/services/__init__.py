@@ -9,6 +9,7 @@ from webapp.helpdesk.services.categories import (
     update_category,
 )
 from webapp.helpdesk.services.files import get_file, purge_orphan_files, read_file, store_upload
+from webapp.helpdesk.services.listing import ticket_page
 from webapp.helpdesk.services.stats import ticket_statistics
 from webapp.helpdesk.services.tickets import (
     UNSET,
@@ -55,6 +56,7 @@ __all__ = [
     "set_status",
     "start_work",
     "store_upload",
+    "ticket_page",
     "ticket_statistics",
     "update_category",
     "update_ticket",

@@ -1,0 +1,226 @@
+"""Seed 002's example segment over a million clinic patients: the visit-summary query against the
+per-patient aggregate it replaced, side by side, on the same data in the same run.
+
+    .venv/bin/python bench/segments.py                     # 1,000,000 patients, PostgreSQL on 127.0.0.1
+    .venv/bin/python bench/segments.py --patients 200000 --runs 7
+
+Creates a throwaway database (``--admin-url``), runs the migrations, makes a clinic bot with its
+clinic, and generates in PostgreSQL (INSERT … SELECT over generate_series) that many platform
+users, each with an account on the bot and a patient record, and 0–6 appointments per patient over
+about two years (mostly completed; some arrived, cancelled, no-show). The visit summaries are then
+filled by one INSERT … SELECT over the same aggregates the booking service keeps them with
+(``clinic.services.visits.summary_columns``). After VACUUM ANALYZE (what autovacuum does soon after a
+bulk load) it counts the seed's example segment ``--runs`` times each way, checks both give the same
+number, and prints each run, the medians and their ratio. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from tickets_api import create_database, drop_database  # noqa: E402
+
+TARGET_SECONDS = 0.3
+DEFAULT_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SEED_EXAMPLE = {
+    "age_min": 18,
+    "age_max": 65,
+    "sex": "F",
+    "services": [1, 5, 7],  # replaced by the 1st, 5th and 7th of the generated clinic's services
+    "osms_status": "insured",
+    "last_visit_from": "2025-01-01",
+    "min_visits": 3,
+}
+
+# g: 1..n. A patient's k-th appointment starts at a distinct second (one live slot each), the
+# patients shuffled over time by a multiplication modulo a prime, so visit dates do not follow ids.
+GENERATE = [
+    """INSERT INTO users (id, first_name, language, role, is_active, created_at, updated_at)
+       SELECT md5('seg-' || g)::uuid, 'Patient ' || g, 'ru', 'user', true, now(), now()
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO telegram_accounts (user_id, bot_id, telegram_user_id, chat_id, language, blocked_bot,
+           created_at, messages_count, voice_messages_count, commands_executed)
+       SELECT md5('seg-' || g)::uuid, :bot, 9000000000 + g, 9000000000 + g, 'ru', g % 101 = 0, now(), 0, 0, 0
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO clinic_patients (user_id, first_name, last_name, phone, birth_date, sex, language,
+           osms_status, consent_marketing_at, is_active, created_at, updated_at)
+       SELECT md5('seg-' || g)::uuid, 'Patient', 'N' || g, '+7701' || lpad(g::text, 7, '0'),
+           date '1940-01-01' + ((g::bigint * 7919) % 30000)::int,
+           CASE WHEN g % 2 = 0 THEN 'F' ELSE 'M' END, 'ru',
+           (ARRAY['insured', 'not_insured', 'unknown'])[1 + (g * 31) % 3],
+           CASE WHEN g % 7 <> 0 THEN now() END, g % 53 <> 0, now(), now()
+       FROM generate_series(1, :n) g""",
+    """INSERT INTO clinic_appointments (patient_id, doctor_id, service_id, branch_id, starts_at, ends_at,
+           status, prepayment_status, price, source, booked_at, rescheduled_count, created_at, updated_at)
+       SELECT p.id, :doctor, (:services)[1 + (p.id * 13 + k * 7) % 10], :branch,
+           timestamptz '2023-12-01 00:00+00' + (((p.id::bigint * 1000003) % 9999991) * 7 + k) * interval '1 second',
+           timestamptz '2023-12-01 00:30+00' + (((p.id::bigint * 1000003) % 9999991) * 7 + k) * interval '1 second',
+           CASE (p.id * 17 + k * 5) % 20 WHEN 0 THEN 'cancelled' WHEN 1 THEN 'cancelled' WHEN 2 THEN 'no_show'
+               WHEN 3 THEN 'arrived' ELSE 'completed' END,
+           'none', 0, 'bench', now(), 0, now(), now()
+       FROM clinic_patients p CROSS JOIN generate_series(0, 5) k
+       WHERE k < (p.id * 2654435761) % 7""",
+]
+
+
+def build(app, patients: int) -> tuple[int, list[int]]:
+    """The bot, its clinic, and the generated patients; returns the bot id and the service ids."""
+    import sqlalchemy as sa
+
+    from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, Service, VisitSummary
+    from webapp.clinic.services.visits import summary_columns
+    from webapp.extensions import db
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import set_bot_token
+
+    with app.app_context():
+        bot = Bot(name="segments_bench", vertical="clinic")
+        set_bot_token(bot, f"{int(time.time())}:{uuid.uuid4().hex}")
+        db.session.add(bot)
+        db.session.flush()
+        clinic = Clinic(name="Bench clinic", bot_id=bot.id, timezone="Asia/Almaty")
+        db.session.add(clinic)
+        db.session.flush()
+        branch = Branch(clinic_id=clinic.id, name="Main")
+        doctor = Doctor(clinic_id=clinic.id, full_name="Dr Bench")
+        services = [Service(clinic_id=clinic.id, name=f"Service {n}") for n in range(10)]
+        db.session.add_all([branch, doctor, *services])
+        db.session.flush()
+        params = {
+            "n": patients,
+            "bot": bot.id,
+            "doctor": doctor.id,
+            "branch": branch.id,
+            "services": [s.id for s in services],
+        }
+        for statement in GENERATE:
+            db.session.execute(sa.text(statement), params)
+        per_patient = (
+            sa.select(Appointment.patient_id, Branch.clinic_id, *summary_columns())
+            .join(Branch, Branch.id == Appointment.branch_id)
+            .group_by(Appointment.patient_id, Branch.clinic_id)
+        )
+        names = ["patient_id", "clinic_id", "visits", "first_visit_at", "last_visit_at", "no_shows", "cancellations"]
+        db.session.execute(sa.insert(VisitSummary).from_select(names, per_patient))
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+        return bot.id, params["services"]
+
+
+def aggregate_count(bot, filters) -> int:
+    """The query before the visit summary: each candidate patient's visits aggregated from the
+    appointments (one index-only range scan per patient, through LATERAL), as it was built."""
+    import sqlalchemy as sa
+
+    from webapp.broadcasts.services import segments
+    from webapp.clinic import models as clinic
+    from webapp.clinic.models import Appointment, Patient
+    from webapp.extensions import db
+
+    visit_fields = {"services": None, "min_visits": None, "last_visit_from": None, "last_visit_to": None}
+    query = segments.audience_select(bot, filters.model_copy(update=visit_fields), sa.func.count())
+    clinic_id = db.session.scalar(sa.select(clinic.Clinic.id).where(clinic.Clinic.bot_id == bot.id))
+    branches = list(db.session.scalars(sa.select(clinic.Branch.id).where(clinic.Branch.clinic_id == clinic_id)))
+    columns = [sa.func.count().label("visits"), sa.func.max(Appointment.starts_at).label("last_visit")]
+    if filters.services:
+        columns.append(sa.func.bool_or(Appointment.service_id.in_(filters.services)).label("used"))
+    visits = (
+        sa.select(*columns)
+        .where(
+            Appointment.patient_id == Patient.id,
+            Appointment.status.in_(clinic.VISITED),
+            Appointment.branch_id.in_(branches),
+        )
+        .lateral("visits")
+    )
+    query = query.join(visits, sa.true())
+    if filters.services:
+        query = query.where(visits.c.used.is_(True))
+    if filters.min_visits is not None:
+        query = query.where(visits.c.visits >= filters.min_visits)
+    tz = segments._timezone(bot)
+    query = query.where(*segments._range(visits.c.last_visit, filters.last_visit_from, filters.last_visit_to, tz))
+    segments.without_jit()
+    return db.session.scalar(query) or 0
+
+
+def measure(app, bot_id: int, service_ids: list[int], runs: int) -> None:
+    from webapp.broadcasts.services import segments
+    from webapp.extensions import db
+    from webapp.telegram.models import Bot
+
+    with app.app_context():
+        bot = db.session.get(Bot, bot_id)
+        example = dict(SEED_EXAMPLE, services=[service_ids[0], service_ids[4], service_ids[6]])
+        filters = segments.parse_filters(example, bot)
+        ways = {"visit summary (now)": lambda: segments.audience_count(bot, filters)}
+        ways["aggregate per patient (before)"] = lambda: aggregate_count(bot, filters)
+        timings: dict[str, list[float]] = {name: [] for name in ways}
+        counts: dict[str, set[int]] = {name: set() for name in ways}
+        for run in range(runs):
+            line = []
+            for name, count in ways.items():
+                started = time.perf_counter()
+                counts[name].add(count())
+                timings[name].append(time.perf_counter() - started)
+                db.session.commit()
+                line.append(f"{name} {timings[name][-1]:.3f} s")
+            print(f"run {run + 1}: " + "; ".join(line))
+        if len({frozenset(c) for c in counts.values()}) != 1 or any(len(c) != 1 for c in counts.values()):
+            raise SystemExit(f"the two queries disagree: {counts}")
+        now, before = (statistics.median(t) for t in timings.values())
+        print(f"seed 002 example segment: {next(iter(counts['visit summary (now)']))} recipients")
+        print(f"median count: visit summary {now:.3f} s, aggregate per patient {before:.3f} s")
+        verdict = "meets" if now < TARGET_SECONDS else "MISSES"
+        print(f"ratio summary / aggregate: {now / before:.2f}; {verdict} the target of under {TARGET_SECONDS} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL)
+    args = parser.parse_args()
+    run(args.patients, args.runs, args.admin_url)
+
+
+def run(patients: int, runs: int = 5, admin_url: str = DEFAULT_ADMIN_URL) -> None:
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+
+    directory = tempfile.mkdtemp(prefix="botdesk-bench-segments-")
+    os.environ["BOTDESK_INSTANCE_DIR"] = directory
+    db_name, database_url = create_database(admin_url, "segments")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": os.environ.get("REDIS_URL", "")})
+    try:
+        with app.app_context():
+            upgrade(revision="heads")
+        started = time.perf_counter()
+        bot_id, service_ids = build(app, patients)
+        print(f"generated {patients} patients in {time.perf_counter() - started:.1f} s")
+        measure(app, bot_id, service_ids, runs)
+    finally:
+        with app.app_context():
+            from webapp.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        drop_database(admin_url, db_name)
+
+
+if __name__ == "__main__":
+    main()

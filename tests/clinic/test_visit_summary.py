@@ -1,0 +1,195 @@
+"""The per-(patient, clinic) visit summary stays exactly what the appointments say, through every
+transition, rollbacks and concurrent moves; the migration backfills it from existing appointments."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import BACKEND, make_app
+from tests.core.test_migrations import empty_database_url  # noqa: F401  (fixture)
+from tests.fixtures.clinic import MONDAY, NOW, at, build_clinic, build_patient
+from webapp.clinic.models import VISITED, Appointment, Branch, Doctor, Patient, Service, VisitSummary
+from webapp.clinic.services import booking
+from webapp.extensions import db
+
+TUESDAY, THURSDAY = MONDAY + timedelta(days=1), MONDAY + timedelta(days=3)
+
+
+def summary(patient_id: int, clinic_id: int) -> tuple:
+    db.session.expire_all()
+    row = db.session.get(VisitSummary, (patient_id, clinic_id))
+    assert row is not None
+    return row.visits, row.first_visit_at, row.last_visit_at, row.no_shows, row.cancellations
+
+
+def recount(patient_id: int) -> tuple:
+    """The same figures worked out in Python from the appointment rows."""
+    rows = db.session.scalars(sa.select(Appointment).where(Appointment.patient_id == patient_id)).all()
+    visits = sorted(a.starts_at for a in rows if a.status in VISITED)
+    return (
+        len(visits),
+        visits[0] if visits else None,
+        visits[-1] if visits else None,
+        sum(a.status == "no_show" for a in rows),
+        sum(a.status == "cancelled" for a in rows),
+    )
+
+
+def book(ids, patient_id, starts_at, branch_id=None):
+    appointment = booking.book_appointment(
+        db.session.get(Patient, patient_id),
+        db.session.get(Doctor, ids.doctor_id),
+        db.session.get(Service, ids.consult_id),
+        db.session.get(Branch, branch_id or ids.central_id),
+        starts_at,
+        now=NOW,
+    )
+    db.session.commit()
+    return appointment
+
+
+def test_every_transition_keeps_the_summary_exact(app_ctx, clinic_data):
+    patient = build_patient().id
+    clinic = clinic_data.clinic_id
+
+    def check(expected):
+        db.session.commit()
+        assert summary(patient, clinic) == expected == recount(patient)
+
+    a = book(clinic_data, patient, at(MONDAY, 10))
+    check((0, None, None, 0, 0))
+    b = book(clinic_data, patient, at(MONDAY, 11))
+    c = book(clinic_data, patient, at(TUESDAY, 10))
+    d = book(clinic_data, patient, at(THURSDAY, 10))
+    booking.confirm_appointment(a, now=NOW)
+    check((0, None, None, 0, 0))
+    booking.reschedule_appointment(b, at(MONDAY, 14), now=NOW)
+    check((0, None, None, 0, 0))
+    booking.cancel_appointment(c, now=NOW)
+    check((0, None, None, 0, 1))
+    booking.mark_arrived(a, now=at(MONDAY, 9, 50))
+    check((1, at(MONDAY, 10), at(MONDAY, 10), 0, 1))
+    booking.complete_appointment(a, now=at(MONDAY, 10, 40))  # arrived → completed: still one visit
+    check((1, at(MONDAY, 10), at(MONDAY, 10), 0, 1))
+    booking.complete_appointment(b, now=at(MONDAY, 15))  # booked → completed straight away
+    check((2, at(MONDAY, 10), at(MONDAY, 14), 0, 1))
+    booking.mark_no_show(d, now=at(THURSDAY, 11))
+    check((2, at(MONDAY, 10), at(MONDAY, 14), 1, 1))
+    # The job that completes finished visits goes through the same transition.
+    e = book(clinic_data, patient, at(TUESDAY, 11))
+    booking.mark_arrived(e, now=at(TUESDAY, 10, 55))
+    assert booking.complete_finished_visits(now=at(TUESDAY, 12)) == 1
+    check((3, at(MONDAY, 10), at(TUESDAY, 11), 1, 1))
+
+
+def test_visits_at_every_branch_of_a_clinic_count_but_not_other_clinics(app_ctx, clinic_data):
+    patient = build_patient().id
+    central = book(clinic_data, patient, at(MONDAY, 10))
+    east = booking.book_appointment(
+        db.session.get(Patient, patient),
+        db.session.get(Doctor, clinic_data.doctor_id),
+        db.session.get(Service, clinic_data.consult_id),
+        db.session.get(Branch, clinic_data.east_id),
+        at(MONDAY + timedelta(days=5), 10),  # the doctor's Saturday at the east branch
+        now=NOW,
+    )
+    for appointment in (central, east):
+        booking.complete_appointment(appointment, now=at(MONDAY + timedelta(days=6), 9))
+    db.session.commit()
+    assert summary(patient, clinic_data.clinic_id)[:3] == (2, at(MONDAY, 10), at(MONDAY + timedelta(days=5), 10))
+    other = build_clinic()
+    assert db.session.get(VisitSummary, (patient, other.clinic_id)) is None
+
+
+def test_a_rolled_back_transition_leaves_the_summary_as_it_was(app_ctx, clinic_data):
+    patient = build_patient().id
+    appointment = book(clinic_data, patient, at(MONDAY, 10))
+    booking.complete_appointment(appointment, now=at(MONDAY, 11))
+    assert summary(patient, clinic_data.clinic_id)[0] == 1  # inside the transaction
+    db.session.rollback()
+    assert summary(patient, clinic_data.clinic_id) == (0, None, None, 0, 0)
+
+
+@pytest.mark.skipif(BACKEND.name != "services", reason="concurrent writers need PostgreSQL")
+def test_concurrent_moves_of_one_patient_both_count(app, clinic_data):
+    with app.app_context():
+        patient = build_patient().id
+        ids = [book(clinic_data, patient, at(MONDAY, hour)).id for hour in (10, 11)]
+    both_moved = threading.Barrier(2)
+    errors = []
+
+    def complete(appointment_id):
+        with app.app_context():
+            try:
+                booking.complete_appointment(db.session.get(Appointment, appointment_id), now=at(MONDAY, 12))
+                db.session.commit()
+            except Exception as exc:  # reported below: a thread's failure must fail the test
+                errors.append(exc)
+                db.session.rollback()
+
+    # Recount only after both appointment rows changed: without the summary row lock, each would
+    # miss the other's uncommitted visit and the last commit would leave visits == 1.
+    original = booking.refresh_visit_summary
+
+    def refresh_after_both(appointment):
+        db.session.flush()
+        both_moved.wait(timeout=10)
+        original(appointment)
+
+    threads = [threading.Thread(target=complete, args=(i,)) for i in ids]
+    booking.refresh_visit_summary = refresh_after_both
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        booking.refresh_visit_summary = original
+    assert errors == []
+    with app.app_context():
+        assert summary(patient, clinic_data.clinic_id)[:3] == (2, at(MONDAY, 10), at(MONDAY, 11))
+
+
+def test_the_migration_backfills_summaries_from_existing_appointments(empty_database_url):  # noqa: F811
+    from flask_migrate import upgrade
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0005_segment_indexes")
+        ids = build_clinic()
+        patient = build_patient()
+        rows = [
+            (at(MONDAY, 10), "completed"),
+            (at(MONDAY, 11), "arrived"),
+            (at(MONDAY, 12), "no_show"),
+            (at(TUESDAY, 10), "cancelled"),
+            (at(TUESDAY, 11), "booked"),
+        ]
+        for starts_at, status in rows:  # written as rows: the summary table does not exist yet
+            db.session.execute(
+                sa.insert(Appointment.__table__).values(
+                    patient_id=patient.id,
+                    doctor_id=ids.doctor_id,
+                    service_id=ids.consult_id,
+                    branch_id=ids.central_id,
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(minutes=30),
+                    status=status,
+                    prepayment_status="none",
+                    price=0,
+                    source="api",
+                    booked_at=NOW,
+                    rescheduled_count=0,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        db.session.commit()
+        upgrade(revision="heads")
+        assert summary(patient.id, ids.clinic_id) == (2, at(MONDAY, 10), at(MONDAY, 11), 1, 1)
+        db.session.remove()
+        db.engine.dispose()

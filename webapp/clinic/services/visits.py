@@ -1,0 +1,48 @@
+"""The per-(patient, clinic) visit summary behind broadcast segments' visit filters.
+
+Every appointment transition calls ``refresh_visit_summary`` in its own transaction. It recounts
+the patient's appointments at that clinic rather than adding or subtracting one, so the row is
+exact whatever the move was; and it recounts under the summary row's lock, taken before the
+counting statement: on PostgreSQL (READ COMMITTED) that statement then sees every appointment
+change committed by a transaction that refreshed the same row before us, so two concurrent moves
+of one patient's appointments cannot leave a count that misses either.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp.clinic.models import VISITED, Appointment, AppointmentStatus, Branch, VisitSummary
+from webapp.extensions import db
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def summary_columns() -> list:
+    """The summary's figures as aggregates over appointments (also the migration's backfill)."""
+    visited = Appointment.status.in_(VISITED)
+    return [
+        sa.func.count().filter(visited).label("visits"),
+        sa.func.min(Appointment.starts_at).filter(visited).label("first_visit_at"),
+        sa.func.max(Appointment.starts_at).filter(visited).label("last_visit_at"),
+        sa.func.count().filter(Appointment.status == AppointmentStatus.NO_SHOW.value).label("no_shows"),
+        sa.func.count().filter(Appointment.status == AppointmentStatus.CANCELLED.value).label("cancellations"),
+    ]
+
+
+def refresh_visit_summary(appointment: Appointment) -> None:
+    """Recount ``appointment``'s patient at its clinic; flushes, never commits."""
+    db.session.flush()  # the transition's own change must be visible to the recount
+    clinic_id = db.session.scalar(sa.select(Branch.clinic_id).where(Branch.id == appointment.branch_id))
+    key = {"patient_id": appointment.patient_id, "clinic_id": clinic_id}
+    insert = _INSERTS[db.session.get_bind().dialect.name]
+    db.session.execute(insert(VisitSummary).values(**key).on_conflict_do_nothing())  # race-safe get-or-create
+    db.session.execute(sa.select(VisitSummary.patient_id).filter_by(**key).with_for_update())
+    figures = db.session.execute(
+        sa.select(*summary_columns())
+        .select_from(Appointment)
+        .join(Branch, Branch.id == Appointment.branch_id)
+        .where(Appointment.patient_id == appointment.patient_id, Branch.clinic_id == clinic_id)
+    ).one()
+    db.session.execute(sa.update(VisitSummary).filter_by(**key).values(**figures._asdict()))
