@@ -231,3 +231,37 @@ def test_environment_bot_registered_by_every_process_at_once(app):
         app.config.update(TELEGRAM_BOT_TOKEN="", TELEGRAM_BOT_VERTICAL="")
     assert len(set(ids)) == 1
     assert count(app, Bot) == 1
+
+
+# --- claims: the insert-if-absent that makes a job's side effect happen once -----------------------
+
+
+def test_reminder_claimed_by_one_of_many_scans(app, clinic_data):
+    from tests.clinic.test_reminders import TUESDAY, _book
+    from tests.fixtures.clinic import MONDAY, at
+    from webapp.clinic.models import ReminderLog
+    from webapp.clinic.services import reminders
+
+    with app.app_context():
+        _book(clinic_data, at(TUESDAY, 10))
+        [due] = reminders.due_reminders(at(MONDAY, 10))
+    claims = race(in_context(app, lambda i: reminders.claim(due, at(MONDAY, 10)) is not None))
+    assert sorted(claims) == [False] * (N - 1) + [True]
+    assert count(app, ReminderLog) == 1
+
+
+def test_helpdesk_delivery_claimed_once(app, make_user, hd_ticket):
+    from webapp.core.services import get_user
+    from webapp.helpdesk import jobs
+    from webapp.helpdesk.models import HelpdeskDelivery
+    from webapp.helpdesk.services.tickets import get_ticket
+
+    customer = make_user("user", telegram_id=TG_ID)
+    ticket = hd_ticket(customer)
+
+    def claim(i: int) -> bool:
+        user = get_user(customer.id)
+        return jobs._claim("ticket-reply:1", get_ticket(ticket.id), user, user.primary_telegram) is not None
+
+    assert sorted(race(in_context(app, claim))) == [False] * (N - 1) + [True]
+    assert count(app, HelpdeskDelivery) == 1
