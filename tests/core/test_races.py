@@ -233,6 +233,25 @@ def test_environment_bot_registered_by_every_process_at_once(app):
     assert count(app, Bot) == 1
 
 
+def test_realtor_put_in_an_agency_by_two_superusers_at_once(app, realty_world):
+    from webapp.core.services import get_user
+    from webapp.realty.models import AgencyMember
+    from webapp.realty.services.agencies import get_agency, set_membership
+
+    w = realty_world
+    with app.app_context():
+        db.session.execute(db.delete(AgencyMember).where(AgencyMember.user_id == w.realtor_a.id))
+        db.session.commit()
+
+    def join(i: int):
+        set_membership(get_user(w.superuser.id), get_user(w.realtor_a.id), get_agency(w.b.id))
+
+    race(in_context(app, join))
+    with app.app_context():
+        [member] = db.session.scalars(db.select(AgencyMember).filter_by(user_id=w.realtor_a.id)).all()
+        assert member.agency_id == w.b.id
+
+
 # --- claims: the insert-if-absent that makes a job's side effect happen once -----------------------
 
 
