@@ -19,7 +19,7 @@ from telebot.util import update_types
 
 from botworker import texts
 from botworker.context import use_language
-from webapp.core.services import ensure_telegram_account, find_telegram_account, normalize_language
+from webapp.core.services import count_message, ensure_telegram_account, find_telegram_account, normalize_language
 from webapp.extensions import db
 
 log = logging.getLogger("botworker")
@@ -69,11 +69,8 @@ class UpdateMiddleware(BaseMiddleware):
         g.botdesk_first_contact = first_contact
         use_language(normalize_language(account.language or account.user.language))
         if isinstance(obj, types.Message):
-            account.messages_count += 1
-            if obj.content_type == "voice":
-                account.voice_messages_count += 1
-            if obj.content_type == "text" and (obj.text or "").startswith("/"):
-                account.commands_executed += 1
+            command = obj.content_type == "text" and (obj.text or "").startswith("/")
+            count_message(account, voice=obj.content_type == "voice", command=command)
             if account.blocked_bot:  # writing to the bot again means they unblocked it
                 account.blocked_bot = False
                 account.blocked_at = None

@@ -28,7 +28,7 @@ from telebot import TeleBot, apihelper, custom_filters, types
 from telebot.states.sync.middleware import StateMiddleware
 from telebot.util import update_types
 
-from botworker import common, registry, transport
+from botworker import common, registry, startup, transport
 from botworker.ledger import UpdateLedger
 from botworker.middleware import UpdateMiddleware, chat_id_of, fail_update
 from botworker.storage import AppRedisStateStorage
@@ -276,7 +276,7 @@ class Poller:
             except Exception as exc:  # network, 409 (another poller/webhook), 401, 5xx: wait and go on
                 if self.stopping.is_set():
                     break  # our own stop() cut the long poll short
-                log.warning("bot %s: getUpdates failed (%s); retrying in %.1fs", self.spec.name, exc, delay)
+                log.warning("bot %s: getUpdates failed (%s); retrying in %.1fs", self.spec.name, self._safe(exc), delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 30)
                 continue
@@ -289,6 +289,10 @@ class Poller:
             except Exception:
                 log.exception("bot %s: dispatching updates %s failed", self.spec.name, [u.update_id for u in updates])
 
+    def _safe(self, exc: Exception) -> str:
+        """An HTTP error's text carries the request URL, and the token is part of that URL."""
+        return str(exc).replace(self.spec.token, "<token>")
+
     def _confirm(self, offset: int) -> None:
         """getUpdates with ``offset`` and no wait: Telegram forgets everything below it, and a long
         poll still waiting (ours) is ended with 409, exactly as a newer poller would end it."""
@@ -296,7 +300,7 @@ class Poller:
         try:  # timeout 0: telebot's get_updates cannot ask for that, so a raw call
             botapi.call(template, self.spec.token, "getUpdates", {"offset": offset, "limit": 1, "timeout": 0})
         except Exception as exc:
-            log.info("bot %s: offset confirmation failed (%s); the ledger covers it", self.spec.name, exc)
+            log.info("bot %s: offset confirmation failed (%s); the ledger covers it", self.spec.name, self._safe(exc))
 
     def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop polling at once, let handlers finish, close the thread pool (a second call does nothing)."""
@@ -371,8 +375,15 @@ class BotRunner:
     def run_forever(self, reload_seconds: float = RELOAD_SECONDS) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stopping.set())
-        if self.name is not None and not load_specs(self.app, self.name):
+        self.serve(reload_seconds)
+
+    def serve(self, reload_seconds: float = RELOAD_SECONDS, api_wait: float = startup.API_WAIT_SECONDS) -> None:
+        """Wait for the bots' Bot API servers, then serve until ``stopping`` is set."""
+        specs = load_specs(self.app, self.name)
+        if self.name is not None and not specs:
             raise SystemExit(f"no bot named {self.name!r}")
+        templates = [botapi.api_url_template(spec.is_sandbox, self.app.config) for spec in specs]
+        startup.wait_for_api(templates, self.stopping, api_wait)
         while not self.stopping.is_set():
             try:
                 self.reconcile()

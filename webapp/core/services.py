@@ -9,9 +9,9 @@ import uuid
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy.exc import IntegrityError
+import sqlalchemy as sa
 
-from webapp.core.db import utcnow
+from webapp.core.db import insert_missing, utcnow
 from webapp.core.models import AuditLog, TelegramAccount, User
 from webapp.core.roles import Role, role_grants
 from webapp.extensions import db
@@ -87,6 +87,21 @@ def find_user_by_telegram_id(telegram_user_id: int) -> User | None:
     return account.user if account else None
 
 
+def _insert_account(bot_id: int | None, telegram_user_id: int, user_id: uuid.UUID, **fields) -> bool:
+    """The account row unless the user already has one on this bot (True: this call made it)."""
+    values = {"bot_id": bot_id, "telegram_user_id": telegram_user_id, "user_id": user_id, **fields}
+    if bot_id is None:  # NULLs are distinct in the (bot_id, telegram_user_id) key: a partial index covers them
+        return insert_missing(
+            TelegramAccount, values, ("telegram_user_id",), TelegramAccount.__table__.c.bot_id.is_(None)
+        )
+    return insert_missing(TelegramAccount, values, ("bot_id", "telegram_user_id"))
+
+
+def _drop_user(user_id: uuid.UUID) -> None:
+    """Forget a user this transaction made for a Telegram id a concurrent caller claimed first."""
+    db.session.execute(sa.delete(User).where(User.id == user_id))
+
+
 def ensure_telegram_account(
     bot_id: int | None,
     telegram_user_id: int,
@@ -99,31 +114,25 @@ def ensure_telegram_account(
     """The account of a Telegram user as ``bot_id`` sees them, created (with its User) on first contact.
 
     Profile fields follow what Telegram last said; ``language`` is set once from Telegram's
-    language_code and afterwards only by the user's own choice. Safe against two concurrent first
-    updates of one user: the unique key decides and the loser re-reads.
+    language_code and afterwards only by the user's own choice. Safe against concurrent first
+    updates of one user: the unique key decides, the losers drop the user they made and re-read.
     """
     account = find_telegram_account(telegram_user_id, bot_id)
     if account is None:
         user = find_user_by_telegram_id(telegram_user_id)
-        language = normalize_language(language_code)
+        made = None
         if user is None:
-            user = User(first_name=first_name, last_name=last_name, language=language)
-            db.session.add(user)
-        account = TelegramAccount(
-            user=user,
-            bot_id=bot_id,
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id or telegram_user_id,
-            language=user.language if user.id else language,
+            made = uuid.uuid4()
+            language = normalize_language(language_code)
+            insert_missing(User, {"id": made, "first_name": first_name, "last_name": last_name, "language": language})
+        else:
+            language = user.language
+        inserted = _insert_account(
+            bot_id, telegram_user_id, user.id if user else made, chat_id=chat_id or telegram_user_id, language=language
         )
-        db.session.add(account)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            account = find_telegram_account(telegram_user_id, bot_id)
-            if account is None:
-                raise
+        if not inserted and made is not None:
+            _drop_user(made)
+        account = find_telegram_account(telegram_user_id, bot_id)
     account.username = username or account.username
     account.first_name = first_name or account.first_name
     account.last_name = last_name or account.last_name
@@ -131,6 +140,15 @@ def ensure_telegram_account(
         account.chat_id = chat_id
     account.last_seen = utcnow()
     return account
+
+
+def count_message(account: TelegramAccount, *, voice: bool = False, command: bool = False) -> None:
+    """Seed 000's BotSession counters, incremented in SQL so concurrent updates lose no message."""
+    account.messages_count = TelegramAccount.messages_count + 1
+    if voice:
+        account.voice_messages_count = TelegramAccount.voice_messages_count + 1
+    if command:
+        account.commands_executed = TelegramAccount.commands_executed + 1
 
 
 def register_telegram_user(
@@ -143,29 +161,28 @@ def register_telegram_user(
     username: str | None = None,
 ) -> User:
     """Create a user and their Telegram account; ServiceError(409) when the Telegram user exists."""
+
+    def refusal() -> ServiceError:
+        # Asked again after the phone clashed: a concurrent twin of this very registration may have
+        # committed between the two reads, and then it is the account that is taken, not the phone.
+        if find_user_by_telegram_id(telegram_user_id) is not None:
+            return ServiceError("This Telegram account is already registered", 409, "ALREADY_REGISTERED")
+        return ServiceError("This phone number belongs to another account", 409, "PHONE_TAKEN", "phone_number")
+
     if find_user_by_telegram_id(telegram_user_id) is not None:
-        raise ServiceError("This Telegram account is already registered", 409, "ALREADY_REGISTERED")
+        raise refusal()
     if phone and db.session.scalar(db.select(User.id).filter_by(phone=phone)) is not None:
-        raise ServiceError("This phone number belongs to another account", 409, "PHONE_TAKEN", "phone_number")
-    user = User(phone=phone, language=normalize_language(language), first_name=first_name, last_name=last_name)
-    account = TelegramAccount(
-        telegram_user_id=telegram_user_id,
-        chat_id=telegram_user_id,
-        bot_id=bot_id,
-        first_name=first_name,
-        last_name=last_name,
-        username=username,
-        language=user.language,
-        last_seen=utcnow(),
-    )
-    user.telegram_accounts.append(account)
-    db.session.add(user)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise ServiceError("This Telegram account is already registered", 409, "ALREADY_REGISTERED") from exc
-    return user
+        raise refusal()
+    user_id = uuid.uuid4()
+    language = normalize_language(language)
+    fields = {"first_name": first_name, "last_name": last_name}
+    if not insert_missing(User, {"id": user_id, "phone": phone, "language": language, **fields}):
+        raise refusal()  # only the phone can clash
+    account = {"chat_id": telegram_user_id, "username": username, "language": language, "last_seen": utcnow()}
+    if not _insert_account(bot_id, telegram_user_id, user_id, **fields, **account):
+        _drop_user(user_id)
+        raise refusal()
+    return db.session.get(User, user_id)
 
 
 def upsert_webapp_user(tg_user: dict, bot_id: int | None = None) -> User:

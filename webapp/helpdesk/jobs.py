@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-
+from webapp.core.db import insert_missing
 from webapp.core.models import TelegramAccount, User
 from webapp.extensions import db
 from webapp.helpdesk.models import (
@@ -62,20 +61,16 @@ def staff_chat(user: User) -> TelegramAccount | None:
 
 
 def _claim(dedupe_key: str, ticket: Ticket, recipient: User, account: TelegramAccount) -> HelpdeskDelivery | None:
-    row = HelpdeskDelivery(
-        dedupe_key=dedupe_key,
-        ticket_id=ticket.id,
-        recipient_id=recipient.id,
-        bot_id=account.bot_id,
-        chat_id=account.chat_id,
-    )
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return None
-    return row
+    values = {
+        "ticket_id": ticket.id,
+        "recipient_id": recipient.id,
+        "bot_id": account.bot_id,
+        "chat_id": account.chat_id,
+    }
+    if not insert_missing(HelpdeskDelivery, {"dedupe_key": dedupe_key, **values}, ("dedupe_key",)):
+        return None  # sent, or being sent, by an earlier or concurrent run
+    db.session.commit()  # the claim stands before the message leaves, so a second run never re-sends it
+    return db.session.scalar(db.select(HelpdeskDelivery).filter_by(dedupe_key=dedupe_key))
 
 
 def deliver(

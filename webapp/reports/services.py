@@ -23,9 +23,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
-from webapp.core.db import utcnow
+from webapp.core.db import insert_missing, utcnow
 from webapp.core.i18n import Catalog
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
@@ -199,10 +198,9 @@ def subscribe(user: User, bot_id: int | None, chat_id: int) -> ReportSubscriptio
         raise ServiceError("Only admins and moderators receive reports", 403, "FORBIDDEN")
     row = db.session.get(ReportSubscription, user.id)
     if row is None:
-        row = ReportSubscription(user_id=user.id, bot_id=bot_id, chat_id=chat_id)
-        db.session.add(row)
-    else:
-        row.bot_id, row.chat_id = bot_id, chat_id
+        insert_missing(ReportSubscription, {"user_id": user.id, "bot_id": bot_id, "chat_id": chat_id}, ("user_id",))
+        row = db.session.get(ReportSubscription, user.id)
+    row.bot_id, row.chat_id = bot_id, chat_id
     db.session.flush()
     return row
 
@@ -233,13 +231,9 @@ def claim_morning_deliveries(now: datetime | None = None) -> list[tuple[ReportDe
     for sub in db.session.scalars(sa.select(ReportSubscription).order_by(ReportSubscription.created_at)).all():
         if not can_read_reports(sub.user):
             continue
-        delivery = ReportDelivery(user_id=sub.user_id, report_date=report_day, status="pending")
-        try:
-            # Added inside the savepoint, so a duplicate is discarded with it rather than left pending.
-            with db.session.begin_nested():
-                db.session.add(delivery)
-                db.session.flush()
-        except IntegrityError:
-            continue
+        key = {"user_id": sub.user_id, "report_date": report_day}
+        if not insert_missing(ReportDelivery, {**key, "status": "pending"}, ("user_id", "report_date")):
+            continue  # claimed by an earlier run or a concurrent scheduler
+        delivery = db.session.scalar(sa.select(ReportDelivery).filter_by(**key))
         claimed.append((delivery, sub))
     return claimed

@@ -479,7 +479,12 @@ class Sandbox:
                 remaining = deadline - time.monotonic()
                 if found or remaining <= 0:
                     return found
-                self.r.blpop([wake_key], timeout=min(remaining, POLL_SLICE))
+                try:
+                    self.r.blpop([wake_key], timeout=min(remaining, POLL_SLICE))
+                except redis.TimeoutError:
+                    # A slow Redis cuts the wait short: Telegram ends a poll early with an empty
+                    # result, the bot polls again, and nothing pending is lost (it is confirmed later).
+                    return []
                 owner = _text(self.r.get(poller_key))
                 if owner != me:
                     if owner == "webhook":

@@ -11,11 +11,12 @@ import secrets
 import requests
 from flask import current_app
 
+from webapp.core.db import insert_missing
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram import botapi
 from webapp.telegram.models import Bot, BotMode, Vertical
-from webapp.telegram.tokens import decrypt_token, find_bot_by_token, set_bot_token
+from webapp.telegram.tokens import decrypt_token, encrypt_token, find_bot_by_token, fingerprint, set_bot_token
 
 ENV_BOT_NAME = "default"
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,120}$")
@@ -121,8 +122,10 @@ def upsert_env_bot() -> Bot | None:
         )
     validate_token(token)
     bot = find_bot_by_token(token) or get_bot_by_name(ENV_BOT_NAME)
-    if bot is None:
-        return create_bot(ENV_BOT_NAME, vertical, token, enabled=True)
+    if bot is None:  # every process `manage.py demo` starts registers it at once: one insert wins
+        secret = {"token_encrypted": encrypt_token(token), "token_fingerprint": fingerprint(token)}
+        insert_missing(Bot, {"name": ENV_BOT_NAME, "vertical": vertical, "enabled": True, **secret})
+        bot = find_bot_by_token(token) or get_bot_by_name(ENV_BOT_NAME)
     try:
         unchanged = decrypt_token(bot) == token
     except RuntimeError:  # encrypted under an older key: the environment's token replaces it

@@ -12,6 +12,7 @@ from webapp.clinic.models import OsmsStatus, Patient, PatientTag, Sex
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import CLINIC_LANGUAGES, bot_audit
 from webapp.clinic.services.iin import validate_iin
+from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError, ensure_telegram_account, find_user_by_telegram_id, normalize_phone
 from webapp.extensions import db
@@ -187,9 +188,11 @@ def upsert_patient(
         owner = db.session.scalar(db.select(Patient).filter_by(iin=data.iin))
         if owner is not None and owner is not patient:
             raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
-    if created:
-        patient = Patient(user_id=user.id)
-        db.session.add(patient)
+    if created:  # a concurrent twin of this registration may insert first: then this one updates
+        required = ("first_name", "last_name", "phone", "birth_date", "sex", "language")
+        values = {"user_id": user.id, **{name: getattr(data, name) for name in required}}
+        created = insert_missing(Patient, values, ("user_id",))
+        patient = patient_for_user(user)
     patient.first_name = data.first_name
     patient.last_name = data.last_name
     patient.middle_name = data.middle_name

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from webapp.clinic.models import (
     VISITED,
     Appointment,
@@ -27,6 +25,7 @@ from webapp.clinic.models import (
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import t, zone
 from webapp.clinic.services.render import local_time, time_text
+from webapp.core.db import insert_missing
 from webapp.extensions import db
 
 K = ReminderKind
@@ -136,21 +135,11 @@ def due_feedback_requests(now: datetime | None = None) -> list[Due]:
 
 def claim(due: Due, now: datetime | None = None) -> ReminderLog | None:
     """Take the right to send ``due``: a new log row, or None when another scan already took it."""
-    entry = ReminderLog(
-        appointment_id=due.appointment_id,
-        kind=due.kind.value,
-        starts_at=due.starts_at,
-        due_at=due.due_at,
-        state=ReminderState.CLAIMED.value,
-        claimed_at=clock.resolve(now),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-            db.session.flush()
-    except IntegrityError:
+    key = {"appointment_id": due.appointment_id, "kind": due.kind.value, "starts_at": due.starts_at}
+    values = {**key, "due_at": due.due_at, "state": ReminderState.CLAIMED.value, "claimed_at": clock.resolve(now)}
+    if not insert_missing(ReminderLog, values, tuple(key)):
         return None
-    return entry
+    return db.session.scalar(db.select(ReminderLog).filter_by(**key))
 
 
 def finish(

@@ -15,9 +15,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
-from webapp.core.db import utcnow
+from webapp.core.db import insert_missing, utcnow
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -123,15 +122,13 @@ def get_wallet(user: User, currency: str | None = None) -> Wallet:
     code = currency_code(currency)
     query = db.select(Wallet).where(Wallet.user_id == user.id, Wallet.currency == code)
     wallet = db.session.scalar(query)
-    if wallet is not None:
-        return wallet
-    try:
-        with db.session.begin_nested():
-            wallet = Wallet(user_id=user.id, currency=code)
-            db.session.add(wallet)
-    except IntegrityError:
+    if wallet is None:
+        insert_missing(Wallet, {"user_id": user.id, "currency": code}, ("user_id", "currency"))
         wallet = db.session.scalar(query)
     return wallet
+
+
+BUILTIN = Category.__table__.c.user_id.is_(None)  # the predicate of the built-ins' partial unique index
 
 
 def ensure_builtin_categories() -> None:
@@ -140,20 +137,9 @@ def ensure_builtin_categories() -> None:
     for c in DEFAULT_CATEGORIES:
         if (c.code, c.type) in have:
             continue
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    Category(
-                        code=c.code,
-                        type=c.type,
-                        name_ru=c.name_ru,
-                        name_uz=c.name_uz,
-                        name_en=c.name_en,
-                        keywords=" ".join(c.keywords),
-                    )
-                )
-        except IntegrityError:
-            continue  # another process created it meanwhile
+        values = {"code": c.code, "type": c.type, "name_ru": c.name_ru, "name_uz": c.name_uz, "name_en": c.name_en}
+        # Another process may be creating it at this moment: its row stands.
+        insert_missing(Category, {**values, "keywords": " ".join(c.keywords)}, ("code", "type"), BUILTIN)
 
 
 def category_rows(user: User | None = None) -> list[Category]:

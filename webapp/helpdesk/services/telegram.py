@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -20,8 +21,9 @@ def set_alerts(user: User, bot_id: int, enabled: bool) -> HelperAlertSubscriptio
         raise ServiceError("Only helpdesk staff receive ticket alerts", 403, "FORBIDDEN")
     subscription = db.session.get(HelperAlertSubscription, user.id)
     if subscription is None:
-        subscription = HelperAlertSubscription(user_id=user.id, bot_id=bot_id, enabled=enabled)
-        db.session.add(subscription)
+        values = {"user_id": user.id, "bot_id": bot_id, "enabled": enabled}
+        insert_missing(HelperAlertSubscription, values, ("user_id",))
+        subscription = db.session.get(HelperAlertSubscription, user.id)
     subscription.bot_id = bot_id
     subscription.enabled = enabled
     db.session.flush()

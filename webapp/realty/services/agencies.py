@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import (
@@ -122,12 +123,14 @@ def set_membership(actor: User, user: User, agency: Agency | None, source: str =
     new = agency.id if agency else None
     if old == new:
         return
-    if member is not None:
+    if agency is None:
         db.session.delete(member)
-        db.session.flush()
-    if agency is not None:
-        db.session.add(AgencyMember(user_id=user.id, agency_id=agency.id))
-        db.session.flush()
+    else:  # a concurrent move of the same user may insert first: then this one moves that row
+        if member is None:
+            insert_missing(AgencyMember, {"user_id": user.id, "agency_id": agency.id}, ("user_id",))
+            member = db.session.get(AgencyMember, user.id)
+        member.agency_id = agency.id
+    db.session.flush()
     record_audit(actor, "realty.membership", "user", user.id, old, new, source)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -18,13 +19,8 @@ def add_favorite(user: User, listing_id: int) -> Favorite:
     visible_listing(listing_id)
     favorite = db.session.get(Favorite, (user.id, listing_id))
     if favorite is None:
-        favorite = Favorite(user_id=user.id, listing_id=listing_id)
-        try:
-            with db.session.begin_nested():
-                db.session.add(favorite)
-                db.session.flush()
-        except IntegrityError:
-            favorite = db.session.get(Favorite, (user.id, listing_id))
+        insert_missing(Favorite, {"user_id": user.id, "listing_id": listing_id}, ("user_id", "listing_id"))
+        favorite = db.session.get(Favorite, (user.id, listing_id))
     return favorite
 
 
