@@ -163,7 +163,8 @@ def make_user(app):
                 first_name=fields.pop("first_name", role.capitalize()),
                 **fields,
             )
-            user.set_password(password)
+            if password is not None:  # None: a bot customer, who has no console login
+                user.set_password(password)
             if telegram_id is not None:
                 user.telegram_accounts.append(TelegramAccount(telegram_user_id=telegram_id, chat_id=telegram_id))
             db.session.add(user)

@@ -18,6 +18,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False  # bodies keep the seeds' key order
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    if app.config.get("SANDBOX_ENABLED") and not app.config.get("EMBEDDED"):
+        logging.getLogger(__name__).warning(
+            "The Telegram sandbox is enabled outside the embedded default (SANDBOX_ENABLED): "
+            "its fake Bot API is served at /sandbox; do not run it on a public deployment"
+        )
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
