@@ -78,7 +78,7 @@ class UpdateMiddleware(BaseMiddleware):
                 account.blocked_bot = False
                 account.blocked_at = None
         if not account.user.is_active:
-            log.info("update %s: blocked user %s refused", g.get("botdesk_update_id"), user.id)
+            log.info("update %s: blocked account %s refused", g.get("botdesk_update_id"), account.id)
             self.answer(obj, texts.t("Your account is blocked. Please contact support."))
             return SkipHandler()
         return None
@@ -114,7 +114,7 @@ def fail_update(bot, obj: Any, exception: BaseException) -> None:
         "update %s (bot %s) failed: %s",
         g.get("botdesk_update_id"),
         g.get("botdesk_bot_id"),
-        exception,
+        type(exception).__name__,  # the line stays free of what the user wrote; the traceback is below
         exc_info=(type(exception), exception, exception.__traceback__),
     )
     if sender_of(obj) is None:

@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from config import load_config
+from webapp.core import logs
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.instance_path = app.config["INSTANCE_DIR"]
     app.json.sort_keys = False  # bodies keep the seeds' key order
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install()  # web, bot worker, RQ and cron all build their app here
 
     if app.config.get("SANDBOX_ENABLED") and not app.config.get("EMBEDDED"):
         logging.getLogger(__name__).warning(
