@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     import webapp.models  # noqa: F401 - every model registered before migrations/admin look
-    from webapp.core import i18n
+    from webapp.core import i18n, ratelimit
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
     from webapp.extensions import babel, csrf, db, jwt, limiter, login_manager, migrate, redis_store
@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     redis_store.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["REDIS_URL"]))
     limiter.init_app(app)
+    ratelimit.init_app(app)
     jwt.init_app(app)
     init_jwt_callbacks(jwt)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
