@@ -43,6 +43,15 @@ def pytest_sessionfinish(session, exitstatus):
 APP_KEY = pytest.StashKey()
 
 
+def child_process_secrets() -> dict[str, str]:
+    """The test app's secrets, for a child process: it runs with DATABASE_URL set, and outside the
+    embedded default secrets are not generated but must be given."""
+    from config import GENERATED_SECRETS, SANDBOX_SECRET, load_config
+
+    settings = load_config()  # this process is on the embedded default: the instance's stored secrets
+    return {name: settings[name] for name in (*GENERATED_SECRETS, SANDBOX_SECRET)}
+
+
 def make_app(**overrides):
     from webapp import create_app
 
