@@ -33,9 +33,11 @@ def test_ops_api_paths_and_query_tokens_are_redacted(app, everything, sandbox_cl
     sandbox_client.users(sandbox_bot_ns.token)
     logging.getLogger("gunicorn.access").info("%(r)s", {"r": "GET /ws/tickets/7?token=eyJhbGciOi.payload.sig HTTP/1.1"})
     logging.getLogger("rq.worker").info("calling with Authorization: Bearer eyJhbGciOi.payload.sig")
+    logging.getLogger("werkzeug").info('"GET /api/bot/documents/download/eyJkb2MiOjF9.sig/ HTTP/1.1" 200 -')
     assert "/sandbox/api/bots/[REDACTED]/users" in everything.text
     assert sandbox_bot_ns.token not in everything.text
     assert "eyJhbGciOi" not in everything.text and "token=[REDACTED]" in everything.text
+    assert "eyJkb2Mi" not in everything.text and "/documents/download/[REDACTED]/" in everything.text
 
 
 def test_tracebacks_are_redacted(app, everything):

@@ -20,6 +20,8 @@ _RULES = (
     (re.compile(r"(bot\[REDACTED\]/[A-Za-z]+)\?[^\s\"']*"), r"\1?" + REDACTED),
     # The sandbox ops API addresses bots by token
     (re.compile(r"(/api/bots/)[^/\s?\"']+"), r"\1" + REDACTED),
+    # A signed document link (seed 002) is a bearer credential for 48 hours
+    (re.compile(r"(/documents/download/)[^/\s?\"']+"), r"\1" + REDACTED),
     # A token as Telegram issues it, wherever it appears
     (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),
     (re.compile(r"([?&;](?:token|key|initdata|hash|secret|password|refresh)=)[^&\s\"']*", re.I), r"\1" + REDACTED),
