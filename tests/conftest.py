@@ -60,6 +60,9 @@ def make_app(**overrides):
         "REDIS_URL": BACKEND.redis_url,
         "TESTING": True,
         "AUTH_RATE_LIMIT": "10000 per minute",
+        # Tests fire faster than people; the limits' own tests set them low (tests/core/test_rate_limits.py).
+        "BOT_API_RATE_LIMIT": "10000 per minute",
+        "BOT_UPDATE_RATE_LIMIT": "10000 per minute",
         "SANDBOX_ENABLED": True,
         "SERVER_NAME": None,
     }
