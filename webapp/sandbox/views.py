@@ -52,16 +52,12 @@ UI_TEXTS = (
 )
 
 
-def may_open_page() -> bool:
-    return console_operator()
-
-
 @bp.get("/sandbox")
 @bp.get("/sandbox/")
 def chat_page():
     if not current_app.config.get("SANDBOX_ENABLED"):
         abort(404)
-    if not may_open_page():
+    if not console_operator():
         if current_user.is_authenticated:
             abort(403)
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
