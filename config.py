@@ -14,8 +14,10 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 
-# Secrets a running platform cannot do without. When the environment does not give them they are
+# Secrets a running platform cannot do without. On the embedded default (no DATABASE_URL) they are
 # generated once and kept in instance/secrets.json, so restarts keep sessions and tokens valid.
+# Anywhere else each must come from the environment: hosts of a scaled deployment generating their
+# own keys would reject each other's sessions and tokens.
 GENERATED_SECRETS = (
     "SECRET_KEY",
     "JWT_SECRET_KEY",
@@ -24,6 +26,9 @@ GENERATED_SECRETS = (
     "PAYMENT_WEBHOOK_SECRET",
     "DOWNLOAD_SIGNING_KEY",
 )
+# The sandbox's ops/test API key: generated with the others on the embedded default; elsewhere
+# required only when the sandbox is switched on.
+SANDBOX_SECRET = "SANDBOX_KEY"
 
 
 BROADCAST_TUNING = {
@@ -51,9 +56,13 @@ def _int(value: str | None, default: int) -> int:
         raise RuntimeError(f"expected an integer setting, got {value!r}") from exc
 
 
-def _load_or_create_secrets(instance_dir: Path, env: dict[str, str]) -> dict[str, str]:
-    missing = [name for name in GENERATED_SECRETS if not env.get(name)]
-    values = {name: env[name] for name in GENERATED_SECRETS if env.get(name)}
+class MissingSecrets(RuntimeError):
+    """Startup outside the embedded default without secrets the platform needs."""
+
+
+def _load_or_create_secrets(instance_dir: Path, env: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    missing = [name for name in names if not env.get(name)]
+    values = {name: env[name] for name in names if env.get(name)}
     if not missing:
         return values
     path = instance_dir / "secrets.json"
@@ -71,6 +80,21 @@ def _load_or_create_secrets(instance_dir: Path, env: dict[str, str]) -> dict[str
         path.write_text(json.dumps(stored, indent=2))
         path.chmod(0o600)
     return values
+
+
+def _require_secrets(env: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise MissingSecrets(
+            "Botdesk cannot start: set these secrets in the environment (they are generated only on the "
+            "embedded default, without DATABASE_URL): " + ", ".join(missing)
+        )
+    return {name: env[name] for name in names}
+
+
+def fresh_secrets() -> dict[str, str]:
+    """A new value for every secret (benchmarks and scripts that start a non-embedded platform)."""
+    return {name: _new_secret(name) for name in (*GENERATED_SECRETS, SANDBOX_SECRET)}
 
 
 def _new_secret(name: str) -> str:
@@ -95,8 +119,12 @@ def load_config(env: dict[str, str] | None = None) -> dict:
 
     redis_url = env.get("REDIS_URL") or ""  # empty: the in-process substitute (fakeredis)
 
+    env_name = env.get("BOTDESK_ENV", "embedded" if not env.get("DATABASE_URL") else "production")
+    # The embedded default: one machine, SQLite, in-process Redis, demo conveniences on.
+    embedded = env_name == "embedded"
     cfg: dict = {
-        "ENV_NAME": env.get("BOTDESK_ENV", "embedded" if not env.get("DATABASE_URL") else "production"),
+        "ENV_NAME": env_name,
+        "EMBEDDED": embedded,
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -105,8 +133,10 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # Auth
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env.get("JWT_ACCESS_MINUTES"), 60)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env.get("JWT_REFRESH_DAYS"), 7)),
-        "JWT_TOKEN_LOCATION": ["headers", "query_string"],
-        "JWT_QUERY_STRING_NAME": "token",  # seed 003's WebSocket: /ws/tickets/{id}?token=
+        # Headers only: a JWT in a URL lands in access logs. The helpdesk WebSocket (seed 003's
+        # /ws/tickets/{id}?token=) alone reads the query string, explicitly.
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_QUERY_STRING_NAME": "token",
         "JWT_ERROR_MESSAGE_KEY": "detail",
         "WEBAPP_INITDATA_MAX_AGE": _int(env.get("WEBAPP_INITDATA_MAX_AGE"), 24 * 3600),
         "BOT_TOKEN_DEFAULT_DAYS": _int(env.get("BOT_TOKEN_DEFAULT_DAYS"), 0),  # 0: no expiry
@@ -116,6 +146,8 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         # werkzeug's method string; the test suite uses a cheap one, since scrypt costs ~0.2 s a user.
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "BOT_API_RATE_LIMIT": env.get("BOT_API_RATE_LIMIT", "120 per minute"),
+        "BOT_UPDATE_RATE_LIMIT": env.get("BOT_UPDATE_RATE_LIMIT", "30 per minute"),
         # Console
         "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
         "WTF_CSRF_TIME_LIMIT": None,
@@ -137,12 +169,13 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "TELEGRAM_BOT_VERTICAL": env.get("TELEGRAM_BOT_VERTICAL", ""),
         "TELEGRAM_API_URL": env.get("TELEGRAM_API_URL", ""),
         "TELEGRAM_WEBHOOK_BASE_URL": env.get("TELEGRAM_WEBHOOK_BASE_URL", ""),
-        "SANDBOX_ENABLED": _bool(env.get("SANDBOX_ENABLED"), not env.get("DATABASE_URL")),
+        "SANDBOX_ENABLED": _bool(env.get("SANDBOX_ENABLED"), embedded),
         "SANDBOX_BASE_URL": env.get("SANDBOX_BASE_URL", "http://127.0.0.1:5000/sandbox"),
         "SANDBOX_PER_SECOND": _int(env.get("SANDBOX_PER_SECOND"), 30),
         "SANDBOX_PER_CHAT_PER_SECOND": _int(env.get("SANDBOX_PER_CHAT_PER_SECOND"), 1),
-        "SANDBOX_PUBLIC_PAGE": _bool(env.get("SANDBOX_PUBLIC_PAGE"), not env.get("DATABASE_URL")),
-        "TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH": _bool(env.get("TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH")),
+        # Chat-id login (seed 000) trusts whoever knows a Telegram id: outside the embedded default
+        # only the bot's backend, holding the service credential, may call it.
+        "TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH": _bool(env.get("TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH"), not embedded),
         # Metrics (webapp.metrics): /metrics answers this bearer token; unset, loopback clients only.
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         # prometheus_client reads it from the environment too; set, /metrics adds up every process's files.
@@ -171,5 +204,10 @@ def load_config(env: dict[str, str] | None = None) -> dict:
                 cfg[name] = cast(env[name])
             except ValueError as exc:
                 raise RuntimeError(f"{name}: expected a number, got {env[name]!r}") from exc
-    cfg.update(_load_or_create_secrets(instance_dir, env))
+    if embedded:
+        cfg.update(_load_or_create_secrets(instance_dir, env, (*GENERATED_SECRETS, SANDBOX_SECRET)))
+    else:
+        names = (*GENERATED_SECRETS, SANDBOX_SECRET) if cfg["SANDBOX_ENABLED"] else GENERATED_SECRETS
+        cfg.update(_require_secrets(env, names))
+        cfg.setdefault(SANDBOX_SECRET, "")
     return cfg

@@ -38,7 +38,12 @@ def start_local_server():
     directory = tempfile.mkdtemp(prefix="botdesk-bench-")
     os.environ.setdefault("BOTDESK_INSTANCE_DIR", directory)
     overrides = {"SANDBOX_ENABLED": True}
-    if not os.environ.get("DATABASE_URL"):  # embedded: a throwaway SQLite file and in-process Redis
+    if os.environ.get("DATABASE_URL"):  # outside the embedded default secrets must be given: make some
+        from config import fresh_secrets
+
+        for name, value in fresh_secrets().items():
+            os.environ.setdefault(name, value)
+    else:  # embedded: a throwaway SQLite file and in-process Redis
         overrides.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{directory}/bench.sqlite3", REDIS_URL="")
     app = create_app(overrides)
     with app.app_context():
@@ -94,7 +99,7 @@ def main() -> int:
     from webapp.telegram.models import Bot
     from webapp.telegram.tokens import set_bot_token
 
-    sandbox = SandboxClient(f"{url}/sandbox")
+    sandbox = SandboxClient(f"{url}/sandbox", key=app.config["SANDBOX_KEY"])
     stamp = int(time.time())
     info = sandbox.create_bot(f"bench{stamp}_bot")
     if not args.telegram_limits:
@@ -120,7 +125,7 @@ def main() -> int:
     deadline = time.monotonic() + args.timeout
 
     def converse(person: dict) -> None:
-        client = SandboxClient(f"{url}/sandbox")
+        client = SandboxClient(f"{url}/sandbox", key=app.config["SANDBOX_KEY"])
         for n in range(count):
             text = f"echo {person['user_id']}-{n}"
             started = time.perf_counter()

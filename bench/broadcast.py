@@ -74,6 +74,10 @@ def environment() -> tuple[dict[str, str], object]:
         redis_server, env["REDIS_URL"] = start_embedded_redis(directory)
     env["SANDBOX_ENABLED"] = "1"
     env["PYTHONPATH"] = str(ROOT)
+    from config import fresh_secrets  # every process of this run shares one set of secrets
+
+    for name, value in fresh_secrets().items():
+        env.setdefault(name, value)
     return env, redis_server
 
 
@@ -195,6 +199,9 @@ def main() -> int:
 
     env, redis_server = environment()
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "BOTDESK_INSTANCE_DIR", "SANDBOX_ENABLED")})
+    from config import GENERATED_SECRETS, SANDBOX_SECRET
+
+    os.environ.update({k: env[k] for k in (*GENERATED_SECRETS, SANDBOX_SECRET)})
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env["SANDBOX_BASE_URL"] = os.environ["SANDBOX_BASE_URL"] = f"{base_url}/sandbox"
@@ -229,7 +236,7 @@ def main() -> int:
         from webapp.telegram.tokens import set_bot_token
 
         app = create_app()
-        sandbox = SandboxClient(f"{base_url}/sandbox")
+        sandbox = SandboxClient(f"{base_url}/sandbox", key=app.config["SANDBOX_KEY"])
         info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
         # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
         sandbox.set_limits(info["token"], per_second=args.limit, per_chat_per_second=1)

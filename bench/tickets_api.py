@@ -231,7 +231,12 @@ def main() -> None:
         "BOTDESK_INSTANCE_DIR": directory,
         "SANDBOX_ENABLED": "0",
     }
-    os.environ.update({"BOTDESK_INSTANCE_DIR": directory})
+    from config import fresh_secrets  # outside the embedded default secrets must be given
+
+    for name, value in fresh_secrets().items():
+        env.setdefault(name, value)
+    # This process issues the tokens the server checks: both sign with the same secrets.
+    os.environ.update({"BOTDESK_INSTANCE_DIR": directory, **{k: env[k] for k in fresh_secrets()}})
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": env["REDIS_URL"]})
     server = None
     try:

@@ -177,4 +177,4 @@ def register_fallbacks(bot: TeleBot, vertical: VerticalBot) -> None:
         if blocked != account.blocked_bot:
             account.blocked_bot = blocked
             account.blocked_at = utcnow() if blocked else None
-            log.info("telegram user %s %s the bot", account.telegram_user_id, "blocked" if blocked else "unblocked")
+            log.info("telegram account %s %s the bot", account.id, "blocked" if blocked else "unblocked")

@@ -19,6 +19,7 @@ from telebot.util import update_types
 
 from botworker import texts
 from botworker.context import use_language
+from webapp.core.ratelimit import allow_update
 from webapp.core.services import count_message, ensure_telegram_account, find_telegram_account, normalize_language
 from webapp.extensions import db
 
@@ -74,8 +75,17 @@ class UpdateMiddleware(BaseMiddleware):
             if account.blocked_bot:  # writing to the bot again means they unblocked it
                 account.blocked_bot = False
                 account.blocked_at = None
+        handle, notify = allow_update(self.bot_id, user.id)
+        if not handle:
+            log.info("update %s: account %s over the update rate limit", g.get("botdesk_update_id"), account.id)
+            if notify:
+                try:
+                    self.answer(obj, texts.t("You are sending messages too fast. Please wait a moment and try again."))
+                except Exception:  # the notice is a courtesy: a flood must never break polling
+                    log.warning("update %s: could not send the slow-down notice", g.get("botdesk_update_id"))
+            return SkipHandler()
         if not account.user.is_active:
-            log.info("update %s: blocked user %s refused", g.get("botdesk_update_id"), user.id)
+            log.info("update %s: blocked account %s refused", g.get("botdesk_update_id"), account.id)
             self.answer(obj, texts.t("Your account is blocked. Please contact support."))
             return SkipHandler()
         return None
@@ -111,7 +121,7 @@ def fail_update(bot, obj: Any, exception: BaseException) -> None:
         "update %s (bot %s) failed: %s",
         g.get("botdesk_update_id"),
         g.get("botdesk_bot_id"),
-        exception,
+        type(exception).__name__,  # the line stays free of what the user wrote; the traceback is below
         exc_info=(type(exception), exception, exception.__traceback__),
     )
     if sender_of(obj) is None:

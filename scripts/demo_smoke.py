@@ -66,7 +66,7 @@ def _drop(database: str) -> None:
 
 
 def _wait_ready(base: str, platform: subprocess.Popen, deadline: float) -> float:
-    pages = ("/api/reports/health/", "/admin/login", "/sandbox")
+    pages = ("/api/reports/health/", "/admin/login")
     started = time.monotonic()
     while time.monotonic() < deadline:
         if platform.poll() is not None:

@@ -46,6 +46,15 @@ def pytest_sessionfinish(session, exitstatus):
 APP_KEY = pytest.StashKey()
 
 
+def child_process_secrets() -> dict[str, str]:
+    """The test app's secrets, for a child process: it runs with DATABASE_URL set, and outside the
+    embedded default secrets are not generated but must be given."""
+    from config import GENERATED_SECRETS, SANDBOX_SECRET, load_config
+
+    settings = load_config()  # this process is on the embedded default: the instance's stored secrets
+    return {name: settings[name] for name in (*GENERATED_SECRETS, SANDBOX_SECRET)}
+
+
 def make_app(**overrides):
     from webapp import create_app
 
@@ -55,6 +64,9 @@ def make_app(**overrides):
         "TESTING": True,
         "AUTH_RATE_LIMIT": "10000 per minute",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Tests fire faster than people; the limits' own tests set them low (tests/core/test_rate_limits.py).
+        "BOT_API_RATE_LIMIT": "10000 per minute",
+        "BOT_UPDATE_RATE_LIMIT": "10000 per minute",
         "SANDBOX_ENABLED": True,
         "SERVER_NAME": None,
     }
@@ -167,7 +179,8 @@ def make_user(app):
                 first_name=fields.pop("first_name", role.capitalize()),
                 **fields,
             )
-            user.set_password(password)
+            if password is not None:  # None: a bot customer, who has no console login
+                user.set_password(password)
             if telegram_id is not None:
                 user.telegram_accounts.append(TelegramAccount(telegram_user_id=telegram_id, chat_id=telegram_id))
             db.session.add(user)

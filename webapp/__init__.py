@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from config import load_config
+from webapp.core import logs
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -17,7 +18,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.instance_path = app.config["INSTANCE_DIR"]
     app.json.sort_keys = False  # bodies keep the seeds' key order
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.install()  # web, bot worker, RQ and cron all build their app here
 
+    if app.config.get("SANDBOX_ENABLED") and not app.config.get("EMBEDDED"):
+        logging.getLogger(__name__).warning(
+            "The Telegram sandbox is enabled outside the embedded default (SANDBOX_ENABLED): "
+            "its fake Bot API is served at /sandbox; do not run it on a public deployment"
+        )
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -26,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     import webapp.models  # noqa: F401 - every model registered before migrations/admin look
-    from webapp.core import i18n
+    from webapp.core import i18n, ratelimit
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
     from webapp.core.security import init_security
@@ -37,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     redis_store.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["REDIS_URL"]))
     limiter.init_app(app)
+    ratelimit.init_app(app)
     jwt.init_app(app)
     init_jwt_callbacks(jwt)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -66,7 +66,7 @@ def run_all(host: str, port: int) -> int:
 
     click.echo("")
     click.echo(f"  Botdesk console:   {base_url}/admin")
-    click.echo(f"  Telegram sandbox:  {base_url}/sandbox")
+    click.echo(f"  Telegram sandbox:  {base_url}/sandbox (sign in as superuser)")
     click.echo(f"  API docs:          {base_url}/api/docs")
     click.echo(f"  Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in DEMO_STAFF))
     click.echo("  Ctrl+C stops everything.")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import BACKEND
+from tests.conftest import BACKEND, child_process_secrets
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery
 from webapp.broadcasts.services import delivery, lifecycle
 from webapp.extensions import db
@@ -32,6 +32,7 @@ IN_FLIGHT = THREADS * delivery.DEFAULTS["BROADCAST_IN_FLIGHT"]  # the killed wor
 def spawn(live_server, broadcast_id: int) -> subprocess.Popen:
     env = {
         **os.environ,
+        **child_process_secrets(),
         "DATABASE_URL": BACKEND.database_url,
         "REDIS_URL": BACKEND.redis_url,
         "SANDBOX_BASE_URL": live_server.sandbox_url,

@@ -81,7 +81,7 @@ def test_garbage_json_is_a_400(client, app):
 
 
 def test_login_by_chat_id(client, make_user):
-    make_user(telegram_id=777, phone="+998901112233")
+    make_user(telegram_id=777, phone="+998901112233", password=None)
     r = client.post("/api/auth/telegram-login/", json={"telegram_chat_id": "777"})
     assert r.status_code == 200 and r.get_json()["access"]
     r = client.post("/api/auth/telegram-login/", json={"telegram_chat_id": 777, "phone_number": "+998901112233"})
@@ -94,14 +94,17 @@ def test_login_by_chat_id(client, make_user):
 
 
 def test_blocked_user_cannot_log_in(client, make_user):
-    make_user(telegram_id=42, active=False)
+    make_user(telegram_id=42, active=False, password=None)
     assert_error(client.post("/api/auth/telegram-login/", json={"telegram_chat_id": "42"}), 403)
 
 
-def test_telegram_auth_check(client, make_user):
-    make_user(telegram_id=31)
-    assert client.post("/api/auth/telegram-auth/", json={"telegram_chat_id": "31"}).get_json()["authenticated"]
-    assert not client.post("/api/auth/telegram-auth/", json={"telegram_chat_id": "32"}).get_json()["authenticated"]
+def test_telegram_auth_check(app, client, make_user):
+    make_user(telegram_id=31, password=None)
+    backend = {"Authorization": f"Bearer {app.config['TELEGRAM_BOT_API_SECRET']}"}
+    check = client.post("/api/auth/telegram-auth/", json={"telegram_chat_id": "31"}, headers=backend).get_json()
+    assert check["authenticated"] and set(check["user"]) == {"id", "phone_number", "language", "is_active"}
+    missing = client.post("/api/auth/telegram-auth/", json={"telegram_chat_id": "32"}, headers=backend).get_json()
+    assert missing == {"authenticated": False, "user": None}
 
 
 def test_refresh_rotates_and_old_refresh_is_dead(client, make_user, tokens_for):
@@ -111,11 +114,12 @@ def test_refresh_rotates_and_old_refresh_is_dead(client, make_user, tokens_for):
     assert r.status_code == 200, r.text
     fresh = r.get_json()
     assert fresh["access"] and fresh["refresh"] and fresh["refresh"] != pair["refresh"]
+    fresh = client.post("/api/token/refresh/", json={"refresh": fresh["refresh"]}).get_json()
+    assert fresh["refresh"]
     again = client.post("/api/token/refresh/", json={"refresh": pair["refresh"]})
     assert again.status_code == 401
     assert again.get_json()["code"] == "token_not_valid"
     assert again.get_json()["messages"][0]["token_type"] == "refresh"
-    assert client.post("/api/token/refresh/", json={"refresh": fresh["refresh"]}).status_code == 200
 
 
 def test_refresh_refuses_an_access_token(client, make_user, tokens_for):

@@ -2,13 +2,15 @@
 // a minimal DOM stands in for the page's elements, fetch goes to the real sandbox API, and the
 // script clicks through a bot flow the way a person would. Exit code 0 when the flow worked.
 //
-// usage: node page_driver.js <base_url> <bot_username> <chat.js path>
+// usage: node page_driver.js <base_url> <bot_username> <chat.js path> <console session cookie>
 "use strict";
 
 const fs = require("fs");
 const vm = require("vm");
 
-const [baseUrl, botUsername, scriptPath] = process.argv.slice(2);
+const [baseUrl, botUsername, scriptPath, cookie] = process.argv.slice(2);
+// The browser sends the console session cookie with every same-origin request; Node must be told.
+const withCookie = (options) => ({ ...(options || {}), headers: { ...((options || {}).headers || {}), Cookie: cookie } });
 
 class FakeNode {
   constructor(tag, text) {
@@ -62,7 +64,7 @@ const context = {
     constructor(form) { this.pairs = descendants(form).filter((n) => n.name).map((n) => [n.name, n.value]); }
     entries() { return this.pairs[Symbol.iterator](); }
   },
-  fetch: (url, options) => fetch(baseUrl + url, options),
+  fetch: (url, options) => fetch(baseUrl + url, withCookie(options)),
   alert: (text) => toasts.push(text),
   prompt: () => "+77017654321",
   open: () => null,
@@ -87,7 +89,7 @@ async function waitFor(what, test, timeout = 15000) {
 const buttons = (root) => descendants(root).filter((n) => n.tagName === "button");
 
 async function main() {
-  const html = await (await fetch(`${baseUrl}/sandbox?bot=${botUsername}`)).text();
+  const html = await (await fetch(`${baseUrl}/sandbox?bot=${botUsername}`, withCookie())).text();
   const configJson = html.match(/<script id="sandbox-config" type="application\/json">([\s\S]*?)<\/script>/)[1];
   const source = fs.readFileSync(scriptPath, "utf8");
   const ids = [...html.matchAll(/id="([^"]+)"/g)].map((m) => m[1]);

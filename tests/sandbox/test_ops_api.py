@@ -9,9 +9,12 @@ import requests
 
 
 @pytest.fixture
-def ops(live_server):
+def ops(app, live_server):
+    key = {"X-Sandbox-Key": app.config["SANDBOX_KEY"]}
+
     def call(method, path, **kwargs):
-        return requests.request(method, f"{live_server.sandbox_url}/api{path}", timeout=10, **kwargs)
+        headers = {**key, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{live_server.sandbox_url}/api{path}", timeout=10, headers=headers, **kwargs)
 
     return call
 
@@ -122,3 +125,43 @@ def test_everything_is_404_when_the_sandbox_is_disabled(app, ops, sandbox_client
     finally:
         app.config["SANDBOX_ENABLED"] = True
     assert bot_api(bot["token"], "getMe").status_code == 200
+
+
+# --- issue 12: the ops API is never anonymous ------------------------------------------------------
+
+
+def test_anonymous_callers_get_no_tokens_transcripts_or_voice(app, live_server, sandbox_client):
+    bot = sandbox_client.create_bot("secret_clinic_bot")
+    user = sandbox_client.create_user(bot["token"], "Patient")
+    sandbox_client.send_text(bot["token"], user["user_id"], "my diagnosis")
+    base = f"{live_server.sandbox_url}/api"
+    token = bot["token"]
+    attempts = [
+        ("GET", "/bots", None),
+        ("POST", "/bots", {"username": "evil_bot"}),
+        ("GET", f"/bots/{token}/chats/{user['chat_id']}/messages", None),
+        ("GET", f"/bots/{token}/chats/{user['chat_id']}/state", None),
+        ("POST", f"/bots/{token}/messages", {"user_id": user["user_id"], "text": "spoofed"}),
+        ("GET", f"/bots/{token}/users", None),
+    ]
+    for key in (None, "wrong-key"):
+        headers = {"X-Sandbox-Key": key} if key else {}
+        for method, path, body in attempts:
+            r = requests.request(method, base + path, json=body, headers=headers, timeout=10)
+            assert r.status_code == 401, (method, path, r.text)
+            assert token not in r.text and "diagnosis" not in r.text
+    texts = [m.get("text") for m in sandbox_client.transcript(token, user["chat_id"])]
+    assert "spoofed" not in texts
+
+
+def test_console_sessions_below_superuser_are_refused(app, live_server, sandbox_client, make_user, console_login):
+    sandbox_client.create_bot("staff_only_bot")
+    admin = app.test_client()
+    console_login(admin, make_user("admin"))
+    assert admin.get("/sandbox/api/bots").status_code == 401
+    assert admin.get("/sandbox").status_code == 403
+    boss = app.test_client()
+    console_login(boss, make_user("superuser"))
+    assert [b["username"] for b in boss.get("/sandbox/api/bots").get_json()] == ["staff_only_bot"]
+    # A session write needs the CSRF token too: the cookie alone rides on any site's form post.
+    assert boss.post("/sandbox/api/bots", json={"username": "forged_bot"}).status_code == 400

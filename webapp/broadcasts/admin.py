@@ -25,7 +25,7 @@ from webapp.broadcasts.services.segments import LANGUAGES, VERTICAL_FIELDS, Filt
 from webapp.core.db import iso
 from webapp.core.export import safe_writer
 from webapp.core.i18n import Catalog
-from webapp.core.roles import Role
+from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot
@@ -342,6 +342,7 @@ class BroadcastConsole(_Page, SecureView):
             preview=contents.render_preview(broadcast.text),
             previews={lang: contents.render_preview(text) for lang, text in (broadcast.texts or {}).items()},
             failures=reports.failures(broadcast.id),
+            show_chat_ids=user_has_role(current_user, Role.ADMIN),
             audience_count=self._audience_count(broadcast),
         )
 
@@ -366,7 +367,8 @@ class BroadcastConsole(_Page, SecureView):
         status = request.args.get("status")
         if status not in (None, "", *(s.value for s in DeliveryStatus)):
             abort(400)
-        stream = stream_with_context(reports.deliveries_csv(broadcast.id, status or None))
+        with_identities = user_has_role(current_user, Role.ADMIN)
+        stream = stream_with_context(reports.deliveries_csv(broadcast.id, status or None, with_identities))
         return _csv(stream, f"broadcast-{broadcast.id}-deliveries.csv")
 
     @expose(

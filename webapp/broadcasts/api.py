@@ -27,7 +27,7 @@ from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError, not_found
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
-from webapp.core.roles import Role
+from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
@@ -126,7 +126,8 @@ def delivery_out(row: BroadcastDelivery) -> dict:
     return {
         "id": row.id,
         "telegram_account_id": row.telegram_account_id,
-        "chat_id": row.chat_id,
+        # Marketers see how a broadcast went, never who the recipients are on Telegram.
+        "chat_id": row.chat_id if g.user is None or user_has_role(g.user, Role.ADMIN) else None,
         "language": row.language,
         "status": row.status,
         "attempts": row.attempts,

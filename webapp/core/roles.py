@@ -65,15 +65,8 @@ def user_has_role(user, *required: Role | str) -> bool:
     return any(role_grants(user.role, r) for r in required)
 
 
-# The helpdesk seed (003) names roles in upper case and knows only four of them.
-SEED_003_ROLE = {
-    Role.SUPERUSER: "ADMIN",
-    Role.ADMIN: "ADMIN",
-    Role.MODERATOR: "MODERATOR",
-    Role.REALTOR: "HELPER",
-    Role.HELPER: "HELPER",
-    Role.DOCTOR: "HELPER",
-    Role.MARKETER: "HELPER",
-    Role.USER: "USER",
-}
-FROM_SEED_003_ROLE = {"ADMIN": Role.ADMIN, "MODERATOR": Role.MODERATOR, "HELPER": Role.HELPER, "USER": Role.USER}
+# The helpdesk seed (003) names roles in upper case. It documents USER, HELPER, MODERATOR and ADMIN;
+# the platform's other roles are shown as themselves, so a client that reads a role and saves it
+# back never turns a doctor into a helper.
+SEED_003_ROLE = {role: role.value.upper() for role in Role}
+FROM_SEED_003_ROLE = {shown: role for role, shown in SEED_003_ROLE.items()}

@@ -20,7 +20,7 @@ from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
-from webapp.core.services import ServiceError, change_role, get_user, set_user_active
+from webapp.core.services import ServiceError, can_manage, change_role, get_user, set_user_active
 from webapp.extensions import db, limiter
 from webapp.helpdesk import schemas, serializers, services
 from webapp.helpdesk.models import Ticket, TicketCategory
@@ -266,7 +266,15 @@ def delete_category(category_id: str):
 
 def _user_out(user: User, activity: tuple) -> dict:
     tickets_count, last_activity = activity
-    return {**user_seed_003(user), "tickets_count": tickets_count, "last_activity": iso(last_activity)}
+    shown = user_seed_003(user)
+    if not may_see_telegram_id(g.user, user):
+        shown["telegram_id"] = None
+    return {**shown, "tickets_count": tickets_count, "last_activity": iso(last_activity)}
+
+
+def may_see_telegram_id(viewer: User, user: User) -> bool:
+    """Customers' ids serve the desk; a staff account's id (a chat-id login target) only those managing it."""
+    return user.role == Role.USER.value or viewer.id == user.id or can_manage(viewer, user)
 
 
 def _target_user(user_id: str) -> User:

@@ -12,7 +12,8 @@ from spectree.model_adapter.pydantic_adapter import BaseFile
 from webapp.core.apispec import PageQuery, StrictModel
 from webapp.helpdesk.models import TicketPriority, TicketStatus
 
-SeedRole = Literal["USER", "HELPER", "MODERATOR", "ADMIN"]
+# Seed 003's four roles first, then the platform's others (shown as themselves, see core.roles).
+SeedRole = Literal["USER", "HELPER", "MODERATOR", "ADMIN", "SUPERUSER", "REALTOR", "DOCTOR", "MARKETER"]
 COLOR = r"^#[0-9a-fA-F]{6}$"
 
 

@@ -22,7 +22,8 @@ Behaviour worth knowing when writing bot code or tests against it (all as Telegr
 - Blocking and unblocking send the bot a ``my_chat_member`` update; a blocked user's chat answers
   403 "Forbidden: bot was blocked by the user".
 
-Test/ops API (JSON; errors in the platform's ``{"error": {...}}`` format, 400/404/409):
+Test/ops API (JSON; errors in the platform's ``{"error": {...}}`` format, 400/401/404/409). It
+needs the ``X-Sandbox-Key: <SANDBOX_KEY>`` header or a superuser's console session (see access.py):
 
 - ``POST /sandbox/api/bots`` ``{"username", "first_name"?, "token"?}`` → ``{"token", "id", "username", "first_name"}``;
   ``GET /sandbox/api/bots`` (list), ``GET /sandbox/api/bots/<token>`` (limits, webhook, pending count)

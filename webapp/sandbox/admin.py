@@ -6,12 +6,13 @@ from flask import current_app
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 
-from webapp.sandbox.views import catalog, may_open_page
+from webapp.sandbox.access import console_operator
+from webapp.sandbox.views import catalog
 
 
 class SandboxLink(MenuLink):
     def is_accessible(self) -> bool:
-        return bool(current_app.config.get("SANDBOX_ENABLED")) and may_open_page()
+        return bool(current_app.config.get("SANDBOX_ENABLED")) and console_operator()
 
 
 def register_admin(admin: Admin) -> None:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.core.errors import ApiError, pydantic_details
 from webapp.core.permissions import public
 from webapp.extensions import limiter
-from webapp.sandbox import botapi, userside
+from webapp.sandbox import access, botapi, userside
 from webapp.sandbox.errors import TelegramError
 from webapp.sandbox.params import Params
 from webapp.sandbox.schemas import BotIn, CallbackIn, LimitsIn, MessageIn, UserIn
@@ -46,6 +46,8 @@ def _enabled():
         if _is_bot_api_path():
             return _telegram(TelegramError(404, "Not Found"))
         raise ApiError(404, "The Telegram sandbox is not enabled", "NOT_FOUND")
+    if request.path.startswith("/sandbox/api/"):
+        access.require_credential()
     return None
 
 

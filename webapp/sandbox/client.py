@@ -1,6 +1,6 @@
 """Python client of the sandbox's test/ops API, for tests, benchmarks and scripts.
 
-sandbox = SandboxClient(live_server.sandbox_url)
+sandbox = SandboxClient(live_server.sandbox_url, key=app.config["SANDBOX_KEY"])
 bot = sandbox.create_bot("clinic_test_bot")
 user = sandbox.create_user(bot["token"], "Aigerim", language_code="kk")
 sent = sandbox.send_text(bot["token"], user["user_id"], "/start")
@@ -30,10 +30,12 @@ class SandboxAPIError(RuntimeError):
 
 
 class SandboxClient:
-    def __init__(self, base_url: str, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, key: str, timeout: float = 30) -> None:
+        """``key``: the sandbox's SANDBOX_KEY (app.config), which its ops API requires."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
+        self.http.headers["X-Sandbox-Key"] = key
 
     # --- plumbing ---------------------------------------------------------------------------
 

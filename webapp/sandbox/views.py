@@ -1,17 +1,19 @@
 """The ``/sandbox`` chat page: a person plays a Telegram user of a sandbox bot.
 
 The page is static HTML + vanilla JS (the machine may be offline); everything it does goes
-through the test/ops JSON API, so the page sees exactly what tests see. Staff only (moderator
-or above), unless SANDBOX_PUBLIC_PAGE opens it, as the embedded demo does.
+through the test/ops JSON API, so the page sees exactly what tests see. The API is never
+anonymous (it hands out bot tokens), so the page is for a superuser signed into the console: the
+demo prints that login. Its calls ride on the console session, with the CSRF token.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from webapp.core.i18n import Catalog
-from webapp.core.roles import Role, user_has_role
+from webapp.sandbox.access import console_operator
 
 bp = Blueprint("sandbox", __name__)
 catalog = Catalog("sandbox")
@@ -50,18 +52,12 @@ UI_TEXTS = (
 )
 
 
-def may_open_page() -> bool:
-    if current_app.config.get("SANDBOX_PUBLIC_PAGE"):
-        return True
-    return current_user.is_authenticated and user_has_role(current_user, Role.MODERATOR)
-
-
 @bp.get("/sandbox")
 @bp.get("/sandbox/")
 def chat_page():
     if not current_app.config.get("SANDBOX_ENABLED"):
         abort(404)
-    if not may_open_page():
+    if not console_operator():
         if current_user.is_authenticated:
             abort(403)
         return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
@@ -70,6 +66,7 @@ def chat_page():
         "api": url_for("sandbox_api.list_bots").rsplit("/bots", 1)[0],
         "texts": texts,
         "bot": request.args.get("bot"),
+        "csrf": generate_csrf(),
         "user": request.args.get("user"),
     }
     return render_template("sandbox/chat.html", texts=texts, config=config)

@@ -132,13 +132,18 @@ DELIVERY_CSV_COLUMNS = (
 )
 
 
-def deliveries_csv(broadcast_id: int, status: str | None = None) -> Iterator[str]:
+# Who the recipient is on Telegram: for the organization's admins, never for marketers.
+IDENTITY_COLUMNS = frozenset({"telegram_user_id", "username", "chat_id"})
+
+
+def deliveries_csv(broadcast_id: int, status: str | None = None, with_identities: bool = True) -> Iterator[str]:
     """The broadcast's delivery rows as CSV, streamed in chunks (no 20,000-row list in memory)."""
     from webapp.core.models import TelegramAccount
 
     buffer = io.StringIO()
+    columns = [c for c in DELIVERY_CSV_COLUMNS if with_identities or c not in IDENTITY_COLUMNS]
     writer = safe_writer(buffer)
-    writer.writerow(DELIVERY_CSV_COLUMNS)
+    writer.writerow(columns)
     query = (
         sa.select(BroadcastDelivery, TelegramAccount.telegram_user_id, TelegramAccount.username)
         .join(TelegramAccount, TelegramAccount.id == BroadcastDelivery.telegram_account_id)
@@ -148,22 +153,27 @@ def deliveries_csv(broadcast_id: int, status: str | None = None) -> Iterator[str
     if status:
         query = query.where(BroadcastDelivery.status == status)
     for n, (row, telegram_user_id, username) in enumerate(db.session.execute(query.execution_options(yield_per=1000))):
-        writer.writerow(
-            [
-                row.id,
-                row.telegram_account_id,
-                telegram_user_id,
-                username or "",
-                row.chat_id,
-                row.language or "",
-                row.status,
-                row.attempts,
-                row.telegram_message_id or "",
-                row.error or "",
-                iso(row.sending_at) or "",
-                iso(row.finished_at) or "",
-            ]
+        record = dict(
+            zip(
+                DELIVERY_CSV_COLUMNS,
+                [
+                    row.id,
+                    row.telegram_account_id,
+                    telegram_user_id,
+                    username or "",
+                    row.chat_id,
+                    row.language or "",
+                    row.status,
+                    row.attempts,
+                    row.telegram_message_id or "",
+                    row.error or "",
+                    iso(row.sending_at) or "",
+                    iso(row.finished_at) or "",
+                ],
+                strict=True,
+            )
         )
+        writer.writerow([record[column] for column in columns])
         if n % 500 == 499:
             yield buffer.getvalue()
             buffer.seek(0)

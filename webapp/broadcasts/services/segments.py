@@ -333,13 +333,17 @@ def audience_sample(bot: Bot, filters: SegmentFilters, size: int = SAMPLE_SIZE) 
 
 
 def preview(bot: Bot, raw_filters: Any) -> dict[str, Any]:
-    """What the console and the API show before sending: the audience count and a sample."""
+    """What the console and the API show before sending: the audience count and a sample.
+
+    The sample is first names only: whoever composes a broadcast (a marketer) learns how big and
+    what kind of audience it is, never who is in it on Telegram (ids, usernames, phones).
+    """
     filters = parse_filters(raw_filters, bot)
     return {
         "bot_id": bot.id,
         "filters": filters.as_json(),
         "count": audience_count(bot, filters),
-        "sample": audience_sample(bot, filters),
+        "sample": [{"first_name": row["first_name"]} for row in audience_sample(bot, filters)],
     }
 
 

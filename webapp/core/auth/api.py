@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 from flask import Blueprint, current_app, g, jsonify
-from flask_jwt_extended import get_jwt
+from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 
 from webapp.core.apispec import JWT, spec
 from webapp.core.auth import schemas, tokens
@@ -74,6 +74,19 @@ def _telegram_login_gate() -> None:
         raise ApiError(401, "Service authentication required", "UNAUTHORIZED")
 
 
+def chat_id_customer(telegram_chat_id: str) -> User | None:
+    """The bot customer behind a Telegram id, None for anyone else.
+
+    Knowing a Telegram id proves nothing, so chat-id login reaches only plain customers: role
+    ``user`` and no password (an account with a password has a console login to protect). Staff
+    are "not registered" here, exactly as an unknown id is.
+    """
+    user = find_user_by_telegram_id(int(telegram_chat_id))
+    if user is None or user.role != Role.USER.value or user.password_hash:
+        return None
+    return user
+
+
 def _active(user: User) -> User:
     if not user.is_active:
         raise ApiError(403, "Account is blocked", "FORBIDDEN")
@@ -113,7 +126,7 @@ def telegram_register(json: schemas.TelegramRegisterIn):
 def telegram_login(json: schemas.TelegramLoginIn):
     """Tokens for a registered Telegram chat id; the phone, when given, must match."""
     _telegram_login_gate()
-    user = find_user_by_telegram_id(int(json.telegram_chat_id))
+    user = chat_id_customer(json.telegram_chat_id)
     if user is None:
         raise ApiError(404, "User is not registered; send /start to the bot first", "NOT_FOUND")
     _active(user)
@@ -132,10 +145,20 @@ def telegram_login(json: schemas.TelegramLoginIn):
 @optional_service
 @spec.validate(json=schemas.TelegramAuthIn, tags=["auth"])
 def telegram_auth(json: schemas.TelegramAuthIn):
-    """Whether a Telegram chat id is registered and active, with the user when it is."""
-    user = find_user_by_telegram_id(int(json.telegram_chat_id))
-    if user is None:
-        return jsonify({"authenticated": False, "user": None})
+    """Whether the caller is authenticated as this Telegram chat id (seed 000's client checks its tokens).
+
+    The answer is the same for a registered and an unknown id unless the caller sends that
+    customer's own access token, or is the bot backend (service credential): an anonymous caller
+    learns nothing about who is registered.
+    """
+    nobody = jsonify({"authenticated": False, "user": None})
+    if g.service is None:
+        verify_jwt_in_request(optional=True)
+        if get_jwt_identity() is None:
+            return nobody
+    user = chat_id_customer(json.telegram_chat_id)
+    if user is None or (g.service is None and str(user.id) != get_jwt_identity()):
+        return nobody
     return jsonify({"authenticated": user.is_active, "user": user_seed_000(user)})
 
 
@@ -151,22 +174,26 @@ def token_refresh(json: schemas.RefreshIn):
         return auth_failure("Token is invalid or expired", "refresh")
     except pyjwt.PyJWTError:
         return auth_failure("Token is invalid or expired", "refresh")
+    if tokens.family_revoked(payload):
+        return auth_failure("Token is blacklisted", "refresh")
     if not tokens.claim_refresh_token(payload):
+        tokens.revoke_family(payload)  # a rotated token came back: whoever holds it, the session ends
         return auth_failure("Token is blacklisted", "refresh")
     user = get_user(payload["sub"])
     if user is None:
         return auth_failure("User not found", "refresh")
     _active(user)
-    return jsonify(tokens.issue_tokens(user))
+    return jsonify(tokens.issue_tokens(user, family=tokens.family_of(payload)))
 
 
 @bp.post("/api/auth/logout/")
 @require_role()
 @spec.validate(json=schemas.LogoutIn, tags=["auth"], security=JWT)
 def logout(json: schemas.LogoutIn):
-    """Revoke the access token used for this call and, when given, the refresh token."""
+    """End this session: every access and refresh token of this login, rotated ones included."""
     tokens.revoke_token(get_jwt())
-    if json.refresh:
+    tokens.revoke_family(get_jwt())
+    if json.refresh:  # a refresh token of an older session (issued before families) still dies
         try:
             payload = tokens.decode_refresh(json.refresh)
         except pyjwt.PyJWTError:

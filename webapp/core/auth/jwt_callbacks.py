@@ -16,7 +16,7 @@ def init_jwt_callbacks(jwt: JWTManager) -> None:
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload) -> bool:
-        return is_revoked(payload["jti"])
+        return is_revoked(payload)
 
     @jwt.expired_token_loader
     def _expired(_header, payload):

@@ -11,7 +11,7 @@ from webapp.helpdesk.models import Ticket, TicketMessage
 
 
 def platform_roles_for(seed_role: str) -> list[str]:
-    """Every platform role shown as ``seed_role`` (ADMIN covers superusers, HELPER every staff role)."""
+    """The platform role shown as ``seed_role``."""
     return [role.value for role, shown in SEED_003_ROLE.items() if shown == seed_role]
 
 

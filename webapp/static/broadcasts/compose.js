@@ -86,8 +86,7 @@
       count.textContent = reply.body.count;
       reply.body.sample.forEach(function (row) {
         var item = document.createElement("li");
-        item.textContent = [row.first_name, row.last_name, row.username ? "@" + row.username : "", row.language]
-          .filter(Boolean).join(" ");
+        item.textContent = row.first_name || "…";
         sample.appendChild(item);
       });
     }).catch(function () { error.textContent = "…"; });

@@ -18,7 +18,7 @@
   async function api(method, path, body, signal) {
     const response = await fetch(config.api + path, {
       method,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: Object.assign({ "X-CSRFToken": config.csrf }, body ? { "Content-Type": "application/json" } : {}),
       body: body ? JSON.stringify(body) : undefined,
       signal,
     });
