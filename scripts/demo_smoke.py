@@ -48,14 +48,10 @@ def _services_env(env: dict[str, str], database: str) -> None:
     env["REDIS_URL"] = redis_url
     env["SANDBOX_ENABLED"] = "1"
     sys.path.insert(0, str(ROOT))
-    from cryptography.fernet import Fernet
-
     import config
 
-    # A deployment gives its secrets; this one is thrown away afterwards. A Fernet key serves as
-    # any of them (the token encryption key must be one).
-    for name in config.GENERATED_SECRETS:
-        env.setdefault(name, Fernet.generate_key().decode())
+    for name, value in config.fresh_secrets().items():  # thrown away with the database afterwards
+        env.setdefault(name, value)
 
 
 def _drop(database: str) -> None:
