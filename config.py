@@ -133,6 +133,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # Auth
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env.get("JWT_ACCESS_MINUTES"), 60)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env.get("JWT_REFRESH_DAYS"), 7)),
+        # A refresh token used again within this many seconds of its rotation is a double tap (two
+        # requests in flight): it gets the same new pair. Later, it is a replay and ends the session.
+        "JWT_REFRESH_REUSE_GRACE_SECONDS": _int(env.get("JWT_REFRESH_REUSE_GRACE_SECONDS"), 10),
         # Headers only: a JWT in a URL lands in access logs. The helpdesk WebSocket (seed 003's
         # /ws/tickets/{id}?token=) alone reads the query string, explicitly.
         "JWT_TOKEN_LOCATION": ["headers"],

@@ -101,3 +101,41 @@ def test_logout_revokes_every_token_of_the_session(client, make_user, tokens_for
     # Another login (another device) is another session and stays valid.
     other = {"Authorization": f"Bearer {other_session['access']}"}
     assert client.get("/api/v1/auth/me", headers=other).status_code == 200
+
+
+def test_a_double_tapped_refresh_gets_the_same_pair_and_keeps_the_session(app, live_server, make_user, tokens_for):
+    import threading
+
+    import requests
+
+    from webapp.core.auth.tokens import ROTATED_KEY
+    from webapp.extensions import redis_store
+
+    login = tokens_for(make_user())
+    barrier, answers = threading.Barrier(4), []
+
+    def refresh() -> None:
+        barrier.wait()
+        answers.append(requests.post(f"{live_server.url}/api/token/refresh/", json={"refresh": login["refresh"]}))
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    pairs = {(a.json()["access"], a.json()["refresh"]) for a in answers}
+    assert len(pairs) == 1  # one rotation, one new pair, whoever asked
+    ((access, refresh),) = pairs
+    me = requests.get(f"{live_server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200
+    # Once the grace is over, the old token coming back is a replay: the whole session ends.
+    with app.app_context():
+        from flask_jwt_extended import decode_token
+
+        redis_store.client.delete(ROTATED_KEY.format(jti=decode_token(login["refresh"])["jti"]))
+    replay = requests.post(f"{live_server.url}/api/token/refresh/", json={"refresh": login["refresh"]})
+    assert replay.status_code == 401
+    me = requests.get(f"{live_server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 401
+    assert requests.post(f"{live_server.url}/api/token/refresh/", json={"refresh": refresh}).status_code == 401

@@ -176,14 +176,15 @@ def token_refresh(json: schemas.RefreshIn):
         return auth_failure("Token is invalid or expired", "refresh")
     if tokens.family_revoked(payload):
         return auth_failure("Token is blacklisted", "refresh")
-    if not tokens.claim_refresh_token(payload):
-        tokens.revoke_family(payload)  # a rotated token came back: whoever holds it, the session ends
-        return auth_failure("Token is blacklisted", "refresh")
     user = get_user(payload["sub"])
     if user is None:
         return auth_failure("User not found", "refresh")
     _active(user)
-    return jsonify(tokens.issue_tokens(user, family=tokens.family_of(payload)))
+    pair = tokens.rotate_refresh(payload, user)
+    if pair is None:
+        tokens.revoke_family(payload)  # a rotated token came back: whoever holds it, the session ends
+        return auth_failure("Token is blacklisted", "refresh")
+    return jsonify(pair)
 
 
 @bp.post("/api/auth/logout/")

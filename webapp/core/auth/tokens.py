@@ -5,11 +5,14 @@ are kept in Redis until the token would have expired anyway, so the list never g
 
 Every token of one login carries the login's family id (``fam``), rotated descendants included.
 Revoking the family ends the session at once: logout does, and so does a replayed refresh token
-(someone else holds a copy of it, so nothing issued since that login can be trusted).
+(someone else holds a copy of it, so nothing issued since that login can be trusted). A client
+that sends one refresh twice at once (a double tap, two tabs) is no replay: for a few seconds
+after a rotation the same token answers with the pair that rotation issued.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -21,6 +24,9 @@ from webapp.extensions import redis_store
 
 REVOKED_KEY = "jwt:revoked:{jti}"
 REVOKED_FAMILY_KEY = "jwt:revoked-family:{family}"
+ROTATED_KEY = "jwt:rotated:{jti}"
+ROTATED = "rotated"  # the used-token mark of a rotation, as opposed to "1" for a revocation
+ROTATION_WAIT_SECONDS = 2.0  # how long a double tap waits for the first request's pair
 
 
 def issue_tokens(user: User, family: str | None = None) -> dict[str, str]:
@@ -60,13 +66,39 @@ def is_revoked(payload: dict) -> bool:
     return bool(redis_store.client.exists(*keys))
 
 
-def claim_refresh_token(payload: dict) -> bool:
-    """Atomically mark a refresh token used; False when it was already used or revoked.
+def rotate_refresh(payload: dict, user: User) -> dict[str, str] | None:
+    """The next pair of the session for a refresh token, or None when the token was replayed.
 
-    SET NX makes two concurrent refreshes with one token produce exactly one new pair.
+    SET NX marks the token used, so concurrent refreshes with one token rotate it once. Its pair is
+    kept for ``JWT_REFRESH_REUSE_GRACE_SECONDS``: a concurrent or just-late duplicate gets that same
+    pair, until the new refresh token is used in turn. Any other use, or one of a token revoked
+    otherwise, is a replay (the caller ends the session).
     """
+    client = redis_store.client
     ttl = max(int(payload["exp"] - time.time()), 1)
-    return bool(redis_store.client.set(REVOKED_KEY.format(jti=payload["jti"]), "1", ex=ttl, nx=True))
+    used_key, rotated_key = REVOKED_KEY.format(jti=payload["jti"]), ROTATED_KEY.format(jti=payload["jti"])
+    grace = current_app.config["JWT_REFRESH_REUSE_GRACE_SECONDS"]
+    if client.set(used_key, ROTATED, ex=ttl, nx=True):
+        pair = issue_tokens(user, family=family_of(payload))
+        if grace > 0:
+            client.set(rotated_key, json.dumps(pair), ex=grace)
+        return pair
+    deadline = time.monotonic() + ROTATION_WAIT_SECONDS
+    while grace > 0:
+        kept = client.get(rotated_key)
+        if kept is not None:
+            pair = json.loads(kept)
+            # A client that already refreshed with the new pair does not double-tap the old one.
+            child_used = client.exists(REVOKED_KEY.format(jti=decode_token(pair["refresh"])["jti"]))
+            return None if child_used else pair
+        if time.monotonic() >= deadline or _text(client.get(used_key)) != ROTATED:
+            break  # rotated too long ago, or revoked (logout), not rotated
+        time.sleep(0.05)  # the first request has claimed the token and is issuing its pair
+    return None
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def decode_refresh(token: str) -> dict:
