@@ -29,6 +29,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp.core import i18n
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
+    from webapp.core.limits import register_input_limits
     from webapp.extensions import babel, csrf, db, jwt, limiter, login_manager, migrate, redis_store
 
     db.init_app(app)
@@ -43,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     register_error_handlers(app)
+    register_input_limits(app)
 
 
 def _limiter_storage(redis_url: str) -> str:

@@ -79,6 +79,9 @@ def pydantic_details(errors: list[dict]) -> list[dict[str, str]]:
     details = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+        named = (err.get("ctx") or {}).get("field")  # a model-level rule names its field (limits.field_error)
+        if named:
+            loc.append(str(named))
         details.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid value")})
     return details
 
