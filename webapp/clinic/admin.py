@@ -229,6 +229,7 @@ class PatientView(ClinicAdminView):
         "osms_status",
         "notes",
         "is_active",
+        "tag_list",  # Flask-Admin builds only the listed columns, extra fields included
     )
     form_overrides = {"sex": SelectField, "language": SelectField, "osms_status": SelectField}
     form_args = {
