@@ -7,6 +7,8 @@ import uuid
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -66,14 +68,21 @@ class SecureModelView(RoleGuard, ModelView):
     model_form_converter = UTCDateTimeForms
 
     def coerce_pk(self, value):
-        """Flask-Admin passes ids from the URL as text; UUID keys need a UUID (None when malformed)."""
+        """Flask-Admin passes ids from the URL and forms as text; the key's own type (None when malformed)."""
         column = self.model.__mapper__.primary_key[0]
-        if isinstance(column.type, sa.Uuid):
-            try:
+        try:
+            if isinstance(column.type, sa.Uuid):
                 return uuid.UUID(str(value))
-            except ValueError:
-                return None
+            if isinstance(column.type, sa.Integer):
+                return int(value)
+        except (TypeError, ValueError):
+            return None
         return value
+
+    # PostgreSQL refuses ``integer IN (varchar)``: the stock bulk delete gets typed keys.
+    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        return super().action_delete(tuple(key for key in map(self.coerce_pk, ids) if key is not None))
 
     def get_one(self, id):
         column = self.model.__mapper__.primary_key[0]
