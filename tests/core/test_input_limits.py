@@ -177,3 +177,14 @@ def test_realty_horizon_counts_from_the_given_now(app, app_ctx, realty_world):
             )
     finally:
         app.config["REALTY_BOOKING_HORIZON_DAYS"] = 365
+
+
+def test_typed_bot_dates_are_bounded(app_ctx):
+    from datetime import date
+
+    from botworker.realty import ui
+
+    with pytest.raises(ServiceError) as caught:
+        ui.parse_dates("31.12.9999 01.01.0001")
+    assert caught.value.field == "date"
+    assert ui.parse_dates("2100-12-30 31.12.2100") == (date(2100, 12, 30), date(2100, 12, 31))

@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from webapp.core.errors import is_json_path
+from webapp.core.services import ServiceError
 
 # Beyond these no business date makes sense, and date arithmetic stays far from year 1 and 9999.
 DATE_MIN = date(1900, 1, 1)
@@ -40,8 +41,6 @@ def in_date_range(value: date) -> bool:
 
 def require_date_in_range(value: date, field: str) -> date:
     """For services called outside the validated APIs (bot text, console): a 422, not an OverflowError."""
-    from webapp.core.services import ServiceError
-
     if not in_date_range(value):
         raise ServiceError(f"Dates run from {DATE_MIN} to {DATE_MAX}", 422, "VALIDATION_ERROR", field)
     return value
