@@ -188,3 +188,12 @@ def test_typed_bot_dates_are_bounded(app_ctx):
         ui.parse_dates("31.12.9999 01.01.0001")
     assert caught.value.field == "date"
     assert ui.parse_dates("2100-12-30 31.12.2100") == (date(2100, 12, 30), date(2100, 12, 31))
+
+
+def test_a_sandbox_file_message_may_exceed_the_json_limit(app, sandbox_client):
+    """Its body carries the file in base64: the upload limit (MAX_CONTENT_LENGTH) applies to it."""
+    bot = sandbox_client.create_bot("big_file_bot")
+    user = sandbox_client.create_user(bot["token"], "A")
+    content = b"%PDF-1.4\n" + b"0" * (app.config["JSON_MAX_BYTES"] * 3 // 4 + 1024)  # base64 exceeds the limit
+    sent = sandbox_client.send_document(bot["token"], user["user_id"], content, "big.pdf")
+    assert sent["message_id"] >= 1, sent

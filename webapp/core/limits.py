@@ -80,7 +80,9 @@ def _check_json_body() -> None:
         return
     if not request.is_json and not is_json_path(request.path):
         return
-    max_bytes, max_depth = current_app.config["JSON_MAX_BYTES"], current_app.config["JSON_MAX_DEPTH"]
+    view = current_app.view_functions.get(request.endpoint)
+    budget = "MAX_CONTENT_LENGTH" if getattr(view, "json_carries_files", False) else "JSON_MAX_BYTES"
+    max_bytes, max_depth = current_app.config[budget], current_app.config["JSON_MAX_DEPTH"]
     if (request.content_length or 0) > max_bytes:
         raise RequestEntityTooLarge(f"The JSON body is larger than {max_bytes} bytes")
     body = request.get_data(cache=True)  # chunked bodies have no Content-Length
@@ -88,6 +90,12 @@ def _check_json_body() -> None:
         raise RequestEntityTooLarge(f"The JSON body is larger than {max_bytes} bytes")
     if json_depth(body, max_depth) > max_depth:
         raise BadRequest(f"The JSON body nests deeper than {max_depth} levels")
+
+
+def carries_files(view):
+    """Mark a JSON endpoint whose body holds base64 files: the upload limit applies, not JSON_MAX_BYTES."""
+    view.json_carries_files = True
+    return view
 
 
 class BoundedIntConverter(IntegerConverter):
