@@ -69,6 +69,9 @@ def test_extreme_dates_are_422_naming_the_field(client, make_user, auth_header, 
     assert stats.status_code == 422 and fields_of(stats) == ["from_date"]
     calendar = client.get(f"/api/v1/realty/listings/1/calendar/?start={day}", headers=staff)
     assert calendar.status_code == 422 and fields_of(calendar) == ["start"]
+    for value in (day, f"{day}T12:00:00Z"):  # a date or a date-time: one error, on the field
+        transactions = client.get(f"/api/transactions/?date_from={value}", headers=staff)
+        assert transactions.status_code == 422 and fields_of(transactions) == ["date_from"], transactions.text
 
 
 def test_the_bounds_themselves_are_served(client, make_user, auth_header, clinic_data, bot_headers):

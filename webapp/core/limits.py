@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from flask import Flask, current_app, request
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -58,6 +58,20 @@ def _bounded(value: date) -> date:
 
 BoundedDate = Annotated[date, AfterValidator(_bounded)]
 BoundedDatetime = Annotated[AwareDatetime, AfterValidator(_bounded)]
+
+
+def _one_error(value, handler):
+    """A union fails once, on its field, instead of once per branch (tagged with the branch)."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        bounds = [e for e in exc.errors() if e["type"] == "date_out_of_range"]
+        if bounds:
+            raise PydanticCustomError("date_out_of_range", bounds[0]["msg"]) from None
+        raise PydanticCustomError("date_type", "use a date or a date-time with its time zone") from None
+
+
+BoundedDateOrDatetime = Annotated[BoundedDatetime | BoundedDate, WrapValidator(_one_error)]
 
 
 def json_depth(body: bytes, limit: int) -> int:

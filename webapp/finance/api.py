@@ -17,7 +17,7 @@ from pydantic import Field
 from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso, utcnow
 from webapp.core.errors import ApiError
-from webapp.core.limits import BoundedDate, BoundedDatetime
+from webapp.core.limits import BoundedDate, BoundedDateOrDatetime, BoundedDatetime
 from webapp.core.permissions import require_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -135,8 +135,8 @@ class TransactionQuery(PageQuery):
     category: str | None = CategoryCode
     currency: str | None = CurrencyCode
     source: Literal["text", "voice", "api", "console"] | None = None
-    date_from: BoundedDatetime | BoundedDate | None = None
-    date_to: BoundedDatetime | BoundedDate | None = None
+    date_from: BoundedDateOrDatetime | None = None
+    date_to: BoundedDateOrDatetime | None = None
 
 
 @bp.get("/api/transactions/")
