@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
@@ -18,7 +19,25 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 
 from webapp.core.console import CONSOLE_ROLES
+from webapp.core.limits import MAX_BIGINT, in_date_range
 from webapp.core.roles import Role, user_has_role
+
+MAX_LIST_PAGE = 100_000  # beyond any real list; larger offsets overflow the database's integer
+
+
+def int_arg(name: str) -> int | None:
+    """A non-negative id or number from the query string; None when absent, malformed or beyond BIGINT."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value <= MAX_BIGINT else None
+
+
+def date_arg(name: str) -> date | None:
+    """A YYYY-MM-DD day from the query string; None when absent, malformed or outside 1900-2100."""
+    try:
+        day = date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+    return day if in_date_range(day) else None
 
 
 class ConsoleForm(FlaskForm):
@@ -83,6 +102,11 @@ class SecureModelView(RoleGuard, ModelView):
     @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
     def action_delete(self, ids):
         return super().action_delete(tuple(key for key in map(self.coerce_pk, ids) if key is not None))
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_LIST_PAGE)
+        return args
 
     def get_one(self, id):
         column = self.model.__mapper__.primary_key[0]

@@ -19,7 +19,7 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, date_arg
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.clinic.models import (
@@ -363,10 +363,7 @@ class DayView(SecureView):
             wanted = request.args.get("doctor_id", type=int)
             chosen = next((d for d in doctors if d.id == wanted), doctors[0])
         tz = zone(chosen.clinic.timezone if chosen else None)
-        try:
-            day = date.fromisoformat(request.args.get("day", ""))
-        except ValueError:
-            day = clock.now().astimezone(tz).date()
+        day = date_arg("day") or clock.now().astimezone(tz).date()
         rows = self._rows(chosen, day, tz) if chosen else []
         return self.render(
             "clinic/day.html",

@@ -20,9 +20,10 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, int_arg
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
+from webapp.core.limits import require_date_in_range
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -382,8 +383,8 @@ class CalendarView(SecureView):
             query = query.where(Listing.agency_id == scope)
         choices = db.session.scalars(query).all()
         listing = None
-        if request.args.get("listing_id", "").isdigit():
-            listing = db.session.get(Listing, int(request.args["listing_id"]))
+        if int_arg("listing_id") is not None:
+            listing = db.session.get(Listing, int_arg("listing_id"))
             if listing is None or (scope is not None and listing.agency_id != scope):
                 abort(404)
         elif choices:
@@ -452,7 +453,9 @@ class ReportsView(SecureView):
 
         today = reports.local_today()
         try:
-            date_to = date.fromisoformat(request.args.get("date_to") or today.isoformat())
+            date_to = require_date_in_range(
+                date.fromisoformat(request.args.get("date_to") or today.isoformat()), "date_to"
+            )
             date_from = date.fromisoformat(request.args.get("date_from") or (date_to - timedelta(days=6)).isoformat())
             scope = reports.report_scope(current_user)
             report = reports.range_report(date_from, date_to, scope)
