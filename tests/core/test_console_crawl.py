@@ -3,7 +3,8 @@
 The views come from the app's Flask-Admin instance, so a new view is crawled without editing this
 file: its list, create, edit and details pages (edit and details for a row its list shows), the
 create and edit forms posted back as rendered, every other page it serves without parameters, and
-every action on a real row.
+every action on a real row. Then the superuser's pages with edge query strings, and in every
+console language.
 """
 
 from __future__ import annotations
