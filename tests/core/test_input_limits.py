@@ -200,3 +200,12 @@ def test_a_sandbox_file_message_may_exceed_the_json_limit(app, sandbox_client):
     content = b"%PDF-1.4\n" + b"0" * (app.config["JSON_MAX_BYTES"] * 3 // 4 + 1024)  # base64 exceeds the limit
     sent = sandbox_client.send_document(bot["token"], user["user_id"], content, "big.pdf")
     assert sent["message_id"] >= 1, sent
+
+
+def test_invisible_characters_at_the_edges_count_as_blank(client, make_user, auth_header):
+    headers = auth_header(make_user("superuser"))
+    blank = client.post("/api/v1/tickets", json={"title": " \u200b\ufeff \u2060"}, headers=headers)
+    assert blank.status_code == 422 and fields_of(blank) == ["title"]
+    title = " \ufeffПринтер\u200b не\u200bпечатает\u200b "
+    made = client.post("/api/v1/tickets", json={"title": title}, headers=headers)
+    assert made.status_code == 201 and made.get_json()["title"] == "Принтер\u200b не\u200bпечатает"
