@@ -186,6 +186,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # Files and mail
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
         "MAX_CONTENT_LENGTH": _int(env.get("MAX_UPLOAD_MB"), 20) * 1024 * 1024,
+        # JSON bodies: larger ones answer 413, deeper ones 400, before any parser sees them.
+        "JSON_MAX_BYTES": _int(env.get("JSON_MAX_KB"), 2048) * 1024,
+        "JSON_MAX_DEPTH": _int(env.get("JSON_MAX_DEPTH"), 32),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
@@ -198,6 +201,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "HELPDESK_WRITE_RATE_LIMIT": env.get("HELPDESK_WRITE_RATE_LIMIT", "60 per minute"),
         "REPORTS_MORNING_HOUR": _int(env.get("REPORTS_MORNING_HOUR"), 8),
+        # How far ahead a visit or a stay may be booked.
+        "CLINIC_BOOKING_HORIZON_DAYS": _int(env.get("CLINIC_BOOKING_HORIZON_DAYS"), 365),
+        "REALTY_BOOKING_HORIZON_DAYS": _int(env.get("REALTY_BOOKING_HORIZON_DAYS"), 365),
     }
     # Broadcast delivery tuning: defaults live with the code (webapp.broadcasts.services.delivery);
     # the environment may override each.

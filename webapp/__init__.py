@@ -36,6 +36,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp.core import i18n, ratelimit
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
+    from webapp.core.limits import register_input_limits
     from webapp.core.security import init_security
     from webapp.extensions import babel, csrf, db, jwt, limiter, login_manager, migrate, redis_store
 
@@ -53,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_security(app)
     register_error_handlers(app)
+    register_input_limits(app)
 
 
 def _limiter_storage(redis_url: str) -> str:

@@ -33,7 +33,7 @@ from botworker.clinic.base import (
 )
 from webapp.clinic.models import Appointment, Branch, Doctor, PrepaymentStatus, Service
 from webapp.clinic.services import booking, clock, payments
-from webapp.clinic.services.common import t, zone
+from webapp.clinic.services.common import booking_horizon_days, t, zone
 from webapp.clinic.services.directory import list_branches, list_doctors, list_services
 from webapp.clinic.services.render import (
     appointment_details,
@@ -56,6 +56,7 @@ REFUSALS = {
     "PATIENT_BUSY": "You already have an appointment at this time.",
     "NOT_OFFERED": "This service is not available with this doctor at this branch.",
     "CANNOT_RESCHEDULE": "This appointment can no longer be rescheduled.",
+    "BEYOND_HORIZON": "This date is too far ahead to book. Please choose an earlier one.",
 }
 
 
@@ -76,7 +77,7 @@ def calendar_keyboard(
     """A month grid: bookable days are buttons, the rest are dots; ◀️ ▶️ move within the bookable range."""
     language = lang()
     today = _today(doctor)
-    last = today + timedelta(days=BOOKING_DAYS)
+    last = today + timedelta(days=min(BOOKING_DAYS, booking_horizon_days() - 1))
     first_of_month = month.replace(day=1)
     month_end = first_of_month.replace(day=calendar.monthrange(month.year, month.month)[1])
     lo, hi = max(first_of_month, today), min(month_end, last)

@@ -15,6 +15,7 @@ from telebot import types
 from botworker import common
 from botworker.context import current_user, user_language
 from webapp.core.i18n import Catalog
+from webapp.core.limits import in_date_range
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
@@ -180,9 +181,11 @@ def parse_date(text: str) -> date:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if in_date_range(day):  # 9999-12-31 would overflow the nights after it
+            return day
     raise ServiceError(t("Use dates like 2025-10-01 or 01.10.2025"), 422, "VALIDATION_ERROR", "date")
 
 

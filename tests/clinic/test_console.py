@@ -158,3 +158,35 @@ def test_dashboard_counts_and_charts(app, make_user, console_login, world, froze
     assert 'id="clinic-chart-days"' in page and 'id="clinic-chart-nps"' in page
     doctor_page = _client(app, console_login, world.own).get("/admin/clinic_dashboard/").text
     assert 'id="clinic-today">1<' in doctor_page
+
+
+def test_patient_edit_form_shows_and_saves_tags(app, make_user, console_login, world):
+    from webapp.clinic.models import Patient
+    from webapp.clinic.services.patients import set_tags
+    from webapp.extensions import db
+
+    with app.app_context():
+        patient = db.session.scalar(db.select(Patient).filter_by(iin=VALID_IIN_MALE_1990))
+        set_tags(patient, ["vip"])
+        db.session.commit()
+        patient_id = patient.id
+    client = _client(app, console_login, make_user("admin"))
+    page = client.get(f"/admin/clinic_patients/edit/?id={patient_id}")
+    assert page.status_code == 200 and 'name="tag_list"' in page.text and 'value="vip"' in page.text
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "last_name": "Жумабаев",
+        "first_name": "Ерлан",
+        "phone": "+77011234567",
+        "birth_date": "1990-01-01",
+        "sex": "M",
+        "iin": VALID_IIN_MALE_1990,
+        "language": "ru",
+        "osms_status": "insured",
+        "is_active": "y",
+        "tag_list": "vip, Diabetes ",
+    }
+    saved = client.post(f"/admin/clinic_patients/edit/?id={patient_id}", data=form)
+    assert saved.status_code == 302, saved.text[-2000:]
+    with app.app_context():
+        assert sorted(db.session.get(Patient, patient_id).tags) == ["diabetes", "vip"]

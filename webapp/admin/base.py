@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,7 +23,25 @@ from webapp.admin import words
 from webapp.core.console import CONSOLE_ROLES
 from webapp.core.export import safe_cell
 from webapp.core.i18n import format_money
+from webapp.core.limits import MAX_BIGINT, in_date_range
 from webapp.core.roles import Role, user_has_role
+
+MAX_LIST_PAGE = 100_000  # beyond any real list; larger offsets overflow the database's integer
+
+
+def int_arg(name: str) -> int | None:
+    """A non-negative id or number from the query string; None when absent, malformed or beyond BIGINT."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 <= value <= MAX_BIGINT else None
+
+
+def date_arg(name: str) -> date | None:
+    """A YYYY-MM-DD day from the query string; None when absent, malformed or outside 1900-2100."""
+    try:
+        day = date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+    return day if in_date_range(day) else None
 
 
 class ConsoleForm(FlaskForm):
@@ -114,14 +132,28 @@ class SecureModelView(RoleGuard, ModelView):
         return safe_cell(super().get_export_value(model, name))
 
     def coerce_pk(self, value):
-        """Flask-Admin passes ids from the URL as text; UUID keys need a UUID (None when malformed)."""
+        """Flask-Admin passes ids from the URL and forms as text; the key's own type (None when malformed)."""
         column = self.model.__mapper__.primary_key[0]
-        if isinstance(column.type, sa.Uuid):
-            try:
+        try:
+            if isinstance(column.type, sa.Uuid):
                 return uuid.UUID(str(value))
-            except ValueError:
-                return None
+            if isinstance(column.type, sa.Integer):
+                return int(value)
+        except (TypeError, ValueError):
+            return None
         return value
+
+    # PostgreSQL refuses ``integer IN (varchar)``: the stock bulk delete gets typed keys.
+    def action_delete(self, ids):
+        return super().action_delete(tuple(key for key in map(self.coerce_pk, ids) if key is not None))
+
+    # Flask-Admin's own name, label and confirmation, so its catalogs (and our kk/uz admin.po) translate them.
+    action_delete._action = ModelView.action_delete._action
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_LIST_PAGE)
+        return args
 
     def get_one(self, id):
         column = self.model.__mapper__.primary_key[0]

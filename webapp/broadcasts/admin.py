@@ -15,7 +15,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from webapp.admin import words
-from webapp.admin.base import SecureView
+from webapp.admin.base import MAX_LIST_PAGE, SecureView, int_arg
 from webapp.admin.dashboard import add_card
 from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import content as contents
@@ -147,7 +147,7 @@ class BroadcastConsole(_Page, SecureView):
         return broadcast
 
     def _list_query(self):
-        bot_id = request.args.get("bot_id", type=int)
+        bot_id = int_arg("bot_id")
         status = request.args.get("status") or None
         if status not in (None, *(s.value for s in BroadcastStatus)):
             status = None
@@ -160,7 +160,7 @@ class BroadcastConsole(_Page, SecureView):
     @expose("/")
     def index(self):
         query, chosen = self._list_query()
-        page = max(request.args.get("page", 1, type=int), 1)
+        page = min(max(request.args.get("page", 1, type=int), 1), MAX_LIST_PAGE)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
         rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -199,7 +199,7 @@ class BroadcastConsole(_Page, SecureView):
 
     def _form_values(self, broadcast: Broadcast | None = None) -> dict[str, Any]:
         if broadcast is None:
-            return {"bot_id": request.args.get("bot_id", type=int), "filters": {}, "texts": {}, "buttons": ""}
+            return {"bot_id": int_arg("bot_id"), "filters": {}, "texts": {}, "buttons": ""}
         return {
             "bot_id": broadcast.bot_id,
             "title": broadcast.title,
@@ -433,7 +433,7 @@ class SegmentConsole(_Page, SecureView):
 
     @expose("/")
     def index(self):
-        bot_id = request.args.get("bot_id", type=int)
+        bot_id = int_arg("bot_id")
         return self._render("broadcasts/segments.html", rows=_segments_of(bot_id), bots=_bots(), bot_id=bot_id)
 
     def _form(self, segment: Segment | None, values: dict[str, Any], errors: dict[str, str], status: int = 200):
@@ -447,7 +447,7 @@ class SegmentConsole(_Page, SecureView):
     @expose("/new", methods=("GET", "POST"))
     def create(self):
         if request.method == "GET":
-            return self._form(None, {"bot_id": request.args.get("bot_id", type=int), "filters": {}}, {})
+            return self._form(None, {"bot_id": int_arg("bot_id"), "filters": {}}, {})
         values = {
             "bot_id": request.form.get("bot_id", type=int),
             "name": request.form.get("name", "").strip(),

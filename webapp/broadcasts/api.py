@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import lifecycle, reports, segments
@@ -26,6 +26,7 @@ from webapp.broadcasts.services.segments import FilterError
 from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError, not_found
+from webapp.core.limits import BoundedDatetime
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
@@ -178,7 +179,7 @@ class BroadcastIn(StrictModel):
     segment_filters: dict[str, Any] | None = None
     segment_filters_json: dict[str, Any] | None = None
     buttons: list[list[ButtonIn]] | None = Field(None, max_length=10)
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: BoundedDatetime | None = None
     allow_paid_broadcast: bool = False
 
 
@@ -193,7 +194,7 @@ class BroadcastPatch(StrictModel):
 
 
 class ScheduleIn(StrictModel):
-    scheduled_at: AwareDatetime
+    scheduled_at: BoundedDatetime
 
 
 class SegmentIn(StrictModel):

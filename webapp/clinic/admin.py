@@ -21,7 +21,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
 from webapp.admin import words
-from webapp.admin.base import SecureModelView, SecureView, money_formatter
+from webapp.admin.base import SecureModelView, SecureView, date_arg, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.clinic import access
@@ -230,6 +230,7 @@ class PatientView(ClinicAdminView):
         "osms_status",
         "notes",
         "is_active",
+        "tag_list",  # Flask-Admin builds only the listed columns, extra fields included
     )
     form_overrides = {"sex": SelectField, "language": SelectField, "osms_status": SelectField}
     form_args = {
@@ -349,10 +350,7 @@ class DayView(SecureView):
             wanted = request.args.get("doctor_id", type=int)
             chosen = next((d for d in doctors if d.id == wanted), doctors[0])
         tz = zone(chosen.clinic.timezone if chosen else None)
-        try:
-            day = date.fromisoformat(request.args.get("day", ""))
-        except ValueError:
-            day = clock.now().astimezone(tz).date()
+        day = date_arg("day") or clock.now().astimezone(tz).date()
         rows = self._rows(chosen, day, tz) if chosen else []
         return self.render(
             "clinic/day.html",

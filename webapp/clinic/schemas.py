@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from webapp.core.apispec import StrictModel
+from webapp.core.limits import BoundedDate, field_error
 
 TelegramId = Field(..., gt=0, lt=10**15, description="Telegram user id")
 Id = Field(..., gt=0, lt=2**31)
@@ -25,7 +26,7 @@ class PatientUpsertIn(StrictModel):
     last_name: str = Field(..., min_length=1, max_length=100)
     middle_name: str | None = Field(None, max_length=100)
     phone: str = Field(..., min_length=1, max_length=32)
-    birth_date: dt.date
+    birth_date: BoundedDate
     sex: SexValue
     iin: str | None = Field(None, max_length=20)
     consents: dict[str, bool] = Field(default_factory=dict)
@@ -35,7 +36,7 @@ class PatientUpsertIn(StrictModel):
 
 class VerifyIinIn(StrictModel):
     iin: str = Field(..., min_length=1, max_length=32)
-    birth_date: dt.date | None = None
+    birth_date: BoundedDate | None = None
     sex: SexValue | None = None
     language: Language = "ru"
 
@@ -52,12 +53,12 @@ class ServicesQuery(StrictModel):
 class DoctorsQuery(StrictModel):
     service_id: int | None = OptionalId
     branch_id: int | None = OptionalId
-    date: dt.date | None = None
+    date: BoundedDate | None = None
 
 
 class SlotsQuery(StrictModel):
     doctor_id: int = Id
-    date: dt.date
+    date: BoundedDate
     service_id: int | None = OptionalId
     branch_id: int | None = OptionalId
 
@@ -68,16 +69,16 @@ class AppointmentIn(StrictModel):
     doctor_id: int | None = Field(None, gt=0, lt=2**31, description="alias of employee_id")
     service_id: int = Id
     branch_id: int = Id
-    date: dt.date
+    date: BoundedDate
     time: dt.time
     notes: str | None = Field(None, max_length=1000)
 
     @model_validator(mode="after")
     def _doctor_given(self):
         if self.employee_id is None and self.doctor_id is None:
-            raise ValueError("employee_id is required")
+            raise field_error("employee_id", "employee_id is required")
         if self.employee_id is not None and self.doctor_id is not None and self.employee_id != self.doctor_id:
-            raise ValueError("employee_id and doctor_id differ")
+            raise field_error("doctor_id", "employee_id and doctor_id differ")
         return self
 
     @property
@@ -90,7 +91,7 @@ class TelegramUserQuery(StrictModel):
 
 
 class AppointmentPatchIn(StrictModel):
-    date: dt.date
+    date: BoundedDate
     time: dt.time
     telegram_user_id: int | None = Field(None, gt=0, lt=10**15, description="when given, must be the patient's")
 

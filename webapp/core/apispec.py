@@ -8,6 +8,7 @@ and query string is checked by a pydantic model before the view runs.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,10 +50,21 @@ JWT = [{"jwt": []}]
 JWT_OR_BOT_TOKEN = [{"jwt": []}, {"bot_token": []}]
 
 
+# Whitespace and the invisible: zero-width space, non-joiner and joiner, word joiner, BOM.
+INVISIBLE_EDGES = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+|[\s\u200b\u200c\u200d\u2060\ufeff]+$")
+
+
 class StrictModel(BaseModel):
     """Request bodies: unknown keys are ignored, types are checked strictly enough to refuse junk."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip_invisible_edges(cls, value):
+        # A title of zero-width characters looks empty to every reader: they go with the whitespace
+        # (before the length checks), so it is refused as empty.
+        return INVISIBLE_EDGES.sub("", value) if isinstance(value, str) else value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -11,6 +11,7 @@ failures, seed 000 answers the SimpleJWT body for a bad or expired token (see ``
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -75,10 +76,17 @@ def not_found(what: str = "Resource") -> ApiError:
     return ApiError(404, f"{what} not found", "NOT_FOUND")
 
 
+FIELD_PART = re.compile(r"^[\w.]+$")
+
+
 def pydantic_details(errors: list[dict]) -> list[dict[str, str]]:
     details = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+        # Union branches add tags such as "function-after[...]" to the location: no field has such a name.
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query") and FIELD_PART.match(str(p))]
+        named = (err.get("ctx") or {}).get("field")  # a model-level rule names its field (limits.field_error)
+        if named:
+            loc.append(str(named))
         details.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid value")})
     return details
 

@@ -12,11 +12,12 @@ from functools import wraps
 from typing import Literal
 
 from flask import Blueprint, g, jsonify
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso, utcnow
-from webapp.core.errors import ApiError, validation_error
+from webapp.core.errors import ApiError
+from webapp.core.limits import BoundedDate, BoundedDateOrDatetime, BoundedDatetime
 from webapp.core.permissions import require_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -55,8 +56,6 @@ def _start_of(value: datetime | date | None, *, next_day: bool = False) -> datet
     """A bare date in a filter means that local day (``date_to`` includes the whole day)."""
     if value is None or isinstance(value, datetime):
         return value
-    if not ledger.MIN_YEAR <= value.year <= ledger.MAX_YEAR:
-        raise validation_error("date", "Date out of range")
     day = value + timedelta(days=1 if next_day else 0)
     return datetime.combine(day, time(0), tzinfo=ledger.local_zone())
 
@@ -117,7 +116,7 @@ class TransactionIn(StrictModel):
     amount: Decimal = Amount
     type: Literal["income", "expense"]
     description: str = Field("", max_length=500)
-    date: AwareDatetime | None = None
+    date: BoundedDatetime | None = None
     category: str | None = CategoryCode
     currency: str | None = CurrencyCode
 
@@ -126,7 +125,7 @@ class TransactionPatch(StrictModel):
     amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
     type: Literal["income", "expense"] | None = None
     description: str | None = Field(None, max_length=500)
-    date: AwareDatetime | None = None
+    date: BoundedDatetime | None = None
     category: str | None = CategoryCode
     currency: str | None = CurrencyCode
 
@@ -136,8 +135,8 @@ class TransactionQuery(PageQuery):
     category: str | None = CategoryCode
     currency: str | None = CurrencyCode
     source: Literal["text", "voice", "api", "console"] | None = None
-    date_from: AwareDatetime | date | None = None
-    date_to: AwareDatetime | date | None = None
+    date_from: BoundedDateOrDatetime | None = None
+    date_to: BoundedDateOrDatetime | None = None
 
 
 @bp.get("/api/transactions/")
@@ -253,7 +252,7 @@ class GoalIn(StrictModel):
     title: str = Field(min_length=1, max_length=200)
     target_amount: Decimal = Amount
     currency: str | None = CurrencyCode
-    deadline: date | None = None
+    deadline: BoundedDate | None = None
 
 
 class GoalQuery(PageQuery):
@@ -336,7 +335,7 @@ class DebtIn(StrictModel):
     direction: Literal["i_owe", "owed_to_me"]
     amount: Decimal = Amount
     currency: str | None = CurrencyCode
-    due_date: date | None = None
+    due_date: BoundedDate | None = None
     description: str = Field("", max_length=500)
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from webapp.admin.base import SecureModelView, SecureView
+from webapp.admin.base import SecureModelView, SecureView, date_arg
 from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
 from webapp.core.models import User
@@ -236,8 +236,8 @@ class StatisticsView(HelpdeskView):
     @expose("/")
     def index(self):
         today = utcnow().date()
-        from_date = _parse_date(request.args.get("from_date")) or today - timedelta(days=29)
-        to_date = _parse_date(request.args.get("to_date")) or today
+        from_date = date_arg("from_date") or today - timedelta(days=29)
+        to_date = date_arg("to_date") or today
         if from_date > to_date:
             flash(_("The start date is after the end date."), "error")
             from_date, to_date = to_date, from_date
@@ -259,13 +259,6 @@ class StatisticsView(HelpdeskView):
             category=category,
             categories=services.list_categories(),
         )
-
-
-def _parse_date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 class CategoryView(SecureModelView):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from pydantic import Field, StrictBool, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from webapp.core.apispec import PageQuery, StrictModel
+from webapp.core.limits import BoundedDate, field_error
 from webapp.helpdesk.models import TicketPriority, TicketStatus
 
 # Seed 003's four roles first, then the platform's others (shown as themselves, see core.roles).
@@ -49,7 +49,7 @@ class TicketUpdate(StrictModel):
     def _no_null_for_required(self):
         for name in ("title", "status", "priority"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise field_error(name, f"{name} cannot be null")
         return self
 
 
@@ -96,12 +96,12 @@ class StatusIn(StrictModel):
 
 
 class StatisticsQuery(StrictModel):
-    from_date: date | None = None
-    to_date: date | None = None
+    from_date: BoundedDate | None = None
+    to_date: BoundedDate | None = None
     category_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _ordered(self):
         if self.from_date and self.to_date and self.from_date > self.to_date:
-            raise ValueError("from_date is after to_date")
+            raise field_error("to_date", "from_date is after to_date")
         return self

@@ -20,10 +20,11 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 
-from webapp.admin.base import SecureModelView, SecureView, money_formatter
+from webapp.admin.base import SecureModelView, SecureView, int_arg, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.core.export import safe_writer
+from webapp.core.limits import require_date_in_range
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -329,8 +330,8 @@ class CalendarView(SecureView):
     def index(self):
         choices = db.session.scalars(access.scope(db.select(Listing), current_user).order_by(Listing.title)).all()
         listing = None
-        if request.args.get("listing_id", "").isdigit():
-            listing = db.session.get(Listing, int(request.args["listing_id"]))
+        if int_arg("listing_id") is not None:
+            listing = db.session.get(Listing, int_arg("listing_id"))
             if not access.can_read(current_user, listing):
                 abort(404)
         elif choices:
@@ -400,7 +401,9 @@ class ReportsView(SecureView):
 
         today = reports.local_today()
         try:
-            date_to = date.fromisoformat(request.args.get("date_to") or today.isoformat())
+            date_to = require_date_in_range(
+                date.fromisoformat(request.args.get("date_to") or today.isoformat()), "date_to"
+            )
             date_from = date.fromisoformat(request.args.get("date_from") or (date_to - timedelta(days=6)).isoformat())
             scope = reports.report_scope(current_user)
             report = reports.range_report(date_from, date_to, scope)

@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field
 
 from webapp.core.apispec import StrictModel
 from webapp.core.db import iso
+from webapp.core.limits import BoundedDate
 from webapp.core.models import User
 from webapp.realty.models import AMENITIES, Booking, Listing, Notification, Review
 
@@ -32,7 +33,7 @@ def _csv(value):
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[BoundedDate, BeforeValidator(_iso_date)]
 Amenity = Annotated[str, Field(json_schema_extra={"enum": list(AMENITIES)})]
 
 

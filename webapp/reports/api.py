@@ -16,6 +16,7 @@ from spectree import Response
 
 from webapp.core.apispec import JWT_OR_BOT_TOKEN, StrictModel, spec
 from webapp.core.errors import ApiError
+from webapp.core.limits import DATE_MAX, DATE_MIN, in_date_range
 from webapp.core.permissions import SERVICE_BOT_TOKEN, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
@@ -30,9 +31,12 @@ def _iso_date(value):
     if value is None or isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
     except ValueError as exc:
         raise ValueError("use a real date in the form YYYY-MM-DD") from exc
+    if not in_date_range(day):
+        raise ValueError(f"must be between {DATE_MIN} and {DATE_MAX}")
+    return day
 
 
 class DailyQuery(StrictModel):

@@ -26,6 +26,7 @@ from flask import current_app
 
 from webapp.core.db import insert_missing, utcnow
 from webapp.core.i18n import Catalog
+from webapp.core.limits import in_date_range, require_date_in_range
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
@@ -53,6 +54,8 @@ def day_start_utc(day: date) -> datetime:
 
 
 def check_range(date_from: date, date_to: date) -> None:
+    require_date_in_range(date_from, "date_from")
+    require_date_in_range(date_to, "date_to")
     if date_from > date_to:
         raise ServiceError("date_from must not be after date_to", 422, "VALIDATION_ERROR", "date_from")
     if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
@@ -181,9 +184,12 @@ def format_report(report: dict, language: str | None) -> str:
 
 def parse_day(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date") from exc
+    if not in_date_range(day):
+        raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date")
+    return day
 
 
 # --- morning subscriptions -------------------------------------------------------------------------

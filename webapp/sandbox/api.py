@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from webapp.core.errors import ApiError, pydantic_details
+from webapp.core.limits import carries_files
 from webapp.core.permissions import public
 from webapp.extensions import limiter
 from webapp.sandbox import access, botapi, userside
@@ -191,6 +192,7 @@ def list_users(token: str):
 
 
 @bp.post("/sandbox/api/bots/<token>/messages")
+@carries_files
 @public
 def user_sends(token: str):
     body = _body(MessageIn)

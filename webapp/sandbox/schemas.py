@@ -8,6 +8,7 @@ import binascii
 from pydantic import Field, field_validator, model_validator
 
 from webapp.core.apispec import StrictModel
+from webapp.core.limits import field_error
 
 
 class BotIn(StrictModel):
@@ -72,9 +73,9 @@ class MessageIn(StrictModel):
     def _one_kind(self) -> MessageIn:
         given = [kind for kind in MESSAGE_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(MESSAGE_KINDS)}")
+            raise field_error(given[1] if len(given) > 1 else "text", f"give exactly one of {', '.join(MESSAGE_KINDS)}")
         if self.text is not None and not self.text.strip():
-            raise ValueError("text must not be empty")
+            raise field_error("text", "text must not be empty")
         return self
 
 

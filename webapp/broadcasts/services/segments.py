@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from webapp.broadcasts.models import Broadcast, Segment
 from webapp.core.db import iso
+from webapp.core.limits import BoundedDate, field_error
 from webapp.core.models import TelegramAccount, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
@@ -76,10 +77,10 @@ class SegmentFilters(BaseModel):
 
     # generic
     language: list[Literal["ru", "kk", "uz", "en"]] | None = Field(None, min_length=1, max_length=4)
-    last_seen_from: date | None = None
-    last_seen_to: date | None = None
-    registered_from: date | None = None
-    registered_to: date | None = None
+    last_seen_from: BoundedDate | None = None
+    last_seen_to: BoundedDate | None = None
+    registered_from: BoundedDate | None = None
+    registered_to: BoundedDate | None = None
     has_not_blocked: Literal[True] | None = None
     # clinic (seed 002)
     age_min: int | None = Field(None, ge=0, le=150)
@@ -88,8 +89,8 @@ class SegmentFilters(BaseModel):
     services: list[PositiveId] | None = Field(None, min_length=1, max_length=500)
     tags: list[ShortText] | None = Field(None, min_length=1, max_length=50)
     osms_status: ShortText | None = None
-    last_visit_from: date | None = None
-    last_visit_to: date | None = None
+    last_visit_from: BoundedDate | None = None
+    last_visit_to: BoundedDate | None = None
     min_visits: int | None = Field(None, ge=1, le=100_000)
     # realty
     cities: list[ShortText] | None = Field(None, min_length=1, max_length=100)
@@ -117,7 +118,7 @@ class SegmentFilters(BaseModel):
         ):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
-                raise ValueError(f"{high} must not be before {low}")
+                raise field_error(high, f"{high} must not be before {low}")
         return self
 
     def as_json(self) -> dict[str, Any]:
@@ -131,10 +132,9 @@ def _details_from(exc: ValidationError) -> list[dict[str, str]]:
         field = loc[0] if loc else "filters"
         if err.get("type") == "extra_forbidden":
             message = "Unknown filter field"
-        elif not loc:
-            # A cross-field rule: name the field its message starts with.
-            message = str(err.get("ctx", {}).get("error") or err.get("msg"))
-            field = message.split(" ", 1)[0]
+        elif not loc:  # a cross-field rule names its field (limits.field_error)
+            message = err.get("msg", "Invalid value")
+            field = (err.get("ctx") or {}).get("field", "filters")
         else:
             message = err.get("msg", "Invalid value")
             if len(loc) > 1:

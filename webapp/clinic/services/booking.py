@@ -25,7 +25,7 @@ from webapp.clinic.models import (
     Service,
 )
 from webapp.clinic.services import clock
-from webapp.clinic.services.common import bot_audit
+from webapp.clinic.services.common import booking_horizon_days, bot_audit
 from webapp.clinic.services.directory import doctor_offers
 from webapp.clinic.services.slots import find_slot
 from webapp.clinic.services.visits import refresh_visit_summary
@@ -61,6 +61,8 @@ def _check_patient_free(patient: Patient, start: datetime, end: datetime, exclud
 def _check_slot(doctor: Doctor, starts_at: datetime, service: Service, branch_id: int, now: datetime, exclude_id=None):
     if starts_at <= now:
         raise _conflict("This time has already passed", "SLOT_IN_PAST", "time")
+    if starts_at > now + timedelta(days=booking_horizon_days()):
+        raise ServiceError("This date is too far ahead to book", 422, "BEYOND_HORIZON", "date")
     _lock_doctor(doctor.id)
     slot = find_slot(
         doctor, starts_at, service=service, branch_id=branch_id, now=now, exclude_appointment_id=exclude_id

@@ -32,6 +32,11 @@ def zone(name: str | None) -> ZoneInfo:
         raise ServiceError(f"Unknown time zone {name!r}", 422, "VALIDATION_ERROR", "timezone") from exc
 
 
+def booking_horizon_days() -> int:
+    """How many days ahead a visit may be booked (CLINIC_BOOKING_HORIZON_DAYS)."""
+    return current_app.config["CLINIC_BOOKING_HORIZON_DAYS"]
+
+
 def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
     """The UTC instant a local calendar day begins (a skipped local midnight takes the earlier offset)."""
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from webapp.clinic.models import SLOT_FREEING, Appointment, Doctor, DoctorDayOff, DoctorSchedule, Service
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import local_midnight_utc, zone
+from webapp.core.limits import require_date_in_range
 from webapp.extensions import db
 
 MAX_DURATION = timedelta(minutes=720)  # the services table's upper bound on a duration
@@ -92,6 +93,8 @@ def compute_slots(
     """Every grid slot of each local day in [first_day, last_day], with whether it can be booked."""
     if last_day < first_day or (last_day - first_day).days > MAX_RANGE_DAYS:
         raise ValueError("a slot range is 1 to 63 days")
+    require_date_in_range(first_day, "date")
+    require_date_in_range(last_day, "date")
     now = clock.resolve(now)
     tz = zone(doctor.clinic.timezone)
     duration = timedelta(minutes=service.duration_minutes if service else doctor.slot_step_minutes)

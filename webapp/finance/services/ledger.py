@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from webapp.core.db import insert_missing, utcnow
+from webapp.core.limits import DATE_MAX, DATE_MIN
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -39,7 +40,7 @@ from webapp.finance.services.parser import DEBT, EXPENSE, GOAL, INCOME, ParsedCo
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999999.99")
 CURRENCIES = ("UZS", "USD", "EUR", "RUB", "KZT")
-MIN_YEAR, MAX_YEAR = 1900, 2200  # also keeps date arithmetic away from datetime's year 1 / 9999 edges
+MIN_YEAR, MAX_YEAR = DATE_MIN.year, DATE_MAX.year  # date arithmetic stays away from years 1 and 9999
 
 
 def invalid(field: str, message: str) -> ServiceError:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from webapp.core.limits import require_date_in_range
 from webapp.core.models import User
 from webapp.extensions import db
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus, TicketStatusChange
@@ -36,8 +37,10 @@ def day_start(day: date) -> datetime:
 def _filters(from_date: date | None, to_date: date | None, category_id: uuid.UUID | None) -> list:
     conditions = []
     if from_date is not None:
+        require_date_in_range(from_date, "from_date")
         conditions.append(Ticket.created_at >= day_start(from_date))
     if to_date is not None:
+        require_date_in_range(to_date, "to_date")
         conditions.append(Ticket.created_at < day_start(to_date + timedelta(days=1)))
     if category_id is not None:
         conditions.append(Ticket.category_id == category_id)

@@ -7,10 +7,11 @@ people concerned (guest, and the listing's realtor or agency admins).
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from webapp.core.db import utcnow
@@ -63,8 +64,12 @@ def _tell_guest(booking: Booking, kind: str, message: str, **params) -> None:
     notify(booking.guest, kind, message, booking=booking, **_dates(booking), **params)
 
 
-def create_booking(guest: User, listing_id: int, check_in: date, check_out: date, guests: int = 1) -> Booking:
+def create_booking(
+    guest: User, listing_id: int, check_in: date, check_out: date, guests: int = 1, *, now: datetime | None = None
+) -> Booking:
     """A pending booking of every night in [check_in, check_out); 409 when any night is taken.
+
+    Check-in is at most REALTY_BOOKING_HORIZON_DAYS after the agency's today.
 
     Race-safe: the listing row is locked (PostgreSQL) and, on every backend, the occupied-nights
     primary key refuses a night that a concurrent booking took first.
@@ -75,8 +80,11 @@ def create_booking(guest: User, listing_id: int, check_in: date, check_out: date
     listing = lock_listing(listing_id)
     if listing is None or not listing.is_visible:
         raise ServiceError("Listing not found", 404, "NOT_FOUND")
-    if check_in < agency_today(listing.agency):
+    today = agency_today(listing.agency, now)
+    if check_in < today:
         raise invalid("check_in", "Check-in cannot be in the past")
+    if check_in > today + timedelta(days=current_app.config["REALTY_BOOKING_HORIZON_DAYS"]):
+        raise invalid("check_in", "Check-in is too far ahead to book")
     if guests > listing.max_guests:
         raise invalid("guests", f"This place hosts at most {listing.max_guests} guests")
     if first_taken_night(listing.id, check_in, check_out) is not None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from webapp.core.db import utcnow
+from webapp.core.limits import require_date_in_range
 from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
@@ -63,8 +64,8 @@ def normalize_city(value: str | None) -> str:
     return " ".join((value or "").split()).title()
 
 
-def agency_today(agency: Agency) -> date:
-    return datetime.now(ZoneInfo(agency.timezone)).date()
+def agency_today(agency: Agency, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(agency.timezone)).date()
 
 
 def nights_between(start: date, end: date) -> list[date]:
@@ -378,6 +379,7 @@ def lock_listing(listing_id: int) -> Listing | None:
 
 def calendar(listing: Listing, start: date, days: int = 30) -> list[dict]:
     """Each day from ``start``: free, blocked, or the status of the booking holding it."""
+    require_date_in_range(start, "start")
     end = start + timedelta(days=days)
     rows = db.session.execute(
         sa.select(OccupiedNight.night, OccupiedNight.block_id, Booking.status, Booking.id)
