@@ -8,32 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
+from tests.fixtures.browser import needs_chromium
 from webapp.broadcasts import jobs
 from webapp.broadcasts.models import Broadcast, BroadcastStatus
 from webapp.extensions import db
 
-CHROMIUM = Path("/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
-
-
-@pytest.fixture
-def browser_page():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+pytestmark = needs_chromium
 
 
 def deliver_when_started(app, stop: threading.Event) -> threading.Thread:

@@ -7,25 +7,9 @@ Needs Debian's chromium and the ``playwright`` package; skipped without them.
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.fixtures.browser import needs_chromium
 
-import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
-
-
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+pytestmark = needs_chromium
 
 
 class Watched:

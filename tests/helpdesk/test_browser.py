@@ -7,30 +7,11 @@ without them (``playwright install`` is never needed: the system browser is used
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
+from tests.fixtures.browser import needs_chromium
 from tests.fixtures.telegram import say
 from tests.helpdesk.test_bot import begin, open_uncategorised_ticket
 
-CHROMIUM = Path("/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
-
-
-@pytest.fixture
-def browser_page():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+pytestmark = needs_chromium
 
 
 def test_helper_replies_in_the_console(
