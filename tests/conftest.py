@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("BOTDESK_INSTANCE_DIR", tempfile.mkdtemp(prefix="botdesk-instance-"))
 
 from tests.backends import select_backend  # noqa: E402
-from tests.clock import travel_from_environment  # noqa: E402
+from tests.clock import skip_real_clock_tests, travel_from_environment  # noqa: E402
 
 travel_from_environment()
 
@@ -30,6 +30,10 @@ TEST_PASSWORD = "correct-horse-battery"
 
 def pytest_report_header(config):
     return f"botdesk backend: {BACKEND.name} ({BACKEND.database_url.split('@')[-1]})"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_real_clock_tests(items)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -68,6 +68,7 @@ def wait_until(predicate, timeout: float, what: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_killed_worker_never_causes_a_second_copy(app, live_server, bc_sandbox):
     bot = bc_sandbox.bot("finance", rate_limit_per_second=1000)
     bc_sandbox.client.set_limits(bot.token, per_second=1000, per_chat_per_second=1)
