@@ -15,7 +15,8 @@ import re
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict, HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,12 @@ def html_error_page(exc: HTTPException):
     return body, exc.code
 
 
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's SQLSTATE 23505, or SQLite's "UNIQUE constraint failed"."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
@@ -173,6 +180,19 @@ def register_error_handlers(app: Flask) -> None:
         if seed_004_path(request.path):
             return ApiError(status, exc.description or "", body={"detail": exc.description or exc.name}).to_response()
         return ApiError(status, exc.description or exc.name).to_response()
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # The services check before they insert, but two requests at once can both pass the check
+        # (the same username, e-mail or phone registered twice): the unique key decides, and the
+        # loser is told so with nothing half-written. Any other integrity failure is a bug: a 500.
+        from webapp.extensions import db
+
+        db.session.rollback()
+        if not is_unique_violation(exc):
+            return _unexpected(exc)
+        log.warning("unique conflict on %s %s", request.method, request.path)
+        return _http_error(Conflict("This record was just created by another request; reload and try again."))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
