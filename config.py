@@ -155,6 +155,14 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "HELPDESK_WRITE_RATE_LIMIT": env.get("HELPDESK_WRITE_RATE_LIMIT", "60 per minute"),
         "REPORTS_MORNING_HOUR": _int(env.get("REPORTS_MORNING_HOUR"), 8),
+        # Live sockets (webapp.helpdesk.live): caps across all processes, heartbeat and idle close.
+        "LIVE_MAX_SOCKETS_PER_USER": _int(env.get("LIVE_MAX_SOCKETS_PER_USER"), 10),
+        "LIVE_MAX_SOCKETS_PER_TICKET": _int(env.get("LIVE_MAX_SOCKETS_PER_TICKET"), 30),
+        "LIVE_IDLE_SECONDS": _int(env.get("LIVE_IDLE_SECONDS"), 1800),
+        "LIVE_OUTBOX_LIMIT": _int(env.get("LIVE_OUTBOX_LIMIT"), 200),
+        "LIVE_REGISTRY_TTL": _int(env.get("LIVE_REGISTRY_TTL"), 90),
+        # flask-sock hands these to every socket: the server pings, and closes a silent client.
+        "SOCK_SERVER_OPTIONS": {"ping_interval": _int(env.get("LIVE_PING_SECONDS"), 25)},
     }
     # Broadcast delivery tuning: defaults live with the code (webapp.broadcasts.services.delivery);
     # the environment may override each.
