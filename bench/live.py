@@ -5,7 +5,8 @@
 
 Creates a fresh PostgreSQL database (``--admin-url``), runs the migrations, adds ``--customers``
 customers with one ticket each, and starts the web service exactly as docker-compose.yml's ``web``
-command (bound to a free loopback port) against that database and Redis (``--redis-url``). Then:
+command (bound to a free loopback port) against that database and Redis (``--redis-url``), with
+the server's pings every ``--ping-seconds`` (5; production: 25) so that heartbeats run. Then:
 
 1. ``/api/reports/health/`` p95 over ``--samples`` sequential requests with no socket open;
 2. opens ``--customers × --per-customer`` sockets on seed 003's ``/ws/tickets/{id}?token=`` (each
@@ -37,6 +38,7 @@ from pathlib import Path
 import redis
 import requests
 import yaml
+from websockets.protocol import State
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -230,7 +232,10 @@ async def measure(args, url: str, pairs, client: redis.Redis) -> bool:
     print(f"sockets open: {len(sockets)}/{wanted} in {opened_in:.1f} s ({len(pairs)} customers × {args.per_customer})")
     for failure in failures[:3]:
         print(f"  refused or failed: {failure!r}")
-    await asyncio.sleep(2)  # settle: every socket idle, heartbeats running
+    # Held over two heartbeats: a socket whose pings went unanswered would be closed by now.
+    await asyncio.sleep(2 * args.ping_seconds + 1)
+    alive = sum(1 for ws in sockets if ws.state is State.OPEN)
+    print(f"still open after {2 * args.ping_seconds + 1} s of heartbeats: {alive}/{len(sockets)}")
     subscriptions, connections = server_connections(client)
     print(
         f"web server's Redis connections with {len(sockets)} sockets held: {subscriptions} subscriptions"
@@ -256,7 +261,7 @@ async def measure(args, url: str, pairs, client: redis.Redis) -> bool:
         f" {held:.1f} ms with {len(sockets)} held; ratio {ratio:.2f} (target at most 2)"
     )
     checks = {
-        f"all {wanted} sockets open": len(sockets) == wanted,
+        f"all {wanted} sockets open, and held": len(sockets) == wanted == alive,
         "health p95 with sockets at most 2× without": ratio <= 2.0,
         "event at every socket within 1 s at p99": missing == 0 and p99 <= 1000,
     }
@@ -271,6 +276,7 @@ def main() -> int:
     parser.add_argument("--per-customer", type=int, default=5, help="sockets per customer (within the caps)")
     parser.add_argument("--samples", type=int, default=400, help="health requests per measurement")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--ping-seconds", type=int, default=5, help="the server's heartbeat interval")
     parser.add_argument("--timeout", type=float, default=30, help="bound on each handshake and each round")
     parser.add_argument(
         "--admin-url", default=os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -291,6 +297,8 @@ def main() -> int:
         "REDIS_URL": args.redis_url,
         "BOTDESK_INSTANCE_DIR": directory,
         "SANDBOX_ENABLED": "0",
+        # Production pings every 25 s; every 5 s the held sockets' heartbeats run during the bench.
+        "LIVE_PING_SECONDS": str(args.ping_seconds),
     }
     os.environ["BOTDESK_INSTANCE_DIR"] = directory  # the server reads the same generated secrets
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": args.redis_url})

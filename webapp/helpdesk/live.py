@@ -119,6 +119,9 @@ def _authorize() -> None:
         g.live_conn = hub().open(channel, str(user.id), staff, ticket_id)
     except Refused as refused:
         g.live_refused = refused
+    except redis.RedisError as exc:
+        log.warning("live socket refused, Redis unavailable: %s", exc)
+        raise ApiError(503, "Live events are unavailable; try again shortly", "SERVICE_UNAVAILABLE") from exc
 
 
 @bp.teardown_request
@@ -152,7 +155,11 @@ def _typing(raw: str, conn: Connection, client: redis.Redis) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("is_typing"), bool):
         return "typing needs data.is_typing: true or false"
     payload = {"user_id": conn.user_id, "is_typing": data["is_typing"]}
-    client.publish(conn.channel, events.envelope("typing", payload, events.AUDIENCE_ALL, origin=conn.id))
+    try:
+        client.publish(conn.channel, events.envelope("typing", payload, events.AUDIENCE_ALL, origin=conn.id))
+    except redis.RedisError as exc:
+        log.warning("typing signal not passed on: %s", exc)
+        return "The typing signal could not be passed on; try again"
     return None
 
 
@@ -189,7 +196,10 @@ def serve(ws, accept_typing: bool) -> None:
         except queue.Empty:
             continue
         if text is not None:
-            ws.send(text)
+            try:
+                ws.send(text)
+            except OSError:  # the peer vanished mid-write; the reader sees it too
+                return
             conn.last_activity = time.monotonic()
     if ws.connected:
         ws.close(*conn.closing)
