@@ -88,6 +88,31 @@ def test_per_ticket_cap_counts_every_user_and_not_refused_handshakes(
     assert all(ws.connected for ws in sockets)
 
 
+def test_caps_outlive_the_registry_ttl_while_renewed_and_a_dead_process_entries_lapse(
+    app, live_server, tokens_for, people, sockets, monkeypatch
+):
+    from webapp.extensions import redis_store
+    from webapp.helpdesk.live import hub
+    from webapp.helpdesk.livehub import user_key
+
+    customer, helper, *_, ticket = people
+    monkeypatch.setitem(app.config, "LIVE_MAX_SOCKETS_PER_USER", 1)
+    monkeypatch.setitem(app.config, "LIVE_REGISTRY_TTL", 1)
+    with app.app_context():
+        # A socket of a process killed a moment ago: its entry has lapsed and no longer counts.
+        redis_store.client.zadd(user_key(str(customer.id)), {"killed-process-socket": time.time() - 0.1})
+    sockets.append(connect(live_server, ticket.id, tokens_for(customer)["access"]))
+    assert sockets[0].receive(timeout=0.3) is None  # open, not closed by the cap
+    # Held for more than twice the TTL, renewed as the process's renewal thread does.
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:
+        with app.app_context():
+            hub().renew()
+        time.sleep(0.3)
+    code, _ = close_of(connect(live_server, ticket.id, tokens_for(customer)["access"]))
+    assert code == CLOSE_TOO_MANY
+
+
 def _subscriptions_and_clients(app) -> tuple[int, int]:
     """Pub/sub connections and all connections of this test process to its Redis database."""
     from webapp.extensions import redis_store

@@ -207,16 +207,20 @@ class Hub:
                 conn.offer(text)
 
     def _renew(self) -> None:
-        """Keep this process's cap entries from lapsing while their sockets are open."""
         while True:
-            ttl = self.config["LIVE_REGISTRY_TTL"]
-            time.sleep(max(ttl / 3, 0.1))
+            time.sleep(max(self.config["LIVE_REGISTRY_TTL"] / 3, 0.1))
             try:
-                with self.client.pipeline(transaction=False) as pipe:
-                    expires = time.time() + ttl
-                    for conn in self._connections():
-                        for key in conn.keys:
-                            pipe.zadd(key, {conn.id: expires}, xx=True)
-                    pipe.execute()
+                self.renew()
             except redis.RedisError as exc:
                 log.warning("could not renew live socket entries: %s", exc)
+
+    def renew(self) -> None:
+        """Keep this process's cap entries (and their keys) from lapsing while their sockets are open."""
+        ttl = self.config["LIVE_REGISTRY_TTL"]
+        with self.client.pipeline(transaction=False) as pipe:
+            expires = time.time() + ttl
+            for conn in self._connections():
+                for key in conn.keys:
+                    pipe.zadd(key, {conn.id: expires}, xx=True)
+                    pipe.expire(key, ttl)
+            pipe.execute()
