@@ -216,3 +216,27 @@ def test_idle_socket_is_closed_with_4408_and_a_talking_one_is_not(
     finally:
         shut(quiet)
         shut(talking)
+
+
+@pytest.mark.skipif(BACKEND.name != "services", reason="drops a connection on the real Redis server")
+def test_lost_subscription_closes_sockets_with_1012_and_new_ones_are_served(app, live_server, tokens_for, people):
+    from webapp.extensions import redis_store
+    from webapp.helpdesk.events import envelope, ticket_channel
+
+    customer, *_, ticket = people
+    token = tokens_for(customer)["access"]
+    ws = connect(live_server, ticket.id, token)
+    with app.app_context():
+        client = redis_store.client
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        (subscription,) = [c for c in client.client_list() if int(c["db"]) == int(db) and int(c["psub"])]
+        client.client_kill_filter(_id=subscription["id"])
+    assert close_of(ws) == (1012, "Live feed interrupted; reconnect")
+    # A reconnecting client waits for the new subscription, then hears events again.
+    again = connect(live_server, ticket.id, token)
+    try:
+        with app.app_context():
+            client.publish(ticket_channel(ticket.id), envelope("status_changed", {"ticket_id": str(ticket.id)}))
+        assert next_event(again) == {"type": "status_changed", "data": {"ticket_id": str(ticket.id)}}
+    finally:
+        shut(again)
