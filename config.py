@@ -160,6 +160,7 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "LIVE_MAX_SOCKETS_PER_TICKET": _int(env.get("LIVE_MAX_SOCKETS_PER_TICKET"), 30),
         "LIVE_IDLE_SECONDS": _int(env.get("LIVE_IDLE_SECONDS"), 1800),
         "LIVE_OUTBOX_LIMIT": _int(env.get("LIVE_OUTBOX_LIMIT"), 200),
+        "LIVE_SEND_TIMEOUT": _int(env.get("LIVE_SEND_TIMEOUT"), 30),
         "LIVE_REGISTRY_TTL": _int(env.get("LIVE_REGISTRY_TTL"), 90),
         # flask-sock hands these to every socket: the server pings, and closes a silent client.
         "SOCK_SERVER_OPTIONS": {"ping_interval": _int(env.get("LIVE_PING_SECONDS"), 25)},

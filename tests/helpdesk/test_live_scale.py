@@ -113,6 +113,31 @@ def test_caps_outlive_the_registry_ttl_while_renewed_and_a_dead_process_entries_
     assert code == CLOSE_TOO_MANY
 
 
+def test_a_client_that_stops_reading_is_dropped_and_releases_its_place(
+    app, live_server, tokens_for, people, monkeypatch
+):
+    from webapp.extensions import redis_store
+    from webapp.helpdesk.events import envelope, ticket_channel
+    from webapp.helpdesk.livehub import user_key
+
+    customer, *_, ticket = people
+    monkeypatch.setitem(app.config, "LIVE_SEND_TIMEOUT", 1)
+    sock, _ = _raw_socket(live_server, ticket.id, tokens_for(customer)["access"])
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        with app.app_context():
+            key, big = user_key(str(customer.id)), {"ticket_id": str(ticket.id), "content": "x" * 262144}
+            assert redis_store.client.zcard(key) == 1
+            for _ in range(100):  # 25 MB, far more than the kernel buffers hold: the server's write blocks
+                redis_store.client.publish(ticket_channel(ticket.id), envelope("new_message", big))
+            deadline = time.monotonic() + 10
+            while redis_store.client.zcard(key) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert redis_store.client.zcard(key) == 0  # the handler ended: its socket no longer counts
+    finally:
+        sock.close()
+
+
 def _subscriptions_and_clients(app) -> tuple[int, int]:
     """Pub/sub connections and all connections of this test process to its Redis database."""
     from webapp.extensions import redis_store

@@ -10,7 +10,8 @@ bot worker or job arrive); an internal note is forwarded only to staff sockets. 
 A socket costs no worker thread in production: gunicorn runs gevent workers, where each socket is
 a few greenlets. Once open, a socket may be closed by the server with
 ``4429`` (too many sockets for this user or ticket: ``LIVE_MAX_SOCKETS_PER_USER`` / ``_PER_TICKET``),
-``4408`` (no message either way for ``LIVE_IDLE_SECONDS``), ``4413`` (the client reads too slowly),
+``4408`` (no message either way for ``LIVE_IDLE_SECONDS``), ``4413`` (the client reads too slowly;
+one that stops reading is dropped after ``LIVE_SEND_TIMEOUT``),
 ``1012`` (the process lost its Redis feed: reconnect and re-read), or ``1008`` "Ping/Pong timeout"
 (a ping every ``LIVE_PING_SECONDS`` went unanswered until the next one).
 """
@@ -184,6 +185,10 @@ def serve(ws, accept_typing: bool) -> None:
         return
     conn: Connection = g.live_conn
     idle = current_app.config["LIVE_IDLE_SECONDS"]
+    if current_app.config["SOCK_SERVER_OPTIONS"].get("ping_interval"):
+        # A peer that stops reading would block a write forever: give up on it after this long.
+        # (Only with pings on: the library then reads only when data is there, never timing out.)
+        ws.sock.settimeout(current_app.config["LIVE_SEND_TIMEOUT"])
     reader = threading.Thread(target=_read, args=(ws, conn, redis_store.client, accept_typing), daemon=True)
     reader.start()
     while conn.closing is None:
