@@ -207,7 +207,10 @@ def serve(ws, accept_typing: bool) -> None:
                 return
             conn.last_activity = time.monotonic()
     if ws.connected:
-        ws.close(*conn.closing)
+        try:
+            ws.close(*conn.closing)
+        except OSError:  # a peer that stopped reading: the close frame cannot be written either
+            pass
 
 
 @sock.route("/ws/tickets/<ticket_id>", bp=bp)
