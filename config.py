@@ -101,6 +101,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Connections per process; a caller waits up to REDIS_POOL_TIMEOUT seconds for a free one.
+        "REDIS_MAX_CONNECTIONS": _int(env.get("REDIS_MAX_CONNECTIONS"), 100),
+        "REDIS_POOL_TIMEOUT": _int(env.get("REDIS_POOL_TIMEOUT"), 20),
         "TESTING": _bool(env.get("BOTDESK_TESTING")),
         # Auth
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env.get("JWT_ACCESS_MINUTES"), 60)),
