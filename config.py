@@ -129,6 +129,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Connections per process; a caller waits up to REDIS_POOL_TIMEOUT seconds for a free one.
+        "REDIS_MAX_CONNECTIONS": _int(env.get("REDIS_MAX_CONNECTIONS"), 100),
+        "REDIS_POOL_TIMEOUT": _int(env.get("REDIS_POOL_TIMEOUT"), 20),
         "TESTING": _bool(env.get("BOTDESK_TESTING")),
         # Auth
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env.get("JWT_ACCESS_MINUTES"), 60)),
@@ -204,6 +207,15 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # How far ahead a visit or a stay may be booked.
         "CLINIC_BOOKING_HORIZON_DAYS": _int(env.get("CLINIC_BOOKING_HORIZON_DAYS"), 365),
         "REALTY_BOOKING_HORIZON_DAYS": _int(env.get("REALTY_BOOKING_HORIZON_DAYS"), 365),
+        # Live sockets (webapp.helpdesk.live): caps across all processes, heartbeat and idle close.
+        "LIVE_MAX_SOCKETS_PER_USER": _int(env.get("LIVE_MAX_SOCKETS_PER_USER"), 10),
+        "LIVE_MAX_SOCKETS_PER_TICKET": _int(env.get("LIVE_MAX_SOCKETS_PER_TICKET"), 30),
+        "LIVE_IDLE_SECONDS": _int(env.get("LIVE_IDLE_SECONDS"), 1800),
+        "LIVE_OUTBOX_LIMIT": _int(env.get("LIVE_OUTBOX_LIMIT"), 200),
+        "LIVE_SEND_TIMEOUT": _int(env.get("LIVE_SEND_TIMEOUT"), 30),
+        "LIVE_REGISTRY_TTL": _int(env.get("LIVE_REGISTRY_TTL"), 90),
+        # flask-sock hands these to every socket: the server pings, and closes a silent client.
+        "SOCK_SERVER_OPTIONS": {"ping_interval": _int(env.get("LIVE_PING_SECONDS"), 25)},
     }
     # Broadcast delivery tuning: defaults live with the code (webapp.broadcasts.services.delivery);
     # the environment may override each.

@@ -45,7 +45,12 @@ class RedisConnection:
     def init_app(self, app: Flask) -> None:
         url = app.config.get("REDIS_URL")
         if url:
-            client = redis.Redis.from_url(url)
+            # Blocking: under gevent workers hundreds of sockets may close or open at once, and a
+            # plain pool fails them with "Too many connections" instead of waiting its turn.
+            pool = redis.BlockingConnectionPool.from_url(
+                url, max_connections=app.config["REDIS_MAX_CONNECTIONS"], timeout=app.config["REDIS_POOL_TIMEOUT"]
+            )
+            client = redis.Redis(connection_pool=pool)
         else:
             import fakeredis
 

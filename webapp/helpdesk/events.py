@@ -2,8 +2,8 @@
 
 Services queue an event; it is published only when the transaction commits, so a listener that
 reacts by reading the database finds what the event announces, and a rolled-back change announces
-nothing. Every web process subscribes to the channels of the sockets it serves, so an event raised
-by any process (web, bot, job) reaches every socket of the ticket.
+nothing. Every web process holds one subscription to all helpdesk channels (``livehub``), so an
+event raised by any process (web, bot, job) reaches every socket of the ticket.
 
 Each envelope says who may see it: ``"all"`` (the customer too) or ``"staff"`` (internal notes).
 """
@@ -33,10 +33,6 @@ def envelope(event_type: str, data: dict[str, Any], audience: str = AUDIENCE_ALL
     return json.dumps(
         {"audience": audience, "origin": origin, "event": {"type": event_type, "data": data}}, ensure_ascii=False
     )
-
-
-def publish_now(channel: str, message: str) -> None:
-    redis_store.client.publish(channel, message)
 
 
 def publish_after_commit(

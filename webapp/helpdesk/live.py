@@ -2,36 +2,48 @@
 
 Authentication happens before the WebSocket handshake (a refused client gets a plain HTTP 401/403
 in the seed's error format): a JWT in ``?token=``, or — for the console's own pages — the staff
-member's logged-in session, from a page of this same site. Each socket subscribes to its ticket's
-Redis channel, so events from any web process, bot worker or job reach it; an internal note is
-forwarded only to staff sockets. Clients may send ``{"type":"typing","data":{"is_typing":true}}``,
-which is passed on to the ticket's other sockets.
+member's logged-in session, from a page of this same site. Events reach a socket through its
+process's hub (``livehub``: one Redis subscription per process, so events from any web process,
+bot worker or job arrive); an internal note is forwarded only to staff sockets. Clients may send
+``{"type":"typing","data":{"is_typing":true}}``, which is passed on to the ticket's other sockets.
+
+A socket costs no worker thread in production: gunicorn runs gevent workers, where each socket is
+a few greenlets. Once open, a socket may be closed by the server with
+``4429`` (too many sockets for this user or ticket: ``LIVE_MAX_SOCKETS_PER_USER`` / ``_PER_TICKET``),
+``4408`` (no message either way for ``LIVE_IDLE_SECONDS``), ``4413`` (the client reads too slowly;
+one that stops reading is dropped after ``LIVE_SEND_TIMEOUT``),
+``1012`` (the process lost its Redis feed: reconnect and re-read), or ``1008`` "Ping/Pong timeout"
+(a ping every ``LIVE_PING_SECONDS`` went unanswered until the next one).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import uuid
+import queue
+import threading
+import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, g, request
+import redis
+from flask import Blueprint, Flask, current_app, g, request
 from flask_jwt_extended import current_user as jwt_user
 from flask_jwt_extended import verify_jwt_in_request
 from flask_login import current_user as console_user
 from flask_sock import Sock
+from simple_websocket import ConnectionClosed
 
 from webapp import metrics
 from webapp.core.errors import ApiError, not_found
 from webapp.core.roles import Role
 from webapp.extensions import db, redis_store
 from webapp.helpdesk import events
+from webapp.helpdesk.livehub import CLOSE_IDLE, Connection, Hub, Refused
 from webapp.helpdesk.services import can_view_ticket, get_ticket, is_staff
 
 log = logging.getLogger(__name__)
 bp = Blueprint("helpdesk_live", __name__)
 sock = Sock()
-POLL_SECONDS = 0.1
 
 
 def init_live(app: Flask) -> None:
@@ -86,39 +98,54 @@ def _viewer():
 @bp.before_request
 def _authorize() -> None:
     user = _viewer()
+    ticket_id = None
     if request.endpoint == "helpdesk_live.ticket_socket":
         ticket = get_ticket(request.view_args["ticket_id"])
         if ticket is None:
             raise not_found("Ticket")
         if not can_view_ticket(user, ticket):
             raise ApiError(403, "You do not have access to this ticket", "FORBIDDEN")
+        ticket_id = str(ticket.id)
         channel = events.ticket_channel(ticket.id)
     else:
         if not is_staff(user):
             raise ApiError(403, "You do not have permission to perform this action", "FORBIDDEN")
         channel = events.INBOX_CHANNEL
-    g.live_viewer = (str(user.id), is_staff(user))
-    # Subscribed before the handshake completes: nothing published after the client sees the
-    # connection open can be missed.
-    g.live_pubsub = redis_store.client.pubsub(ignore_subscribe_messages=True)
-    g.live_pubsub.subscribe(channel)
-    g.live_channel = channel
+    staff = is_staff(user)
     # The socket may stay open for hours: give the database connection back now.
     db.session.close()
+    # Registered before the handshake completes: nothing published after the client sees the
+    # connection open can be missed. A refusal by a cap is told once the socket is open, since
+    # only then can it carry a close code.
+    try:
+        g.live_conn = hub().open(channel, str(user.id), staff, ticket_id)
+    except Refused as refused:
+        g.live_refused = refused
+    except redis.RedisError as exc:
+        log.warning("live socket refused, Redis unavailable: %s", exc)
+        raise ApiError(503, "Live events are unavailable; try again shortly", "SERVICE_UNAVAILABLE") from exc
 
 
 @bp.teardown_request
-def _unsubscribe(_exc) -> None:
-    pubsub = g.pop("live_pubsub", None)
-    if pubsub is not None:
-        pubsub.close()
+def _release(_exc) -> None:
+    conn = g.pop("live_conn", None)
+    if conn is not None:
+        hub().release(conn)
 
 
-def _allowed(envelope: dict, staff: bool) -> bool:
-    return envelope.get("audience") == events.AUDIENCE_ALL or staff
+def hub() -> Hub:
+    """This app's hub (one per process: it holds the process's one subscription)."""
+    with _hub_lock:
+        found = current_app.extensions.get("helpdesk_live_hub")
+        if found is None:
+            found = current_app.extensions["helpdesk_live_hub"] = Hub(redis_store.client, current_app.config)
+        return found
 
 
-def _typing(raw: str, channel: str, user_id: str, connection: str) -> str | None:
+_hub_lock = threading.Lock()
+
+
+def _typing(raw: str, conn: Connection, client: redis.Redis) -> str | None:
     """Pass a client's typing signal on; returns an error text for anything else it sends."""
     try:
         message = json.loads(raw)
@@ -129,31 +156,62 @@ def _typing(raw: str, channel: str, user_id: str, connection: str) -> str | None
     data = message.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("is_typing"), bool):
         return "typing needs data.is_typing: true or false"
-    payload = {"user_id": user_id, "is_typing": data["is_typing"]}
-    events.publish_now(channel, events.envelope("typing", payload, events.AUDIENCE_ALL, origin=connection))
+    payload = {"user_id": conn.user_id, "is_typing": data["is_typing"]}
+    try:
+        client.publish(conn.channel, events.envelope("typing", payload, events.AUDIENCE_ALL, origin=conn.id))
+    except redis.RedisError as exc:
+        log.warning("typing signal not passed on: %s", exc)
+        return "The typing signal could not be passed on; try again"
     return None
 
 
-def serve(ws, accept_typing: bool) -> None:
-    """Forward the channel's events this viewer may see; read typing signals from the client."""
-    user_id, staff = g.live_viewer
-    pubsub, channel = g.live_pubsub, g.live_channel
-    connection = uuid.uuid4().hex
+def _read(ws, conn: Connection, client: redis.Redis, accept_typing: bool) -> None:
+    """The client's side of the socket: typing signals in, error replies out through the outbox."""
     try:
-        while ws.connected:
-            message = pubsub.get_message(timeout=POLL_SECONDS)
-            if message is not None:
-                envelope = json.loads(message["data"])
-                if _allowed(envelope, staff) and envelope.get("origin") != connection:
-                    ws.send(json.dumps(envelope["event"], ensure_ascii=False))
-            incoming = ws.receive(timeout=0)
-            while incoming is not None:
-                error = _typing(incoming, channel, user_id, connection) if accept_typing else "Read-only feed"
-                if error:
-                    ws.send(json.dumps({"type": "error", "data": {"message": error}}))
-                incoming = ws.receive(timeout=0)
-    finally:
-        pubsub.close()
+        while True:
+            incoming = ws.receive()
+            conn.last_activity = time.monotonic()
+            error = _typing(incoming, conn, client) if accept_typing else "Read-only feed"
+            if error:
+                conn.offer(json.dumps({"type": "error", "data": {"message": error}}))
+    except ConnectionClosed:
+        conn.close(1000, "Closed by the client")
+
+
+def serve(ws, accept_typing: bool) -> None:
+    """Write the socket's outbox to the client until it closes, is refused, or stays idle too long."""
+    refused = g.pop("live_refused", None)
+    if refused is not None:
+        ws.close(refused.code, refused.reason)
+        return
+    conn: Connection = g.live_conn
+    idle = current_app.config["LIVE_IDLE_SECONDS"]
+    if current_app.config["SOCK_SERVER_OPTIONS"].get("ping_interval"):
+        # A peer that stops reading would block a write forever: give up on it after this long.
+        # (Only with pings on: the library then reads only when data is there, never timing out.)
+        ws.sock.settimeout(current_app.config["LIVE_SEND_TIMEOUT"])
+    reader = threading.Thread(target=_read, args=(ws, conn, redis_store.client, accept_typing), daemon=True)
+    reader.start()
+    while conn.closing is None:
+        wait = conn.last_activity + idle - time.monotonic()
+        if wait <= 0:
+            conn.close(CLOSE_IDLE, f"No messages for {idle:g} s; reconnect when needed")
+            break
+        try:
+            text = conn.outbox.get(timeout=wait)
+        except queue.Empty:
+            continue
+        if text is not None:
+            try:
+                ws.send(text)
+            except OSError:  # the peer vanished mid-write; the reader sees it too
+                return
+            conn.last_activity = time.monotonic()
+    if ws.connected:
+        try:
+            ws.close(*conn.closing)
+        except OSError:  # a peer that stopped reading: the close frame cannot be written either
+            pass
 
 
 @sock.route("/ws/tickets/<ticket_id>", bp=bp)
