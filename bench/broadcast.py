@@ -142,11 +142,30 @@ def reaped_children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float, web_pid: int) -> dict:
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a worker and its work horse (which sits in a process group of its own)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    for victim in [*root.children(recursive=True), root]:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def run_once(
+    app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float, web_pid: int, kill_after: float
+) -> dict:
     import sqlalchemy as sa
 
     from webapp.broadcasts.models import Broadcast, BroadcastDelivery
     from webapp.broadcasts.services import lifecycle
+    from webapp.core.db import utcnow
     from webapp.extensions import db
     from webapp.sandbox.store import current_sandbox
 
@@ -168,8 +187,12 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
             command = flask("rq-worker", "broadcasts", "--burst")
             processes.append(subprocess.Popen(command, cwd=env["PYTHONPATH"], env=env, stderr=log, stdout=log))
     deadline = time.monotonic() + timeout
+    kill_at, killed_at = time.monotonic() + kill_after, None
     try:
         while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            if kill_after and killed_at is None and time.monotonic() >= kill_at:
+                kill_tree(processes[0].pid)
+                killed_at = utcnow()
             time.sleep(0.5)
     finally:
         for process in processes:
@@ -182,6 +205,13 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
     rate_limited = sum(1 for line in lines if "429 from Telegram" in line)
 
     with app.app_context():
+        counts = dict(
+            db.session.execute(
+                sa.select(BroadcastDelivery.status, sa.func.count())
+                .where(BroadcastDelivery.broadcast_id == broadcast_id)
+                .group_by(BroadcastDelivery.status)
+            ).all()
+        )
         first, last, sent = db.session.execute(
             sa.select(
                 sa.func.min(BroadcastDelivery.sending_at),
@@ -190,6 +220,13 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
             ).where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status == "sent")
         ).one()
         status = db.session.get(Broadcast, broadcast_id).status
+        # Recovery marks a dead worker's in-flight rows unknown (finished_at) and leaves their last
+        # heartbeat (claimed_at): the gap is how long the dead worker went unnoticed.
+        recovered = db.session.execute(
+            sa.select(sa.func.max(BroadcastDelivery.finished_at), sa.func.min(BroadcastDelivery.claimed_at)).where(
+                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status == "unknown"
+            )
+        ).one()
         sb = current_sandbox()
         sandbox_bot = sb.bot_by_token(bot["token"])
         text = f"Bench with {workers} worker(s)"
@@ -207,14 +244,19 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
         "ratio": rate / limit,
         "429s": rate_limited,
         "duplicates": sum(1 for c in copies if c > 1),
+        "status_counts": counts,
         "missing": sum(1 for c in copies if c == 0),
         "web_cpu": web_cpu,
         "workers_cpu": workers_cpu,
         "cpu_per_1000": (web_cpu + workers_cpu) * 1000 / max(sent, 1),
+        "recovered_after_kill": (recovered[0] - killed_at).total_seconds() if killed_at and recovered[0] else None,
+        "silent_before_recovery": (recovered[0] - recovered[1]).total_seconds() if recovered[0] else None,
     }
 
 
-def run_with_code(tree: Path, env: dict, count: int, limit: int, workers: int, timeout: float) -> dict:
+def run_with_code(
+    tree: Path, env: dict, count: int, limit: int, workers: int, timeout: float, kill_after: float = 0
+) -> dict:
     """One broadcast to ``count`` fresh sandbox users, the web app and the workers run from ``tree``."""
     from webapp import create_app
     from webapp.extensions import db
@@ -242,7 +284,7 @@ def run_with_code(tree: Path, env: dict, count: int, limit: int, workers: int, t
             db.session.commit()
             bot = {"bot_id": row.id, "token": info["token"]}
         chat_ids = populate(app, info["token"], bot["bot_id"], count)
-        return run_once(app, env, bot, chat_ids, limit, workers, timeout, web.pid)
+        return run_once(app, env, bot, chat_ids, limit, workers, timeout, web.pid, kill_after)
     finally:
         web.terminate()
         web.wait(timeout=30)
@@ -366,6 +408,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=200, help="the sandbox's and the bot's messages per second")
     parser.add_argument("--workers", default="2", help="worker counts to run, comma-separated (e.g. 1,2)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
+    parser.add_argument("--kill-after", type=float, default=0, help="SIGKILL one worker this many seconds in")
     parser.add_argument("--baseline", help="also run with the web app and workers of this checkout, first")
     parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
     args = parser.parse_args()
@@ -390,13 +433,20 @@ def main() -> int:
             print(f"code: {label} ({tree})")
             print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7} {:>10}".format(*header))
             for workers in worker_counts:
-                r = run_with_code(tree, env, count, args.limit, workers, args.timeout)
+                r = run_with_code(tree, env, count, args.limit, workers, args.timeout, args.kill_after)
                 cpu[label, workers] = r["cpu_per_1000"]
                 print(
                     f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
                     f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7} {r['cpu_per_1000']:>10.2f}  "
                     f"({r['status']}; web {r['web_cpu']:.1f} s, workers {r['workers_cpu']:.1f} s)"
                 )
+                if args.kill_after:
+                    unknown = r["status_counts"].get("unknown", 0)
+                    print(
+                        f"        worker killed after {args.kill_after:.0f} s: {unknown} row(s) unknown, recovered "
+                        f"{_secs(r['recovered_after_kill'])} after the kill, {_secs(r['silent_before_recovery'])} "
+                        "after its last heartbeat"
+                    )
                 met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
                 verdict = "met" if met else "MISSED"
                 print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
