@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bot_roundtrip.py --users 20 --messages 10
 
-Prints updates handled per second and p50/p99 latency from a user's send to the bot's reply.
+Prints updates handled per second (and its ratio to the bot's send limit with ``--telegram-limits``),
+p50/p99 latency from a user's send to the bot's reply, and exits 1 if any message went unanswered.
 Without ``--url`` it starts the app on a free local port, sandbox on (DATABASE_URL/REDIS_URL when
 set — an empty database, the migrations are run — else a throwaway SQLite file and in-process Redis);
 with ``--url http://host:port`` it uses that server's sandbox and the database/Redis of this
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 MAX_USERS = 200
 MAX_MESSAGES = 100
+REDIS_CONNECTIONS = 3 * MAX_USERS + 100
 
 
 def start_local_server():
@@ -38,6 +40,9 @@ def start_local_server():
     directory = tempfile.mkdtemp(prefix="botdesk-bench-")
     os.environ.setdefault("BOTDESK_INSTANCE_DIR", directory)
     overrides = {"SANDBOX_ENABLED": True}
+    if os.environ.get("REDIS_URL"):  # every waiting user holds a pub/sub connection of this process
+        url = os.environ["REDIS_URL"]
+        overrides["REDIS_URL"] = f"{url}{'&' if '?' in url else '?'}max_connections={REDIS_CONNECTIONS}"
     if os.environ.get("DATABASE_URL"):  # outside the embedded default secrets must be given: make some
         from config import fresh_secrets
 
@@ -143,7 +148,7 @@ def main() -> int:
                     timeout=min(remaining, 30),
                     predicate=lambda m, text=text: m.get("text") == text,
                 )
-            except TimeoutError as exc:
+            except Exception as exc:  # a timeout, or the sandbox failing: the message counts as unanswered
                 with lock:
                     failures.append(str(exc))
                 return
@@ -159,17 +164,22 @@ def main() -> int:
     elapsed = time.perf_counter() - began
     poller.stop(grace=10)
 
+    unanswered = users * count - len(latencies)
+    rate = len(latencies) / elapsed
     print(f"users: {users}, messages each: {count}, answered: {len(latencies)}/{users * count}")
+    print(f"unanswered: {unanswered}")
     print(f"elapsed: {elapsed:.2f} s")
-    print(f"updates handled per second: {len(latencies) / elapsed:.1f}")
+    print(f"updates handled per second: {rate:.1f}")
+    if args.telegram_limits:
+        limit = spec.rate_limit_per_second
+        print(f"ratio to the bot's send limit ({limit}/s): {rate / limit:.3f}")
     if latencies:
         print(f"latency p50: {percentile(latencies, 0.50) * 1000:.1f} ms")
         print(f"latency p99: {percentile(latencies, 0.99) * 1000:.1f} ms")
         print(f"latency mean: {statistics.fmean(latencies) * 1000:.1f} ms")
     if failures:
         print(f"failures: {len(failures)}; first: {failures[0]}")
-        return 1
-    return 0
+    return 1 if unanswered or failures else 0
 
 
 if __name__ == "__main__":

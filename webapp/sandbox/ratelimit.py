@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import redis
 
-_SCRIPT = """
+from webapp.sandbox.lua import LuaScript
+
+_SCRIPT = LuaScript("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function level(key, rate, capacity)
@@ -42,7 +44,7 @@ end
 charge(KEYS[1], bot_tokens, per_second, per_second)
 charge(KEYS[2], chat_tokens, chat_rate, chat_burst)
 return {0, 0}
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,9 @@ class Verdict:
 
 def take(client: redis.Redis, bot_key: str, chat_key: str, limits: Limits) -> Verdict:
     """Charge one message to the bot and the chat, or say how long to wait (nothing is charged then)."""
-    code, wait_ms = client.eval(
-        _SCRIPT,
-        2,
-        bot_key,
-        chat_key,
+    code, wait_ms = _SCRIPT(
+        client,
+        [bot_key, chat_key],
         limits.per_second,
         limits.per_chat_per_second,
         limits.per_chat_burst,

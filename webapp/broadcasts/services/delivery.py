@@ -12,6 +12,14 @@ Exactly-once rests on three rules:
 3. Recovery never re-sends a row that was ``sending``: it marks it ``unknown``. Claimed but untouched
    ``pending`` rows of a dead worker are released for others — they were never sent.
 
+A worker is alive while its heartbeat beats: a thread of each delivery job stamps ``claimed_at`` on
+every row its senders hold (claimed or in flight) every ``HEARTBEAT_SECONDS``, whatever the senders
+are blocked on. Rows whose stamp is older than ``BROADCAST_STALE_SECONDS`` have no live worker; the
+running workers look for them every few seconds and the periodic scan too, so a killed worker's rows
+are recovered within about ``BROADCAST_STALE_SECONDS`` + ``COUNTERS_EVERY_SECONDS``. The rows stay
+the source of truth: a worker wrongly thought dead loses nothing but its claims (it may only move
+rows that carry its token), and its late answers are still recorded.
+
 The bot's rate limit, ``retry_after`` waits and 403 → blocked flagging live in the one send path
 (``webapp.telegram.send``), shared by every process through Redis, so any number of workers
 together stay under the limit. Workers look at the broadcast's status at least every
@@ -48,11 +56,12 @@ log = logging.getLogger(__name__)
 D = DeliveryStatus
 STATUS_CHECK_SECONDS = 0.5
 COUNTERS_EVERY_SECONDS = 2.0  # recounting a million rows after every batch would cost more than sending
+HEARTBEAT_SECONDS = 2.0
 DEFAULTS = {
     "BROADCAST_BATCH_SIZE": 50,
     "BROADCAST_MAX_ATTEMPTS": 3,
     "BROADCAST_RETRY_BACKOFF": 2.0,  # seconds, doubled per attempt
-    "BROADCAST_STALE_SECONDS": 120,  # a claim or an in-flight send older than this has no live worker
+    "BROADCAST_STALE_SECONDS": 10,  # rows whose heartbeat is older than this have no live worker
     "BROADCAST_JOB_SLICE_SECONDS": 600,  # a job hands over to a fresh one after this long
     "BROADCAST_PARALLEL_JOBS": 2,
     "BROADCAST_THREADS": 4,  # concurrent senders per delivery job
@@ -232,15 +241,62 @@ def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None =
     return []
 
 
-def touch_claims(token: str) -> None:
-    """Show this worker is alive: its claimed rows are not stale."""
-    db.session.execute(
+def beat(tokens: list[str], now: datetime | None = None) -> int:
+    """The heartbeat: every row these workers hold (claimed or in flight) is stamped alive.
+
+    Rows a sender has locked at this instant are skipped (SKIP LOCKED), not waited for: waiting
+    could deadlock with the sender's own multi-row updates, and the next beat stamps them."""
+    held = (
+        sa.select(BroadcastDelivery.id)
+        .where(
+            BroadcastDelivery.claim_token.in_(tokens),
+            BroadcastDelivery.status.in_([D.PENDING.value, D.SENDING.value]),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    result = db.session.execute(
         sa.update(BroadcastDelivery)
-        .where(BroadcastDelivery.claim_token == token, BroadcastDelivery.status == D.PENDING.value)
-        .values(claimed_at=utcnow())
+        .where(BroadcastDelivery.id.in_(held))
+        .values(claimed_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    return result.rowcount
+
+
+class Heartbeat:
+    """A thread that beats for a delivery job's senders until stopped (a send stuck on a long
+    ``retry_after`` must not make its worker look dead)."""
+
+    def __init__(self, tokens: list[str], every: float = HEARTBEAT_SECONDS) -> None:
+        self.tokens = list(tokens)
+        self.every = every
+        self.app = current_app._get_current_object()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="broadcast-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def stop_beating_for(self, token: str) -> None:
+        """A sender ended (done or crashed): rows it left in flight must be able to go stale."""
+        self.tokens = [t for t in self.tokens if t != token]
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.every):
+            tokens = self.tokens
+            if not tokens:
+                continue
+            try:
+                with self.app.app_context():
+                    beat(tokens)
+            except Exception:  # a missed beat is harmless unless they all are; keep beating
+                log.exception("broadcast heartbeat failed")
 
 
 def release_claims(token: str) -> int:
@@ -416,9 +472,15 @@ def recover_stale(broadcast_id: int | None = None, stale_after: float | None = N
     now = utcnow()
     cutoff = now - timedelta(seconds=stale_after)
     scope = [BroadcastDelivery.broadcast_id == broadcast_id] if broadcast_id is not None else []
+    # claimed_at is the holder's heartbeat; a recovered in-flight row keeps it, next to finished_at
+    # (the moment of recovery), so how long a dead worker went unnoticed stays on record.
     unknown = db.session.execute(
         sa.update(BroadcastDelivery)
-        .where(*scope, BroadcastDelivery.status == D.SENDING.value, BroadcastDelivery.sending_at <= cutoff)
+        .where(
+            *scope,
+            BroadcastDelivery.status == D.SENDING.value,
+            sa.func.coalesce(BroadcastDelivery.claimed_at, BroadcastDelivery.sending_at) <= cutoff,
+        )
         .values(status=D.UNKNOWN.value, error=UNKNOWN_REASON, finished_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -440,7 +502,7 @@ def recover_stale(broadcast_id: int | None = None, stale_after: float | None = N
 
 
 def has_live_worker(broadcast_id: int, stale_after: float | None = None) -> bool:
-    """True when some worker touched this broadcast's rows recently."""
+    """True when some worker's heartbeat on this broadcast's rows is recent."""
     stale_after = setting("BROADCAST_STALE_SECONDS") if stale_after is None else stale_after
     cutoff = utcnow() - timedelta(seconds=stale_after)
     return (
@@ -448,10 +510,8 @@ def has_live_worker(broadcast_id: int, stale_after: float | None = None) -> bool
             sa.select(BroadcastDelivery.id)
             .where(
                 BroadcastDelivery.broadcast_id == broadcast_id,
-                sa.or_(
-                    sa.and_(BroadcastDelivery.claim_token.is_not(None), BroadcastDelivery.claimed_at > cutoff),
-                    sa.and_(BroadcastDelivery.status == D.SENDING.value, BroadcastDelivery.sending_at > cutoff),
-                ),
+                BroadcastDelivery.claim_token.is_not(None),
+                BroadcastDelivery.claimed_at > cutoff,
             )
             .limit(1)
         )
@@ -548,25 +608,34 @@ def run_worker(
         # runtime (the send path's limiter) is not made for many threads at once: one sender there.
         threads = int(setting("BROADCAST_THREADS")) if current_app.config.get("REDIS_URL") else 1
     args = (broadcast_id, sender, batch_size, max_seconds, stale_after)
+    tokens = [uuid.uuid4().hex for _ in range(max(threads, 1))]
     if threads <= 1:
-        with pinned_connection():
-            return _run_worker(*args)
+        with Heartbeat(tokens), pinned_connection():
+            return _run_worker(tokens[0], *args)
     app = current_app._get_current_object()
     reports: list[WorkerReport] = []
     failures: list[BaseException] = []
 
-    def sender_thread() -> None:
+    def sender_thread(token: str) -> None:
         try:
             with app.app_context(), pinned_connection():
-                reports.append(_run_worker(*args))
+                reports.append(_run_worker(token, *args))
         except BaseException as exc:  # re-raised in the job's own thread below
+            log.exception("broadcast %s: a sender failed", broadcast_id)
             failures.append(exc)
+        finally:
+            heartbeat.stop_beating_for(token)
 
-    pool = [threading.Thread(target=sender_thread, name=f"broadcast-{broadcast_id}-{n}") for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    pool = [
+        threading.Thread(target=sender_thread, args=(token,), name=f"broadcast-{broadcast_id}-{n}")
+        for n, token in enumerate(tokens)
+    ]
+    heartbeat = Heartbeat(tokens)
+    with heartbeat:
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
     if failures:
         raise failures[0]
     merged = WorkerReport(token=",".join(r.token for r in reports))
@@ -599,7 +668,6 @@ def _send_batch(
                 if _status(broadcast_id) != BroadcastStatus.SENDING.value:
                     window.unmark([r for r in rows[index:] if r.id in marked])
                     return True
-                touch_claims(window.token)
             attempts = marked.get(claimed.id)
             if attempts is None:
                 report.outcomes["skipped"] += 1
@@ -609,11 +677,16 @@ def _send_batch(
 
 
 def _run_worker(
-    broadcast_id: int, sender: Sender, batch_size: int | None, max_seconds: float | None, stale_after: float | None
+    token: str,
+    broadcast_id: int,
+    sender: Sender,
+    batch_size: int | None,
+    max_seconds: float | None,
+    stale_after: float | None,
 ) -> WorkerReport:
     batch_size = batch_size or setting("BROADCAST_BATCH_SIZE")
     max_seconds = setting("BROADCAST_JOB_SLICE_SECONDS") if max_seconds is None else max_seconds
-    report = WorkerReport(token=uuid.uuid4().hex)
+    report = WorkerReport(token=token)
     deadline = time.monotonic() + max_seconds
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
@@ -651,9 +724,10 @@ def _run_worker(
             release_claims(report.token)
             if stopping:
                 continue  # the loop's status check ends it
-            if _counters_due(broadcast_id):
+            if _counters_due(broadcast_id):  # one worker every few seconds: recount, and look for dead ones
                 refresh_counters(broadcast_id)
                 db.session.commit()
+                recover_stale(broadcast_id, stale_after)
     finally:
         db.session.rollback()
         window.flush()  # outcomes of messages that did go out, whatever stopped the loop
