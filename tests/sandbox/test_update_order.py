@@ -16,8 +16,8 @@ SENDERS = 16
 MESSAGES_EACH = 15
 
 
-def test_no_update_is_skipped_by_offset_confirmation(live_server, sandbox_client, sandbox_bot_ns):
-    token = sandbox_bot_ns.token
+def test_no_update_is_skipped_by_offset_confirmation(app, live_server, sandbox_client, sandbox_bot_ns):
+    token, sandbox_key = sandbox_bot_ns.token, app.config["SANDBOX_KEY"]
     users = [sandbox_client.create_user(token, f"Sender{i}") for i in range(SENDERS)]
     received: set[int] = set()
     stop = threading.Event()
@@ -42,7 +42,7 @@ def test_no_update_is_skipped_by_offset_confirmation(live_server, sandbox_client
     def send(user: dict) -> None:
         from webapp.sandbox.client import SandboxClient
 
-        client = SandboxClient(live_server.sandbox_url)
+        client = SandboxClient(live_server.sandbox_url, key=sandbox_key)
         for n in range(MESSAGES_EACH):
             update_id = client.send_text(token, user["user_id"], f"hello {n}")["update_id"]
             with lock:
