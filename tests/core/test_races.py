@@ -145,6 +145,29 @@ def test_first_update_of_a_user_to_a_bot(app, sandbox_bot):
     assert count(app, User) == 1
 
 
+def test_first_contacts_on_several_bots_at_once_make_one_person(app, sandbox_bot):
+    """Telegram ids are global: whichever bots see a person first, at once, the person is one User."""
+    from webapp.core.models import TelegramAccount, User
+    from webapp.core.services import ServiceError, ensure_telegram_account, register_telegram_user
+
+    bots = [sandbox_bot(vertical) for vertical in ("finance", "clinic", "realty", "helpdesk")]
+
+    def first_contact(i: int):
+        if i < len(bots):
+            return ensure_telegram_account(bots[i].bot_id, TG_ID, first_name="Aru").user_id
+        try:  # seed 000's registration (the default bot) joins the race
+            return register_telegram_user(TG_ID, bot_id=None, first_name="Aru").id
+        except ServiceError as refused:  # as it is for anyone a bot already knows
+            assert refused.code == "ALREADY_REGISTERED"
+            return None
+
+    owners = race(in_context(app, first_contact), n=len(bots) + 1)
+    registered = owners[-1] is not None
+    assert len({owner for owner in owners if owner is not None}) == 1
+    assert count(app, User) == 1
+    assert count(app, TelegramAccount) == len(bots) + registered
+
+
 def test_update_counters_lose_no_message(app, sandbox_bot):
     """Seed 000's BotSession counters are increments in SQL, not read-modify-write."""
     from webapp.core.models import TelegramAccount

@@ -64,6 +64,16 @@ class User(UserMixin, UUIDPrimaryKey, Timestamps, db.Model):
         return self.display_name
 
 
+class TelegramPerson(db.Model):
+    """Which User a Telegram user id is. Telegram ids are global, so one person is one User whichever
+    bots they talk to; the primary key decides when first contacts on several bots race."""
+
+    __tablename__ = "telegram_people"
+
+    telegram_user_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
 class TelegramAccount(db.Model):
     """A Telegram user as one bot sees them. ``bot_id`` NULL: the platform's default bot."""
 

@@ -12,7 +12,7 @@ import phonenumbers
 import sqlalchemy as sa
 
 from webapp.core.db import insert_missing, utcnow
-from webapp.core.models import AuditLog, TelegramAccount, User
+from webapp.core.models import AuditLog, TelegramAccount, TelegramPerson, User
 from webapp.core.roles import Role, role_grants
 from webapp.extensions import db
 
@@ -97,6 +97,15 @@ def _insert_account(bot_id: int | None, telegram_user_id: int, user_id: uuid.UUI
     return insert_missing(TelegramAccount, values, ("bot_id", "telegram_user_id"))
 
 
+def _person_owner(telegram_user_id: int, user_id: uuid.UUID) -> uuid.UUID:
+    """The User this Telegram user id is: ``user_id`` if this call is the first to say so, else the
+    one an earlier or concurrent first contact (on any bot) recorded."""
+    insert_missing(TelegramPerson, {"telegram_user_id": telegram_user_id, "user_id": user_id})
+    return db.session.scalar(
+        sa.select(TelegramPerson.user_id).where(TelegramPerson.telegram_user_id == telegram_user_id)
+    )
+
+
 def _drop_user(user_id: uuid.UUID) -> None:
     """Forget a user this transaction made for a Telegram id a concurrent caller claimed first."""
     db.session.execute(sa.delete(User).where(User.id == user_id))
@@ -115,23 +124,23 @@ def ensure_telegram_account(
 
     Profile fields follow what Telegram last said; ``language`` is set once from Telegram's
     language_code and afterwards only by the user's own choice. Safe against concurrent first
-    updates of one user: the unique key decides, the losers drop the user they made and re-read.
+    contacts of one person, on one bot or several: ``telegram_people`` decides which User the person
+    is, the account's unique key which row the bot keeps; the losers drop the user they made.
     """
     account = find_telegram_account(telegram_user_id, bot_id)
     if account is None:
         user = find_user_by_telegram_id(telegram_user_id)
-        made = None
         if user is None:
-            made = uuid.uuid4()
-            language = normalize_language(language_code)
-            insert_missing(User, {"id": made, "first_name": first_name, "last_name": last_name, "language": language})
+            candidate, language = uuid.uuid4(), normalize_language(language_code)
+            fields = {"first_name": first_name, "last_name": last_name, "language": language}
+            insert_missing(User, {"id": candidate, **fields})
         else:
-            language = user.language
-        inserted = _insert_account(
-            bot_id, telegram_user_id, user.id if user else made, chat_id=chat_id or telegram_user_id, language=language
-        )
-        if not inserted and made is not None:
-            _drop_user(made)
+            candidate, language = user.id, user.language
+        owner = _person_owner(telegram_user_id, candidate)
+        if user is None and owner != candidate:  # the person's first contact on another bot won
+            _drop_user(candidate)
+        # Every racer agrees on the owner; the account's unique key keeps one row for this bot.
+        _insert_account(bot_id, telegram_user_id, owner, chat_id=chat_id or telegram_user_id, language=language)
         account = find_telegram_account(telegram_user_id, bot_id)
     account.username = username or account.username
     account.first_name = first_name or account.first_name
@@ -178,6 +187,9 @@ def register_telegram_user(
     fields = {"first_name": first_name, "last_name": last_name}
     if not insert_missing(User, {"id": user_id, "phone": phone, "language": language, **fields}):
         raise refusal()  # only the phone can clash
+    if _person_owner(telegram_user_id, user_id) != user_id:  # a first contact on a bot came first
+        _drop_user(user_id)
+        raise refusal()
     account = {"chat_id": telegram_user_id, "username": username, "language": language, "last_seen": utcnow()}
     if not _insert_account(bot_id, telegram_user_id, user_id, **fields, **account):
         _drop_user(user_id)
