@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 
 from tests.conftest import csrf_from
@@ -144,3 +147,27 @@ def test_dashboard_card_and_calendar(app, client, console_login, realty, realty_
     assert client.get(f"/admin/realty_calendar/?listing_id={w.listing_b.id}").status_code == 404
     dashboard = client.get("/admin/realty_dashboard/")
     assert dashboard.status_code == 200 and 'id="realty-pending-bookings">1<' in dashboard.text
+
+
+def test_dashboard_revenue_is_never_summed_across_currencies(app, client, console_login, realty, realty_world):
+    w = realty_world
+    kzt = realty.agency("Gamma Almaty", city="Almaty", timezone="Asia/Almaty", currency="KZT")
+    listing_kzt = realty.listing(kzt, realty.realtor(kzt), price="20000.00", city="Almaty", district="Medeu")
+    realty.booking(w.listing_a, w.guest, future(1), future(3), status="confirmed")  # 2 nights × 100 UZS
+    realty.booking(listing_kzt, w.guest, future(5), future(6), status="confirmed")  # 1 night × 20 000 KZT
+    with app.app_context():
+        from webapp.realty.services import stats
+
+        since = future(0) - timedelta(days=30)
+        assert stats.revenue(since) == {"KZT": Decimal("20000.00"), "UZS": Decimal("200.00")}
+        from webapp.core.i18n import format_money
+
+        shown = [
+            format_money(Decimal(amount), currency, "ru") for amount, currency in (("20000", "KZT"), ("200", "UZS"))
+        ]
+        summed = [format_money(Decimal("20200"), currency, "ru") for currency in ("KZT", "UZS")]
+    console_login(client, w.superuser)  # reads the console in Russian
+    dashboard = client.get("/admin/realty_dashboard/").text
+    card = dashboard.split('id="realty-revenue">', 1)[1].split("</div></div></div>", 1)[0]
+    assert all(text in card for text in shown), card
+    assert not any(text in card for text in summed)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.realty import access
-from webapp.realty.models import Booking, BookingStatus, Listing, ModerationStatus, OccupiedNight
+from webapp.realty.models import Agency, Booking, BookingStatus, Listing, ModerationStatus, OccupiedNight
 
 EARNED = (BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
 
@@ -73,16 +73,22 @@ def occupancy(today: date, actor: access.Actor = access.SYSTEM, days: int = 30) 
     return round(100 * (booked or 0) / (listings * days), 1)
 
 
-def revenue(since: date, actor: access.Actor = access.SYSTEM) -> Decimal:
-    """Confirmed and completed bookings' totals by check-in since ``since``."""
-    return db.session.scalar(
+def revenue(since: date, actor: access.Actor = access.SYSTEM) -> dict[str, Decimal]:
+    """Confirmed and completed bookings' totals by check-in since ``since``, per currency: agencies
+    price in their own currency (UZS, KZT …), and a sum across currencies means nothing."""
+    rows = db.session.execute(
         _agency(
-            sa.select(sa.func.coalesce(sa.func.sum(Booking.total_price), 0))
+            sa.select(Agency.currency, sa.func.sum(Booking.total_price))
+            .select_from(Booking)
             .join(Listing, Listing.id == Booking.listing_id)
-            .where(Booking.status.in_(EARNED), Booking.check_in >= since),
+            .join(Agency, Agency.id == Listing.agency_id)
+            .where(Booking.status.in_(EARNED), Booking.check_in >= since)
+            .group_by(Agency.currency)
+            .order_by(Agency.currency),
             actor,
         )
-    ) or Decimal("0")
+    ).all()
+    return {currency: total or Decimal("0") for currency, total in rows}
 
 
 def count_bookings(status: str, actor: access.Actor = access.SYSTEM) -> int:
