@@ -68,6 +68,7 @@ def _limiter_storage(redis_url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin import init_admin
+    from webapp.core.apidocs import bp as apidoc_assets
     from webapp.core.apispec import spec
     from webapp.core.auth.api import bp as auth_api
     from webapp.core.console import bp as console_bp
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in each_module("views"):  # HTML pages of a package (e.g. the sandbox chat)
         app.register_blueprint(module.bp)
     init_admin(app)
+    app.register_blueprint(apidoc_assets)
     spec.register(app)
     relax_for_api_docs(app)
     init_metrics(app)

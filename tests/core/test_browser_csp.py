@@ -110,7 +110,8 @@ def test_console_works_under_the_csp(app, live_server, browser, make_user, realt
         "/admin/clinic_day/",
         "/admin/clinic_doctors/",
         "/api/docs",
-        "/apidoc/swagger/",  # its bundles come from unpkg (unreachable offline, but not refused)
+        "/apidoc/swagger/",  # the packaged bundle, from our origin
+        "/apidoc/redoc/",
     )
     for path in pages:
         watched.goto(path)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
+from webapp.core.apidocs import PAGE_TEMPLATES
 from webapp.core.errors import ApiError, pydantic_details
 
 
@@ -32,6 +33,7 @@ spec = SpecTree(
     # spectree leaves routes under its own path out of the document, so its UI lives at /apidoc and
     # /api/openapi.json is served by webapp.core.api from the same document.
     path="apidoc",
+    page_templates=PAGE_TEMPLATES,  # self-hosted bundles: the docs work offline, under our CSP
     mode="strict",
     annotations=True,
     before=_before,
