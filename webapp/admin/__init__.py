@@ -16,7 +16,7 @@ TRANSLATIONS = str(Path(__file__).resolve().parents[2] / "translations")
 
 
 def init_admin(app: Flask) -> Admin:
-    from webapp.admin import users
+    from webapp.admin import jobs, users
     from webapp.admin.dashboard import HomeView
 
     admin = Admin(
@@ -30,6 +30,7 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=lambda: getattr(request, "csp_nonce", ""),
     )
     users.register_admin(admin)
+    jobs.register_admin(admin)
     for module in each_module("admin"):
         module.register_admin(admin)
     app.jinja_env.filters["word"] = words.word
