@@ -24,7 +24,8 @@ def init_admin(app: Flask) -> Admin:
         name="Botdesk",
         url="/admin",
         index_view=HomeView(url="/admin"),
-        theme=Bootstrap4Theme(base_template="admin/botdesk_master.html"),
+        # Fluid: a fixed 1110 px container left a 1366 px screen's wide lists cut off beside empty margins.
+        theme=Bootstrap4Theme(base_template="admin/botdesk_master.html", fluid=True),
         translations_path=TRANSLATIONS,
         # Flask-Admin's own <script> tags carry the response's CSP nonce (webapp.core.security).
         csp_nonce_generator=lambda: getattr(request, "csp_nonce", ""),

@@ -29,4 +29,10 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
   });
+
+  // List cells stay on one line and long ones end in an ellipsis (console.css); their full text
+  // is then the cell's tooltip.
+  document.querySelectorAll(".model-list td").forEach(function (cell) {
+    if (cell.scrollWidth > cell.clientWidth && !cell.title) cell.title = cell.textContent.trim();
+  });
 })();
