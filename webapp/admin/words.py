@@ -124,6 +124,14 @@ VALUES = {
         "service_token": _l("API token"),
     },
     "audit_source": {"console": _l("Console"), "api": _l("API"), "cli": _l("Command line"), "bot": _l("Bot")},
+    # RQ's queues (webapp.jobs.queues.QUEUE_NAMES), as the jobs page names them.
+    "rq_queue": {
+        "default": _l("General jobs"),
+        "broadcasts": _l("Broadcast delivery"),
+        "notifications": _l("Notifications"),
+        "reminders": _l("Reminders"),
+        "email": _l("E-mail"),
+    },
 }
 # Plain string columns that hold one of the codes above.
 KINDS = {"language": "language", "action": "audit_action", "target_type": "audit_target", "source": "audit_source"}
