@@ -19,11 +19,17 @@ def person(user: User | None) -> dict | None:
     return {"id": str(user.id), "first_name": user.first_name or user.username, "role": seed_role(user)}
 
 
+def shows_telegram_id(role: str) -> bool:
+    """A ticket's author is shown with their Telegram id when a customer: the desk answers them
+    there. A staff author's id is a login target (see ``api.may_see_telegram_id``) and stays hidden."""
+    return role == Role.USER.value
+
+
 def customer(user: User) -> dict:
     account = user.primary_telegram
     return {
         "id": str(user.id),
-        "telegram_id": account.telegram_user_id if account else None,
+        "telegram_id": account.telegram_user_id if account and shows_telegram_id(user.role) else None,
         "first_name": user.first_name,
         "username": user.username or (account.username if account else None),
     }

@@ -106,6 +106,7 @@ def _page_statement(names: frozenset[str], staff: bool) -> sa.Select:
         customer.id.label("customer_id"),
         customer.first_name.label("customer_first_name"),
         customer.username.label("customer_username"),
+        customer.role.label("customer_role"),
         assignee.id.label("assignee_id"),
         assignee.first_name.label("assignee_first_name"),
         assignee.username.label("assignee_username"),
@@ -169,7 +170,8 @@ def _item(row) -> dict[str, Any]:
         "category": category,
         "user": {
             "id": str(row.customer_id),
-            "telegram_id": row.tg_id,
+            # Only a customer's id: see ``serializers.shows_telegram_id``.
+            "telegram_id": row.tg_id if row.customer_role == Role.USER.value else None,
             "first_name": row.customer_first_name,
             "username": row.customer_username or row.tg_username,
         },
