@@ -148,3 +148,10 @@ def test_language_switch_is_remembered(app, client, make_user, console_login):
 def test_console_follows_browser_language_before_login(client):
     page = client.get("/admin/login", headers={"Accept-Language": "uz,en;q=0.5"})
     assert '<html lang="uz"' in page.text and "Kirish" in page.text
+
+
+def test_navbar_names_the_role_in_the_readers_language(client, make_user, console_login):
+    moderator = make_user("moderator", first_name="Мадина", language="ru")
+    console_login(client, moderator)
+    navbar_user = client.get("/admin/").text.split('class="navbar-text mr-2 bd-user"', 1)[1].split("</span>", 1)[0]
+    assert "Мадина · Модератор" in navbar_user and "moderator" not in navbar_user
