@@ -190,3 +190,19 @@ def test_patient_edit_form_shows_and_saves_tags(app, make_user, console_login, w
     assert saved.status_code == 302, saved.text[-2000:]
     with app.app_context():
         assert sorted(db.session.get(Patient, patient_id).tags) == ["diabetes", "vip"]
+
+
+def test_appointment_details_show_every_time_in_the_clinics_zone(app, console_login, world, monkeypatch):
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Europe/Moscow")  # the platform's zone is another
+    client = _client(app, console_login, world.own)
+    details = client.get(f"/admin/clinic_appointments/details/?id={world.mine}").text
+    with app.app_context():
+        from webapp.clinic.models import Appointment
+        from webapp.clinic.services.common import zone
+        from webapp.extensions import db
+
+        appointment = db.session.get(Appointment, world.mine)
+        tz = zone(appointment.timezone)
+        start, end = appointment.starts_at.astimezone(tz), appointment.ends_at.astimezone(tz)
+    assert f"{start:%Y-%m-%d %H:%M %Z}" in details
+    assert f"{end:%Y-%m-%d %H:%M %Z}" in details  # the end too, in the same zone, not UTC

@@ -47,6 +47,7 @@ from webapp.clinic.services.common import catalog, local_midnight_utc, zone
 from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import clean_name, clean_phone, set_tags
 from webapp.clinic.services.slots import day_slots
+from webapp.core.db import UTCDateTime
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -66,11 +67,19 @@ WEEKDAY_CHOICES = [
 
 
 def _local(view, context, model, name) -> str:
+    """A stored time in the clinic's zone, named ("2026-12-07 11:30 +05"): reception reads visits
+    in the clinic's own time, whatever the platform's zone."""
     value = getattr(model, name)
     if value is None:
         return ""
     timezone = model.timezone if isinstance(model, Appointment) else None
-    return f"{value.astimezone(zone(timezone)):%Y-%m-%d %H:%M}"
+    local = value.astimezone(zone(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
+
+
+def _local_times(model) -> dict:
+    """``_local`` for every stored time of ``model``, so its details page shows all of them alike."""
+    return {column.key: _local for column in model.__table__.columns if isinstance(column.type, UTCDateTime)}
 
 
 _money = money_formatter("KZT")
@@ -273,7 +282,7 @@ class AppointmentView(SecureModelView):
     column_searchable_list = ("patient.last_name", "patient.first_name", "patient.iin", "patient.phone")
     column_sortable_list = ("starts_at", "status")
     column_default_sort = ("starts_at", True)
-    column_formatters = {"starts_at": _local, "price": _money}
+    column_formatters = {**_local_times(Appointment), "price": _money}
     column_formatters_export = {"starts_at": _local}
     column_labels = {
         "starts_at": _l("Starts"),
