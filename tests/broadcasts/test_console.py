@@ -175,3 +175,17 @@ def test_segments_console_and_list_export(app, marketer_client, console_bot):
     with app.app_context():
         spring = db.session.scalars(sa.select(Broadcast).where(Broadcast.title == "Spring")).one()
         assert spring.segment_id == segment_id and spring.filters == {"language": ["kk"]}
+
+
+def test_times_name_their_zone(app, marketer_client, console_bot):
+    response = _compose(marketer_client, console_bot)
+    detail = marketer_client.get(response.headers["Location"]).text
+    # The schedule field takes the browser's time; the page says so (progress.js adds the zone's name).
+    assert 'id="bd-schedule-zone"' in detail and "in your time zone" in detail
+    listing = marketer_client.get("/admin/broadcasts/").text
+    with app.app_context():
+        from webapp.admin.base import console_time
+
+        created = db.session.scalars(sa.select(Broadcast.created_at)).one()
+        shown = console_time(created)
+    assert shown in listing and " UTC<" not in listing  # the platform's zone, named, as every console time

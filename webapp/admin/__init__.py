@@ -9,6 +9,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from webapp.admin import words
+from webapp.admin.base import console_time
 from webapp.core.i18n import format_money
 from webapp.verticals import each_module
 
@@ -36,6 +37,7 @@ def init_admin(app: Flask) -> Admin:
         module.register_admin(admin)
     app.jinja_env.filters["word"] = words.word
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["console_time"] = console_time
     app.jinja_env.globals["count_rows"] = words.count_rows
     app.extensions["botdesk_admin"] = admin
     return admin

@@ -94,6 +94,11 @@ def datetime_text(view, value: datetime, name: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
 
 
+def console_time(value: datetime) -> str:
+    """``datetime_text`` for templates of our own views."""
+    return datetime_text(None, value, "")
+
+
 class SecureModelView(RoleGuard, ModelView):
     filter_converter = UTCDateTimeFilters()
     model_form_converter = UTCDateTimeForms

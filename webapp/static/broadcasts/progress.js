@@ -39,6 +39,10 @@
   if (box && ["sending", "scheduled"].indexOf(box.getAttribute("data-status")) >= 0) { setTimeout(poll, 1000); }
 
   var scheduleForm = document.getElementById("bd-schedule-form");
+  var zoneNote = document.getElementById("bd-schedule-zone");
+  if (zoneNote && window.Intl) {  // the typed time is the browser's: name that zone next to the field
+    zoneNote.textContent = zoneNote.getAttribute("data-label") + ": " + Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
   if (scheduleForm) {
     scheduleForm.addEventListener("submit", function () {
       var local = document.getElementById("bd-scheduled-local").value;  // "2026-05-01T10:30"
