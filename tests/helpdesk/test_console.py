@@ -214,3 +214,20 @@ def test_console_speaks_the_users_language(app, make_user, console_login, langua
     client = app.test_client()
     console_login(client, make_user("helper", language=language))
     assert f'<h2 class="mb-0">{title}</h2>' in client.get("/admin/helpdesk/").text
+
+
+def test_ticket_panel_times_name_their_zone_and_history_is_in_words(app, staff_client, make_user, hd_ticket):
+    ticket = hd_ticket(make_user("user"))
+    page = staff_client.get(f"/admin/helpdesk/ticket/{ticket.id}")
+    staff_client.post(
+        f"/admin/helpdesk/ticket/{ticket.id}/update", data={"status": "IN_PROGRESS", "csrf_token": csrf_from(page.text)}
+    )
+    panel = staff_client.get(f"/admin/helpdesk/ticket/{ticket.id}").text
+    with app.app_context():
+        from webapp.admin.base import console_time
+        from webapp.extensions import db
+        from webapp.helpdesk.models import Ticket
+
+        opened = console_time(db.session.get(Ticket, ticket.id).created_at)
+    assert opened in panel and " UTC" not in panel  # the platform's zone, named
+    assert "→ В работе" in panel and "→ IN_PROGRESS" not in panel  # the helper reads Russian
