@@ -65,6 +65,7 @@ SLOT_HOLDING = (
 SLOT_FREEING = (AppointmentStatus.CANCELLED.value, AppointmentStatus.NO_SHOW.value)
 # A visit took place: what "services used", "last visit" and "visit count" segments count.
 VISITED = (AppointmentStatus.ARRIVED.value, AppointmentStatus.COMPLETED.value)
+VISITED_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in VISITED))
 _SLOT_HOLDING_SQL = "status NOT IN ('cancelled', 'no_show')"
 
 
@@ -278,8 +279,24 @@ class DoctorDayOff(db.Model):
     doctor: Mapped[Doctor] = relationship(back_populates="days_off")
 
 
+MARKETABLE_SQL = "is_active AND consent_marketing_at IS NOT NULL"
+
+
 class Patient(Timestamps, db.Model):
     __tablename__ = "clinic_patients"
+    __table_args__ = (
+        # A clinic segment's candidates (active, marketing consent) read from the index alone:
+        # equality filters first, the age range last.
+        sa.Index(
+            "ix_clinic_patients_marketable",
+            "sex",
+            "osms_status",
+            "birth_date",
+            postgresql_include=["id", "user_id"],
+            postgresql_where=sa.text(MARKETABLE_SQL),
+            sqlite_where=sa.text(MARKETABLE_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The platform user behind the patient's Telegram account(s); NULL for a walk-in entered by staff.
@@ -361,6 +378,14 @@ class Appointment(Timestamps, db.Model):
             postgresql_include=["status", "branch_id", "service_id"],
         ),
         sa.Index("ix_clinic_appointments_status_starts", "status", "starts_at"),
+        # A segment's "services used" probe per candidate patient: only visits, so a smaller index.
+        sa.Index(
+            "ix_clinic_appointments_visited",
+            "patient_id",
+            postgresql_include=["service_id", "branch_id"],
+            postgresql_where=sa.text(VISITED_SQL),
+            sqlite_where=sa.text(VISITED_SQL),
+        ),
         sa.CheckConstraint("starts_at < ends_at", name="interval_order"),
     )
 

@@ -20,6 +20,15 @@ ROLE_VALUES = tuple(r.value for r in Role)
 
 class User(UserMixin, UUIDPrimaryKey, Timestamps, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # Segments probe it per candidate account: index-only, no heap fetch for the flag.
+        sa.Index(
+            "ix_users_active_id",
+            "id",
+            postgresql_where=sa.text("is_active"),
+            sqlite_where=sa.text("is_active"),
+        ),
+    )
 
     username: Mapped[str | None] = mapped_column(sa.String(150), unique=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)

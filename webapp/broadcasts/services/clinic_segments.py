@@ -28,8 +28,9 @@ def _clinic_id(bot: Bot) -> int | None:
 
 
 def restrict_to_patients(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
+    # Written as clinic.MARKETABLE_SQL is, for PostgreSQL to use ix_clinic_patients_marketable.
     query = query.join(Patient, Patient.user_id == User.id).where(
-        Patient.is_active.is_(True), Patient.consent_marketing_at.is_not(None)
+        Patient.is_active, Patient.consent_marketing_at.is_not(None)
     )
     today = today_in(tz)
     if filters.age_min is not None:

@@ -274,7 +274,8 @@ def audience_select(bot: Bot, filters: SegmentFilters, *columns) -> sa.Select:
             TelegramAccount.bot_id == bot.id,
             TelegramAccount.blocked_bot.is_(False),
             TelegramAccount.chat_id.is_not(None),
-            User.is_active.is_(True),
+            # Plain, not IS TRUE: PostgreSQL then probes the partial index ix_users_active_id.
+            User.is_active,
             *_generic_clauses(filters, tz),
         )
     )
