@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tickets_api import create_database, drop_database, free_port  # noqa: E402
+from tickets_api import create_database, free_port, shut_down  # noqa: E402
 
 HEALTH = "/api/reports/health/"
 
@@ -313,17 +313,7 @@ def main() -> int:
         health_p95(url, 50)  # warm up: connections, first imports
         ok = asyncio.run(measure(args, url, pairs, client))
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with app.app_context():
-            from webapp.extensions import db
-
-            db.engine.dispose()
-        drop_database(args.admin_url, db_name)
+        shut_down(server, app, args.admin_url, db_name)
     return 0 if ok else 1
 
 

@@ -267,18 +267,23 @@ def main() -> None:
         ]
         print(f"ratio tickets / trivial: {rates[1] / rates[0]:.2f}")
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with app.app_context():
-            from webapp.extensions import db
+        shut_down(server, app, args.admin_url, db_name)
 
-            db.engine.dispose()
-        if db_name:
-            drop_database(args.admin_url, db_name)
+
+def shut_down(server: subprocess.Popen | None, app, admin_url: str, db_name: str | None) -> None:
+    """Stop the bench's web server, release the app's connections and drop the bench database."""
+    if server is not None:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+    if db_name:
+        drop_database(admin_url, db_name)
 
 
 if __name__ == "__main__":
