@@ -28,6 +28,7 @@ from webapp.core.models import TelegramAccount, User
 from webapp.core.roles import SEED_003_ROLE, Role
 from webapp.extensions import db
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketMessage
+from webapp.helpdesk.serializers import shows_telegram_id
 from webapp.helpdesk.services.access import is_staff, visible_tickets_where
 from webapp.helpdesk.services.counts import cached_count
 
@@ -170,8 +171,7 @@ def _item(row) -> dict[str, Any]:
         "category": category,
         "user": {
             "id": str(row.customer_id),
-            # Only a customer's id: see ``serializers.shows_telegram_id``.
-            "telegram_id": row.tg_id if row.customer_role == Role.USER.value else None,
+            "telegram_id": row.tg_id if shows_telegram_id(row.customer_role) else None,
             "first_name": row.customer_first_name,
             "username": row.customer_username or row.tg_username,
         },
