@@ -16,6 +16,7 @@ os.environ.setdefault("BOTDESK_INSTANCE_DIR", tempfile.mkdtemp(prefix="botdesk-i
 
 from tests.backends import select_backend  # noqa: E402
 from tests.clock import skip_real_clock_tests, travel_from_environment  # noqa: E402
+from tests.organizations import DEFAULT  # noqa: E402
 
 travel_from_environment()
 
@@ -157,8 +158,14 @@ def app_ctx(app):
 
 @pytest.fixture
 def make_user(app):
-    """Create a committed user; returns a plain namespace (safe to use outside an app context)."""
-    from webapp.core.models import TelegramAccount, User
+    """Create a committed user; returns a plain namespace (safe to use outside an app context).
+
+    An organization role joins ``organization`` (an id; default: the test organization every
+    fixture's data belongs to unless a test says otherwise); ``organization=None`` leaves the
+    account without one."""
+    from tests.organizations import default_organization_id
+    from webapp.core.models import Membership, TelegramAccount, User
+    from webapp.core.roles import ORGANIZATION_ROLES, Role
     from webapp.extensions import db
 
     counter = iter(range(1, 10_000))
@@ -170,6 +177,7 @@ def make_user(app):
         telegram_id: int | None = None,
         password=TEST_PASSWORD,
         language: str = "ru",
+        organization=DEFAULT,
         **fields,
     ):
         n = next(counter)
@@ -188,6 +196,11 @@ def make_user(app):
             if telegram_id is not None:
                 user.telegram_accounts.append(TelegramAccount(telegram_user_id=telegram_id, chat_id=telegram_id))
             db.session.add(user)
+            if organization is DEFAULT:
+                organization = default_organization_id() if Role.parse(role) in ORGANIZATION_ROLES else None
+            if organization is not None:
+                db.session.flush()
+                db.session.add(Membership(user_id=user.id, organization_id=organization))
             db.session.commit()
             return SimpleNamespace(
                 id=user.id,
@@ -196,6 +209,7 @@ def make_user(app):
                 role=role,
                 password=password,
                 telegram_id=telegram_id,
+                organization_id=organization,
             )
 
     return factory

@@ -1,5 +1,6 @@
 """The realty bot (seed 001): a menu per role — Guest, Realtor, Super Admin (agency admin),
-Superuser — on a reply keyboard, list actions on inline keyboards, and /register, /link."""
+Superuser, and the platform's Moderator — on a reply keyboard, list actions on inline keyboards,
+and /register, /link."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ HELP = {
     "realtor": "🏠 My listings — card, activate/deactivate, calendar, blocks\n➕ Add listing — the wizard\n"
     "📋 Bookings — confirm or cancel\n🔔 Notifications",
     "admin": "👥 Realtors — add, activate/deactivate\n🏢 Agency — metrics and top listings/realtors\n"
-    "🛡 Moderation — approve or reject new listings\n🏠 My listings · ➕ Add listing · 📋 Bookings",
+    "🏠 My listings · ➕ Add listing · 📋 Bookings",
+    "moderator": "🛡 Moderation — approve or reject new listings of any agency\n🔍 Search · 🔔 Notifications",
     "superuser": "🏢 Agencies — on/off and details\n👤 User — find by e-mail/phone\n"
     "👥 Users — change role or status\n🧑‍💼 Realtors — change or remove agency\n🛡 Moderation",
 }
@@ -23,6 +25,7 @@ GREETINGS = {
     "guest": "Hello, %(name)s! Find and book a place to stay with 🔍 Search.",
     "realtor": "Hello, %(name)s! Your listings and bookings are in the menu below.",
     "admin": "Hello, %(name)s! Manage your agency from the menu below.",
+    "moderator": "Hello, %(name)s! New listings of every agency wait for you in 🛡 Moderation.",
     "superuser": "Hello, %(name)s! The platform's agencies, users and realtors are in the menu below.",
 }
 COMMANDS = (

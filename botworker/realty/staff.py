@@ -1,5 +1,5 @@
 """Realtor side of the realty bot: my listings (card, activate/deactivate, calendar, blocks), the
-add-listing wizard, bookings to confirm or cancel, and the moderation queue of agency admins."""
+add-listing wizard, bookings to confirm or cancel, and the moderation queue of the platform's moderators."""
 
 from __future__ import annotations
 
@@ -378,7 +378,7 @@ def register(bot: TeleBot) -> None:
 
     def moderatable(call: types.CallbackQuery) -> Listing | None:
         listing = db.session.get(Listing, int(arg(call)))
-        if listing is None or not access.is_agency_manager(current_user(), listing.agency_id):
+        if listing is None or not access.can_moderate(current_user()):
             bot.answer_callback_query(call.id, t("This button is no longer active."))
             return None
         return listing

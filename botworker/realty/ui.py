@@ -80,13 +80,16 @@ def menu_role(user: User | None) -> str:
         return "admin"
     if user_has_role(user, Role.REALTOR):
         return "realtor"
+    if user_has_role(user, Role.MODERATOR):
+        return "moderator"
     return "guest"
 
 
 MENUS = {
     "guest": [[SEARCH, MY_BOOKINGS], [FAVORITES, REVIEWS], [NOTIFICATIONS]],
     "realtor": [[MY_LISTINGS, ADD_LISTING], [BOOKINGS, NOTIFICATIONS]],
-    "admin": [[REALTORS, AGENCY], [MY_LISTINGS, ADD_LISTING], [BOOKINGS, MODERATION], [NOTIFICATIONS]],
+    "admin": [[REALTORS, AGENCY], [MY_LISTINGS, ADD_LISTING], [BOOKINGS, NOTIFICATIONS]],
+    "moderator": [[MODERATION], [SEARCH, NOTIFICATIONS]],
     "superuser": [[AGENCIES, USER], [USERS, ALL_REALTORS], [MODERATION, NOTIFICATIONS]],
 }
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, Segment
 from webapp.extensions import db
 
-ALLOWED = ("marketer", "moderator", "admin", "superuser")
-REFUSED = ("user", "doctor", "realtor", "helper")
+ALLOWED = ("marketer", "admin", "superuser")
+REFUSED = ("user", "doctor", "realtor", "helper", "moderator")
 
 
 @pytest.fixture

@@ -237,7 +237,7 @@ def test_helpdesk_alert_subscription(app, make_user, sandbox_bot):
     from webapp.helpdesk.services.telegram import set_alerts
 
     bot = sandbox_bot("helpdesk")
-    helper = make_user("moderator", telegram_id=TG_ID)
+    helper = make_user("helper", telegram_id=TG_ID)
     race(in_context(app, lambda i: set_alerts(get_user(helper.id), bot.bot_id, True)))
     assert count(app, HelperAlertSubscription) == 1
 

@@ -438,15 +438,15 @@ def test_categories_sorted_and_validated(app, client, actors, hd_category, hd_ti
 # --- users -----------------------------------------------------------------------------------------
 
 
-def test_users_list_moderators_up(client, actors, make_user, hd_ticket):
+def test_users_list_admins_only(client, actors, make_user, hd_ticket):
     for name in ACTOR_ROLES:
         actors[name]  # noqa: B018 - every actor exists for the counts below
     hd_ticket(actors["customer"])
     hd_ticket(actors["customer"])
     tg = make_user("user", telegram_id=123456789, first_name="John", username="john_doe")
-    for who in ("customer", "helper"):
+    for who in ("customer", "helper", "moderator"):
         assert_error(client.get("/api/v1/users", headers=actors[who].h), 403)
-    r = client.get("/api/v1/users?size=50", headers=actors["moderator"].h)
+    r = client.get("/api/v1/users?size=50", headers=actors["admin"].h)
     assert r.status_code == 200
     page = r.get_json()
     assert page["total"] == 7 and set(page) == {"items", "total", "page", "size", "pages"}
@@ -457,7 +457,7 @@ def test_users_list_moderators_up(client, actors, make_user, hd_ticket):
         customer
     )
     assert by_id[str(tg.id)]["telegram_id"] == 123456789
-    helpers = client.get("/api/v1/users?role=HELPER", headers=actors["moderator"].h).get_json()
+    helpers = client.get("/api/v1/users?role=HELPER", headers=actors["admin"].h).get_json()
     assert {u["first_name"] for u in helpers["items"]} == {"Helper", "Helper2"}
     found = client.get("/api/v1/users?search=JOHN", headers=actors["admin"].h).get_json()
     assert [u["id"] for u in found["items"]] == [str(tg.id)]
@@ -547,9 +547,9 @@ MATRIX = [
     ("POST", "/api/v1/tickets", {"title": "x"}, ROLES),
     ("GET", "/api/v1/categories", None, ROLES),
     ("POST", "/api/v1/categories", {"name": "Матрица"}, ("admin", "superuser")),
-    ("GET", "/api/v1/users", None, ("moderator", "admin", "superuser")),
-    ("GET", "/api/v1/statistics/dashboard", None, ("helper", "moderator", "admin", "superuser")),
-    ("GET", "/api/v1/statistics/tickets", None, ("helper", "moderator", "admin", "superuser")),
+    ("GET", "/api/v1/users", None, ("admin", "superuser")),
+    ("GET", "/api/v1/statistics/dashboard", None, ("helper", "admin", "superuser")),
+    ("GET", "/api/v1/statistics/tickets", None, ("helper", "admin", "superuser")),
 ]
 
 

@@ -47,9 +47,9 @@ def staff_client(app, make_user, console_login):
 @pytest.mark.parametrize(
     "path,allowed",
     [
-        ("/admin/helpdesk/", ("helper", "moderator", "admin", "superuser")),
-        ("/admin/helpdesk/statistics/", ("helper", "moderator", "admin", "superuser")),
-        ("/admin/helpdesk_tickets/", ("helper", "moderator", "admin", "superuser")),
+        ("/admin/helpdesk/", ("helper", "admin", "superuser")),
+        ("/admin/helpdesk/statistics/", ("helper", "admin", "superuser")),
+        ("/admin/helpdesk_tickets/", ("helper", "admin", "superuser")),
         ("/admin/helpdesk_categories/", ("admin", "superuser")),
     ],
 )

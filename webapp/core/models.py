@@ -73,6 +73,41 @@ class User(UserMixin, UUIDPrimaryKey, Timestamps, db.Model):
         return self.display_name
 
 
+class Organization(db.Model):
+    """One business on the platform: a clinic, a rental agency, a support desk, a finance service.
+
+    It owns its bots, its vertical data, its segments and broadcasts and its staff memberships; the
+    access layer of each vertical (``webapp/<vertical>/access.py``) confines staff to their own."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True, nullable=False)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(db.Model):
+    """A staff account's organization. The account's role (``User.role``) says what it does there:
+    an account holds one role, so an organization role (admin, doctor, realtor, helper, marketer)
+    needs exactly one membership, and platform roles and customers have none (``user_id`` is the
+    primary key)."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class TelegramPerson(db.Model):
     """Which User a Telegram user id is. Telegram ids are global, so one person is one User whichever
     bots they talk to; the primary key decides when first contacts on several bots race."""

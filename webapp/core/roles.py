@@ -1,8 +1,12 @@
-"""Platform roles and the one rule that decides whether a user holds a role.
+"""Roles and the one rule that decides whether a user holds a role (SPEC.md, "Organizations and roles").
 
-Order (SPEC.md): superuser > admin > moderator > staff roles (realtor, helper, doctor, marketer) >
-user. A higher rank grants every role below it; staff roles are siblings and do not grant each
-other. A blocked (inactive) user holds no role at all.
+Platform roles: ``superuser`` (everything, every organization) and ``moderator`` (realty
+marketplace moderation and its reports, nothing else). Organization roles, held through a
+membership (``webapp.core.tenancy``): ``admin`` (everything inside its own organization, so it
+grants the organization's staff roles) and the sibling staff roles ``realtor``, ``helper``,
+``doctor``, ``marketer``, which do not grant each other. ``user``: customers; every active account
+holds it. A blocked (inactive) user holds no role at all. Which organization's rows a role reaches is
+the access layers' business, not this module's.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class Role(enum.StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.REALTOR, Role.HELPER, Role.DOCTOR, Role.MARKETER})
+ORGANIZATION_ROLES = frozenset({Role.ADMIN, *STAFF_ROLES})
+PLATFORM_ROLES = frozenset({Role.SUPERUSER, Role.MODERATOR})
+# How far up a role sits, for ordering (who may manage whom); not what it grants.
 ROLE_RANK = {
     Role.SUPERUSER: 100,
     Role.ADMIN: 80,
@@ -51,11 +58,9 @@ ALL_ROLES = tuple(Role)
 def role_grants(held: Role | str, required: Role | str) -> bool:
     """True when a user whose role is ``held`` may act as ``required``."""
     held, required = Role.parse(held), Role.parse(required)
-    if held == required:
+    if held == required or held == Role.SUPERUSER or required == Role.USER:
         return True
-    if required in STAFF_ROLES and held in STAFF_ROLES:
-        return False
-    return held.rank > required.rank
+    return held == Role.ADMIN and required in STAFF_ROLES
 
 
 def user_has_role(user, *required: Role | str) -> bool:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from webapp.core.db import insert_missing, utcnow
 from webapp.core.models import AuditLog, TelegramAccount, TelegramPerson, User
-from webapp.core.roles import Role, role_grants
+from webapp.core.roles import STAFF_ROLES, Role
 from webapp.extensions import db
 
 SUPPORTED_LANGUAGES = ("ru", "kk", "uz", "en")
@@ -252,13 +252,18 @@ def create_staff_user(
 # --- role and status changes -----------------------------------------------------------------------
 
 
+# What an organization admin may grant and manage: its staff and its customers.
+MANAGED_BY_ADMINS = frozenset({*STAFF_ROLES, Role.USER})
+
+
 def can_manage(actor: User, target: User) -> bool:
-    """An actor manages users strictly below them; superusers manage everyone but cannot demote themselves."""
+    """Superusers manage everyone (but cannot demote themselves); an organization admin manages
+    staff and customers, never another admin or a platform role."""
     if not actor.is_active:
         return False
     if actor.role == Role.SUPERUSER.value:
         return True
-    return role_grants(actor.role, Role.ADMIN) and Role(actor.role).rank > Role(target.role).rank
+    return actor.role == Role.ADMIN.value and Role(target.role) in MANAGED_BY_ADMINS
 
 
 def change_role(actor: User, target: User, new_role: Role | str, source: str = "api") -> User:
@@ -267,7 +272,7 @@ def change_role(actor: User, target: User, new_role: Role | str, source: str = "
         raise ServiceError("You cannot change your own role", 403, "FORBIDDEN", "role")
     if not can_manage(actor, target):
         raise ServiceError("You cannot change this user's role", 403, "FORBIDDEN", "role")
-    if actor.role != Role.SUPERUSER.value and new_role.rank >= Role(actor.role).rank:
+    if actor.role != Role.SUPERUSER.value and new_role not in MANAGED_BY_ADMINS:
         raise ServiceError("You cannot grant a role equal to or above your own", 403, "FORBIDDEN", "role")
     old = target.role
     if old != new_role.value:

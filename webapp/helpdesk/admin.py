@@ -31,7 +31,7 @@ from webapp.helpdesk.texts import catalog
 _ = catalog.gettext
 _l = catalog.lazy_gettext
 
-STAFF = (Role.HELPER,)  # moderators, admins and superusers outrank helpers
+STAFF = (Role.HELPER,)  # and, by their role, the desk admins and superusers
 PAGE_SIZE = 25
 QUEUES = ("unassigned", "mine", "waiting", "all")
 QUEUE_LABELS = {

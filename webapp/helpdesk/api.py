@@ -289,10 +289,10 @@ def _target_user(user_id: str) -> User:
 
 
 @bp.get(f"{PREFIX}/users")
-@require_role(Role.MODERATOR)
+@require_role(Role.ADMIN)
 @spec.validate(query=schemas.UsersQuery, tags=TAGS, security=JWT)
 def list_users(query: schemas.UsersQuery):
-    """Users with ticket counts and last activity (moderators and up)."""
+    """Users with ticket counts and last activity (the desk's admins)."""
     page = paginate(users_query(query.role, query.is_active, query.search), query.page, query.size, lambda u: u)
     activity = activity_of([u.id for u in page["items"]])
     page["items"] = [_user_out(u, activity[u.id]) for u in page["items"]]

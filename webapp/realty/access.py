@@ -5,7 +5,9 @@ Actors:
 - ``SYSTEM``: the platform itself (jobs): every row.
 - a superuser: every agency. (The organization filter of issue 12 joins in ``listing_rule`` and
   ``scope``, for every model at once.)
-- an agency's admin or moderator: everything of their own agency.
+- a platform moderator: every agency's listings, their moderation log and the agencies' cards —
+  the marketplace they moderate — and nothing else (no bookings, payments or reviews).
+- an agency's admin: everything of their own agency.
 - a realtor: their own listings, and the bookings, payments, reviews and calendar blocks of those.
 - anyone else: nothing.
 
@@ -53,14 +55,22 @@ def is_superuser(user: Actor | None) -> bool:
 
 
 def is_agency_manager(user: User | None, agency_id: int | None) -> bool:
-    """Admin-level rights over ``agency_id``: a superuser, or an admin/moderator who belongs to it."""
+    """Admin-level rights over ``agency_id``: a superuser, or an admin who belongs to it."""
     if is_superuser(user):
         return True
-    return agency_id is not None and user_has_role(user, Role.MODERATOR) and agency_id_of(user) == agency_id
+    return agency_id is not None and user_has_role(user, Role.ADMIN) and agency_id_of(user) == agency_id
 
 
 def sees_everything(actor: Actor | None) -> bool:
     return actor is SYSTEM or is_superuser(actor)
+
+
+def is_moderator(actor: Actor | None) -> bool:
+    return isinstance(actor, User) and actor.is_active and actor.role == Role.MODERATOR.value
+
+
+# What a platform moderator reaches: the marketplace, every agency's.
+MODERATED = (Listing, ModerationEvent, Agency)
 
 
 def listing_rule(actor: Actor | None):
@@ -85,6 +95,8 @@ def _agency_rule(actor: Actor | None, column):
 
 
 def _condition(actor: Actor | None, model):
+    if is_moderator(actor):
+        return None if model in MODERATED else sa.false()
     rule = listing_rule(actor)
     if rule is None:
         return None
@@ -123,8 +135,14 @@ def can_read(actor: Actor | None, obj) -> bool:
 
 
 def can_edit_listing(user: User | None, listing: Listing) -> bool:
-    """Staff change what they reach: a realtor their own listings, managers their agency's."""
-    return can_read(user, listing)
+    """Staff change what they reach: a realtor their own listings, managers their agency's. A
+    moderator reads every listing and changes none."""
+    return not is_moderator(user) and can_read(user, listing)
+
+
+def can_moderate(user: Actor | None) -> bool:
+    """Approving and rejecting listings is the platform's: its moderators and superusers."""
+    return is_moderator(user) or is_superuser(user)
 
 
 def can_handle_booking(user: User | None, booking: Booking) -> bool:
@@ -141,7 +159,7 @@ def require_staff(user: User) -> None:
     """Staff lists are for agency members (realtors, moderators, admins) and superusers — else 403."""
     if is_superuser(user):
         return
-    if agency_id_of(user) is None or not user_has_role(user, Role.REALTOR, Role.MODERATOR):
+    if agency_id_of(user) is None or not user_has_role(user, Role.REALTOR):
         raise ServiceError("You are not a member of an agency", 403, "FORBIDDEN")
 
 

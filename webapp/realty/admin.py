@@ -44,8 +44,10 @@ from webapp.realty.services import agencies, bookings, listings, stats
 from webapp.realty.services.notify import catalog
 
 _l = catalog.lazy_gettext  # console texts live in the realty catalog, like the bot's
-STAFF = (Role.REALTOR,)  # realtors and, by rank, moderators, admins, superusers
-MANAGERS = (Role.MODERATOR,)  # agency admins/moderators and superusers
+STAFF = (Role.REALTOR,)  # realtors and, by their role, agency admins and superusers
+MANAGERS = (Role.ADMIN,)  # agency admins and superusers
+MODERATORS = (Role.MODERATOR,)  # the platform's moderators and superusers
+REPORT_READERS = (Role.ADMIN, Role.MODERATOR)
 
 
 class AgencyScopedView(SecureModelView):
@@ -268,7 +270,7 @@ class ListingView(AgencyScopedView):
 class ModerationQueueView(ListingView):
     """Pending listings, oldest first: the moderation queue."""
 
-    required_roles = MANAGERS
+    required_roles = MODERATORS
     column_default_sort = ("created_at", False)
 
     def _scoped(self, query):
@@ -393,7 +395,7 @@ class RealtyDashboard(SecureView):
 class ReportsView(SecureView):
     """Seed 004's figures for a range of days: totals, a chart per day, tops, CSV export."""
 
-    required_roles = MANAGERS
+    required_roles = REPORT_READERS
 
     @expose("/")
     def index(self):
@@ -464,5 +466,5 @@ def register_admin(admin) -> None:
     add(NotificationView, Notification, _l("Notifications"), "realty_notifications")
     add(OutboxView, OutboxEmail, _l("E-mail outbox"), "realty_outbox")
     admin.add_view(ReportsView(name=_l("Moderation reports"), category=category, endpoint="realty_reports"))
-    add_card(_l("Realty: listings awaiting moderation"), _pending_listings, *MANAGERS)
+    add_card(_l("Realty: listings awaiting moderation"), _pending_listings, *MODERATORS)
     add_card(_l("Realty: bookings to confirm"), _pending_bookings, *STAFF)

@@ -370,7 +370,7 @@ def moderation_queue(query: s.PageQuery):
 
 def _moderatable(listing_id: int) -> Listing:
     listing = db.session.get(Listing, listing_id)
-    if listing is None or not access.is_agency_manager(g.user, listing.agency_id):
+    if listing is None or not access.can_moderate(g.user):
         raise not_found("Listing")
     return listing
 
@@ -420,7 +420,7 @@ def _managed_agency(agency_id: int) -> Agency:
 
 
 @bp.get(f"{PREFIX}/agencies/")
-@require_role(Role.MODERATOR)
+@require_role(Role.MODERATOR, Role.ADMIN)
 @spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
 def list_agencies(query: s.PageQuery):
     """Superusers: every agency; agency admins: their own."""
@@ -450,7 +450,7 @@ def set_agency_active(agency_id: int, json: s.ActiveIn):
 
 
 @bp.get(f"{PREFIX}/agencies/<int:agency_id>/metrics/")
-@require_role(Role.MODERATOR)
+@require_role(Role.MODERATOR, Role.ADMIN)
 @spec.validate(tags=TAGS, security=JWT)
 def agency_metrics(agency_id: int):
     """Realtors, listings, bookings, revenue, contacts, top listings and realtors."""

@@ -94,7 +94,7 @@ def _answer(build):
 
 
 @bp.get("/api/reports/daily/")
-@require_role(Role.MODERATOR, service=SERVICE_BOT_TOKEN)
+@require_role(Role.MODERATOR, Role.ADMIN, service=SERVICE_BOT_TOKEN)
 @spec.validate(query=DailyQuery, resp=Response(HTTP_200=DailyReportOut), tags=["reports"], security=JWT_OR_BOT_TOKEN)
 def daily(query: DailyQuery):
     """Moderation figures of one local day: totals added/approved/rejected and top regions/districts/users."""
@@ -103,7 +103,7 @@ def daily(query: DailyQuery):
 
 
 @bp.get("/api/reports/range/")
-@require_role(Role.MODERATOR, service=SERVICE_BOT_TOKEN)
+@require_role(Role.MODERATOR, Role.ADMIN, service=SERVICE_BOT_TOKEN)
 @spec.validate(query=RangeQuery, resp=Response(HTTP_200=RangeReportOut), tags=["reports"], security=JWT_OR_BOT_TOKEN)
 def date_range(query: RangeQuery):
     """Moderation figures of the local days date_from..date_to (inclusive, at most 366 days)."""

@@ -196,7 +196,7 @@ def parse_day(text: str) -> date:
 
 
 def can_read_reports(user: User | None) -> bool:
-    return user_has_role(user, Role.MODERATOR)
+    return user_has_role(user, Role.MODERATOR, Role.ADMIN)
 
 
 def subscribe(user: User, bot_id: int | None, chat_id: int) -> ReportSubscription:

@@ -51,6 +51,10 @@ class Bot(db.Model):
     webhook_secret: Mapped[str | None] = mapped_column(sa.String(128))
     rate_limit_per_second: Mapped[int] = mapped_column(sa.Integer, default=30, nullable=False)
     paid_broadcast: Mapped[bool] = mapped_column(sa.Boolean, default=False, nullable=False)
+    # The business the bot talks for; NULL: a platform bot (the realty marketplace, reports).
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     def __str__(self) -> str:

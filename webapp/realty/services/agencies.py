@@ -24,7 +24,7 @@ from webapp.realty.models import Agency, AgencyMember, Booking, BookingStatus, L
 from webapp.realty.services.bookings import revenue_of
 from webapp.realty.services.listings import invalid, normalize_city
 
-MEMBER_ROLES = (Role.REALTOR.value, Role.MODERATOR.value, Role.ADMIN.value)
+MEMBER_ROLES = (Role.REALTOR.value, Role.ADMIN.value)
 
 
 def _clean_agency(fields: dict, creating: bool) -> dict:

@@ -249,9 +249,7 @@ def staff_listings(actor: User, status: str | None = None, mine: bool = False) -
 
 
 def _moderate(actor: User, listing: Listing) -> None:
-    access.require(
-        access.is_agency_manager(actor, listing.agency_id), "Only the agency's admins or superusers moderate listings"
-    )
+    access.require(access.can_moderate(actor), "Only moderators and superusers moderate listings")
     if listing.status != ModerationStatus.PENDING.value:
         raise ServiceError(f"Listing is {listing.status}, not pending", 409, "INVALID_TRANSITION", "status")
 
@@ -295,11 +293,9 @@ def reject_listing(actor: User, listing: Listing, reason: str) -> Listing:
 
 
 def moderation_queue(actor: User) -> sa.Select:
+    """Every agency's pending listings, oldest first: the platform's moderators' queue."""
+    access.require(access.can_moderate(actor), "Only moderators and superusers moderate listings")
     query = sa.select(Listing).where(Listing.status == ModerationStatus.PENDING.value)
-    if not access.is_superuser(actor):
-        agency_id = access.agency_id_of(actor)
-        access.require(access.is_agency_manager(actor, agency_id))
-        query = query.where(Listing.agency_id == agency_id)
     return query.order_by(Listing.created_at, Listing.id)
 
 

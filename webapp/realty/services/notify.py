@@ -55,7 +55,7 @@ def listing_staff(listing: Listing) -> list[User]:
             .where(
                 AgencyMember.agency_id == listing.agency_id,
                 User.is_active.is_(True),
-                User.role.in_([Role.ADMIN.value, Role.MODERATOR.value]),
+                User.role == Role.ADMIN.value,
             )
         )
     )
