@@ -8,11 +8,10 @@ workers died is picked up by the scan as well. Every job is safe to run twice.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.broadcasts.services import delivery, lifecycle
+from webapp.core.oncommit import on_commit
 from webapp.extensions import db
 from webapp.jobs.context import with_app_context
 from webapp.jobs.queues import enqueue_after_commit, get_queue
@@ -20,7 +19,6 @@ from webapp.jobs.schedule import periodic
 
 QUEUE = "broadcasts"
 SCAN_INTERVAL = 10  # seconds
-AFTER_COMMIT_KEY = "broadcasts_after_commit"
 
 
 def _job_timeout() -> int:
@@ -94,18 +92,7 @@ def schedule_start(broadcast: Broadcast) -> None:
         job_id = f"broadcast-start-{broadcast_id}-{int(when.timestamp())}"
         get_queue(QUEUE).enqueue_at(when, start_due_broadcasts, job_id=job_id)
 
-    db.session.info.setdefault(AFTER_COMMIT_KEY, []).append(enqueue)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(AFTER_COMMIT_KEY, []):
-        callback()
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop(AFTER_COMMIT_KEY, None)
+    on_commit(enqueue)
 
 
 periodic("broadcasts-scan", scan_broadcasts, queue=QUEUE, interval=SCAN_INTERVAL, timeout=120)

@@ -14,12 +14,9 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from webapp.core.oncommit import on_commit
+from webapp.extensions import redis_store
 
-from webapp.extensions import db, redis_store
-
-PENDING_KEY = "helpdesk_pending_events"
 AUDIENCE_ALL = "all"
 AUDIENCE_STAFF = "staff"
 INBOX_CHANNEL = "helpdesk:inbox"
@@ -38,22 +35,10 @@ def envelope(event_type: str, data: dict[str, Any], audience: str = AUDIENCE_ALL
 def publish_after_commit(
     ticket_id: uuid.UUID | str, event_type: str, data: dict[str, Any], audience: str = AUDIENCE_ALL
 ) -> None:
-    """Queue an event for the ticket's sockets (and the staff inbox) until the session commits."""
-    pending = db.session.info.setdefault(PENDING_KEY, [])
+    """Publish an event to the ticket's sockets (and the staff inbox) once the transaction commits."""
     # The client is taken now: the commit hook may run where no app context is current.
     client = redis_store.client
-    message = envelope(event_type, data, audience)
-    pending.append((client, ticket_channel(ticket_id), message))
+    channel, message = ticket_channel(ticket_id), envelope(event_type, data, audience)
     inbox = envelope(event_type, {"ticket_id": str(ticket_id)}, AUDIENCE_STAFF)
-    pending.append((client, INBOX_CHANNEL, inbox))
-
-
-@event.listens_for(Session, "after_commit")
-def _publish_pending(session: Session) -> None:
-    for client, channel, message in session.info.pop(PENDING_KEY, []):
-        client.publish(channel, message)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    on_commit(lambda: client.publish(channel, message))
+    on_commit(lambda: client.publish(INBOX_CHANNEL, inbox))

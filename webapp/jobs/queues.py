@@ -10,13 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rq import Queue
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from webapp.extensions import db, redis_store
+from webapp.core.oncommit import on_commit
+from webapp.extensions import redis_store
 
 QUEUE_NAMES = ("default", "broadcasts", "notifications", "reminders", "email")
-PENDING_KEY = "botdesk_pending_jobs"
 
 
 def get_queue(name: str = "default") -> Queue:
@@ -28,17 +26,6 @@ def get_queue(name: str = "default") -> Queue:
 def enqueue_after_commit(
     func: Callable, *args: Any, queue: str = "default", job_id: str | None = None, **options: Any
 ) -> None:
-    """Enqueue ``func(*args)`` when the current session commits; dropped if it rolls back."""
-    pending = db.session.info.setdefault(PENDING_KEY, [])
-    pending.append((get_queue(queue), func, args, job_id, options))
-
-
-@event.listens_for(Session, "after_commit")
-def _flush_pending_jobs(session: Session) -> None:
-    for queue, func, args, job_id, options in session.info.pop(PENDING_KEY, []):
-        queue.enqueue(func, *args, job_id=job_id, **options)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending_jobs(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    """Enqueue ``func(*args)`` when the current transaction commits; dropped if it rolls back."""
+    target = get_queue(queue)  # taken now: the commit may happen where no app context is current
+    on_commit(lambda: target.enqueue(func, *args, job_id=job_id, **options))

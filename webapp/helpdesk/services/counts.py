@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from webapp.core.models import User
+from webapp.core.oncommit import on_commit
 from webapp.extensions import redis_store
 from webapp.helpdesk.models import Ticket
 
@@ -30,7 +31,6 @@ GENERATION = "generation"
 TTL_SECONDS = 300
 # The attributes the list filters or scopes on, as columns and as the relationships that set them.
 FILTERED = ("status", "priority", "category_id", "assigned_to_id", "user_id", "category", "assigned_to", "user")
-_CHANGED = "helpdesk_ticket_counts_changed"
 
 
 def cached_count(filters: dict, count: Callable[[], int]) -> int:
@@ -65,15 +65,5 @@ def _touches_counts(session: Session) -> bool:
 @event.listens_for(Session, "before_flush")
 def _note_ticket_changes(session: Session, _context, _instances) -> None:
     if _touches_counts(session):
-        session.info[_CHANGED] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_generation(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        redis_store.client.hincrby(KEY, GENERATION, 1)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+        client = redis_store.client  # taken now: the commit may happen where no app context is current
+        on_commit(lambda: client.hincrby(KEY, GENERATION, 1), session)

@@ -7,17 +7,14 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from webapp.core.db import utcnow
 from webapp.core.models import User
+from webapp.core.oncommit import on_commit, on_rollback
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.helpdesk.models import HelpdeskFile, TicketMessage
 from webapp.helpdesk.storage import FileStorage, UploadRejected, get_storage, new_key, vet_upload
 
-DELETE_KEY = "helpdesk_files_to_delete"
 ORPHAN_AGE = timedelta(hours=24)
 
 
@@ -75,31 +72,20 @@ def claim_attachments(author: User, ids: Iterable[uuid.UUID], message: TicketMes
 
 
 def delete_files_after_commit(keys: Iterable[str]) -> None:
-    db.session.info.setdefault(DELETE_KEY, {"commit": [], "rollback": []})["commit"].extend(keys)
+    keys = list(keys)
+    if keys:
+        on_commit(lambda: _delete_stored(keys))
 
 
 def _delete_on_rollback(key: str) -> None:
-    db.session.info.setdefault(DELETE_KEY, {"commit": [], "rollback": []})["rollback"].append(key)
+    on_rollback(lambda: _delete_stored([key]))
 
 
-@event.listens_for(Session, "after_commit")
-def _delete_committed(session: Session) -> None:
-    pending = session.info.pop(DELETE_KEY, None)
-    if pending and pending["commit"]:
-        storage = _storage_or_none()
-        for key in pending["commit"]:
-            if storage is not None:
-                storage.delete(key)
-
-
-@event.listens_for(Session, "after_rollback")
-def _delete_rolled_back(session: Session) -> None:
-    pending = session.info.pop(DELETE_KEY, None)
-    if pending and pending["rollback"]:
-        storage = _storage_or_none()
-        for key in pending["rollback"]:
-            if storage is not None:
-                storage.delete(key)
+def _delete_stored(keys: list[str]) -> None:
+    storage = _storage_or_none()
+    if storage is not None:
+        for key in keys:
+            storage.delete(key)
 
 
 def _storage_or_none() -> FileStorage | None:
