@@ -107,6 +107,7 @@ RECORDS = [
     ("Бензинга 200 минг сум", EXPENSE, "200000", "transport"),
     ("taksi 30 ming", EXPENSE, "30000", "transport"),
     ("заказ пиццы 80000", EXPENSE, "80000", "cafe"),  # a cafe word and a business one: expense
+    ("фриланс 500$", INCOME, "500", "business"),  # an income category, no verb
     ("бонус 200000", INCOME, "200000", "bonus"),
     # income vocabulary: transfers, cashback, bonuses, salary words (ru, uz Latin and Cyrillic)
     ("перевели 500000", INCOME, "500000", "transfer"),

@@ -1,9 +1,11 @@
 """Free-text (and recognised speech) finance commands in Russian and Uzbek → a structured record.
 
 ``parse_command("Потратил 50 тыс на продукты")`` → expense, 50000.00 UZS, category food,
-description "продукты". A pure function: no database, no Flask. When the phrase is ambiguous
-(no amount, two amounts, both "spent" and "received", a debt without a person) the result carries
-a ``question`` code instead of a guess, and the caller asks the user.
+description "продукты". With no verb, a recognised category decides ("кофе 15000" is an expense,
+"фриланс 500$" an income; an expense one when both kinds match). A pure function: no database, no
+Flask. When the phrase is ambiguous (no amount, two amounts, both "spent" and "received", a debt
+without a person) the result carries a ``question`` code instead of a guess, and the caller asks
+the user.
 
 Uzbek Cyrillic is latinised before keyword matching, and apostrophes (oʻ, gʻ in all their
 spellings) are dropped for matching, so one Latin stem list serves both Uzbek scripts. Typos of
