@@ -206,6 +206,18 @@ def test_uzbek_chosen_at_first_contact_registers_and_books_in_uzbek(app, sandbox
         "УЗИ — 20 000 ₸ · 60 daq",
         "⬅️ Orqaga",
     ]
+    doctors = press_and_edit(sandbox, bot, user, services, f"cl:bk:s:{ids.central_id}:{ids.consult_id}")
+    assert doctors["text"] == "Shifokorni tanlang:" and buttons(doctors)[-1] == "⬅️ Orqaga"
+    prefix = f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}"
+    calendar = press_and_edit(sandbox, bot, user, doctors, f"cl:bk:d:{prefix}")
+    assert calendar["text"] == "Sanani tanlang:" and buttons(calendar)[0] == "Yanvar 2030"
+    times = press_and_edit(sandbox, bot, user, calendar, f"cl:bk:t:{prefix}:20300107")
+    assert times["text"] == "Qulay vaqtni tanlang (07.01.2030):"
+    confirm = press_and_edit(sandbox, bot, user, times, f"cl:bk:c:{prefix}:{int(at(MONDAY, 10).timestamp())}")
+    assert confirm["text"] == (
+        "Qabulni tasdiqlang:\n\n📍 Filial: Центральный\n🏥 Xizmat: Консультация терапевта\n"
+        "👨\u200d⚕️ Shifokor: Ахметова Айгуль Сериковна\n🗓 Sana: 07.01.2030\n🕐 Vaqt: 10:00\n💰 Narxi: 15 000 ₸"
+    )
     profile = say(sandbox, bot, user, "👤 Profil")
     assert profile["text"] == "👤 Karimov Dilshod\n📱 +998901234567\n🆔 IIN: 900101300017\n🌐 Til: Oʻzbekcha"
 
