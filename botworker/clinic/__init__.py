@@ -1,5 +1,5 @@
 """The clinic vertical's bot (seed 002): registration, booking, appointments, documents, payments,
-feedback, support and profile, in Russian and Kazakh."""
+feedback, support and profile, in Russian and Kazakh (seed 002) and in Uzbek and English."""
 
 from __future__ import annotations
 
