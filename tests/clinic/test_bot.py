@@ -381,3 +381,21 @@ def test_unregistered_user_is_sent_to_registration(sandbox, clinic_bot, tg_user)
     assert (
         say(sandbox, bot, user, "📅 Записаться")["text"] == "Вы не зарегистрированы. Используйте /start для регистрации"
     )
+
+
+def test_language_command_switches_a_registered_patient_to_uzbek(app, sandbox, clinic_bot, tg_user):
+    """/language offers four languages; choosing one switches the whole bot for a patient, not just the menu."""
+    bot, user = clinic_bot, tg_user(clinic_bot, first_name="Erlan")
+    _registered(app, bot, user)
+    offer = say(sandbox, bot, user, "/language")
+    assert buttons(offer) == ["Русский", "Қазақша", "Oʻzbekcha", "English"]
+    menu = press_and_wait(sandbox, bot, user, offer, "lang:set:uz")
+    assert buttons(menu) == UZ_MENU
+    profile = say(sandbox, bot, user, "👤 Profil")
+    assert profile["text"] == "👤 Жумабаев Ерлан\n📱 +77011234567\n🆔 IIN: —\n🌐 Til: Oʻzbekcha"
+
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    with app.app_context():
+        assert eventually(lambda: fresh(db.select(Patient).filter_by(language="uz")))
