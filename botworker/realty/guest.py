@@ -66,12 +66,8 @@ def to_filters(saved: dict) -> listings.SearchFilters:
     )
 
 
-def price_example(city: str | None) -> listings.PriceExample | None:
-    """The example of the price step: the real range of nightly prices (in the city when it has listings)."""
-    return listings.price_example(city)
-
-
 def price_hint(example: listings.PriceExample | None) -> str:
+    """How to answer the price step, with the real range of nightly prices as the example."""
     if example is None:
         return t("Send a price range like “from-to”, or one number for “up to”")
     return t(
@@ -305,7 +301,8 @@ def register(bot: TeleBot) -> None:
             data["check_in"] = check_in.isoformat() if check_in else None
             data["check_out"] = check_out.isoformat() if check_out else None
             city = data.get("city")
-        step(message, SearchStates.price, t("Step 3 of 5. Price per night.") + " " + price_hint(price_example(city)))
+        hint = price_hint(listings.price_example(city))
+        step(message, SearchStates.price, t("Step 3 of 5. Price per night.") + " " + hint)
 
     @bot.message_handler(state=SearchStates.price, content_types=["text"])
     def search_price(message: types.Message) -> None:
@@ -314,7 +311,7 @@ def register(bot: TeleBot) -> None:
             with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
                 city = data.get("city")
             try:
-                low, high = parse_price(message.text, price_example(city))
+                low, high = parse_price(message.text, listings.price_example(city))
             except ServiceError as exc:
                 reply(message.chat.id, "⚠️ " + exc.message)
                 return
