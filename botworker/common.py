@@ -73,6 +73,10 @@ def default_help_text(language: str) -> str:
     )
 
 
+def default_on_language(language: str) -> None:
+    """Nothing of a vertical's own to update when the user changes the language."""
+
+
 def default_on_start(bot: TeleBot, message: types.Message) -> None:
     language = user_language()
     name = message.from_user.first_name if message.from_user else ""
@@ -133,6 +137,7 @@ def register_commands(bot: TeleBot, vertical: VerticalBot) -> None:
             bot.answer_callback_query(call.id, texts.t("This button is no longer active."))
             return
         language = set_language(code)
+        vertical.on_language(language)  # e.g. the clinic's patient record keeps the language too
         bot.answer_callback_query(call.id)
         chat_id = call.message.chat.id
         confirmation = texts.t("Language: %(choice)s", choice=LANGUAGE_NAMES[language])

@@ -1,8 +1,9 @@
 """Which conversation a bot runs: the package ``botworker/<vertical>/`` of its vertical, if written.
 
 A vertical's package exposes ``register_handlers(bot)``, ``on_start(bot, message)``,
-``main_menu(language)`` and ``help_text(language)``; whatever it leaves out (or the whole package,
-for a vertical without one) falls back to the common defaults in ``botworker.common``.
+``main_menu(language)``, ``help_text(language)`` and ``on_language(language)`` (the user chose a
+language with the common keyboard); whatever it leaves out (or the whole package, for a vertical
+without one) falls back to the common defaults in ``botworker.common``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class VerticalBot:
     on_start: Callable[[TeleBot, types.Message], None]
     main_menu: Callable[[str], types.ReplyKeyboardMarkup]
     help_text: Callable[[str], str]
+    on_language: Callable[[str], None]
 
 
 def vertical_package(vertical: str) -> ModuleType | None:
@@ -46,11 +48,12 @@ def defaults(name: str = "default") -> VerticalBot:
         on_start=common.default_on_start,
         main_menu=common.default_main_menu,
         help_text=common.default_help_text,
+        on_language=common.default_on_language,
     )
 
 
 def from_module(name: str, module: object | None) -> VerticalBot:
-    """A VerticalBot from any object with (some of) the four functions; the rest are the defaults."""
+    """A VerticalBot from any object with (some of) the five functions; the rest are the defaults."""
     base = defaults(name)
     if module is None:
         return base
@@ -60,6 +63,7 @@ def from_module(name: str, module: object | None) -> VerticalBot:
         on_start=getattr(module, "on_start", base.on_start),
         main_menu=getattr(module, "main_menu", base.main_menu),
         help_text=getattr(module, "help_text", base.help_text),
+        on_language=getattr(module, "on_language", base.on_language),
     )
 
 

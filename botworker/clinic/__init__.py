@@ -1,5 +1,5 @@
 """The clinic vertical's bot (seed 002): registration, booking, appointments, documents, payments,
-feedback, support and profile, in Russian and Kazakh."""
+feedback, support and profile, in Russian and Kazakh (seed 002) and in Uzbek and English."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from botworker.clinic import (
 )
 from botworker.clinic.base import current_patient, lang
 from botworker.clinic.base import main_menu as _menu
-from webapp.clinic.services.common import clinic_language, t
+from webapp.clinic.services.common import CLINIC_LANGUAGES, clinic_language, t
+from webapp.clinic.services.patients import set_language as set_patient_language
 
 
 def main_menu(language: str) -> types.ReplyKeyboardMarkup:
@@ -32,6 +33,14 @@ def help_text(language: str) -> str:
         "📄 send your documents (PDF)\n💳 show your balance and take payments\n👤 show your profile\n"
         "❓ answer questions and pass yours to an operator\n\n/start — start over, /menu — main menu",
     )
+
+
+def on_language(language: str) -> None:
+    """/language (or the first-contact keyboard) changes a registered patient's language too: the
+    bot, the reminders and the documents speak the patient's language."""
+    patient = current_patient()
+    if patient is not None and language in CLINIC_LANGUAGES:
+        set_patient_language(patient, language)
 
 
 def on_start(bot: TeleBot, message: types.Message) -> None:

@@ -41,6 +41,7 @@ from webapp.clinic.services.render import (
     date_text,
     ics_filename,
     money,
+    service_label,
     ticket_text,
     time_text,
 )
@@ -184,7 +185,7 @@ def confirmation_text(doctor: Doctor, service: Service, branch: Branch, starts_a
         doctor=doctor.full_name,
         date=date_text(local),
         time=time_text(local),
-        price=money(service.price, doctor.clinic.currency),
+        price=money(service.price, doctor.clinic.currency, lang()),
     )
 
 
@@ -232,7 +233,11 @@ def register(bot: TeleBot) -> None:
             answer_stale(bot, call)
             return
         if step == "b":
-            rows = [[(s.display_name(lang()), f"cl:bk:s:{branch.id}:{s.id}")] for s in list_services(branch.id)]
+            currency, language = branch.clinic.currency, lang()
+            rows = [
+                [(service_label(service, currency, language), f"cl:bk:s:{branch.id}:{service.id}")]
+                for service in list_services(branch.id)
+            ]
             rows.append([(tr(texts.BACK), "cl:bk:start")])
             edit(call, tr("Choose a service:"), inline(rows))
             return

@@ -1,4 +1,4 @@
-"""👤 Profile: the patient's data, the language (RU/KK) and the marketing consent."""
+"""👤 Profile: the patient's data, the language (RU/KK/UZ/EN) and the marketing consent."""
 
 from __future__ import annotations
 

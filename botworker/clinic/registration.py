@@ -1,9 +1,12 @@
-"""Registration, in seed 002's order: language (RU/KK) → first name → last name → patronymic
-(optional) → phone (contact button or typed) → date of birth → sex → IIN (validated) → consents →
-the patient is created → main menu.
+"""Registration: language → IIN (validated) → "is this your date of birth and sex?" → first name →
+last name → patronymic (optional) → phone (contact button or typed) → consents (with a link to
+their full texts) → the patient is created → main menu.
 
-Every step validates its answer and re-asks with the reason; "⬅️ Back" returns to the previous
-step. The answers live in the FSM data (Redis), so a worker restart does not lose them.
+Seed 002 draws the date of birth and the sex as questions of their own before the IIN; both are
+written in a Kazakhstan IIN (its first six digits and its 7th), so the bot asks for the IIN right
+after the language, derives them from it and only asks the patient to confirm them ("No" asks for
+the IIN again). Every step validates its answer and re-asks with the reason; "⬅️ Back" returns to
+the previous step. The answers live in the FSM data (Redis), so a worker restart does not lose them.
 """
 
 from __future__ import annotations
@@ -25,17 +28,20 @@ from botworker.clinic.base import (
     main_menu,
     tr,
 )
-from botworker.context import current_user, set_language
+from botworker.context import current_bot, current_user, set_language
+from webapp.clinic.services import clock
 from webapp.clinic.services.common import t
+from webapp.clinic.services.consents import clinic_for_bot, consent_url
 from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import (
     PatientData,
+    clean_birth_date,
     clean_name,
     clean_phone,
-    parse_birth_date,
     upsert_patient,
 )
 from webapp.clinic.services.patients import set_language as set_patient_language
+from webapp.clinic.services.render import date_text
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 
@@ -53,30 +59,29 @@ CONSENTS_TEXT = (
 
 class Reg(StatesGroup):
     language = State()
+    iin = State()
+    iin_confirm = State()
     first_name = State()
     last_name = State()
     middle_name = State()
     phone = State()
-    birth_date = State()
-    sex = State()
-    iin = State()
     consents = State()
 
 
 QUESTIONS = {
+    Reg.iin.name: "Enter your IIN (12 digits):",
     Reg.first_name.name: "Enter your first name:",
     Reg.last_name.name: "Enter your last name:",
     Reg.middle_name.name: "Enter your patronymic (or /skip to skip):",
     Reg.phone.name: "Send your phone number:",
-    Reg.birth_date.name: "Enter your date of birth as DD.MM.YYYY (for example, 15.03.1990):",
-    Reg.sex.name: "Choose your sex:",
-    Reg.iin.name: "Enter your IIN (12 digits):",
 }
+# Why a checksum-valid IIN still cannot be a patient's (PatientData's date-of-birth rules).
 BIRTH_DATE_REASONS = {
-    "The date of birth cannot be in the future": "The date of birth cannot be in the future.",
-    "The date of birth is too far in the past": "Please check the year of birth.",
+    "The date of birth cannot be in the future": "The date of birth in the IIN is in the future",
+    "The date of birth is too far in the past": "The date of birth in the IIN is too far in the past",
 }
-ORDER = [Reg.first_name, Reg.last_name, Reg.middle_name, Reg.phone, Reg.birth_date, Reg.sex, Reg.iin, Reg.consents]
+IIN_CONFIRM_TEXT = "🆔 IIN: %(iin)s\n🎂 Date of birth: %(birth_date)s\n👤 Sex: %(sex)s\n\nIs this correct?"
+ORDER = [Reg.iin, Reg.iin_confirm, Reg.first_name, Reg.last_name, Reg.middle_name, Reg.phone, Reg.consents]
 
 
 def _ids(message: types.Message) -> tuple[int, int]:
@@ -88,13 +93,26 @@ def language_keyboard() -> types.InlineKeyboardMarkup:
 
 
 def consent_keyboard(language: str, chosen: dict[str, bool]) -> types.InlineKeyboardMarkup:
+    """A link to the full texts (in the patient's language), a toggle per consent, accept / decline."""
     rows = [
         [(("☑️ " if chosen.get(key) else "⬜ ") + t(language, CONSENT_LABELS[key]), f"cl:reg:c:{key}")]
         for key in CONSENT_KEYS
     ]
     rows.append([(t(language, "✅ Accept and continue"), "cl:reg:ok")])
     rows.append([(t(language, "❌ Decline"), "cl:reg:no")])
-    return inline(rows)
+    markup = inline(rows)
+    link = types.InlineKeyboardButton(
+        t(language, "📄 Full texts of the consents"), url=consent_url(clinic_for_bot(current_bot().id), language)
+    )
+    markup.keyboard.insert(0, [link])
+    return markup
+
+
+def iin_confirm_text(answers: dict) -> str:
+    """The IIN with the date of birth and the sex read from it, for the patient to confirm."""
+    iin, born, sex = answers.get("iin"), date.fromisoformat(answers.get("birth_date")), answers.get("sex")
+    sex_label = texts.MALE if sex == "M" else texts.FEMALE
+    return tr(IIN_CONFIRM_TEXT, iin=iin, birth_date=date_text(born), sex=tr(sex_label))
 
 
 def ask(bot: TeleBot, user_id: int, chat_id: int, state: State, prefix: str = "") -> None:
@@ -107,12 +125,17 @@ def ask(bot: TeleBot, user_id: int, chat_id: int, state: State, prefix: str = ""
     keyboards = {
         Reg.middle_name.name: back_keyboard([tr(texts.SKIP)]),
         Reg.phone.name: back_keyboard([types.KeyboardButton(tr(texts.SHARE_PHONE), request_contact=True)]),
-        Reg.sex.name: back_keyboard([tr(texts.MALE), tr(texts.FEMALE)]),
     }
+    if state == Reg.iin_confirm:
+        with bot.retrieve_data(user_id, chat_id) as data:
+            answers = dict(data)
+        markup = back_keyboard([tr(texts.IIN_CORRECT)], [tr(texts.IIN_WRONG)])
+        bot.send_message(chat_id, prefix + iin_confirm_text(answers), reply_markup=markup)
+        return
     if state == Reg.consents:
         with bot.retrieve_data(user_id, chat_id) as data:
             chosen = data.setdefault("consents", {"personal_data": False, "medical": False, "marketing": False})
-        # The reply keyboard of the IIN step stays on screen, so "⬅️ Back" still works here.
+        # The reply keyboard of the phone step stays on screen, so "⬅️ Back" still works here.
         bot.send_message(
             chat_id,
             prefix + tr(CONSENTS_TEXT),
@@ -125,16 +148,19 @@ def ask(bot: TeleBot, user_id: int, chat_id: int, state: State, prefix: str = ""
 
 
 def start_registration(bot: TeleBot, message: types.Message) -> None:
-    """The first step: the language when the user's is not RU/KK yet, else straight to the first name."""
+    """The first step: the language when the user has none the clinic speaks yet, else the IIN."""
     user_id, chat_id = _ids(message)
     bot.delete_state(user_id, chat_id)
     if current_user().language in texts.LANGUAGE_NAMES:
-        bot.set_state(user_id, Reg.first_name, chat_id)
-        bot.send_message(
-            chat_id, tr(texts.WELCOME) + "\n\n" + tr("Enter your first name:"), reply_markup=back_keyboard()
-        )
+        ask_first_question(bot, user_id, chat_id)
     else:
         ask(bot, user_id, chat_id, Reg.language)
+
+
+def ask_first_question(bot: TeleBot, user_id: int, chat_id: int) -> None:
+    """The welcome and the first question after the language: the IIN."""
+    bot.set_state(user_id, Reg.iin, chat_id)
+    bot.send_message(chat_id, tr(texts.WELCOME) + "\n\n" + tr(QUESTIONS[Reg.iin.name]), reply_markup=back_keyboard())
 
 
 def _previous(state: str | None) -> State:
@@ -163,12 +189,7 @@ def register(bot: TeleBot) -> None:
             set_patient_language(current_patient(), code)
             bot.send_message(call.message.chat.id, tr("Language changed"), reply_markup=main_menu(code))
             return
-        bot.set_state(call.from_user.id, Reg.first_name, call.message.chat.id)
-        bot.send_message(
-            call.message.chat.id,
-            tr(texts.WELCOME) + "\n\n" + tr("Enter your first name:"),
-            reply_markup=back_keyboard(),
-        )
+        ask_first_question(bot, call.from_user.id, call.message.chat.id)
 
     def take_name(message: types.Message, key: str, field: str, following: State, required: bool = True) -> None:
         user_id, chat_id = _ids(message)
@@ -213,52 +234,43 @@ def register(bot: TeleBot) -> None:
             bot.send_message(chat_id, tr("This does not look like a phone number. Example: +7 701 123 45 67"))
             return
         bot.add_data(user_id, chat_id, phone=value)
-        ask(bot, user_id, chat_id, Reg.birth_date)
-
-    @bot.message_handler(state=Reg.birth_date, content_types=["text"])
-    def birth_date(message: types.Message) -> None:
-        user_id, chat_id = _ids(message)
-        try:
-            value = parse_birth_date(message.text)
-        except ServiceError as exc:
-            reason = BIRTH_DATE_REASONS.get(exc.message)
-            bot.send_message(
-                chat_id,
-                tr(reason)
-                if reason
-                else tr("Invalid date format. Please enter the date as DD.MM.YYYY (for example, 15.03.1990):"),
-            )
-            return
-        bot.add_data(user_id, chat_id, birth_date=value.isoformat())
-        ask(bot, user_id, chat_id, Reg.sex)
-
-    @bot.message_handler(state=Reg.sex, content_types=["text"])
-    def sex(message: types.Message) -> None:
-        user_id, chat_id = _ids(message)
-        if is_button(message, texts.MALE):
-            value = "M"
-        elif is_button(message, texts.FEMALE):
-            value = "F"
-        else:
-            bot.send_message(chat_id, tr("Please choose with the buttons below."))
-            return
-        bot.add_data(user_id, chat_id, sex=value)
-        ask(bot, user_id, chat_id, Reg.iin)
+        ask(bot, user_id, chat_id, Reg.consents)
 
     @bot.message_handler(state=Reg.iin, content_types=["text"])
     def iin(message: types.Message) -> None:
+        """A valid IIN carries the date of birth and the sex: keep all three and ask to confirm them."""
         user_id, chat_id = _ids(message)
-        with bot.retrieve_data(user_id, chat_id) as data:
-            born, sex_value = date.fromisoformat(data["birth_date"]), data["sex"]
-        result = validate_iin(message.text, birth_date=born, sex=sex_value)
-        if not result.valid:
+        today = clock.now().date()
+        result = validate_iin(message.text, today=today)
+        reason = result.reason
+        if result.valid:
+            try:
+                clean_birth_date(result.birth_date, today)
+            except ServiceError as exc:
+                reason = BIRTH_DATE_REASONS.get(exc.message, exc.message)
+        if reason:
             bot.send_message(
-                chat_id,
-                tr("❌ Invalid IIN: %(reason)s.\nPlease check it and enter it again:", reason=tr(result.reason)),
+                chat_id, tr("❌ Invalid IIN: %(reason)s.\nPlease check it and enter it again:", reason=tr(reason))
             )
             return
-        bot.add_data(user_id, chat_id, iin=result.iin)
-        ask(bot, user_id, chat_id, Reg.consents)
+        bot.add_data(user_id, chat_id, iin=result.iin, birth_date=result.birth_date.isoformat(), sex=result.sex)
+        ask(bot, user_id, chat_id, Reg.iin_confirm)
+
+    @bot.message_handler(state=Reg.iin_confirm, content_types=["text"])
+    def iin_confirm(message: types.Message) -> None:
+        user_id, chat_id = _ids(message)
+        if is_button(message, texts.IIN_CORRECT):
+            ask(bot, user_id, chat_id, Reg.first_name)
+        elif is_button(message, texts.IIN_WRONG):
+            ask(bot, user_id, chat_id, Reg.iin)
+        else:
+            bot.send_message(chat_id, tr("Please choose with the buttons below."))
+
+    @bot.message_handler(state=Reg.consents, content_types=["text", "contact"])
+    def consents_typed(message: types.Message) -> None:
+        """The consents are ticked with their buttons; anything typed shows them again."""
+        user_id, chat_id = _ids(message)
+        ask(bot, user_id, chat_id, Reg.consents, tr("Please choose with the buttons below.") + "\n\n")
 
     @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:reg:"), state=Reg.consents.name)
     def consents(call: types.CallbackQuery) -> None:

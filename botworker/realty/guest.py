@@ -66,19 +66,49 @@ def to_filters(saved: dict) -> listings.SearchFilters:
     )
 
 
-def parse_price(text: str) -> tuple[str | None, str | None]:
-    """ "100-300" → (100, 300); "300" → (None, 300): up to; "100-" → (100, None)."""
-    text = text.replace(" ", "").replace("—", "-")
+def price_hint(example: listings.PriceExample | None) -> str:
+    """How to answer the price step, with the real range of nightly prices as the example."""
+    if example is None:
+        return t("Send a price range like “from-to”, or one number for “up to”")
+    return t(
+        "Send a price range in %(currency)s like %(low)s-%(high)s, or just %(high)s for “up to %(high)s”",
+        currency=example.currency,
+        low=example.low,
+        high=example.high,
+    )
+
+
+def parse_price(text: str, example: listings.PriceExample | None = None) -> tuple[str | None, str | None]:
+    """ "30000-200000" → (30000, 200000); "200000" → (None, 200000): up to; "30000-" → (30000, None)."""
+    text = text.replace(" ", "").replace("\u00a0", "").replace("—", "-")
     low, sep, high = text.partition("-")
     if not sep:
         low, high = "", low
     try:
         values = [str(Decimal(v)) if v else None for v in (low, high)]
     except InvalidOperation as exc:
-        raise ServiceError(t("Send a price range like 100-300, or just 300 for “up to 300”"), 422) from exc
-    if all(v is None for v in values) or any(v is not None and Decimal(v) < 0 for v in values):
-        raise ServiceError(t("Send a price range like 100-300, or just 300 for “up to 300”"), 422)
+        raise ServiceError(price_hint(example), 422) from exc
+    if all(v is None for v in values) or any(v is not None and not Decimal(v).is_finite() for v in values):
+        raise ServiceError(price_hint(example), 422)
+    if any(v is not None and Decimal(v) < 0 for v in values):
+        raise ServiceError(price_hint(example), 422)
     return values[0], values[1]
+
+
+def stay_summary(offer: bookings.BookingQuote) -> str:
+    """The booking as the guest confirms it: dates, nights, price per night and the total."""
+    currency = offer.currency
+    return t(
+        "Please check your booking:\n🏠 %(title)s\n📅 %(check_in)s — %(check_out)s\n🌙 Nights: %(nights)s\n"
+        "👥 Guests: %(guests)s\n💰 %(price)s × %(nights)s = %(total)s\n\nConfirm the booking?",
+        title=offer.listing.title,
+        check_in=f"{offer.check_in:%d.%m.%Y}",
+        check_out=f"{offer.check_out:%d.%m.%Y}",
+        nights=offer.nights,
+        guests=offer.guests,
+        price=ui.money(offer.listing.price_per_night, currency),
+        total=ui.money(offer.total, currency),
+    )
 
 
 # --- rendering -------------------------------------------------------------------------------------
@@ -238,10 +268,7 @@ def register(bot: TeleBot) -> None:
         bot.set_state(user_id, SearchStates.dates, chat_id)
         reply(
             chat_id,
-            t(
-                "Step 2 of 5. Dates of your stay: check-in and check-out, e.g. %(example)s",
-                example="2025-10-01 2025-10-05",
-            ),
+            t("Step 2 of 5. Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates()),
             ui.skip_keyboard(),
         )
 
@@ -273,18 +300,18 @@ def register(bot: TeleBot) -> None:
         with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
             data["check_in"] = check_in.isoformat() if check_in else None
             data["check_out"] = check_out.isoformat() if check_out else None
-        step(
-            message,
-            SearchStates.price,
-            t("Step 3 of 5. Price per night: a range like 100-300, or 300 for “up to 300”."),
-        )
+            city = data.get("city")
+        hint = price_hint(listings.price_example(city))
+        step(message, SearchStates.price, t("Step 3 of 5. Price per night.") + " " + hint)
 
     @bot.message_handler(state=SearchStates.price, content_types=["text"])
     def search_price(message: types.Message) -> None:
         low = high = None
         if not skipped(message):
+            with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+                city = data.get("city")
             try:
-                low, high = parse_price(message.text)
+                low, high = parse_price(message.text, listings.price_example(city))
             except ServiceError as exc:
                 reply(message.chat.id, "⚠️ " + exc.message)
                 return
@@ -395,18 +422,43 @@ def register(bot: TeleBot) -> None:
     # -- booking and the demo payment ---------------------------------------------------------------
 
     def book(chat_id: int, user_id: int, listing_id: int, check_in, check_out, guests: int) -> None:
+        """Show the stay with its nights and total and ask to confirm it; nothing is booked yet."""
         try:
-            booking = bookings.create_booking(current_user(), listing_id, check_in, check_out, guests)
+            offer = bookings.quote_booking(listing_id, check_in, check_out, guests)
         except ServiceError as exc:
             db.session.rollback()
             reply(chat_id, ui.error_text(exc))
             return
+        stay = f"{listing_id}:{check_in:%Y%m%d}:{check_out:%Y%m%d}:{guests}"
+        reply(chat_id, stay_summary(offer), ui.inline([(t("✅ Confirm"), f"bk:{stay}"), (t(ui.CANCEL), "bx")]))
+
+    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "bk:"))
+    def book_confirmed(call: types.CallbackQuery) -> None:
+        try:
+            listing_id, check_in, check_out, guests = call.data.split(":")[2:6]
+            stay = (int(listing_id), ui.parse_compact_date(check_in), ui.parse_compact_date(check_out), int(guests))
+        except ValueError:
+            bot.answer_callback_query(call.id, t("This button is no longer active."))
+            return
+        try:
+            booking = bookings.create_booking(current_user(), *stay)
+        except ServiceError as exc:
+            db.session.rollback()
+            bot.answer_callback_query(call.id, ui.error_text(exc), show_alert=True)
+            return
+        bot.answer_callback_query(call.id)
+        bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
         text = t(
             "Booking #%(id)s is created and waits for confirmation.\n%(line)s",
             id=booking.id,
             line=booking_line(booking),
         )
-        reply(chat_id, text, ui.inline(booking_actions(booking)))
+        reply(call.message.chat.id, text, ui.inline(booking_actions(booking)))
+
+    @bot.callback_query_handler(func=lambda c: c.data == ui.CB + "bx")
+    def book_cancelled(call: types.CallbackQuery) -> None:
+        bot.answer_callback_query(call.id)
+        chat.edit(call, call.message.text + "\n\n" + t("✖️ Not booked."), None)
 
     @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "b:"))
     def book_button(call: types.CallbackQuery) -> None:
@@ -427,9 +479,11 @@ def register(bot: TeleBot) -> None:
         with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
             data["listing_id"] = listing_id
             data["guests"] = saved.get("guests") or 1
+        listing = db.session.get(Listing, listing_id)
+        today = listings.agency_today(listing.agency) if listing is not None else None
         reply(
             call.message.chat.id,
-            t("Dates of your stay: check-in and check-out, e.g. %(example)s", example="2025-10-01 2025-10-05"),
+            t("Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates(today)),
             ui.cancel_keyboard(),
         )
 

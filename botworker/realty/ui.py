@@ -8,12 +8,15 @@ of the four languages, so a user who switches language mid-way is never stuck.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from telebot import types
 
 from botworker import common
 from botworker.context import current_user, user_language
+from webapp.core.db import utcnow
 from webapp.core.i18n import Catalog
 from webapp.core.limits import in_date_range
 from webapp.core.models import User
@@ -180,6 +183,22 @@ def nav_row(prefix: str, page: int, total: int) -> list[tuple[str, str]]:
 # --- parsing ---------------------------------------------------------------------------------------
 
 
+def local_today() -> date:
+    """Today where the platform's agencies are by default (DEFAULT_TIMEZONE), by the injected clock."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+
+
+def example_stay(today: date | None = None) -> tuple[date, date]:
+    """A stay to show as an example: three nights from a week ahead (never a date in the past)."""
+    check_in = (today or local_today()) + timedelta(days=7)
+    return check_in, check_in + timedelta(days=3)
+
+
+def example_dates(today: date | None = None) -> str:
+    check_in, check_out = example_stay(today)
+    return f"{check_in.isoformat()} {check_out.isoformat()}"
+
+
 def parse_date(text: str) -> date:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
@@ -189,13 +208,26 @@ def parse_date(text: str) -> date:
             continue
         if in_date_range(day):  # 9999-12-31 would overflow the nights after it
             return day
-    raise ServiceError(t("Use dates like 2025-10-01 or 01.10.2025"), 422, "VALIDATION_ERROR", "date")
+    example = example_stay()[0]
+    raise ServiceError(
+        t("Use dates like %(iso)s or %(dotted)s", iso=example.isoformat(), dotted=f"{example:%d.%m.%Y}"),
+        422,
+        "VALIDATION_ERROR",
+        "date",
+    )
+
+
+def parse_compact_date(text: str) -> date:
+    """20301007 → 2030-10-07 (dates in callback data); ValueError when it is not one."""
+    if len(text) != 8 or not text.isdigit():
+        raise ValueError(text)
+    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
 
 
 def parse_dates(text: str) -> tuple[date, date]:
     parts = text.replace("—", " ").replace(" - ", " ").split()
     if len(parts) != 2:
-        raise ServiceError(t("Send two dates: check-in and check-out, e.g. 2025-10-01 2025-10-05"), 422)
+        raise ServiceError(t("Send two dates: check-in and check-out, e.g. %(example)s", example=example_dates()), 422)
     return parse_date(parts[0]), parse_date(parts[1])
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import requests
 from icalendar import Calendar
 
 from tests.fixtures.clinic import (
@@ -22,6 +24,8 @@ from tests.fixtures.telegram import buttons, eventually, inline_data, press, say
 RU_MENU = ["📅 Записаться", "📋 Мои записи", "📄 Документы", "💳 Оплата", "👤 Профиль", "❓ Поддержка"]
 KK_MENU = ["📅 Жазылу", "📋 Менің жазулартым", "📄 Құжаттар", "💳 Төлемдер", "👤 Профиль", "❓ Көмек"]
 RU_WELCOME = "Добро пожаловать в клинику!\n\nЯ помогу вам записаться на приём, получить документы и многое другое."
+UZ_MENU = ["📅 Qabulga yozilish", "📋 Qabullarim", "📄 Hujjatlar", "💳 Toʻlovlar", "👤 Profil", "❓ Yordam"]
+UZ_WELCOME = "Klinikaga xush kelibsiz!\n\nQabulga yozilish, hujjatlarni olish va boshqa koʻp narsalarda yordam beraman."
 KK_WELCOME = "Клиникаға қош келдіңіз!\n\nМен сізге қабылдауға жазылуға, құжаттарды алуға және т.б. көмектесемін."
 
 
@@ -34,11 +38,32 @@ def register(sandbox, bot, user, language="ru"):
 
 # --- registration ----------------------------------------------------------------------------------
 
+RU_IIN_CONFIRM_MALE_1990 = "🆔 ИИН: 900101300017\n🎂 Дата рождения: 01.01.1990\n👤 Пол: 👨 Мужской\n\nВсё верно?"
+RU_CONFIRM_BUTTONS = ["✅ Да, верно", "✏️ Нет, ввести ИИН заново", "⬅️ Назад"]
+CYRILLIC = re.compile("[\u0400-\u04ff]")
 
-def test_registration_in_russian_with_an_invalid_iin_re_asked(app, sandbox, clinic_bot, tg_user):
+
+def consent_link(message: dict) -> str:
+    """The URL of the first inline button (the link to the full consent texts)."""
+    return message["reply_markup"]["inline_keyboard"][0][0]["url"]
+
+
+def test_registration_in_russian_asks_the_iin_first_and_confirms_what_it_says(app, sandbox, clinic_bot, tg_user):
     bot, user = clinic_bot, tg_user(clinic_bot, first_name="Erlan", language_code="ru")
     first = register(sandbox, bot, user, "ru")
-    assert first["text"] == RU_WELCOME + "\n\nВведите ваше имя:"
+    assert first["text"] == RU_WELCOME + "\n\nВведите ваш ИИН (12 цифр):"
+    wrong = say(sandbox, bot, user, "900101300018")
+    assert wrong["text"] == "❌ Неверный ИИН: Неверная контрольная цифра ИИН.\nПожалуйста, проверьте и введите ещё раз:"
+    # A valid IIN: the date of birth and the sex are read from it, the patient only confirms them.
+    confirm = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
+    assert confirm["text"] == ("🆔 ИИН: 950520401237\n🎂 Дата рождения: 20.05.1995\n👤 Пол: 👩 Женский\n\nВсё верно?")
+    assert buttons(confirm) == RU_CONFIRM_BUTTONS
+    # "No": the IIN is asked again.
+    assert say(sandbox, bot, user, "✏️ Нет, ввести ИИН заново")["text"] == "Введите ваш ИИН (12 цифр):"
+    confirm = say(sandbox, bot, user, VALID_IIN_MALE_1990)
+    assert confirm["text"] == RU_IIN_CONFIRM_MALE_1990 and buttons(confirm) == RU_CONFIRM_BUTTONS
+    assert say(sandbox, bot, user, "Наверное")["text"] == "Пожалуйста, выберите кнопкой ниже."
+    assert say(sandbox, bot, user, "✅ Да, верно")["text"] == "Введите ваше имя:"
     assert say(sandbox, bot, user, "Ерлан")["text"] == "Введите вашу фамилию:"
     middle = say(sandbox, bot, user, "Жумабаев")
     assert middle["text"] == "Введите ваше отчество (или /skip чтобы пропустить):"
@@ -48,28 +73,25 @@ def test_registration_in_russian_with_an_invalid_iin_re_asked(app, sandbox, clin
     assert phone["reply_markup"]["keyboard"][0][0]["request_contact"] is True
     assert say(sandbox, bot, user, "12345")["text"] == "Это не похоже на номер телефона. Пример: +7 701 123 45 67"
     sent = sandbox.send_contact(bot.token, user.user_id, "+77011234567", first_name="Erlan")
-    birth = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=sent["message_id"])
-    assert birth["text"] == "Введите дату рождения в формате ДД.ММ.ГГГГ (например, 15.03.1990):"
-    assert say(sandbox, bot, user, "32.13.1990")["text"].startswith("Неверный формат даты.")
-    sex = say(sandbox, bot, user, "01.01.1990")
-    assert sex["text"] == "Выберите пол:" and buttons(sex) == ["👨 Мужской", "👩 Женский", "⬅️ Назад"]
-    assert say(sandbox, bot, user, "Мужской?")["text"] == "Пожалуйста, выберите кнопкой ниже."
-    assert say(sandbox, bot, user, "👨 Мужской")["text"] == "Введите ваш ИИН (12 цифр):"
-    wrong = say(sandbox, bot, user, "900101300018")
-    assert wrong["text"] == "❌ Неверный ИИН: Неверная контрольная цифра ИИН.\nПожалуйста, проверьте и введите ещё раз:"
-    mismatch = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
-    assert mismatch["text"].startswith("❌ Неверный ИИН: ИИН не соответствует указанной дате рождения.")
-    consents = say(sandbox, bot, user, VALID_IIN_MALE_1990)
+    consents = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=sent["message_id"])
     assert consents["text"] == (
         "Пожалуйста, ознакомьтесь с согласиями:\n\n1. Обработка персональных данных\n"
         "2. Медицинское вмешательство\n3. Маркетинговые рассылки"
     )
+    assert buttons(consents)[0] == "📄 Полные тексты согласий"
+    assert consent_link(consents).endswith(f"/clinic/{bot.ids.clinic_id}/consents/ru/")
+    texts_page = requests.get(consent_link(consents), timeout=10)  # the link opens the full texts
+    assert texts_page.status_code == 200 and "1. Согласие на обработку персональных данных" in texts_page.text
+    typed = say(sandbox, bot, user, "Согласен")
+    assert typed["text"].startswith("Пожалуйста, выберите кнопкой ниже.\n\nПожалуйста, ознакомьтесь с согласиями:")
+    consents = typed
     refused = press(sandbox, bot, user, consents, "cl:reg:ok")  # nothing ticked yet
     assert eventually(lambda: sandbox.callback_answer(bot.token, refused["callback_query_id"])["answered"])
     ticked = press_and_edit(
-        sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: buttons(m)[0].startswith("☑️")
+        sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: buttons(m)[1].startswith("☑️")
     )
-    assert buttons(ticked)[:3] == [
+    assert buttons(ticked)[:4] == [
+        "📄 Полные тексты согласий",
         "☑️ 1. Обработка персональных данных",
         "⬜ 2. Медицинское вмешательство",
         "⬜ 3. Маркетинговые рассылки",
@@ -97,21 +119,29 @@ def test_registration_in_russian_with_an_invalid_iin_re_asked(app, sandbox, clin
 def test_registration_in_kazakh_with_a_way_back(app, sandbox, clinic_bot, tg_user):
     bot, user = clinic_bot, tg_user(clinic_bot, first_name="Aigerim", language_code="kk")
     first = register(sandbox, bot, user, "kk")
-    assert first["text"] == KK_WELCOME + "\n\nАтыңызды енгізіңіз:"
+    assert first["text"] == KK_WELCOME + "\n\nЖСН енгізіңіз (12 сан):"
+    wrong = say(sandbox, bot, user, "95052040123")
+    assert wrong["text"] == "❌ Қате ЖСН: ЖСН дәл 12 цифрдан тұруы керек.\nТексеріп, қайта енгізіңіз:"
+    kk_confirm = "🆔 ЖСН: 950520401237\n🎂 Туған күні: 20.05.1995\n👤 Жынысы: 👩 Әйел\n\nБәрі дұрыс па?"
+    confirm = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
+    assert confirm["text"] == kk_confirm
+    assert buttons(confirm) == ["✅ Иә, дұрыс", "✏️ Жоқ, ЖСН-ді қайта енгізу", "⬅️ Артқа"]
+    assert say(sandbox, bot, user, "✅ Иә, дұрыс")["text"] == "Атыңызды енгізіңіз:"
+    assert say(sandbox, bot, user, "⬅️ Артқа")["text"] == kk_confirm  # back to the confirmation
+    assert say(sandbox, bot, user, "⬅️ Артқа")["text"] == "ЖСН енгізіңіз (12 сан):"  # and to the IIN
+    assert say(sandbox, bot, user, VALID_IIN_FEMALE_1995)["text"] == kk_confirm
+    assert say(sandbox, bot, user, "✅ Иә, дұрыс")["text"] == "Атыңызды енгізіңіз:"
     assert say(sandbox, bot, user, "Әйгерім")["text"] == "Тегіңізді енгізіңіз:"
     assert say(sandbox, bot, user, "⬅️ Артқа")["text"] == "Атыңызды енгізіңіз:"  # back to the first name
     assert say(sandbox, bot, user, "Айгерім")["text"] == "Тегіңізді енгізіңіз:"
     assert say(sandbox, bot, user, "Сәрсенбаева")["text"] == "Әкеңізді атын енгізіңіз (немесе өткізу үшін /skip):"
     assert say(sandbox, bot, user, "Нұрланқызы")["text"] == "Телефон нөміріңізді жіберіңіз:"
-    assert say(sandbox, bot, user, "+7 (707) 555-12-34")["text"].startswith("Туған күніңізді КК.АА.ЖЖЖЖ")
-    assert say(sandbox, bot, user, "20.05.1995")["text"] == "Жынысыңызды таңдаңыз:"
-    assert say(sandbox, bot, user, "👩 Әйел")["text"] == "ЖСН енгізіңіз (12 сан):"
-    wrong = say(sandbox, bot, user, "95052040123")
-    assert wrong["text"] == "❌ Қате ЖСН: ЖСН дәл 12 цифрдан тұруы керек.\nТексеріп, қайта енгізіңіз:"
-    consents = say(sandbox, bot, user, VALID_IIN_FEMALE_1995)
+    consents = say(sandbox, bot, user, "+7 (707) 555-12-34")
     assert consents["text"].startswith("Келісімдермен танысыңыз:")
-    ticked = press_and_edit(sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: "☑️" in buttons(m)[0])
-    ticked = press_and_edit(sandbox, bot, user, ticked, "cl:reg:c:marketing", lambda m: "☑️" in buttons(m)[2])
+    assert buttons(consents)[0] == "📄 Келісімдердің толық мәтіні"
+    assert consent_link(consents).endswith(f"/clinic/{bot.ids.clinic_id}/consents/kk/")
+    ticked = press_and_edit(sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: "☑️" in buttons(m)[1])
+    ticked = press_and_edit(sandbox, bot, user, ticked, "cl:reg:c:marketing", lambda m: "☑️" in buttons(m)[3])
     done = press_and_wait(sandbox, bot, user, ticked, "cl:reg:ok")
     assert done["text"] == "✅ Тіркеу аяқталды! Қош келдіңіз, Айгерім!"
     assert buttons(done) == KK_MENU
@@ -122,7 +152,99 @@ def test_registration_in_kazakh_with_a_way_back(app, sandbox, clinic_bot, tg_use
     with app.app_context():
         patient = eventually(lambda: fresh(db.select(Patient)))
         assert (patient.language, patient.sex, patient.middle_name) == ("kk", "F", "Нұрланқызы")
+        assert str(patient.birth_date) == "1995-05-20"
         assert patient.consents == {"personal_data": True, "medical": False, "marketing": True}
+
+
+def test_uzbek_chosen_at_first_contact_registers_and_books_in_uzbek(app, sandbox, clinic_bot, tg_user):
+    """Oʻzbekcha from the first-contact keyboard is kept (it used to re-offer only RU/KK), and every
+    text of registration and of the booking menus reads in Uzbek: no Cyrillic but the clinic's data."""
+    bot, ids = clinic_bot, clinic_bot.ids
+    user = tg_user(bot, first_name="Dilshod", language_code="uz")
+    offer = say(sandbox, bot, user, "/start")
+    assert "Oʻzbekcha" in buttons(offer)
+    first = press_and_wait(sandbox, bot, user, offer, "lang:start:uz")
+    assert first["text"] == UZ_WELCOME + "\n\nIIN raqamingizni kiriting (12 ta raqam):"
+    chosen = message_by_id(sandbox, bot, user, offer["message_id"], lambda m: m.get("text") == "Til: Oʻzbekcha")
+    assert "reply_markup" not in chosen
+    replies = [first]
+    replies.append(say(sandbox, bot, user, "900101300018"))
+    assert replies[-1]["text"] == "❌ IIN notoʻgʻri: IIN nazorat raqami notoʻgʻri.\nIltimos, tekshirib, qayta kiriting:"
+    replies.append(say(sandbox, bot, user, VALID_IIN_MALE_1990))
+    assert replies[-1]["text"] == (
+        "🆔 IIN: 900101300017\n🎂 Tugʻilgan sana: 01.01.1990\n👤 Jinsi: 👨 Erkak\n\nHammasi toʻgʻrimi?"
+    )
+    assert buttons(replies[-1]) == ["✅ Ha, toʻgʻri", "✏️ Yoʻq, IIN ni qayta kiritish", "⬅️ Orqaga"]
+    replies.append(say(sandbox, bot, user, "✅ Ha, toʻgʻri"))
+    assert replies[-1]["text"] == "Ismingizni kiriting:"
+    replies.append(say(sandbox, bot, user, "Dilshod"))
+    assert replies[-1]["text"] == "Familiyangizni kiriting:"
+    replies.append(say(sandbox, bot, user, "Karimov"))
+    assert buttons(replies[-1]) == ["➡️ Oʻtkazib yuborish", "⬅️ Orqaga"]
+    replies.append(say(sandbox, bot, user, "➡️ Oʻtkazib yuborish"))
+    assert replies[-1]["text"] == "Telefon raqamingizni yuboring:"
+    consents = say(sandbox, bot, user, "+998 90 123 45 67")
+    replies.append(consents)
+    assert consents["text"].startswith("Iltimos, roziliklar bilan tanishing:")
+    assert consent_link(consents).endswith(f"/clinic/{ids.clinic_id}/consents/uz/")
+    ticked = press_and_edit(sandbox, bot, user, consents, "cl:reg:c:personal_data", lambda m: "☑️" in buttons(m)[1])
+    replies.append(ticked)
+    done = press_and_wait(sandbox, bot, user, ticked, "cl:reg:ok")
+    replies.append(done)
+    assert done["text"] == "✅ Roʻyxatdan oʻtish yakunlandi! Xush kelibsiz, Dilshod!"
+    assert buttons(done) == UZ_MENU
+    for reply in replies:
+        shown = reply["text"] + " ".join(buttons(reply))
+        assert not CYRILLIC.search(shown), shown
+
+    branches = say(sandbox, bot, user, "📅 Qabulga yozilish")
+    assert branches["text"] == "Filialni tanlang:"
+    services = press_and_edit(sandbox, bot, user, branches, f"cl:bk:b:{ids.central_id}")
+    assert services["text"] == "Xizmatni tanlang:"
+    assert buttons(services) == [
+        "Консультация терапевта — 15 000 ₸ · 30 daq",  # the clinic names its services in Russian only
+        "УЗИ — 20 000 ₸ · 60 daq",
+        "⬅️ Orqaga",
+    ]
+    doctors = press_and_edit(sandbox, bot, user, services, f"cl:bk:s:{ids.central_id}:{ids.consult_id}")
+    assert doctors["text"] == "Shifokorni tanlang:" and buttons(doctors)[-1] == "⬅️ Orqaga"
+    prefix = f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}"
+    calendar = press_and_edit(sandbox, bot, user, doctors, f"cl:bk:d:{prefix}")
+    assert calendar["text"] == "Sanani tanlang:" and buttons(calendar)[0] == "Yanvar 2030"
+    times = press_and_edit(sandbox, bot, user, calendar, f"cl:bk:t:{prefix}:20300107")
+    assert times["text"] == "Qulay vaqtni tanlang (07.01.2030):"
+    confirm = press_and_edit(sandbox, bot, user, times, f"cl:bk:c:{prefix}:{int(at(MONDAY, 10).timestamp())}")
+    assert confirm["text"] == (
+        "Qabulni tasdiqlang:\n\n📍 Filial: Центральный\n🏥 Xizmat: Консультация терапевта\n"
+        "👨\u200d⚕️ Shifokor: Ахметова Айгуль Сериковна\n🗓 Sana: 07.01.2030\n🕐 Vaqt: 10:00\n💰 Narxi: 15 000 ₸"
+    )
+    profile = say(sandbox, bot, user, "👤 Profil")
+    assert profile["text"] == "👤 Karimov Dilshod\n📱 +998901234567\n🆔 IIN: 900101300017\n🌐 Til: Oʻzbekcha"
+
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    with app.app_context():
+        patient = eventually(lambda: fresh(db.select(Patient)))
+        assert (patient.language, patient.sex, str(patient.birth_date)) == ("uz", "M", "1990-01-01")
+
+
+def test_consent_texts_page_in_the_patients_language(app, live_server, clinic_data):
+    """The link of the consent step opens the clinic's full consent texts, naming the clinic."""
+    base = f"{live_server.url}/clinic/{clinic_data.clinic_id}/consents"
+    expected = {
+        "ru": ("Согласие на обработку персональных данных", "Я соглашаюсь, что Клиника Тест (далее — клиника)"),
+        "kk": ("Дербес деректерді өңдеуге келісім", "Мен Клиника Тест (бұдан әрі — клиника)"),
+        "uz": ("Shaxsiy maʼlumotlarni qayta ishlashga rozilik", "Men Клиника Тест (keyingi oʻrinlarda — klinika)"),
+        "en": ("Informed voluntary consent to medical intervention", "I agree that Клиника Тест (“the clinic”)"),
+    }
+    for language, (title, opening) in expected.items():
+        page = requests.get(f"{base}/{language}/", timeout=10)
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert f'<html lang="{language}">' in page.text
+        assert title in page.text and opening in page.text
+    assert requests.get(f"{base}/de/", timeout=10).status_code == 404
+    assert requests.get(f"{live_server.url}/clinic/999999/consents/ru/", timeout=10).status_code == 404
 
 
 # --- booking, rescheduling, cancelling -------------------------------------------------------------
@@ -152,7 +274,7 @@ def test_booking_through_prepayment_to_the_ics_ticket(app, sandbox, clinic_bot, 
     assert branches["text"] == "Выберите филиал:" and buttons(branches) == ["Восточный", "Центральный"]
     services = press_and_edit(sandbox, bot, user, branches, f"cl:bk:b:{ids.central_id}")
     assert services["text"] == "Выберите услугу:"
-    assert buttons(services) == ["Консультация терапевта", "УЗИ", "⬅️ Назад"]
+    assert buttons(services) == ["Консультация терапевта — 15 000 ₸ · 30 мин", "УЗИ — 20 000 ₸ · 60 мин", "⬅️ Назад"]
     doctors = press_and_edit(sandbox, bot, user, services, f"cl:bk:s:{ids.central_id}:{ids.consult_id}")
     assert doctors["text"] == "Выберите врача:" and buttons(doctors)[0] == "Ахметова Айгуль Сериковна — Терапевт"
     prefix = f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}"
@@ -259,3 +381,21 @@ def test_unregistered_user_is_sent_to_registration(sandbox, clinic_bot, tg_user)
     assert (
         say(sandbox, bot, user, "📅 Записаться")["text"] == "Вы не зарегистрированы. Используйте /start для регистрации"
     )
+
+
+def test_language_command_switches_a_registered_patient_to_uzbek(app, sandbox, clinic_bot, tg_user):
+    """/language offers four languages; choosing one switches the whole bot for a patient, not just the menu."""
+    bot, user = clinic_bot, tg_user(clinic_bot, first_name="Erlan")
+    _registered(app, bot, user)
+    offer = say(sandbox, bot, user, "/language")
+    assert buttons(offer) == ["Русский", "Қазақша", "Oʻzbekcha", "English"]
+    menu = press_and_wait(sandbox, bot, user, offer, "lang:set:uz")
+    assert buttons(menu) == UZ_MENU
+    profile = say(sandbox, bot, user, "👤 Profil")
+    assert profile["text"] == "👤 Жумабаев Ерлан\n📱 +77011234567\n🆔 IIN: —\n🌐 Til: Oʻzbekcha"
+
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    with app.app_context():
+        assert eventually(lambda: fresh(db.select(Patient).filter_by(language="uz")))

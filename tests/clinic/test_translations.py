@@ -1,4 +1,5 @@
-"""Every clinic text has its Russian and Kazakh translation, and the seed's texts are reproduced exactly."""
+"""Every clinic text has its Russian, Kazakh, Uzbek and English translation (the bot offers all four),
+and the seed's texts are reproduced exactly."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from botworker.clinic import booking as bot_booking
 from botworker.clinic import registration, texts
+from webapp.clinic.services.consents import CONSENT_DOCUMENTS
 from webapp.clinic.services.documents import TITLES
 from webapp.clinic.services.iin import REASONS
 from webapp.clinic.services.reminders import REMINDER_TEXTS
@@ -31,11 +33,12 @@ def used_messages() -> set[str]:
     tables = (REASONS, REMINDER_TEXTS, STATUS_LABELS, TITLES, registration.CONSENT_LABELS, registration.QUESTIONS)
     for table in (*tables, registration.BIRTH_DATE_REASONS, bot_booking.REFUSALS):
         found |= set(table.values())
-    found |= set(texts.ALL_MESSAGES) | {registration.CONSENTS_TEXT}
+    found |= set(texts.ALL_MESSAGES) | {registration.CONSENTS_TEXT, registration.IIN_CONFIRM_TEXT}
+    found |= {message for document in CONSENT_DOCUMENTS.values() for message in document}
     return {m for m in found if m}
 
 
-@pytest.mark.parametrize("language", ["ru", "kk"])
+@pytest.mark.parametrize("language", ["ru", "kk", "uz", "en"])
 def test_every_message_is_translated(language):
     with (ROOT / "translations" / language / "LC_MESSAGES" / "clinic.po").open("rb") as fh:
         catalog = read_po(fh, locale=language)

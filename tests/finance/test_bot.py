@@ -181,15 +181,56 @@ def test_cancel_saves_nothing_and_questions_are_asked(app, sandbox, finance_bot,
     assert say(sandbox, bot, user, "Купил продукты")["text"].startswith("Сколько? Повторите, пожалуйста, с суммой")
     assert say(sandbox, bot, user, "Привет, как дела?")["text"].startswith("Я не понял.")
 
-    # "Expense or income?" is a question with buttons; the answer completes the record.
-    asked = say(sandbox, bot, user, "5000 на обед")
+    # "Expense or income?" (nothing in the phrase tells) is a question with buttons; the answer completes it.
+    asked = say(sandbox, bot, user, "5000 сум")
     assert asked["text"] == "Это расход или доход?"
     confirm = press_and_wait(
         sandbox, bot, user, asked, button_data(asked, "fin:as:e:"), lambda m: "Сохранить?" in m["text"]
     )
-    assert "Расход: 5,000 UZS\nКатегория: Кафе и рестораны" in confirm["text"]
+    assert "Расход: 5,000 UZS\nКатегория: Другое" in confirm["text"]
     press_and_wait(sandbox, bot, user, confirm, button_data(confirm, "fin:ok:"), lambda m: "✅" in m["text"])
     assert say(sandbox, bot, user, "/balance")["text"] == SEED_BALANCE.format("-5,000 UZS")
+
+
+def test_a_category_without_a_verb_is_an_expense_and_income_words_are_income(app, sandbox, finance_bot, ru_user):
+    """ "кофе 15000" and "такси 25 тыс" are recorded as expenses without "expense or income?"; transfers,
+    cashback, bonuses and salary words are income."""
+    bot, user = finance_bot, ru_user
+    coffee = say(sandbox, bot, user, "кофе 15000")
+    assert coffee["text"] == (
+        "Проверьте, пожалуйста:\nРасход: 15,000 UZS\nКатегория: Кафе и рестораны\nОписание: кофе\n\nСохранить?"
+    )
+    press_and_wait(sandbox, bot, user, coffee, button_data(coffee, "fin:ok:"), lambda m: "✅" in m["text"])
+    taxi = say(sandbox, bot, user, "такси 25 тыс")
+    assert taxi["text"].startswith("Проверьте, пожалуйста:\nРасход: 25,000 UZS\nКатегория: Транспорт")
+    press_and_wait(sandbox, bot, user, taxi, button_data(taxi, "fin:ok:"), lambda m: "✅" in m["text"])
+    assert say(sandbox, bot, user, "/balance")["text"] == SEED_BALANCE.format("-40,000 UZS")
+
+    incomes = {
+        "перевели 500000": "Доход: 500,000 UZS\nКатегория: Переводы",
+        "кэшбэк 12000": "Доход: 12,000 UZS\nКатегория: Кэшбэк",
+        "бонус 100000": "Доход: 100,000 UZS\nКатегория: Премия",
+        "оклад 3 млн": "Доход: 3,000,000 UZS\nКатегория: Зарплата",
+    }
+    for phrase, expected in incomes.items():
+        saved = record(sandbox, bot, user, phrase)
+        assert saved["text"].startswith("✅ Сохранено.\n" + expected), saved["text"]
+    assert say(sandbox, bot, user, "/balance")["text"] == SEED_BALANCE.format("3,572,000 UZS")
+
+    def stored():
+        from webapp.finance.models import Transaction
+
+        rows = db.session.scalars(db.select(Transaction)).all()
+        assert sorted((r.type, r.category.code) for r in rows) == [
+            ("expense", "cafe"),
+            ("expense", "transport"),
+            ("income", "bonus"),
+            ("income", "cashback"),
+            ("income", "salary"),
+            ("income", "transfer"),
+        ]
+
+    eventually(app, stored)
 
 
 def test_voice_without_a_model_gets_the_honest_answer(app, sandbox, finance_bot, ru_user, monkeypatch):
@@ -294,9 +335,35 @@ def test_uzbek_user_gets_uzbek_texts_and_phrases(app, sandbox, finance_bot, tg_u
     press_and_wait(sandbox, finance_bot, user, asked, button_data(asked, "fin:ok:"), lambda m: "✅" in m["text"])
     balance = say(sandbox, finance_bot, user, "💰 Balans")["text"]
     assert (
-        balance == "💰 Sizning balansingiz\n\nJoriy balans: -20,000 UZS\n\n"
-        "📱 Batafsil statistikani koʻrish uchun ilovamizdan foydalaning."
+        balance
+        == "💰 Sizning balansingiz\n\nJoriy balans: -20,000 UZS\n\n📊 Batafsil statistika — «📊 Hisobot» tugmasida."
     )
+    for phrase, expected in {
+        "keshbek 5000": "Daromad: 5,000 UZS\nToifa: Keshbek",
+        "oʻtkazma 100 ming": "Daromad: 100,000 UZS\nToifa: Oʻtkazmalar",
+        "bonus 300 ming": "Daromad: 300,000 UZS\nToifa: Mukofot",
+        "ish haqi 2 mln": "Daromad: 2,000,000 UZS\nToifa: Oylik maosh",
+        "kofe 15 ming": "Xarajat: 15,000 UZS\nToifa: Kafe va restoranlar",
+    }.items():
+        asked = say(sandbox, finance_bot, user, phrase)
+        assert asked["text"].startswith("Iltimos, tekshiring:\n" + expected), asked["text"]
+
+
+def test_uzbek_texts_send_users_to_the_bot_not_to_an_app(sandbox, finance_bot, tg_user):
+    """There is no OvozPay app: the Uzbek /start, /balance and /help point at the bot's own menu."""
+    user = tg_user(finance_bot, first_name="Aziz", language_code="uz")
+    offer = say(sandbox, finance_bot, user, "/start")
+    pressed = press(sandbox, finance_bot, user, offer, "lang:start:uz")
+    welcome = sandbox.wait_for_bot_message(finance_bot.token, user.chat_id, after_message_id=pressed["after"])
+    assert welcome["text"].endswith("Hammasi shu botning oʻzida: pastdagi menyudan foydalaning!")
+    assert buttons(welcome)[:4] == ["💰 Balans", "📊 Hisobot", "🎯 Maqsadlar", "💳 Qarzlar"]
+    help_text = say(sandbox, finance_bot, user, "/help")["text"]
+    assert "📊 «📊 Hisobot» tugmasida oylik tahlil" in help_text
+    assert help_text.endswith("Barcha imkoniyatlar shu botning oʻzida — roʻyxatdan oʻtish shart emas!")
+    balance = say(sandbox, finance_bot, user, "/balance")["text"]
+    assert balance.endswith("📊 Batafsil statistika — «📊 Hisobot» tugmasida.")
+    for text in (welcome["text"], help_text, balance):
+        assert "ilova" not in text.lower(), text
 
 
 def test_seed_webhook_accepts_the_seed_update_only_with_the_secret(app, live_server, sandbox, sandbox_bot, tg_user):

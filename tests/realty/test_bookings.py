@@ -266,3 +266,37 @@ def test_unconfirmed_bookings_expire_after_check_in_day(app_ctx, realty, make_us
     assert db.session.scalar(sa.select(sa.func.count()).where(OccupiedNight.booking_id == stale.id)) == 0
     assert notes(guest)[-1].kind == "booking_expired"
     assert svc.expire_unconfirmed_bookings() == 0
+
+
+def test_quote_prices_the_stay_in_the_listings_currency_and_writes_nothing(app_ctx, realty, realty_world):
+    w = realty_world
+    offer = svc.quote_booking(w.listing_a.id, future(3), future(6), guests=2)
+    assert (offer.nights, offer.total, offer.currency) == (3, Decimal("300.00"), "UZS")
+    assert offer.listing.id == w.listing_a.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+    assert notes(w.realtor_a) == [] and notes(w.guest) == []
+    kzt = realty.agency("Tenge Homes", currency="KZT")
+    assert svc.quote_booking(realty.listing(kzt, price="25000.00").id, future(1), future(3)).currency == "KZT"
+    # The same checks as the booking itself: taken nights, too many guests.
+    svc.create_booking(get_user(w.guest.id), w.listing_a.id, future(4), future(5))
+    with pytest.raises(ServiceError) as taken:
+        svc.quote_booking(w.listing_a.id, future(3), future(6))
+    assert taken.value.code == "DATES_TAKEN"
+    with pytest.raises(ServiceError) as crowded:
+        svc.quote_booking(w.listing_a.id, future(10), future(11), guests=9)
+    assert crowded.value.field == "guests"
+
+
+def test_price_example_spans_the_real_prices_of_the_city(app_ctx, realty):
+    from webapp.realty.services.listings import PriceExample, price_example
+
+    assert price_example("Samarkand") is None  # nothing listed anywhere yet
+    uzs = realty.agency("Samarkand Stays")
+    realty.listing(uzs, city="Samarkand", price="350000.00")
+    realty.listing(uzs, city="Samarkand", price="1200000.00")
+    realty.listing(uzs, city="Samarkand", price="90000.00", status="pending")  # a guest cannot find it
+    kzt = realty.agency("Tenge Homes", currency="KZT")
+    realty.listing(kzt, city="Shymkent", price="25000.00")
+    assert price_example("Samarkand") == PriceExample(Decimal(300000), Decimal(2000000), "UZS")
+    assert price_example("shymkent") == PriceExample(Decimal(20000), Decimal(30000), "KZT")
+    assert price_example("Atlantis").currency == "UZS"  # no listing there: the platform's most common

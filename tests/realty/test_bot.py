@@ -88,7 +88,9 @@ def test_guest_search_book_pay_and_the_realtor_is_told(app, sandbox, realty_bot,
     results = guest.press(amenities, "r:sa:=", contains="Found: 1")
     assert "Alpha flat" in results["text"]
     assert inline_data(results)[:3] == [f"r:l:{w.listing_a.id}", f"r:b:{w.listing_a.id}", f"r:f:{w.listing_a.id}"]
-    booked = guest.press(results, f"r:b:{w.listing_a.id}", contains="is created")
+    summary = guest.press(results, f"r:b:{w.listing_a.id}", contains="Please check your booking")
+    confirm = next(d for d in inline_data(summary) if d.startswith("r:bk:"))
+    booked = guest.press(summary, confirm, contains="is created")
     pay_button = next(d for d in inline_data(booked) if d.startswith("r:pay:"))
     booking_id = int(pay_button.split(":")[2])
     paid = guest.press(booked, pay_button, contains="Payment")
@@ -268,7 +270,9 @@ def test_search_in_russian_with_a_typed_city_and_skips(sandbox, realty_bot, tg_u
     assert buttons(welcome)[:2] == ["🔍 Поиск", "📦 Мои бронирования"]
     guest.send("🔍 Поиск", contains="Шаг 1 из 5")
     guest.send("Самарканд", contains="Шаг 2 из 5")
-    guest.send("завтра", contains="2025-10-01")  # not dates: asked again
+    example = f"{future(7)} {future(10)}"  # a week ahead by the clock, never a year written in the code
+    asked = guest.send("завтра", contains="Отправьте две даты")  # not dates: asked again
+    assert asked["text"] == f"⚠️ Отправьте две даты: заезд и выезд, например {example}"
     guest.send("⏭ Пропустить", contains="Шаг 3 из 5")
     guest.send("⏭ Пропустить", contains="Шаг 4 из 5")
     amenities = guest.send("⏭ Пропустить", contains="Шаг 5 из 5")
@@ -323,3 +327,72 @@ def test_superuser_moves_a_realtor_to_another_agency(app, sandbox, realty_bot, t
             return db.session.get(AgencyMember, w.realtor_a.id).agency_id
 
     assert eventually(lambda: agency_now() == w.b.id)
+
+
+def test_booking_is_confirmed_from_a_summary_in_the_listings_currency(app, sandbox, realty_bot, tg_user, realty):
+    """Search examples come from the clock and the real prices; "Book" shows dates, nights and the total
+    in the listing's currency with Confirm / Cancel, and only Confirm books."""
+    from webapp.extensions import db
+    from webapp.realty.models import Booking
+
+    def bookings():
+        with app.app_context():
+            return db.session.scalars(sa.select(Booking)).all()
+
+    uzs = realty.agency("Samarkand Stays", city="Samarkand", timezone="Asia/Tashkent")
+    cheap = realty.listing(uzs, title="Registan flat", city="Samarkand", price="350000.00")
+    realty.listing(uzs, title="Villa", city="Samarkand", price="1200000.00")
+    kzt = realty.agency("Shymkent Homes", city="Shymkent", timezone="Asia/Tashkent", currency="KZT")
+    steppe = realty.listing(kzt, title="Steppe flat", city="Shymkent", price="25000.00")
+    guest = Chat(sandbox, realty_bot, tg_user(realty_bot, first_name="Guest", language_code="en"))
+    guest.start("en")
+
+    guest.send("🔍 Search", contains="Step 1")
+    dates = guest.send("Samarkand", contains="Step 2")
+    assert dates["text"] == f"Step 2 of 5. Dates of your stay: check-in and check-out, e.g. {future(7)} {future(10)}"
+    price = guest.send(f"{future(7)} {future(10)}", contains="Step 3")
+    assert price["text"] == (
+        "Step 3 of 5. Price per night. Send a price range in UZS like 300000-2000000, "
+        "or just 2000000 for “up to 2000000”"
+    )
+    refused = guest.send("cheap", contains="⚠️")
+    assert refused["text"] == "⚠️ Send a price range in UZS like 300000-2000000, or just 2000000 for “up to 2000000”"
+    guest.send("300000-500000", contains="Step 4")
+    amenities = guest.send("2", contains="Step 5")
+    results = guest.press(amenities, "r:sa:=", contains="Found: 1")
+    assert "Registan flat" in results["text"] and "Villa" not in results["text"]
+
+    summary = guest.press(results, f"r:b:{cheap.id}", contains="Please check your booking")
+    d7, d10 = future(7), future(10)
+    assert summary["text"] == (
+        f"Please check your booking:\n🏠 Registan flat\n📅 {d7:%d.%m.%Y} — {d10:%d.%m.%Y}\n🌙 Nights: 3\n"
+        "👥 Guests: 2\n💰 350 000 UZS × 3 = 1 050 000 UZS\n\nConfirm the booking?"
+    )
+    assert buttons(summary) == ["✅ Confirm", "✖️ Cancel"]
+    assert inline_data(summary) == [f"r:bk:{cheap.id}:{d7:%Y%m%d}:{d10:%Y%m%d}:2", "r:bx"]
+    assert bookings() == []  # nothing is booked before Confirm
+    guest.press_edit(summary, "r:bx", contains="Not booked")
+    assert bookings() == []
+
+    summary = guest.press(results, f"r:b:{cheap.id}", contains="Please check your booking")
+    created = guest.press(summary, inline_data(summary)[0], contains="is created")
+    assert "💰 1 050 000 UZS" in created["text"]
+
+    def booked():
+        rows = bookings()
+        return len(rows) == 1 and (rows[0].listing_id, rows[0].check_in, rows[0].check_out, rows[0].total_price)
+
+    assert eventually(booked) == (cheap.id, d7, d10, 1050000)
+
+    # Without dates in the search, "Book" asks for them (example from the listing agency's today) first.
+    guest.send("🔍 Search", contains="Step 1")
+    guest.send("Shymkent", contains="Step 2")
+    price = guest.send("⏭ Skip", contains="Step 3")
+    assert "in KZT like 20000-30000" in price["text"]
+    guest.send("⏭ Skip", contains="Step 4")
+    amenities = guest.send("⏭ Skip", contains="Step 5")
+    results = guest.press(amenities, "r:sa:=", contains="Found: 1")
+    asked = guest.press(results, f"r:b:{steppe.id}", contains="Dates of your stay")
+    assert asked["text"] == f"Dates of your stay: check-in and check-out, e.g. {future(7)} {future(10)}"
+    summary = guest.send(f"{future(3)} {future(5)}", contains="Please check your booking")
+    assert "🌙 Nights: 2\n👥 Guests: 1\n💰 25 000 KZT × 2 = 50 000 KZT" in summary["text"]

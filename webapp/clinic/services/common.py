@@ -13,11 +13,13 @@ from webapp.core.services import ServiceError
 from webapp.extensions import db
 
 catalog = Catalog("clinic")
-CLINIC_LANGUAGES = ("ru", "kk")
+# Seed 002 speaks Russian and Kazakh; the platform's bots also offer Uzbek and English, and every
+# clinic text is translated into all four, so a patient reads the one they chose.
+CLINIC_LANGUAGES = ("ru", "kk", "uz", "en")
 
 
 def clinic_language(language: str | None) -> str:
-    """The clinic speaks Russian and Kazakh; anyone else reads Russian."""
+    """A language the clinic speaks (ru, kk, uz, en); anything else reads Russian."""
     return language if language in CLINIC_LANGUAGES else "ru"
 
 

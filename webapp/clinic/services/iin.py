@@ -16,7 +16,7 @@ WEIGHTS_FIRST = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 WEIGHTS_SECOND = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
 
-# Reasons are English msgids of the "clinic" catalog, so the bot and API show them in ru/kk.
+# Reasons are English msgids of the "clinic" catalog, so the bot and the API show them in the reader's language.
 REASONS = {
     "format": "The IIN must consist of exactly 12 digits",
     "century": "The 7th digit of the IIN must be from 1 to 6 (century and sex)",

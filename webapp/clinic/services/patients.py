@@ -107,7 +107,7 @@ class PatientData:
         birth_date = clean_birth_date(self.birth_date, today)
         sex = clean_sex(self.sex)
         if self.language not in CLINIC_LANGUAGES:
-            raise invalid("language", "Language must be ru or kk")
+            raise invalid("language", "Language must be ru, kk, uz or en")
         unknown = set(self.consents) - set(CONSENT_FIELDS)
         if unknown:
             raise invalid("consents", f"Unknown consent: {sorted(unknown)[0]}")
@@ -219,7 +219,7 @@ def upsert_patient(
 
 def set_language(patient: Patient, language: str) -> None:
     if language not in CLINIC_LANGUAGES:
-        raise invalid("language", "Language must be ru or kk")
+        raise invalid("language", "Language must be ru, kk, uz or en")
     patient.language = language
     if patient.user is not None:
         patient.user.language = language

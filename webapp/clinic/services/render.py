@@ -1,4 +1,4 @@
-"""How appointments read to a patient (RU/KK): local date and time, the ticket text, the .ics file."""
+"""How appointments read to a patient (RU/KK/UZ/EN): local date and time, the ticket text, the .ics file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from icalendar import Alarm, Calendar, Event
 from webapp.clinic.models import Appointment, AppointmentStatus
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import t, zone
+from webapp.core.i18n import format_money
 
 STATUS_LABELS = {
     AppointmentStatus.BOOKED.value: "Booked",
@@ -32,9 +33,24 @@ def time_text(value: datetime) -> str:
     return f"{value:%H:%M}"
 
 
-def money(value, currency: str = "KZT") -> str:
+def money(value, currency: str = "KZT", language: str | None = None) -> str:
+    """An amount in the clinic's currency: seed 002's "15 000 ₸" for tenge in every language, any other
+    currency through the platform's formatting in the reader's locale ("15 000 soʻm", "$15,000")."""
+    if currency != "KZT":
+        return format_money(value, currency, language)
     amount = f"{value:,.2f}".replace(",", " ").replace(".00", "")
-    return f"{amount} ₸" if currency == "KZT" else f"{amount} {currency}"
+    return f"{amount} ₸"
+
+
+def service_label(service, currency: str, language: str) -> str:
+    """A service as the booking picker shows it: name, price and duration."""
+    return t(
+        language,
+        "%(service)s — %(price)s · %(minutes)s min",
+        service=service.display_name(language),
+        price=money(service.price, currency, language),
+        minutes=service.duration_minutes,
+    )
 
 
 def status_label(status: str, language: str) -> str:

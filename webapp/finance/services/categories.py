@@ -146,6 +146,17 @@ DEFAULT_CATEGORIES: tuple[CategoryDef, ...] = (
         "Sales and business",
         _kw("продал продаж выручк бизнес фриланс заказ sotdim savdo biznes frilans buyurtma"),
     ),
+    CategoryDef(
+        "transfer",
+        INCOME,
+        "Переводы",
+        "Oʻtkazmalar",
+        "Transfers",
+        _kw("перевод перевели otkazma otkazishdi"),
+    ),
+    CategoryDef(
+        "cashback", INCOME, "Кэшбэк", "Keshbek", "Cashback", _kw("кэшбэк кешбэк кэшбек кешбек keshbek cashback")
+    ),
     CategoryDef("other_income", INCOME, "Другой доход", "Boshqa daromad", "Other income", ()),
 )
 

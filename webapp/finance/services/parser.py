@@ -1,9 +1,11 @@
 """Free-text (and recognised speech) finance commands in Russian and Uzbek → a structured record.
 
 ``parse_command("Потратил 50 тыс на продукты")`` → expense, 50000.00 UZS, category food,
-description "продукты". A pure function: no database, no Flask. When the phrase is ambiguous
-(no amount, two amounts, both "spent" and "received", a debt without a person) the result carries
-a ``question`` code instead of a guess, and the caller asks the user.
+description "продукты". With no verb, a recognised category decides ("кофе 15000" is an expense,
+"фриланс 500$" an income; an expense one when both kinds match). A pure function: no database, no
+Flask. When the phrase is ambiguous (no amount, two amounts, both "spent" and "received", a debt
+without a person) the result carries a ``question`` code instead of a guess, and the caller asks
+the user.
 
 Uzbek Cyrillic is latinised before keyword matching, and apostrophes (oʻ, gʻ in all their
 spellings) are dropped for matching, so one Latin stem list serves both Uzbek scripts. Typos of
@@ -46,9 +48,12 @@ INTENT_STEMS: dict[str, tuple[str, ...]] = {
         "потрат потрачен трат расход израсход истратил купил покупк заплат оплат "
         "sarfl sarf xarajat harajat tolad tolov sotib xarid"
     ),
+    # Salary, bonuses, transfers and cashback are money received, whatever verb (or none) comes with them.
     INCOME: _stems(
-        "получил получен заработ зарплат =зп доход преми поступил =пришло =пришли =пришла продал выручк аванс "
-        "oylik maosh =haqi =haqqi daromad tushdi topdim mukofot sotdim"
+        "получил получен заработ зарплат =зп оклад доход преми бонус поступил =пришло =пришли =пришла продал "
+        "выручк аванс перевод перевели кэшбэк кешбэк кэшбек кешбек "
+        "oylik maosh =haqi =haqqi avans daromad tushdi topdim mukofot bonus sotdim otkazma otkazishdi "
+        "keshbek cashback"
     ),
     GOAL: _stems(
         "накопит накопл скопит копит коплю =цель =цели =целью отложит откладыв "
@@ -463,6 +468,18 @@ def _decide_intent(hits: dict[str, list[int]]) -> tuple[str, str | None]:
     return UNKNOWN, None
 
 
+def _intent_by_category(tokens: list[Token], categories: Iterable[CategoryDef], fuzzy: set[int]) -> str | None:
+    """No verb says spent or received: a recognised category does ("кофе 15000" is an expense). A word
+    written exactly beats a typo; an expense category wins over an income one (expense by default)."""
+    for fuzzy_ok in (None, fuzzy):
+        for kind in (EXPENSE, INCOME):
+            if any(
+                c.type == kind and c.keywords and _matches(tokens, c.keywords, fuzzy_ok=fuzzy_ok) for c in categories
+            ):
+                return kind
+    return None
+
+
 def _category(tokens: list[Token], kind: str, categories: Iterable[CategoryDef], fuzzy: set[int]) -> str | None:
     candidates = [c for c in categories if c.type == kind and c.keywords]
     for c in candidates:
@@ -574,6 +591,9 @@ def parse_command(
         value = amounts[0].value
         if Decimal(0) < value <= MAX_AMOUNT:
             amount = value.quantize(CENT)
+
+    if intent == UNKNOWN and question is None and amounts:
+        intent = _intent_by_category(tokens, categories, fuzzy) or UNKNOWN
 
     category = None
     if intent in (EXPENSE, INCOME):

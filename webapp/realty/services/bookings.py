@@ -7,6 +7,7 @@ people concerned (guest, and the listing's realtor or agency admins).
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -64,20 +65,37 @@ def _tell_guest(booking: Booking, kind: str, message: str, **params) -> None:
     notify(booking.guest, kind, message, booking=booking, **_dates(booking), **params)
 
 
-def create_booking(
-    guest: User, listing_id: int, check_in: date, check_out: date, guests: int = 1, *, now: datetime | None = None
-) -> Booking:
-    """A pending booking of every night in [check_in, check_out); 409 when any night is taken.
+@dataclass(frozen=True)
+class BookingQuote:
+    """A stay as the guest is asked to confirm it: dates, nights and the total in the listing's currency."""
 
-    Check-in is at most REALTY_BOOKING_HORIZON_DAYS after the agency's today.
+    listing: Listing
+    check_in: date
+    check_out: date
+    guests: int
+    nights: int
+    total: Decimal
+    currency: str
 
-    Race-safe: the listing row is locked (PostgreSQL) and, on every backend, the occupied-nights
-    primary key refuses a night that a concurrent booking took first.
+
+def quote_booking(
+    listing_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int = 1,
+    *,
+    now: datetime | None = None,
+    lock: bool = False,
+) -> BookingQuote:
+    """What booking these nights would cost, after every check ``create_booking`` makes; writes nothing.
+
+    Check-in is at most REALTY_BOOKING_HORIZON_DAYS after the agency's today. ``lock``: row-lock the
+    listing first (the booking itself does, so concurrent bookings of one listing queue up).
     """
     check_range(check_in, check_out, MAX_STAY_NIGHTS)
     if guests < 1:
         raise invalid("guests", "At least one guest")
-    listing = lock_listing(listing_id)
+    listing = lock_listing(listing_id) if lock else db.session.get(Listing, listing_id)
     if listing is None or not listing.is_visible:
         raise ServiceError("Listing not found", 404, "NOT_FOUND")
     today = agency_today(listing.agency, now)
@@ -89,13 +107,34 @@ def create_booking(
         raise invalid("guests", f"This place hosts at most {listing.max_guests} guests")
     if first_taken_night(listing.id, check_in, check_out) is not None:
         raise ServiceError("These dates are not available", 409, "DATES_TAKEN", "check_in")
+    return BookingQuote(
+        listing=listing,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        nights=(check_out - check_in).days,
+        total=quote(listing, check_in, check_out),
+        currency=listing.agency.currency,
+    )
+
+
+def create_booking(
+    guest: User, listing_id: int, check_in: date, check_out: date, guests: int = 1, *, now: datetime | None = None
+) -> Booking:
+    """A pending booking of every night in [check_in, check_out); 409 when any night is taken.
+
+    The checks are ``quote_booking``'s. Race-safe: the listing row is locked (PostgreSQL) and, on every
+    backend, the occupied-nights primary key refuses a night that a concurrent booking took first.
+    """
+    offer = quote_booking(listing_id, check_in, check_out, guests, now=now, lock=True)
+    listing = offer.listing
     booking = Booking(
         listing=listing,
         guest=guest,
         check_in=check_in,
         check_out=check_out,
         guests=guests,
-        total_price=quote(listing, check_in, check_out),
+        total_price=offer.total,
         status=PENDING,
     )
     db.session.add(booking)

@@ -494,6 +494,47 @@ def quote(listing: Listing, check_in: date, check_out: date) -> Decimal:
     return (listing.price_per_night * (check_out - check_in).days).quantize(Decimal("0.01"))
 
 
+@dataclass(frozen=True)
+class PriceExample:
+    """A price range to show as the example of the search's price step: it spans the real prices."""
+
+    low: Decimal
+    high: Decimal
+    currency: str
+
+
+def _round_to_one_digit(value: Decimal, up: bool) -> Decimal:
+    """450 000 → 400 000 (down) or 500 000 (up); 0 stays 0."""
+    if value <= 0:
+        return Decimal(0)
+    step = 10 ** (len(str(int(value))) - 1)
+    rounding = math.ceil if up else math.floor
+    return Decimal(rounding(value / step) * step)
+
+
+def price_example(city: str | None = None) -> PriceExample | None:
+    """The cheapest and the dearest night of the listings a guest can find (in ``city`` when it has any),
+    rounded to one significant digit, in their agencies' most common currency; None when none is listed."""
+    visible = search_query(SearchFilters()).order_by(None).subquery()
+    query = (
+        sa.select(Agency.currency, sa.func.min(visible.c.price_per_night), sa.func.max(visible.c.price_per_night))
+        .join(Agency, Agency.id == visible.c.agency_id)
+        .group_by(Agency.currency)
+        .order_by(sa.func.count().desc(), Agency.currency)
+    )
+    row = None
+    if city:
+        row = db.session.execute(query.where(visible.c.city == normalize_city(city)).limit(1)).first()
+    row = row or db.session.execute(query.limit(1)).first()
+    if row is None:
+        return None
+    currency, cheapest, dearest = row
+    low, high = _round_to_one_digit(Decimal(cheapest), up=False), _round_to_one_digit(Decimal(dearest), up=True)
+    if high <= low:
+        high = _round_to_one_digit(low * 2, up=True) if low else Decimal(100)
+    return PriceExample(low, high, currency)
+
+
 def is_free(listing_id: int, check_in: date, check_out: date) -> bool:
     return first_taken_night(listing_id, check_in, check_out) is None
 
