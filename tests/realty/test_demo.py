@@ -10,9 +10,10 @@ from webapp.extensions import db
 
 
 def test_demo_seed_is_idempotent_and_feeds_reports(app_ctx):
+    from webapp.core.models import Membership
     from webapp.demo import _seed_staff
     from webapp.realty import demo
-    from webapp.realty.models import Agency, AgencyMember, Booking, Listing
+    from webapp.realty.models import Agency, Booking, Listing
     from webapp.reports.services import local_today, range_report
 
     list(_seed_staff())
@@ -20,7 +21,7 @@ def test_demo_seed_is_idempotent_and_feeds_reports(app_ctx):
     db.session.commit()
     assert len(lines) == 3
     counts = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
-    before = (counts(Agency), counts(Listing), counts(Booking), counts(AgencyMember))
+    before = (counts(Agency), counts(Listing), counts(Booking), counts(Membership))
     assert before[0] == 2 and before[1] == 30 and before[2] == 18
     statuses = set(db.session.scalars(sa.select(Listing.status)))
     assert statuses == {"approved", "pending", "rejected"}
@@ -29,7 +30,7 @@ def test_demo_seed_is_idempotent_and_feeds_reports(app_ctx):
 
     assert list(demo.seed()) == []  # nothing new the second time
     db.session.commit()
-    assert (counts(Agency), counts(Listing), counts(Booking), counts(AgencyMember)) == before
+    assert (counts(Agency), counts(Listing), counts(Booking), counts(Membership)) == before
 
     today = local_today()
     report = range_report(today - timedelta(days=40), today + timedelta(days=1))

@@ -83,6 +83,16 @@ def test_agency_admin_sees_only_their_agency(client, events, realty, auth_header
     admin_b = realty.admin(events["b"])
     body = client.get(DAILY, headers=auth_header(admin_b)).get_json()
     assert body["total_added"] == 1 and [i["name"] for i in body["top_regions"]] == ["Almaty"]
+    admin_a = realty.admin(events["a"])
+    body = client.get(DAILY, headers=auth_header(admin_a)).get_json()
+    assert body["total_added"] == 2 and [i["name"] for i in body["top_regions"]] == ["Tashkent"]
+
+
+@pytest.mark.parametrize("path", [DAILY, RANGE])
+def test_admin_of_an_organization_that_is_no_agency_reads_nothing(client, events, make_user, auth_header, path):
+    """The attack: a clinic's admin (an admin, but of no agency) reads the marketplace's figures."""
+    body = client.get(path, headers=auth_header(make_user("admin"))).get_json()
+    assert (body["total_added"], body["top_regions"], body["top_users"]) == (0, [], [])
 
 
 @pytest.mark.parametrize(
