@@ -226,7 +226,7 @@ def test_report_subscription(app, make_user):
     from webapp.reports.models import ReportSubscription
     from webapp.reports.services import subscribe
 
-    admin = make_user("admin", telegram_id=TG_ID)
+    admin = make_user("moderator", telegram_id=TG_ID)  # a reader of every agency's reports
     race(in_context(app, lambda i: subscribe(get_user(admin.id), None, TG_ID)))
     assert count(app, ReportSubscription) == 1
 
