@@ -126,3 +126,18 @@ def test_daily_defaults_to_today_in_the_platform_zone(client, make_user, auth_he
 def test_documented_in_openapi(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"get"} <= set(paths["/api/reports/daily/"]) and {"get"} <= set(paths["/api/reports/range/"])
+
+
+def test_a_bot_token_an_agency_admin_issued_reads_only_their_agency(app, client, events, realty):
+    """The attack: agency B's admin issues themselves an X-Bot-Token and reads the whole marketplace
+    with it. The service credential is the platform's: a token reads what its issuer may read."""
+    from webapp.core.auth.service_tokens import generate_service_token
+    from webapp.core.services import get_user
+    from webapp.extensions import db
+
+    admin_b = realty.admin(events["b"])
+    with app.app_context():
+        plain, _ = generate_service_token(get_user(admin_b.id), "my-own")
+        db.session.commit()
+    body = client.get(DAILY, headers={"X-Bot-Token": plain}).get_json()
+    assert body["total_added"] == 1 and [i["name"] for i in body["top_regions"]] == ["Almaty"]

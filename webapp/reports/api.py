@@ -2,7 +2,8 @@
 
 Auth: a JWT of the platform's moderator or superuser (every agency's figures) or of an agency's admin
 (their own agency's; an admin of an organization that is no agency reads zeros), or an
-``X-Bot-Token`` (the platform's service credential: every agency). Dates are local days of ``DEFAULT_TIMEZONE``;
+``X-Bot-Token`` (the platform's service credential: every agency; a token an agency's admin issued
+reads only what its issuer may). Dates are local days of ``DEFAULT_TIMEZONE``;
 a bad date, ``date_from`` after ``date_to`` or a range over 366 days answers 422 in the API error
 format with the offending field. The body shape is documented in ``webapp.reports.services``.
 """
@@ -84,7 +85,8 @@ class RangeReportOut(ReportTotals):
 
 
 def _scope() -> int | None:
-    return services.report_scope(g.user) if g.get("service") is None else None
+    service = g.get("service")
+    return services.report_scope(g.user) if service is None else services.service_scope(service)
 
 
 def _answer(build):

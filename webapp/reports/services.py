@@ -84,6 +84,21 @@ def report_scope(user: User | None) -> int | None:
     return NO_AGENCY if agency_id is None else agency_id
 
 
+def service_scope(service: str | None) -> int | None:
+    """The agency a service credential's report is limited to. The shared secret and an
+    ``X-Bot-Token`` issued by the platform (a superuser, or a command line without a user) read
+    every agency; a token an agency's admin issued reads only what its issuer may read — their
+    agency, or nothing once they leave it or are blocked."""
+    from webapp.core.models import ServiceToken
+
+    if not service or not service.startswith("bot_token:"):
+        return None
+    row = db.session.get(ServiceToken, int(service.partition(":")[2]))
+    if row is None or row.created_by_id is None:
+        return None
+    return report_scope(row.created_by)
+
+
 def _top(counts: dict, names: dict) -> list[dict]:
     items = []
     for key, per_action in counts.items():
