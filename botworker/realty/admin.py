@@ -15,7 +15,7 @@ from botworker.context import current_user, user_language
 from botworker.realty import ui
 from botworker.realty.staff import count, page_of
 from botworker.realty.ui import t
-from webapp.core.models import User
+from webapp.core.models import Membership, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -55,7 +55,8 @@ def active_text(active: bool) -> str:
 
 
 def user_line(user: User) -> str:
-    agency = access.agency_of(user)
+    agency_id = access.member_agency_id(user)  # a blocked realtor still shows their agency
+    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
     contacts = " · ".join(p for p in (user.email, user.phone) if p)
     where = f" · 🏢 {agency.name}" if agency else ""
     return (
@@ -125,11 +126,16 @@ def agencies_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     items = page_of(query, page)
     rows = []
     lines = []
+    staff = dict(
+        db.session.execute(
+            sa.select(Membership.organization_id, sa.func.count())
+            .where(Membership.organization_id.in_([a.organization_id for a in items]))
+            .group_by(Membership.organization_id)
+        ).all()
+    )
     for agency in items:
-        listings_count = len(agency.members)
-        lines.append(
-            f"#{agency.id} {agency.name} — {agency.city} · {active_text(agency.is_active)} · 👥 {listings_count}"
-        )
+        members = staff.get(agency.organization_id, 0)
+        lines.append(f"#{agency.id} {agency.name} — {agency.city} · {active_text(agency.is_active)} · 👥 {members}")
         toggle = (t("Deactivate"), f"agt:{agency.id}:0") if agency.is_active else (t("Activate"), f"agt:{agency.id}:1")
         rows.append([(t("Details") + f" #{agency.id}", f"agd:{agency.id}"), toggle])
     rows.append(ui.nav_row("ag:", page, total))
@@ -357,9 +363,7 @@ def register(bot: TeleBot) -> None:
         user = target_user(call)
         if user is None:
             return
-        from webapp.core.services import set_user_active
-
-        if guarded(call, lambda: set_user_active(current_user(), user, parts(call)[1] == "1", "bot")):
+        if guarded(call, lambda: agencies.set_realtor_active(current_user(), user, parts(call)[1] == "1", "bot")):
             bot.answer_callback_query(call.id, active_text(user.is_active))
             edit(call, user_line(user), user_card_markup(user))
 

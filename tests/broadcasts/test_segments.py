@@ -215,7 +215,9 @@ def test_realty_cities_and_roles(bc):
     guest_both = bc.account(bot)
     guest_cancelled = bc.account(bot)
     realtor = bc.account(bot, role="realtor")
-    agency = realty.Agency(name="Agency", city="Tashkent")
+    from webapp.core.tenancy import ensure_organization
+
+    agency = realty.Agency(name="Agency", city="Tashkent", organization_id=ensure_organization("Agency").id)
     db.session.add(agency)
     db.session.flush()
 

@@ -226,7 +226,7 @@ def test_report_subscription(app, make_user):
     from webapp.reports.models import ReportSubscription
     from webapp.reports.services import subscribe
 
-    admin = make_user("admin", telegram_id=TG_ID)
+    admin = make_user("moderator", telegram_id=TG_ID)  # a reader of every agency's reports
     race(in_context(app, lambda i: subscribe(get_user(admin.id), None, TG_ID)))
     assert count(app, ReportSubscription) == 1
 
@@ -257,13 +257,13 @@ def test_environment_bot_registered_by_every_process_at_once(app):
 
 
 def test_realtor_put_in_an_agency_by_two_superusers_at_once(app, realty_world):
+    from webapp.core.models import Membership
     from webapp.core.services import get_user
-    from webapp.realty.models import AgencyMember
     from webapp.realty.services.agencies import get_agency, set_membership
 
     w = realty_world
     with app.app_context():
-        db.session.execute(db.delete(AgencyMember).where(AgencyMember.user_id == w.realtor_a.id))
+        db.session.execute(db.delete(Membership).where(Membership.user_id == w.realtor_a.id))
         db.session.commit()
 
     def join(i: int):
@@ -271,8 +271,33 @@ def test_realtor_put_in_an_agency_by_two_superusers_at_once(app, realty_world):
 
     race(in_context(app, join))
     with app.app_context():
-        [member] = db.session.scalars(db.select(AgencyMember).filter_by(user_id=w.realtor_a.id)).all()
-        assert member.agency_id == w.b.id
+        [member] = db.session.scalars(db.select(Membership).filter_by(user_id=w.realtor_a.id)).all()
+        assert member.organization_id == w.b.organization_id
+
+
+def test_agency_created_by_two_superusers_at_once(app, realty_world):
+    """Two superusers open the same agency at once: one agency, one organization, and the other
+    superuser is told the name is taken (never a crash, never an orphan organization)."""
+    from webapp.core.models import Organization
+    from webapp.core.services import ServiceError, get_user
+    from webapp.realty.models import Agency
+    from webapp.realty.services.agencies import create_agency
+
+    w = realty_world
+
+    def create(i: int):
+        try:
+            create_agency(get_user(w.superuser.id), {"name": "Racing Rooms", "city": "Tashkent"})
+            return "created"
+        except ServiceError as exc:
+            return exc.code
+
+    outcomes = race(in_context(app, create))
+    assert sorted(set(outcomes)) <= ["CONFLICT", "created"] and outcomes.count("created") >= 1
+    with app.app_context():
+        [agency] = db.session.scalars(db.select(Agency).filter_by(name="Racing Rooms")).all()
+        [organization] = db.session.scalars(db.select(Organization).filter_by(name="Racing Rooms")).all()
+        assert agency.organization_id == organization.id
 
 
 # --- claims: the insert-if-absent that makes a job's side effect happen once -----------------------

@@ -292,17 +292,16 @@ def test_agency_admin_adds_a_realtor(app, sandbox, realty_bot, tg_user, realty_w
     done = admin.send("long-enough-pass", contains="is added")
     assert "new.realtor@agency.test" in done["text"]
 
-    from webapp.core.models import User
+    from webapp.core.models import Membership, User
     from webapp.extensions import db
-    from webapp.realty.models import AgencyMember
 
     def created():
         with app.app_context():
             user = db.session.scalar(sa.select(User).where(User.email == "new.realtor@agency.test"))
-            member = db.session.get(AgencyMember, user.id) if user else None
-            return member and (user.role, user.phone, member.agency_id, user.check_password("long-enough-pass"))
+            member = db.session.get(Membership, user.id) if user else None
+            return member and (user.role, user.phone, member.organization_id, user.check_password("long-enough-pass"))
 
-    assert eventually(created) == ("realtor", "+998901112233", realty_world.a.id, True)
+    assert eventually(created) == ("realtor", "+998901112233", realty_world.a.organization_id, True)
 
 
 def test_superuser_moves_a_realtor_to_another_agency(app, sandbox, realty_bot, tg_user, realty_world):
@@ -319,14 +318,14 @@ def test_superuser_moves_a_realtor_to_another_agency(app, sandbox, realty_bot, t
     pressed = press(sandbox, realty_bot, su_tg, found, f"r:ps:{uid}:{w.b.id}")
     assert "Beta Rent" in callback_answer(sandbox, realty_bot, pressed["callback_query_id"])["text"]
 
+    from webapp.core.models import Membership
     from webapp.extensions import db
-    from webapp.realty.models import AgencyMember
 
-    def agency_now():
+    def organization_now():
         with app.app_context():
-            return db.session.get(AgencyMember, w.realtor_a.id).agency_id
+            return db.session.get(Membership, w.realtor_a.id).organization_id
 
-    assert eventually(lambda: agency_now() == w.b.id)
+    assert eventually(lambda: organization_now() == w.b.organization_id)
 
 
 def test_booking_is_confirmed_from_a_summary_in_the_listings_currency(app, sandbox, realty_bot, tg_user, realty):

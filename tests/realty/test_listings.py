@@ -193,8 +193,11 @@ def test_unmoderated_or_unchanged_fields_keep_the_listing_approved(app_ctx, real
     assert listing.status == "approved"
 
 
-def test_an_agency_admins_edit_is_its_own_moderation(app_ctx, realty_world):
+def test_an_agency_admins_edit_goes_back_to_moderation_and_a_superusers_does_not(app_ctx, realty_world):
     w = realty_world
     listing = db.session.get(Listing, w.listing_a.id)
-    svc.update_listing(get_user(w.admin_a.id), listing, {"title": "Alpha flat, renovated"})
+    svc.update_listing(get_user(w.admin_a.id), listing, {"title": "SCAM: pay by wire"})
+    assert listing.status == "pending" and not listing.is_visible  # an agency does not approve its own
+    svc.approve_listing(get_user(w.moderator.id), listing)
+    svc.update_listing(get_user(w.superuser.id), listing, {"title": "Alpha flat, renovated"})
     assert listing.status == "approved"

@@ -83,6 +83,16 @@ def test_agency_admin_sees_only_their_agency(client, events, realty, auth_header
     admin_b = realty.admin(events["b"])
     body = client.get(DAILY, headers=auth_header(admin_b)).get_json()
     assert body["total_added"] == 1 and [i["name"] for i in body["top_regions"]] == ["Almaty"]
+    admin_a = realty.admin(events["a"])
+    body = client.get(DAILY, headers=auth_header(admin_a)).get_json()
+    assert body["total_added"] == 2 and [i["name"] for i in body["top_regions"]] == ["Tashkent"]
+
+
+@pytest.mark.parametrize("path", [DAILY, RANGE])
+def test_admin_of_an_organization_that_is_no_agency_reads_nothing(client, events, make_user, auth_header, path):
+    """The attack: a clinic's admin (an admin, but of no agency) reads the marketplace's figures."""
+    body = client.get(path, headers=auth_header(make_user("admin"))).get_json()
+    assert (body["total_added"], body["top_regions"], body["top_users"]) == (0, [], [])
 
 
 @pytest.mark.parametrize(
@@ -116,3 +126,18 @@ def test_daily_defaults_to_today_in_the_platform_zone(client, make_user, auth_he
 def test_documented_in_openapi(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     assert {"get"} <= set(paths["/api/reports/daily/"]) and {"get"} <= set(paths["/api/reports/range/"])
+
+
+def test_a_bot_token_an_agency_admin_issued_reads_only_their_agency(app, client, events, realty):
+    """The attack: agency B's admin issues themselves an X-Bot-Token and reads the whole marketplace
+    with it. The service credential is the platform's: a token reads what its issuer may read."""
+    from webapp.core.auth.service_tokens import generate_service_token
+    from webapp.core.services import get_user
+    from webapp.extensions import db
+
+    admin_b = realty.admin(events["b"])
+    with app.app_context():
+        plain, _ = generate_service_token(get_user(admin_b.id), "my-own")
+        db.session.commit()
+    body = client.get(DAILY, headers={"X-Bot-Token": plain}).get_json()
+    assert body["total_added"] == 1 and [i["name"] for i in body["top_regions"]] == ["Almaty"]

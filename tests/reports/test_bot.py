@@ -19,27 +19,41 @@ def reports_bot(sandbox_bot, run_bot):
 
 
 @pytest.fixture
-def moderation_events(app, make_user):
+def moderation_events(app, realty):
+    """Three events of one agency (returned), and one of another agency that its readers never see."""
     from webapp.extensions import db
     from webapp.realty.models import ModerationEvent
 
-    owner = make_user("realtor", first_name="Aziz")
+    agency, other = realty.agency("Alpha Homes"), realty.agency("Beta Rent")
+    owner = realty.realtor(agency, first_name="Aziz")
     with app.app_context():
-        for action, city, hour in (("added", "Tashkent", 6), ("added", "Samarkand", 7), ("rejected", "Tashkent", 8)):
+        for where, action, city, hour in (
+            (agency, "added", "Tashkent", 6),
+            (agency, "added", "Samarkand", 7),
+            (agency, "rejected", "Tashkent", 8),
+            (other, "added", "Almaty", 9),
+        ):
             db.session.add(
                 ModerationEvent(
-                    action=action, city=city, user_id=owner.id, occurred_at=datetime(2025, 9, 28, hour, tzinfo=UTC)
+                    agency_id=where.id,
+                    action=action,
+                    city=city,
+                    user_id=owner.id,
+                    occurred_at=datetime(2025, 9, 28, hour, tzinfo=UTC),
                 )
             )
         db.session.commit()
+    return agency
 
 
-def test_admin_gets_reports_on_commands(app, sandbox, reports_bot, tg_user, make_user, moderation_events):
+def test_admin_gets_reports_on_commands(app, sandbox, reports_bot, tg_user, realty, moderation_events):
+    """An agency's admin reads their own agency's figures (the other agency's "Almaty" is not there)."""
     admin_tg = tg_user(reports_bot, language_code="en")
-    link_account(app, make_user("admin"), reports_bot, admin_tg)
+    link_account(app, realty.admin(moderation_events), reports_bot, admin_tg)
     daily = say(sandbox, reports_bot, admin_tg, "/daily 2025-09-28")
     assert "Moderation report for 2025-09-28" in daily["text"]
     assert "Added: 2" in daily["text"] and "Rejected: 1" in daily["text"] and "1. Tashkent — 2" in daily["text"]
+    assert "Almaty" not in daily["text"]
     ranged = say(sandbox, reports_bot, admin_tg, "/range 2025-09-27 2025-09-29")
     assert "2025-09-27 — 2025-09-29" in ranged["text"] and "Added: 2" in ranged["text"]
     backwards = say(sandbox, reports_bot, admin_tg, "/range 2025-09-29 2025-09-27")
@@ -55,13 +69,31 @@ def test_non_staff_are_told_to_link(sandbox, reports_bot, tg_user):
     assert "/link" in answer["text"] and "Moderation report" not in answer["text"]
 
 
-def test_morning_report_once_per_day(app, sandbox, reports_bot, tg_user, make_user, moderation_events):
+def test_moderator_reads_every_agency_and_an_admin_of_no_agency_nothing(
+    app, sandbox, reports_bot, tg_user, make_user, moderation_events
+):
+    """The attack: the admin of an organization that is no agency (a clinic's) asks the reports bot
+    for the marketplace's figures. The platform moderator reads every agency's."""
+    moderator_tg = tg_user(reports_bot, language_code="en")
+    link_account(app, make_user("moderator"), reports_bot, moderator_tg)
+    daily = say(sandbox, reports_bot, moderator_tg, "/daily 2025-09-28")
+    assert "Added: 3" in daily["text"] and "Almaty" in daily["text"]
+
+    outsider_tg = tg_user(reports_bot, language_code="en")
+    link_account(app, make_user("admin"), reports_bot, outsider_tg)  # the test organization: no agency
+    refused = say(sandbox, reports_bot, outsider_tg, "/daily 2025-09-28")
+    assert "Moderation report" not in refused["text"] and "Reports are for admins" in refused["text"]
+    refused = say(sandbox, reports_bot, outsider_tg, "/subscribe")
+    assert "every morning" not in refused["text"]
+
+
+def test_morning_report_once_per_day(app, sandbox, reports_bot, tg_user, realty, moderation_events):
     from webapp.extensions import db
     from webapp.reports.jobs import send_morning_reports
     from webapp.reports.models import ReportDelivery, ReportSubscription
 
     admin_tg = tg_user(reports_bot, language_code="en")
-    admin = make_user("admin")
+    admin = realty.admin(moderation_events)
     link_account(app, admin, reports_bot, admin_tg)
     answer = say(sandbox, reports_bot, admin_tg, "/subscribe")
     assert "every morning" in answer["text"]
@@ -95,14 +127,38 @@ def test_morning_report_once_per_day(app, sandbox, reports_bot, tg_user, make_us
     assert "off" in off["text"]
 
 
-def test_morning_claim_waits_for_the_hour(app_ctx, make_user):
+def test_morning_claim_waits_for_the_hour(app_ctx, realty):
     from webapp.core.services import get_user
     from webapp.reports import services
 
-    admin = make_user("admin")
+    admin = realty.admin(realty.agency())
     services.subscribe(get_user(admin.id), None, 1)
     # 07:59 in Tashkent (02:59 UTC): too early; 08:00: yesterday's report is owed, once.
     assert services.claim_morning_deliveries(datetime(2025, 9, 29, 2, 59, tzinfo=UTC)) == []
     [(delivery, _)] = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
     assert delivery.report_date.isoformat() == "2025-09-28"
     assert services.claim_morning_deliveries(datetime(2025, 9, 29, 9, 0, tzinfo=UTC)) == []
+
+
+def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_user, moderation_events):
+    """The morning job asks the same scope as the commands: an agency's admin gets their agency's
+    figures, the moderator every agency's, and an admin of no agency (subscribed before this
+    change, say) is skipped."""
+    from webapp.core.services import get_user
+    from webapp.extensions import db
+    from webapp.reports import services
+    from webapp.reports.models import ReportSubscription
+
+    admin = realty.admin(moderation_events)
+    moderator = make_user("moderator")
+    outsider = make_user("admin")  # the test organization, which is no agency
+    for n, reader in enumerate((admin, moderator, outsider), 1):
+        db.session.add(ReportSubscription(user_id=reader.id, bot_id=None, chat_id=n))
+    db.session.commit()
+    claimed = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
+    figures = {
+        sub.user_id: services.daily_report(delivery.report_date, services.report_scope(sub.user))["total_added"]
+        for delivery, sub in claimed
+    }
+    assert figures == {admin.id: 2, moderator.id: 3}
+    assert not services.can_read_reports(get_user(outsider.id))

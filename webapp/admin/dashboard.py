@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import url_for
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,14 +22,15 @@ class Card:
     title: object
     value: Callable[[], object]
     roles: tuple[Role, ...]
+    endpoint: str | None = None  # the console view the card opens, if any
 
 
 CARDS: list[Card] = []
 
 
-def add_card(title, value: Callable[[], object], *roles: Role) -> None:
-    """Verticals call this at import time to put a figure on the home page."""
-    CARDS.append(Card(title, value, roles or (Role.ADMIN,)))
+def add_card(title, value: Callable[[], object], *roles: Role, endpoint: str | None = None) -> None:
+    """Verticals call this at import time to put a figure on the home page (a link to ``endpoint``)."""
+    CARDS.append(Card(title, value, roles or (Role.ADMIN,), endpoint))
 
 
 def _users_by_role() -> dict[str, int]:
@@ -47,7 +49,11 @@ add_card(
 class HomeView(_GuardedHome):
     @expose("/")
     def index(self):
-        cards = [(c.title, c.value()) for c in CARDS if user_has_role(current_user, *c.roles)]
+        cards = [
+            (c.title, c.value(), url_for(c.endpoint) if c.endpoint else None)
+            for c in CARDS
+            if user_has_role(current_user, *c.roles)
+        ]
         by_role = _users_by_role() if user_has_role(current_user, Role.ADMIN) else {}
         recent = []
         if user_has_role(current_user, Role.ADMIN):

@@ -3,11 +3,13 @@ reports ask.
 
 Actors:
 - ``SYSTEM``: the platform itself (jobs): every row.
-- a superuser: every agency. (The organization filter of issue 12 joins in ``listing_rule`` and
-  ``scope``, for every model at once.)
+- a superuser: every agency.
 - a platform moderator: every agency's listings, their moderation log and the agencies' cards —
   the marketplace they moderate — and nothing else (no bookings, payments or reviews).
-- an agency's admin: everything of their own agency.
+- an agency's admin: everything of their own agency. An agency is one organization's storefront
+  (``Agency.organization_id``), so "the agency of a user" is the agency of their membership's
+  organization (``webapp.core.tenancy``); a member of an organization that has no agency (a
+  clinic's admin, say) reaches no realty row.
 - a realtor: their own listings, and the bookings, payments, reviews and calendar blocks of those.
 - anyone else: nothing.
 
@@ -23,13 +25,13 @@ import uuid
 import sqlalchemy as sa
 
 from webapp.core.actors import SYSTEM, Actor
-from webapp.core.models import User
+from webapp.core.models import Membership, User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
+from webapp.core.tenancy import organization_id_of
 from webapp.extensions import db
 from webapp.realty.models import (
     Agency,
-    AgencyMember,
     AvailabilityBlock,
     Booking,
     Listing,
@@ -40,9 +42,23 @@ from webapp.realty.models import (
 
 
 def agency_id_of(user: Actor | None) -> int | None:
-    if not isinstance(user, User):
+    """The agency of ``user``'s organization (an active organization role's membership); else None."""
+    organization_id = organization_id_of(user)
+    if organization_id is None:
         return None
-    return db.session.scalar(sa.select(AgencyMember.agency_id).where(AgencyMember.user_id == user.id))
+    return db.session.scalar(sa.select(Agency.id).where(Agency.organization_id == organization_id))
+
+
+def member_agency_id(user: User | None) -> int | None:
+    """The agency whose organization ``user`` is a member of, whatever their role and status: what
+    managing the account itself asks (a blocked realtor is still their agency's to unblock)."""
+    if not isinstance(user, User) or user.id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Agency.id)
+        .join(Membership, Membership.organization_id == Agency.organization_id)
+        .where(Membership.user_id == user.id)
+    )
 
 
 def agency_of(user: User | None) -> Agency | None:
@@ -94,7 +110,21 @@ def _agency_rule(actor: Actor | None, column):
     return column == agency_id
 
 
+def _realtors_rule(actor: Actor | None):
+    """Agencies' staff (memberships of an agency's organization): every agency's for the platform,
+    their own agency's for its admins; no other organization's members in any case."""
+    agency_organizations = sa.select(Agency.organization_id)
+    if not sees_everything(actor):
+        agency_id = agency_id_of(actor)
+        if agency_id is None or not is_agency_manager(actor, agency_id):
+            return sa.false()
+        agency_organizations = agency_organizations.where(Agency.id == agency_id)
+    return Membership.organization_id.in_(agency_organizations)
+
+
 def _condition(actor: Actor | None, model):
+    if model is Membership:
+        return _realtors_rule(actor)
     if is_moderator(actor):
         return None if model in MODERATED else sa.false()
     rule = listing_rule(actor)
@@ -109,7 +139,7 @@ def _condition(actor: Actor | None, model):
         return Payment.booking_id.in_(sa.select(Booking.id).where(Booking.listing_id.in_(listing_ids)))
     if model is Agency:
         return _agency_rule(actor, Agency.id)
-    if model in (AgencyMember, ModerationEvent):
+    if model is ModerationEvent:
         return _agency_rule(actor, model.agency_id)
     return sa.false()  # notifications, the e-mail outbox: the platform's own
 

@@ -1,12 +1,13 @@
 """The realty console: agencies, realtors, listings with the moderation queue, bookings (and a
 calendar per listing), reviews, payments, notifications, the e-mail outbox, an agency dashboard,
-and the moderation reports page (seed 004's figures as charts and CSV).
+the moderation log, and the moderation reports page (seed 004's figures as charts and CSV).
 
 Every scoped view asks ``webapp.realty.access`` (the rule the API and the bot obey too) in
 ``get_query``, ``get_count_query`` AND ``get_one``, so neither the list, its counts, CSV export,
 actions, nor a hand-typed edit/details URL reaches a row outside the viewer's reach: an agency's
-admins and moderators see their agency, a realtor their own listings and those listings' bookings,
-payments and reviews. Superusers see everything. State changes go through the services (moderation, bookings,
+admins see their agency, a realtor their own listings and those listings' bookings, payments and
+reviews, the platform moderator every agency's listings, cards and moderation log (and no booking,
+payment or review). Superusers see everything. State changes go through the services (moderation, bookings,
 realtor status), never through direct field edits.
 """
 
@@ -25,16 +26,17 @@ from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.core.export import safe_writer
 from webapp.core.limits import require_date_in_range
+from webapp.core.models import Membership
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
 from webapp.realty.models import (
     Agency,
-    AgencyMember,
     Booking,
     BookingStatus,
     Listing,
+    ModerationEvent,
     Notification,
     OutboxEmail,
     Payment,
@@ -48,6 +50,7 @@ STAFF = (Role.REALTOR,)  # realtors and, by their role, agency admins and superu
 MANAGERS = (Role.ADMIN,)  # agency admins and superusers
 MODERATORS = (Role.MODERATOR,)  # the platform's moderators and superusers
 REPORT_READERS = (Role.ADMIN, Role.MODERATOR)
+MARKETPLACE = (Role.REALTOR, Role.MODERATOR)  # staff, and the platform moderator over every agency
 
 
 class AgencyScopedView(SecureModelView):
@@ -94,9 +97,10 @@ _money_formatter = money_formatter("UZS")
 
 
 class AgencyView(AgencyScopedView):
-    """Superusers create and edit agencies; agency staff see their own agency's card."""
+    """Superusers create and edit agencies; an agency's admins see their own agency's card, the
+    platform moderator every agency's."""
 
-    required_roles = MANAGERS
+    required_roles = (*MANAGERS, *MODERATORS)
     column_list = ("id", "name", "city", "phone", "email", "timezone", "currency", "is_active", "created_at")
     column_searchable_list = ("name", "city")
     column_filters = ("city", "is_active")
@@ -138,18 +142,19 @@ class AgencyView(AgencyScopedView):
 
 
 class RealtorView(AgencyScopedView):
-    """Agency members (realtors and admins) with activate/deactivate through the audited service."""
+    """Agencies' staff: the memberships of agency organizations (an agency's admins see their own
+    agency's, superusers every agency's), with activate/deactivate through the audited service."""
 
     required_roles = MANAGERS
-    column_list = ("user", "user.role", "user.is_active", "agency", "created_at")
-    column_filters = ("agency.name",)
+    column_list = ("user", "user.role", "user.is_active", "organization", "created_at")
+    column_filters = ("organization.name",)
     column_searchable_list = ("user.email", "user.phone", "user.first_name")
     column_labels = {
         "user": _l("User"),
         "user.role": _l("Role"),
         "user.is_active": _l("Active"),
-        "agency": _l("Agency"),
-        "agency.name": _l("Agency"),
+        "organization": _l("Agency"),
+        "organization.name": _l("Agency"),
         "created_at": _l("Joined"),
         "user.email": _l("E-mail"),
         "user.phone": _l("Phone"),
@@ -159,9 +164,9 @@ class RealtorView(AgencyScopedView):
     def get_pk_value(self, model):
         return str(model.user_id)
 
-    def _members(self, ids) -> list[AgencyMember]:
+    def _members(self, ids) -> list[Membership]:
         keys = [k for k in (access.parse_uuid(i) for i in ids) if k is not None]
-        return self.get_query().filter(AgencyMember.user_id.in_(keys)).all()
+        return self.get_query().filter(Membership.user_id.in_(keys)).all()
 
     def _set_active(self, ids, active: bool) -> None:
         changed = 0
@@ -184,10 +189,31 @@ class RealtorView(AgencyScopedView):
         self._set_active(ids, False)
 
 
+class ModerationLogView(AgencyScopedView):
+    """Listings added, approved and rejected: every agency's for the platform moderator, an agency's
+    own for its admins."""
+
+    required_roles = (*MANAGERS, *MODERATORS)
+    column_list = ("occurred_at", "action", "listing", "city", "district", "user", "actor", "reason")
+    column_filters = ("action", "city", "occurred_at")
+    column_default_sort = ("occurred_at", True)
+    column_labels = {
+        "occurred_at": _l("When"),
+        "action": _l("Action"),
+        "listing": _l("Listing"),
+        "city": _l("City"),
+        "district": _l("District"),
+        "user": _l("Realtor"),
+        "actor": _l("Moderator"),
+        "reason": _l("Rejection reason"),
+    }
+
+
 # --- listings and the moderation queue -------------------------------------------------------------
 
 
 class ListingView(AgencyScopedView):
+    required_roles = MARKETPLACE
     column_list = (
         "id",
         "title",
@@ -460,11 +486,17 @@ def register_admin(admin) -> None:
     add(BookingView, Booking, _l("Bookings"), "realty_bookings")
     admin.add_view(CalendarView(name=_l("Calendar"), category=category, endpoint="realty_calendar"))
     add(AgencyView, Agency, _l("Agencies"), "realty_agencies")
-    add(RealtorView, AgencyMember, _l("Realtors"), "realty_realtors")
+    add(RealtorView, Membership, _l("Realtors"), "realty_realtors")
+    add(ModerationLogView, ModerationEvent, _l("Moderation log"), "realty_moderation_log")
     add(ReviewView, Review, _l("Reviews"), "realty_reviews")
     add(PaymentView, Payment, _l("Payments"), "realty_payments")
     add(NotificationView, Notification, _l("Notifications"), "realty_notifications")
     add(OutboxView, OutboxEmail, _l("E-mail outbox"), "realty_outbox")
     admin.add_view(ReportsView(name=_l("Moderation reports"), category=category, endpoint="realty_reports"))
-    add_card(_l("Realty: listings awaiting moderation"), _pending_listings, *MODERATORS)
+    add_card(
+        _l("Realty: listings awaiting moderation"),
+        _pending_listings,
+        *MODERATORS,
+        endpoint="realty_moderation.index_view",
+    )
     add_card(_l("Realty: bookings to confirm"), _pending_bookings, *STAFF)

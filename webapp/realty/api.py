@@ -90,7 +90,7 @@ def search_listings(query: s.SearchQuery):
 
 def _readable_listing(listing_id: int) -> Listing:
     listing = db.session.get(Listing, listing_id)
-    if listing is None or not (listing.is_visible or access.can_edit_listing(g.user, listing)):
+    if listing is None or not (listing.is_visible or access.can_read(g.user, listing)):
         raise not_found("Listing")
     return listing
 
@@ -423,10 +423,8 @@ def _managed_agency(agency_id: int) -> Agency:
 @require_role(Role.MODERATOR, Role.ADMIN)
 @spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
 def list_agencies(query: s.PageQuery):
-    """Superusers: every agency; agency admins: their own."""
-    select = db.select(Agency).order_by(Agency.name)
-    if not access.is_superuser(g.user):
-        select = select.where(Agency.id == (access.agency_id_of(g.user) or -1))
+    """Superusers and the platform moderator: every agency's card; agency admins: their own."""
+    select = access.scope(db.select(Agency), g.user).order_by(Agency.name)
     return jsonify(_page(select, query, _agency_out))
 
 
@@ -479,10 +477,8 @@ def add_realtor(json: s.RealtorIn):
 @spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
 def set_realtor_active(user_id, json: s.ActiveIn):
     realtor = db.session.get(User, user_id)
-    if realtor is None or not (
-        access.is_superuser(g.user) or access.agency_id_of(realtor) == access.agency_id_of(g.user)
-    ):
+    if realtor is None:
         raise not_found("Realtor")
-    with service_call():
+    with service_call():  # another agency's realtor is not found (404)
         agencies.set_realtor_active(g.user, realtor, json.is_active)
     return jsonify({**s.person(realtor), "is_active": realtor.is_active})

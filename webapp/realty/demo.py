@@ -2,6 +2,10 @@
 Almaty, Astana and Tashkent with a month of moderation history (so the reports have figures),
 and bookings in every state.
 
+Each agency is an organization's storefront: its admins and realtors are the organization's members.
+The demo ``admin`` and ``realtor`` work for the first agency (Silk Road Stays); ``realty_admin_kz``
+is the second agency's admin. The platform's ``moderator`` moderates both agencies' listings.
+
 Idempotent: everything hangs off the first demo agency; when it exists, only missing links (the
 demo "admin" and "realtor" staff accounts' memberships) are completed.
 """
@@ -16,13 +20,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from webapp.core.db import utcnow
-from webapp.core.models import User
+from webapp.core.models import Membership, Organization, User
 from webapp.core.roles import Role
 from webapp.core.services import create_staff_user
+from webapp.core.tenancy import ensure_organization, set_membership
 from webapp.extensions import db
 from webapp.realty.models import (
     Agency,
-    AgencyMember,
     Booking,
     BookingStatus,
     Listing,
@@ -61,10 +65,10 @@ def _staff(username: str, first_name: str, role: Role) -> User:
 
 
 def _join(user: User, agency: Agency) -> bool:
-    if db.session.get(AgencyMember, user.id) is not None:
+    """Make ``user`` a member of ``agency``'s organization unless they already work for one."""
+    if db.session.get(Membership, user.id) is not None:
         return False
-    db.session.add(AgencyMember(user_id=user.id, agency_id=agency.id))
-    db.session.flush()
+    set_membership(None, user, db.session.get(Organization, agency.organization_id), "cli")
     return True
 
 
@@ -113,10 +117,21 @@ def seed() -> Iterator[str]:
         return
 
     rng = random.Random(2025)
-    superuser = db.session.scalar(sa.select(User).where(User.username == "superuser"))
+    # Moderation is the platform's: the demo moderator (or the superuser) approves and rejects.
+    moderator = db.session.scalar(
+        sa.select(User).where(User.username.in_(("moderator", "superuser"))).order_by(User.username)
+    ) or _staff("realty_moderator", "Malika", Role.MODERATOR)
     agencies = []
     for name, city, zone, currency, phone, email in AGENCIES:
-        agency = Agency(name=name, city=city, timezone=zone, currency=currency, phone=phone, email=email)
+        agency = Agency(
+            name=name,
+            city=city,
+            timezone=zone,
+            currency=currency,
+            phone=phone,
+            email=email,
+            organization_id=ensure_organization(name).id,
+        )
         db.session.add(agency)
         db.session.flush()
         agencies.append(agency)
@@ -143,7 +158,6 @@ def seed() -> Iterator[str]:
     cities = {tashkent: ("Tashkent", "Tashkent", "Astana"), almaty: ("Almaty", "Almaty", "Astana")}
     for agency, members in team.items():
         realtors = members[1:]
-        moderator = superuser or members[0]
         for n in range(15):
             city = cities[agency][n % 3]
             district = rng.choice(PLACES[city])

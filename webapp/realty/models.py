@@ -1,4 +1,5 @@
-"""Short-term rental agencies (seed 001): agencies, their staff, listings, calendar, bookings.
+"""Short-term rental agencies (seed 001): agencies (each one organization's storefront; its staff are
+the organization's members), listings, calendar, bookings.
 
 Overlap rule: every night a listing is taken (by a pending/confirmed booking or by a block) is a
 row of ``realty_occupied_nights`` whose primary key is (listing, night). Two bookings — or a
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Timestamps, UTCDateTime, utcnow
-from webapp.core.models import User
+from webapp.core.models import Organization, User
 from webapp.extensions import db
 
 
@@ -79,25 +80,15 @@ class Agency(Timestamps, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="UZS")
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
 
-    members: Mapped[list[AgencyMember]] = relationship(back_populates="agency", cascade="all, delete-orphan")
+    # The organization whose storefront this agency is: its staff are the organization's members.
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, unique=True
+    )
+
+    organization: Mapped[Organization] = relationship()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"
-
-
-class AgencyMember(db.Model):
-    """A realtor or agency admin belongs to at most one agency: ``user_id`` is the primary key."""
-
-    __tablename__ = "realty_agency_members"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    agency_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("realty_agencies.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-    agency: Mapped[Agency] = relationship(back_populates="members")
-    user: Mapped[User] = relationship(lazy="joined")
 
 
 class Listing(Timestamps, db.Model):

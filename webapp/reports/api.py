@@ -1,7 +1,9 @@
 """Seed 004's report endpoints: ``GET /api/reports/daily/`` and ``GET /api/reports/range/``.
 
-Auth: a JWT of a moderator or above (agency staff see their own agency's figures, superusers and
-platform staff everything) or an ``X-Bot-Token``. Dates are local days of ``DEFAULT_TIMEZONE``;
+Auth: a JWT of the platform's moderator or superuser (every agency's figures) or of an agency's admin
+(their own agency's; an admin of an organization that is no agency reads zeros), or an
+``X-Bot-Token`` (the platform's service credential: every agency; a token an agency's admin issued
+reads only what its issuer may). Dates are local days of ``DEFAULT_TIMEZONE``;
 a bad date, ``date_from`` after ``date_to`` or a range over 366 days answers 422 in the API error
 format with the offending field. The body shape is documented in ``webapp.reports.services``.
 """
@@ -83,7 +85,8 @@ class RangeReportOut(ReportTotals):
 
 
 def _scope() -> int | None:
-    return services.report_scope(g.user) if g.get("service") is None else None
+    service = g.get("service")
+    return services.report_scope(g.user) if service is None else services.service_scope(service)
 
 
 def _answer(build):

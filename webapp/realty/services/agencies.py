@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from webapp.core import tenancy
 from webapp.core.db import insert_missing
-from webapp.core.models import User
-from webapp.core.roles import Role, user_has_role
+from webapp.core.models import Membership, Organization, User
+from webapp.core.roles import ORGANIZATION_ROLES, Role, user_has_role
 from webapp.core.services import (
     ServiceError,
     change_role,
@@ -20,7 +21,7 @@ from webapp.core.services import (
 )
 from webapp.extensions import db
 from webapp.realty import access
-from webapp.realty.models import Agency, AgencyMember, Booking, BookingStatus, Listing, ModerationStatus
+from webapp.realty.models import Agency, Booking, BookingStatus, Listing, ModerationStatus
 from webapp.realty.services.bookings import revenue_of
 from webapp.realty.services.listings import invalid, normalize_city
 
@@ -55,14 +56,27 @@ def _clean_agency(fields: dict, creating: bool) -> dict:
     return out
 
 
+def _agency_organization(name: str) -> Organization:
+    """The organization a new agency ``name`` becomes the storefront of, in the same transaction:
+    the organization of that name (race-safe get-or-create), which must not have an agency yet."""
+    organization = tenancy.ensure_organization(name)
+    if db.session.scalar(sa.select(Agency.id).where(Agency.organization_id == organization.id)) is not None:
+        raise ServiceError("An agency with this name exists", 409, "CONFLICT", "name")
+    return organization
+
+
 def create_agency(actor: User, fields: dict, source: str = "api") -> Agency:
+    """A superuser opens an agency: a new organization and its storefront, in one transaction."""
     access.require(access.is_superuser(actor), "Only superusers create agencies")
     values = _clean_agency(fields, creating=True)
     if db.session.scalar(sa.select(Agency.id).where(sa.func.lower(Agency.name) == values["name"].lower())):
         raise ServiceError("An agency with this name exists", 409, "CONFLICT", "name")
-    agency = Agency(**values)
-    db.session.add(agency)
-    db.session.flush()
+    organization = _agency_organization(values["name"])
+    # Race-safe: of two superusers opening the same agency at once, one inserts it, the other is
+    # told the name is taken (both share the one organization ensure_organization gives them).
+    if not insert_missing(Agency, {**values, "organization_id": organization.id}):
+        raise ServiceError("An agency with this name exists", 409, "CONFLICT", "name")
+    agency = db.session.scalar(sa.select(Agency).where(Agency.organization_id == organization.id))
     record_audit(actor, "agency.create", "agency", agency.id, None, agency.name, source)
     return agency
 
@@ -114,24 +128,18 @@ def find_agencies(text: str, limit: int = 10) -> list[Agency]:
 
 
 def set_membership(actor: User, user: User, agency: Agency | None, source: str = "api") -> None:
-    """Put ``user`` in ``agency`` (None: take them out). Superusers only; a user has one agency at most."""
+    """Put ``user`` in ``agency``'s organization (None: take them out of their agency). Superusers
+    only; an account works for one organization at most (``webapp.core.tenancy.set_membership``,
+    audited). Only an agency's staff are moved out: another organization's member is not theirs."""
     access.require(access.is_superuser(actor), "Only superusers move realtors between agencies")
     if agency is not None and user.role not in MEMBER_ROLES:
         raise ServiceError("Only realtors and agency admins belong to an agency", 409, "CONFLICT", "user_id")
-    member = db.session.get(AgencyMember, user.id)
-    old = member.agency_id if member else None
-    new = agency.id if agency else None
-    if old == new:
-        return
     if agency is None:
-        db.session.delete(member)
-    else:  # a concurrent move of the same user may insert first: then this one moves that row
-        if member is None:
-            insert_missing(AgencyMember, {"user_id": user.id, "agency_id": agency.id}, ("user_id",))
-            member = db.session.get(AgencyMember, user.id)
-        member.agency_id = agency.id
-    db.session.flush()
-    record_audit(actor, "realty.membership", "user", user.id, old, new, source)
+        if access.member_agency_id(user) is None:
+            return
+        tenancy.set_membership(actor, user, None, source)
+    else:
+        tenancy.set_membership(actor, user, db.session.get(Organization, agency.organization_id), source)
 
 
 def add_realtor(
@@ -171,27 +179,33 @@ def add_realtor(
     user = create_staff_user(
         email, email, password, Role.REALTOR, actor=actor, source=source, first_name=first_name[:150], phone=phone
     )
-    db.session.add(AgencyMember(user_id=user.id, agency_id=agency.id))
-    db.session.flush()
-    record_audit(actor, "realty.membership", "user", user.id, None, agency.id, source)
+    tenancy.set_membership(actor, user, db.session.get(Organization, agency.organization_id), source)
     return user
+
+
+def _require_own_staff(actor: User, target: User) -> None:
+    """Superusers manage anyone; an agency admin only their own agency's staff: another agency's
+    realtor (or anyone outside the admin's agency) is not found (404), whether or not they exist."""
+    if access.is_superuser(actor):
+        return
+    access.require(user_has_role(actor, Role.ADMIN), "Only agency admins manage realtors")
+    agency_id = access.agency_id_of(actor)
+    if agency_id is None or agency_id != access.member_agency_id(target) or target.role not in MEMBER_ROLES:
+        raise tenancy.not_found("Realtor")
 
 
 def set_realtor_active(actor: User, realtor: User, active: bool, source: str = "api") -> User:
     """Agency admins (de)activate realtors of their own agency; superusers anyone's."""
-    agency_id = access.agency_id_of(realtor)
-    access.require(
-        access.is_superuser(actor) or (access.is_agency_manager(actor, agency_id) and user_has_role(actor, Role.ADMIN)),
-        "This realtor is not in your agency",
-    )
+    _require_own_staff(actor, realtor)
     return set_user_active(actor, realtor, active, source)
 
 
 def agency_realtors(agency_id: int) -> sa.Select:
     return (
         sa.select(User)
-        .join(AgencyMember, AgencyMember.user_id == User.id)
-        .where(AgencyMember.agency_id == agency_id, User.role == Role.REALTOR.value)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Agency, Agency.organization_id == Membership.organization_id)
+        .where(Agency.id == agency_id, User.role == Role.REALTOR.value)
         .order_by(User.first_name, User.username, User.id)
     )
 
@@ -289,13 +303,13 @@ def recent_users() -> sa.Select:
 
 
 def set_role(actor: User, target: User, role: Role | str, source: str = "bot") -> User:
-    """Change a role through the audited core service; leaving realtor/admin also leaves the agency."""
+    """Change a role through the audited core service; leaving the organization roles also leaves
+    the agency (the organization). An agency admin changes only their own agency's staff: anyone
+    else is not found to them (404)."""
+    _require_own_staff(actor, target)
     change_role(actor, target, role, source)
-    if target.role not in MEMBER_ROLES:
-        member = db.session.get(AgencyMember, target.id)
-        if member is not None:
-            record_audit(actor, "realty.membership", "user", target.id, member.agency_id, None, source)
-            db.session.delete(member)
+    if Role.parse(target.role) not in ORGANIZATION_ROLES and access.member_agency_id(target) is not None:
+        tenancy.set_membership(actor, target, None, source)
     db.session.flush()
     return target
 

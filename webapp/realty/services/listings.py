@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.core.db import utcnow
 from webapp.core.limits import require_date_in_range
-from webapp.core.models import User
+from webapp.core.models import Membership, User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -21,7 +21,6 @@ from webapp.realty import access
 from webapp.realty.models import (
     AMENITIES,
     Agency,
-    AgencyMember,
     AvailabilityBlock,
     Booking,
     BookingStatus,
@@ -206,7 +205,7 @@ def update_listing(actor: User, listing: Listing, fields: dict) -> Listing:
     elif (
         listing.status == ModerationStatus.APPROVED.value
         and changed & MODERATED_FIELDS
-        and not access.is_agency_manager(actor, listing.agency_id)
+        and not access.can_moderate(actor)
     ):
         listing.status = ModerationStatus.PENDING.value
     db.session.flush()
@@ -542,8 +541,9 @@ def is_free(listing_id: int, check_in: date, check_out: date) -> bool:
 def realtors_of(agency_id: int) -> sa.Select:
     return (
         sa.select(User)
-        .join(AgencyMember, AgencyMember.user_id == User.id)
-        .where(AgencyMember.agency_id == agency_id)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Agency, Agency.organization_id == Membership.organization_id)
+        .where(Agency.id == agency_id)
         .order_by(User.first_name, User.username)
     )
 

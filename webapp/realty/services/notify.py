@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from webapp.core.db import utcnow
 from webapp.core.i18n import Catalog
-from webapp.core.models import TelegramAccount, User
+from webapp.core.models import Membership, TelegramAccount, User
 from webapp.core.roles import Role
 from webapp.extensions import db
 from webapp.jobs.queues import enqueue_after_commit
-from webapp.realty.models import AgencyMember, Booking, Listing, Notification
+from webapp.realty.models import Agency, Booking, Listing, Notification
 
 catalog = Catalog("realty")
 
@@ -51,9 +51,10 @@ def listing_staff(listing: Listing) -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
-            .join(AgencyMember, AgencyMember.user_id == User.id)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Agency, Agency.organization_id == Membership.organization_id)
             .where(
-                AgencyMember.agency_id == listing.agency_id,
+                Agency.id == listing.agency_id,
                 User.is_active.is_(True),
                 User.role == Role.ADMIN.value,
             )
