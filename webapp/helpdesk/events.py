@@ -25,6 +25,11 @@ AUDIENCE_STAFF = "staff"
 INBOX_CHANNEL = "helpdesk:inbox"
 
 
+def inbox_channel(organization_id: int | None) -> str:
+    """A desk's inbox feed; None: every desk's (superusers)."""
+    return INBOX_CHANNEL if organization_id is None else f"{INBOX_CHANNEL}:{organization_id}"
+
+
 def ticket_channel(ticket_id: uuid.UUID | str) -> str:
     return f"helpdesk:ticket:{ticket_id}"
 
@@ -46,6 +51,12 @@ def publish_after_commit(
     pending.append((client, ticket_channel(ticket_id), message))
     inbox = envelope(event_type, {"ticket_id": str(ticket_id)}, AUDIENCE_STAFF)
     pending.append((client, INBOX_CHANNEL, inbox))
+    # The ticket's desk hears of it too; other desks' inboxes never see its id.
+    from webapp.helpdesk.models import Ticket
+
+    ticket = db.session.get(Ticket, ticket_id if isinstance(ticket_id, uuid.UUID) else uuid.UUID(str(ticket_id)))
+    if ticket is not None and ticket.organization_id is not None:
+        pending.append((client, inbox_channel(ticket.organization_id), inbox))
 
 
 @event.listens_for(Session, "after_commit")
