@@ -16,7 +16,8 @@ NOW = datetime(2026, 1, 5, 10, tzinfo=UTC)
 T = sa.DateTime(timezone=True)
 TABLES = {
     "organizations": sa.table(
-        "organizations", sa.column("id", sa.Integer), sa.column("name"), sa.column("is_active"), sa.column("created_at", T)
+        "organizations", sa.column("id", sa.Integer), sa.column("name"), sa.column("is_active"),
+        sa.column("created_at", T),
     ),
     "memberships": sa.table(
         "memberships", sa.column("user_id", sa.Uuid), sa.column("organization_id"), sa.column("created_at", T)

@@ -2,9 +2,9 @@
 ``finance_admin``, and one customer of that bot with a month of transactions, a goal with deposits
 and two debts.
 
-Idempotent: the organization, its admin and the customer are found by name, and records are only generated when they have none,
-so running the seed again changes nothing. The amounts come from a fixed list, not randomness, so
-every demo shows the same figures.
+Idempotent: the organization, its admin and the customer are found by name, and records are only
+generated when they have none, so running the seed again changes nothing. The amounts come from a
+fixed list, not randomness, so every demo shows the same figures.
 """
 
 from __future__ import annotations
