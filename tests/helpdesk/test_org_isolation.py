@@ -210,3 +210,20 @@ def _any_bot(app) -> int:
         db.session.add(bot)
         db.session.flush()
     return bot.id
+
+
+@pytest.mark.parametrize("role", ["moderator", "doctor", "realtor", "marketer"])
+def test_other_roles_reach_no_desk(app, client, make_user, auth_header, live_server, tokens_for, desks, role):
+    """Not desk staff, even inside desk A's own organization: nothing of the desk, and 404."""
+    outsider = make_user(role)
+    headers = auth_header(outsider)
+    url = f"/api/v1/tickets/{desks.ticket.id}"
+    assert client.get("/api/v1/tickets", headers=headers).get_json()["total"] == 0
+    assert_not_found(client.get(url, headers=headers))
+    assert_not_found(client.get(f"{url}/messages", headers=headers))
+    assert_not_found(client.post(f"{url}/messages", json={"content": "x"}, headers=headers))
+    assert_not_found(client.get(desks.file["url"], headers=headers))
+    ws = live_server.url.replace("http://", "ws://", 1) + f"/ws/tickets/{desks.ticket.id}"
+    with pytest.raises(ConnectionError) as refused:
+        Client.connect(f"{ws}?token={tokens_for(outsider)['access']}")
+    assert refused.value.status_code == 404
