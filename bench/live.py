@@ -70,10 +70,14 @@ def fill(app, customers: int) -> list[tuple[str, str]]:
 
     from webapp.core.auth.tokens import issue_tokens
     from webapp.core.models import User
+    from webapp.core.tenancy import ensure_organization
     from webapp.extensions import db
     from webapp.helpdesk.models import Ticket
 
     now = datetime.now(UTC)
+    with app.app_context():  # the customers' tickets are one desk's
+        desk = ensure_organization("Bench desk").id
+        db.session.commit()
     users = [
         {
             "id": uuid.uuid4(),
@@ -95,6 +99,7 @@ def fill(app, customers: int) -> list[tuple[str, str]]:
             "status": "OPEN",
             "priority": "NORMAL",
             "user_id": user["id"],
+            "organization_id": desk,
             "source": "bench",
             "created_at": now,
             "updated_at": now,

@@ -63,14 +63,17 @@ def fill(app, tickets: int, seed: int) -> str:
 
     from webapp.core.models import User
     from webapp.core.services import create_staff_user
+    from webapp.core.tenancy import ensure_organization, set_membership
     from webapp.extensions import db
     from webapp.helpdesk.models import Ticket, TicketCategory, TicketMessage
 
     rng = random.Random(seed)
     with app.app_context():
+        desk = ensure_organization("Bench desk")  # the bench tickets' desk, where the helper works
         helper = create_staff_user("bench_helper", "bench@example.test", "bench-password-1", "helper")
+        set_membership(None, helper, desk, source="cli")
         helper_id = helper.id
-        categories = [TicketCategory(name=f"Category {n}", sort_order=n) for n in range(5)]
+        categories = [TicketCategory(name=f"Category {n}", sort_order=n, organization_id=desk.id) for n in range(5)]
         db.session.add_all(categories)
         db.session.flush()
         category_ids = [c.id for c in categories]
@@ -96,6 +99,7 @@ def fill(app, tickets: int, seed: int) -> str:
                     "status": status,
                     "priority": rng.choice(PRIORITIES),
                     "category_id": rng.choice(category_ids),
+                    "organization_id": desk.id,
                     "user_id": customer,
                     "assigned_to_id": helper_id if status != "OPEN" else None,
                     "source": "bench",

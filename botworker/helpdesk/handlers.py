@@ -15,6 +15,7 @@ from webapp.core.db import iso
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
 from webapp.extensions import db
 from webapp.helpdesk import services
+from webapp.helpdesk.access import is_staff_of
 from webapp.helpdesk.models import Ticket, TicketStatus
 from webapp.helpdesk.services.telegram import alerts_enabled, customer_tickets, set_alerts, ticket_for_reply
 from webapp.helpdesk.texts import priority_label, status_label, t
@@ -153,7 +154,8 @@ def _add(bot: TeleBot, message: types.Message, ticket: Ticket) -> bool:
 def start_new_ticket(bot: TeleBot, message: types.Message) -> None:
     user_id, chat_id = message.from_user.id, message.chat.id
     bot.delete_state(user_id, chat_id)
-    categories = services.list_categories(include_inactive=False)
+    # The bot's own desk's categories (a platform bot without an organization offers every desk's).
+    categories = services.list_categories(include_inactive=False, organization_id=current_bot().organization_id)
     if not categories:
         bot.set_state(user_id, NewTicket.title, chat_id)
         bot.send_message(chat_id, tr("Briefly, what is the problem? (a title)"))
@@ -230,7 +232,8 @@ def register_handlers(bot: TeleBot) -> None:
     @bot.message_handler(func=lambda m: is_button(m, BTN_ALERTS), chat_types=["private"])
     def toggle_alerts(message: types.Message) -> None:
         user = current_user()
-        if not services.is_staff(user):
+        desk = current_bot().organization_id
+        if not (is_staff_of(user, desk) if desk is not None else services.is_staff(user)):  # this bot's desk
             bot.send_message(message.chat.id, tr("Ticket alerts are for support staff."))
             return
         enabled = not alerts_enabled(user)
@@ -258,7 +261,8 @@ def register_handlers(bot: TeleBot) -> None:
     def category_chosen(call: types.CallbackQuery) -> None:
         user_id, chat_id = call.from_user.id, call.message.chat.id
         category = services.get_category(call.data[len(CB) + 4 :])
-        if category is None or not category.is_active:
+        desk = current_bot().organization_id
+        if category is None or not category.is_active or desk not in (None, category.organization_id):
             bot.answer_callback_query(call.id, tr("This button is no longer active."))
             return
         bot.answer_callback_query(call.id)

@@ -38,8 +38,10 @@ def signed_in(app, user_ns):
 
 
 @pytest.fixture
-def seeded(app, fin_user, load_user):
-    """A month of records for one customer: expenses in two categories, income, a goal, a debt, voice logs."""
+def seeded(app, fin_user, load_user, finance_customer):
+    """A month of records for one customer of the test organization's finance bot: expenses in two
+    categories, income, a goal, a debt, voice logs."""
+    finance_customer(fin_user)
     from webapp.finance.models import VoiceCommandLog
     from webapp.finance.services import ledger
 
@@ -95,7 +97,9 @@ def test_records_are_read_only_in_the_console(app, make_user, seeded):
         assert db.session.scalar(db.select(db.func.count(Transaction.id))) == 3
 
 
-def test_admin_teaches_a_category_a_new_keyword(app, client, make_user, console_login, auth_header, fin_user):
+def test_superuser_teaches_a_category_a_new_keyword(app, client, make_user, console_login, auth_header, fin_user):
+    """Built-in categories are every finance service's parser vocabulary: a superuser's to edit
+    (an organization's admin reads them; tests/finance/test_org_isolation.py)."""
     from webapp.finance.models import Category
     from webapp.finance.services import ledger
 
@@ -103,7 +107,7 @@ def test_admin_teaches_a_category_a_new_keyword(app, client, make_user, console_
         ledger.ensure_builtin_categories()
         db.session.commit()
         food_id = db.session.scalar(db.select(Category.id).filter_by(code="food", user_id=None))
-    admin = make_user("admin")
+    admin = make_user("superuser")
     console_login(client, admin)
     edit_url = f"/admin/finance_categories/edit/?id={food_id}"
     form = client.get(edit_url)

@@ -444,13 +444,17 @@ def test_users_list_admins_only(client, actors, make_user, hd_ticket):
     hd_ticket(actors["customer"])
     hd_ticket(actors["customer"])
     tg = make_user("user", telegram_id=123456789, first_name="John", username="john_doe")
+    hd_ticket(tg)
     for who in ("customer", "helper", "moderator"):
         assert_error(client.get("/api/v1/users", headers=actors[who].h), 403)
     r = client.get("/api/v1/users?size=50", headers=actors["admin"].h)
     assert r.status_code == 200
     page = r.get_json()
-    assert page["total"] == 7 and set(page) == {"items", "total", "page", "size", "pages"}
+    # The desk admin's directory: its organization's staff (admin, two helpers) and its customers;
+    # the platform moderator and a stranger without a ticket here are not its people.
+    assert page["total"] == 5 and set(page) == {"items", "total", "page", "size", "pages"}
     by_id = {u["id"]: u for u in page["items"]}
+    assert str(actors["moderator"].id) not in by_id and str(actors["stranger"].id) not in by_id
     customer = by_id[str(actors["customer"].id)]
     assert customer["tickets_count"] == 2 and customer["role"] == "USER"
     assert {"telegram_id", "username", "first_name", "role", "is_active", "created_at", "last_activity"} <= set(
@@ -466,11 +470,13 @@ def test_users_list_admins_only(client, actors, make_user, hd_ticket):
         assert_error(client.get(f"/api/v1/users?{bad}", headers=actors["admin"].h), 422)
 
 
-def test_role_and_status_changes_admin_only_and_audited(app, client, actors):
+def test_role_and_status_changes_admin_only_and_audited(app, client, actors, hd_ticket):
+    from tests.organizations import default_organization_id
     from webapp.core.models import AuditLog
     from webapp.extensions import db
 
     target = actors["customer"]
+    hd_ticket(target)  # a customer of the admin's desk
     url = f"/api/v1/users/{target.id}"
     for who in ("helper", "moderator", "customer"):
         assert_error(client.put(f"{url}/role", json={"role": "HELPER"}, headers=actors[who].h), 403)
@@ -493,7 +499,13 @@ def test_role_and_status_changes_admin_only_and_audited(app, client, actors):
         log = [
             (a.action, a.old_value, a.new_value) for a in db.session.scalars(db.select(AuditLog).order_by(AuditLog.id))
         ]
-    assert log == [("user.role", "user", "helper"), ("user.block", "True", "False")]
+        desk = default_organization_id()
+    # The new helper joins the admin's organization.
+    assert log == [
+        ("user.role", "user", "helper"),
+        ("membership.change", None, str(desk)),
+        ("user.block", "True", "False"),
+    ]
 
 
 # --- statistics ------------------------------------------------------------------------------------

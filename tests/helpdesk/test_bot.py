@@ -10,8 +10,12 @@ from tests.fixtures.telegram import buttons, eventually, inline_data, press, say
 
 
 @pytest.fixture
-def helpdesk_bot(sandbox_bot, run_bot):
-    bot = sandbox_bot("helpdesk")
+def helpdesk_bot(app, sandbox_bot, run_bot):
+    from tests.organizations import default_organization_id
+
+    with app.app_context():
+        organization_id = default_organization_id()
+    bot = sandbox_bot("helpdesk", organization_id=organization_id)  # the test organization's desk
     run_bot(bot)
     return bot
 
@@ -34,12 +38,16 @@ def platform_user(app, telegram_user_id: int):
 
 
 def make_staff(app, telegram_user_id: int, role: str = "helper"):
+    """Make the Telegram user staff of the test organization's desk (the helpdesk bot's)."""
+    from tests.organizations import default_organization_id
+    from webapp.core.models import Membership
     from webapp.core.services import find_user_by_telegram_id
     from webapp.extensions import db
 
     with app.app_context():
         user = find_user_by_telegram_id(telegram_user_id)
         user.role = role
+        db.session.merge(Membership(user_id=user.id, organization_id=default_organization_id()))
         db.session.commit()
         return user.id
 

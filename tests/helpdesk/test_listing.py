@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from tests.organizations import default_organization_id
 from webapp.core.services import get_user
 from webapp.extensions import db, redis_store
 from webapp.helpdesk import services
@@ -21,7 +22,7 @@ def page(viewer_ns, **filters):
 def test_rows_show_category_customer_account_assignee_and_visible_messages(app_ctx, make_user, hd_ticket):
     customer = make_user("user", telegram_id=777001, username=None, first_name="Аня")
     helper = make_user("helper", first_name="")
-    category = TicketCategory(name="Оплата", icon="💳", color="#ff6b6b")
+    category = TicketCategory(name="Оплата", icon="💳", color="#ff6b6b", organization_id=default_organization_id())
     db.session.add(category)
     db.session.commit()
     with_all = db.session.get(Ticket, hd_ticket(customer, title="Всё есть", category=category).id)
@@ -68,8 +69,9 @@ def test_statements_per_page_do_not_grow_with_the_page(app_ctx, make_user, hd_ti
     for n in range(19):
         hd_ticket(customer, title=f"T{n}")
     assert counted(viewer_customer) == one[0] == 2  # the count and the page
-    assert counted(viewer_staff) == one[1] == 2  # new tickets since: counted again
-    assert counted(viewer_staff) == 1  # the page; the unchanged count came from Redis
+    # Staff: the viewer's organization (a primary-key probe of the membership), the count, the page.
+    assert counted(viewer_staff) == one[1] == 3  # new tickets since: counted again
+    assert counted(viewer_staff) == 2  # the membership and the page; the unchanged count came from Redis
 
 
 def test_staff_count_follows_every_committed_change_and_ignores_rolled_back_ones(app_ctx, make_user, hd_ticket):
@@ -109,6 +111,7 @@ def test_staff_count_follows_every_committed_change_and_ignores_rolled_back_ones
             status="OPEN",
             priority="NORMAL",
             user_id=customer.id,
+            organization_id=default_organization_id(),
             source="bulk",
             created_at=now,
             updated_at=now,

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.organizations import default_organization_id
 from webapp.core.models import User
 from webapp.extensions import db
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketStatusChange
@@ -21,8 +22,11 @@ def ticket_set(app, make_user):
     """Five tickets: first responses after 1, 2, 3 and 10 hours, one unanswered."""
     customer, h1, h2 = make_user("user"), make_user("helper"), make_user("helper", first_name="Second")
     with app.app_context():
-        pay = TicketCategory(name="Оплата и подписка", icon="💳", color="#ff6b6b", sort_order=1)
-        tech = TicketCategory(name="Технические проблемы", icon="🔧", color="#4ecdc4", sort_order=2)
+        desk = default_organization_id()
+        pay = TicketCategory(name="Оплата и подписка", icon="💳", color="#ff6b6b", sort_order=1, organization_id=desk)
+        tech = TicketCategory(
+            name="Технические проблемы", icon="🔧", color="#4ecdc4", sort_order=2, organization_id=desk
+        )
         db.session.add_all([pay, tech])
         rows = [
             # (category, created, hours to first response, assignee, status)
@@ -36,6 +40,7 @@ def ticket_set(app, make_user):
             ticket = Ticket(
                 title=f"T{n}",
                 category=category,
+                organization_id=desk,
                 user_id=customer.id,
                 assigned_to_id=helper.id if helper else None,
                 status=status,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask import abort, request
 from flask_admin import expose
 from flask_login import current_user
 from wtforms.validators import Length
@@ -19,6 +20,7 @@ from webapp.core.db import utcnow
 from webapp.core.i18n import format_money
 from webapp.core.roles import Role
 from webapp.extensions import db
+from webapp.finance import access
 from webapp.finance.models import DEFAULT_CURRENCY, Category, Debt, Goal, Transaction, VoiceCommandLog, Wallet
 from webapp.finance.services import ledger, voice
 from webapp.finance.services.texts import catalog
@@ -30,7 +32,22 @@ FINANCE_ROLES = (Role.ADMIN,)  # admin and superuser: personal data stays with t
 _money = money_formatter(DEFAULT_CURRENCY)
 
 
-class FinanceReadOnlyView(SecureModelView):
+class FinanceScoped:
+    """The list, its counts, details and CSV export: only the records ``access`` lets the console
+    user see (a finance organization's admin: its customers'; a superuser: everyone's)."""
+
+    def get_query(self):
+        return access.scope(super().get_query(), current_user, self.model)
+
+    def get_count_query(self):
+        return access.scope(super().get_count_query(), current_user, self.model)
+
+    def get_one(self, id):
+        record = super().get_one(id)
+        return record if record is not None and access.can_view(current_user, record) else None
+
+
+class FinanceReadOnlyView(FinanceScoped, SecureModelView):
     required_roles = FINANCE_ROLES
     can_create = can_edit = can_delete = False
     can_view_details = True
@@ -75,10 +92,30 @@ class WalletView(FinanceReadOnlyView):
     column_export_list = column_list
 
 
-class CategoryView(SecureModelView):
-    """Built-in and users' categories; staff fix names and teach the parser new keywords."""
+class CategoryView(FinanceScoped, SecureModelView):
+    """Built-in and users' categories; staff fix names and teach the parser new keywords. Built-in
+    ones are every finance service's vocabulary: a superuser creates and edits them; a finance
+    organization's admin reads them and edits its own customers' categories."""
 
     required_roles = FINANCE_ROLES
+
+    @property
+    def can_create(self) -> bool:
+        return access.can_create_category(current_user)
+
+    def get_one(self, id):
+        category = super().get_one(id)
+        if category is not None and request.endpoint == f"{self.endpoint}.edit_view":
+            return category if access.can_edit_category(current_user, category) else None
+        return category
+
+    def on_model_change(self, form, model, is_created):
+        allowed = (
+            access.can_create_category(current_user) if is_created else access.can_edit_category(current_user, model)
+        )
+        if not allowed:
+            abort(404)
+
     can_delete = False  # transactions keep pointing at them
     column_list = ("code", "type", "name_ru", "name_uz", "name_en", "keywords", "user")
     column_labels = {"user": _l("Owner (empty: built-in)"), "keywords": _l("Keywords")}
@@ -180,9 +217,10 @@ class FinanceDashboard(SecureView):
     def index(self):
         language = current_user.language
         today = utcnow().astimezone(ledger.local_zone()).date()
-        by_category = ledger.category_totals(None, today.year, today.month, language=language)
-        series = ledger.monthly_totals(None, 6)
-        histogram = voice.confidence_histogram()
+        people = access.customers(current_user)  # None: a superuser's view of every customer
+        by_category = ledger.category_totals(None, today.year, today.month, language=language, customers=people)
+        series = ledger.monthly_totals(None, 6, customers=people)
+        histogram = voice.confidence_histogram(customers=people)
         return self.render(
             "finance/dashboard.html",
             t=catalog.gettext,
@@ -196,20 +234,24 @@ class FinanceDashboard(SecureView):
             top=by_category[:5],
             months=month_chart(series),
             confidence=bar_chart([(label, n, str(n)) for label, n in histogram], width=300),
-            statuses=voice.status_counts(),
+            statuses=voice.status_counts(customers=people),
             totals={
-                "transactions": db.session.scalar(db.select(db.func.count(Transaction.id))),
-                "users": db.session.scalar(db.select(db.func.count(db.distinct(Transaction.user_id)))),
-                "open_debts": db.session.scalar(db.select(db.func.count(Debt.id)).where(Debt.settled.is_(False))),
-                "voice": db.session.scalar(db.select(db.func.count(VoiceCommandLog.id))),
+                "transactions": _count(db.select(db.func.count(Transaction.id)), Transaction),
+                "users": _count(db.select(db.func.count(db.distinct(Transaction.user_id))), Transaction),
+                "open_debts": _count(db.select(db.func.count(Debt.id)).where(Debt.settled.is_(False)), Debt),
+                "voice": _count(db.select(db.func.count(VoiceCommandLog.id)), VoiceCommandLog),
             },
             money=format_money,
         )
 
 
+def _count(query, model) -> int:
+    return db.session.scalar(access.scope(query, current_user, model)) or 0
+
+
 def _expenses_this_month() -> str:
     today = utcnow().astimezone(ledger.local_zone()).date()
-    rows = ledger.category_totals(None, today.year, today.month)
+    rows = ledger.category_totals(None, today.year, today.month, customers=access.customers(current_user))
     return format_money(sum((r.total for r in rows), Decimal(0)), DEFAULT_CURRENCY)
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
+from wtforms.validators import ValidationError
 
 from webapp.admin.base import SecureModelView, SecureView, date_arg
 from webapp.admin.dashboard import add_card
@@ -23,7 +24,7 @@ from webapp.core.models import User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
-from webapp.helpdesk import services
+from webapp.helpdesk import access, services
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus
 from webapp.helpdesk.storage import INLINE_TYPES
 from webapp.helpdesk.texts import catalog
@@ -72,11 +73,19 @@ def queue_filter(queue: str, user: User) -> list:
     return []
 
 
-def staff_choices() -> list[User]:
-    candidates = db.session.scalars(
-        db.select(User).where(User.is_active.is_(True), User.role != Role.USER.value).order_by(User.first_name)
-    )
-    return [u for u in candidates if services.is_staff(u)]
+def staff_choices(ticket: Ticket) -> list[User]:
+    """Who the ticket may be assigned to: its desk's active helpers and admins."""
+    return list(db.session.scalars(access.desk_staff_query(ticket.organization_id)))
+
+
+def desk_tickets(*conditions) -> sa.Select:
+    """Tickets of the desk the console user staffs (a superuser: every desk's)."""
+    return access.scope(db.select(Ticket), current_user, Ticket).where(*conditions)
+
+
+def desk_count(*conditions) -> int:
+    query = access.scope(db.select(sa.func.count(Ticket.id)), current_user, Ticket).where(*conditions)
+    return db.session.scalar(query) or 0
 
 
 class HelpdeskView(SecureView):
@@ -102,7 +111,7 @@ class InboxView(HelpdeskView):
         conditions = queue_filter(queue, current_user)
         status = args.get("status") if args.get("status") in STATUS_NAMES else None
         priority = args.get("priority") if args.get("priority") in PRIORITY_NAMES else None
-        category = services.get_category(args["category"]) if args.get("category") else None
+        category = services.get_category(args["category"], viewer=current_user) if args.get("category") else None
         search = (args.get("q") or "").strip()[:100]
         if status:
             conditions.append(Ticket.status == status)
@@ -112,15 +121,12 @@ class InboxView(HelpdeskView):
             conditions.append(Ticket.category_id == category.id)
         if search:
             conditions.append(Ticket.title.ilike(f"%{search}%"))
-        query = db.select(Ticket).where(*conditions).order_by(PRIORITY_ORDER, Ticket.updated_at.desc(), Ticket.id)
+        query = desk_tickets(*conditions).order_by(PRIORITY_ORDER, Ticket.updated_at.desc(), Ticket.id)
         total = db.session.scalar(db.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(args.get("page", 1, type=int) or 1, 1), pages)
         tickets = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        counts = {
-            q: db.session.scalar(db.select(sa.func.count(Ticket.id)).where(*queue_filter(q, current_user)))
-            for q in QUEUES
-        }
+        counts = {q: desk_count(*queue_filter(q, current_user)) for q in QUEUES}
         stats = services.message_stats([t.id for t in tickets], include_internal=True)
         template = "helpdesk/_inbox_rows.html" if args.get("partial") else "helpdesk/inbox.html"
         return self.page(
@@ -130,15 +136,16 @@ class InboxView(HelpdeskView):
             queue=queue,
             queues=[(q, _(QUEUE_LABELS[q]), counts[q]) for q in QUEUES],
             filters={"status": status, "priority": priority, "category": category, "q": search},
-            categories=services.list_categories(),
+            categories=services.list_categories(viewer=current_user),
             page=page,
             pages=pages,
             total=total,
         )
 
     def _ticket(self, ticket_id: str) -> Ticket:
+        """A ticket of the user's desk; another desk's does not exist here."""
         ticket = services.get_ticket(ticket_id)
-        if ticket is None:
+        if ticket is None or not access.can_manage_ticket(current_user, ticket):
             abort(404)
         return ticket
 
@@ -152,8 +159,8 @@ class InboxView(HelpdeskView):
         ticket = self._ticket(ticket_id)
         return self.page(
             "helpdesk/ticket.html",
-            staff=staff_choices(),
-            categories=services.list_categories(),
+            staff=staff_choices(ticket),
+            categories=services.list_categories(organization_id=ticket.organization_id),
             moves=sorted(services.allowed_moves(ticket), key=list(TicketStatus).index),
             **self._panel_context(ticket),
         )
@@ -162,7 +169,7 @@ class InboxView(HelpdeskView):
     def panel(self, ticket_id: str):
         """The parts of the ticket page a live event changes (fetched by the page's script)."""
         ticket = self._ticket(ticket_id)
-        return self.page("helpdesk/_ticket_panel.html", staff=staff_choices(), **self._panel_context(ticket))
+        return self.page("helpdesk/_ticket_panel.html", staff=staff_choices(ticket), **self._panel_context(ticket))
 
     @expose("/ticket/<ticket_id>/reply", methods=["POST"])
     def reply(self, ticket_id: str):
@@ -213,7 +220,7 @@ class InboxView(HelpdeskView):
         if row is None:
             abort(404)
         if not services.can_download(current_user, row):
-            abort(403)
+            abort(404)
         response = send_file(
             io.BytesIO(services.read_file(row)),
             mimetype=row.content_type,
@@ -241,8 +248,11 @@ class StatisticsView(HelpdeskView):
         if from_date > to_date:
             flash(_("The start date is after the end date."), "error")
             from_date, to_date = to_date, from_date
-        category = services.get_category(request.args["category"]) if request.args.get("category") else None
-        stats = services.ticket_statistics(from_date, to_date, category.id if category else None, with_daily=True)
+        chosen = request.args.get("category")
+        category = services.get_category(chosen, viewer=current_user) if chosen else None
+        stats = services.ticket_statistics(
+            from_date, to_date, category.id if category else None, with_daily=True, viewer=current_user
+        )
         chart_data = {
             "daily": stats["daily"],
             "helpers": stats["helpers"],
@@ -257,7 +267,7 @@ class StatisticsView(HelpdeskView):
             from_date=from_date,
             to_date=to_date,
             category=category,
-            categories=services.list_categories(),
+            categories=services.list_categories(viewer=current_user),
         )
 
 
@@ -277,6 +287,28 @@ class CategoryView(SecureModelView):
         "is_active": _l("Active"),
     }
     can_delete = False  # a category with tickets is deactivated, never deleted (the API deletes unused ones)
+
+    # The desk admin's own categories; a superuser's: every desk's.
+    def get_query(self):
+        return access.scope(super().get_query(), current_user, TicketCategory)
+
+    def get_count_query(self):
+        return access.scope(super().get_count_query(), current_user, TicketCategory)
+
+    def get_one(self, id):
+        category = super().get_one(id)
+        if category is None or not access.is_admin_of(current_user, category.organization_id):
+            return None
+        return category
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            try:
+                model.organization_id = access.organization_for_new_category(current_user, None)
+            except ServiceError as exc:
+                raise ValidationError(exc.message) from exc
+        elif not access.is_admin_of(current_user, model.organization_id):
+            abort(404)
 
 
 class TicketListView(SecureModelView):
@@ -303,6 +335,17 @@ class TicketListView(SecureModelView):
         "title": lambda view, context, model, name: _ticket_link(model),
     }
 
+    # The list, its counts and its CSV export: the user's desk only (a superuser: every desk).
+    def get_query(self):
+        return access.scope(super().get_query(), current_user, Ticket)
+
+    def get_count_query(self):
+        return access.scope(super().get_count_query(), current_user, Ticket)
+
+    def get_one(self, id):
+        ticket = super().get_one(id)
+        return ticket if ticket is not None and access.can_manage_ticket(current_user, ticket) else None
+
 
 def _ticket_link(ticket: Ticket):
     from markupsafe import Markup, escape
@@ -311,18 +354,11 @@ def _ticket_link(ticket: Ticket):
 
 
 def _open_tickets() -> int:
-    return db.session.scalar(db.select(sa.func.count(Ticket.id)).where(Ticket.status.not_in(DONE))) or 0
+    return desk_count(Ticket.status.not_in(DONE))
 
 
 def _unassigned_tickets() -> int:
-    return (
-        db.session.scalar(
-            db.select(sa.func.count(Ticket.id)).where(
-                Ticket.assigned_to_id.is_(None), Ticket.status != TicketStatus.CLOSED.value
-            )
-        )
-        or 0
-    )
+    return desk_count(Ticket.assigned_to_id.is_(None), Ticket.status != TicketStatus.CLOSED.value)
 
 
 add_card(_l("Open tickets"), _open_tickets, *STAFF)

@@ -20,11 +20,11 @@ from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
-from webapp.core.services import ServiceError, can_manage, change_role, get_user, set_user_active
+from webapp.core.services import ServiceError, can_manage, get_user, set_user_active
 from webapp.extensions import db, limiter
-from webapp.helpdesk import schemas, serializers, services
+from webapp.helpdesk import access, schemas, serializers, services
 from webapp.helpdesk.models import Ticket, TicketCategory
-from webapp.helpdesk.services.users import activity_of, users_query
+from webapp.helpdesk.services.users import activity_of, change_desk_role, users_query
 from webapp.helpdesk.storage import INLINE_TYPES
 
 bp = Blueprint("helpdesk_api", __name__)
@@ -64,18 +64,25 @@ def _service(call, *args, **kwargs):
         raise service_error(exc) from exc
 
 
+def _refuse(what: str):
+    """Out of reach: 404 to anyone working for an organization or the platform (another desk's
+    objects do not exist for them), seed 003's 403 to a customer on someone else's."""
+    refusal = access.refusal(g.user, what)
+    return forbidden(refusal.message) if refusal.status == 403 else not_found(what)
+
+
 def _ticket_for(ticket_id: str) -> Ticket:
     ticket = services.get_ticket(ticket_id)
     if ticket is None:
         raise not_found("Ticket")
     if not services.can_view_ticket(g.user, ticket):
-        raise forbidden("You do not have access to this ticket")
+        raise _refuse("Ticket")
     return ticket
 
 
 def _category(category_id: str) -> TicketCategory:
-    category = services.get_category(category_id)
-    if category is None:
+    category = services.get_category(category_id, viewer=g.user)
+    if category is None or not access.is_admin_of(g.user, category.organization_id):
         raise not_found("Category")
     return category
 
@@ -195,7 +202,7 @@ def download_file(file_id: str):
     if row is None:
         raise not_found("File")
     if not services.can_download(g.user, row):
-        raise forbidden("You do not have access to this file")
+        raise _refuse("File")
     try:
         content = services.read_file(row)
     except FileNotFoundError as exc:
@@ -224,7 +231,7 @@ def download_file(file_id: str):
 @spec.validate(tags=TAGS, security=JWT)
 def list_categories():
     """Categories in display order; customers see the active ones only."""
-    rows = services.list_categories(include_inactive=services.is_staff(g.user))
+    rows = services.list_categories(include_inactive=services.is_staff(g.user), viewer=g.user)
     return jsonify([serializers.category_out(c) for c in rows])
 
 
@@ -233,7 +240,9 @@ def list_categories():
 @spec.validate(json=schemas.CategoryIn, tags=TAGS, security=JWT)
 def create_category(json: schemas.CategoryIn):
     """Create a category (admins only)."""
-    category = _service(services.create_category, **json.model_dump())
+    fields = json.model_dump()
+    organization_id = _service(access.organization_for_new_category, g.user, fields.pop("organization_id"))
+    category = _service(services.create_category, organization_id, **fields)
     _commit()
     return jsonify(serializers.category_out(category)), 201
 
@@ -283,7 +292,7 @@ def _target_user(user_id: str) -> User:
     except ValueError as exc:
         raise not_found("User") from exc
     user = get_user(user_id)
-    if user is None:
+    if user is None or not access.can_see_user(g.user, user):
         raise not_found("User")
     return user
 
@@ -292,8 +301,10 @@ def _target_user(user_id: str) -> User:
 @require_role(Role.ADMIN)
 @spec.validate(query=schemas.UsersQuery, tags=TAGS, security=JWT)
 def list_users(query: schemas.UsersQuery):
-    """Users with ticket counts and last activity (the desk's admins)."""
-    page = paginate(users_query(query.role, query.is_active, query.search), query.page, query.size, lambda u: u)
+    """Users with ticket counts and last activity (the desk's admins: their organization's staff
+    and customers; superusers: everyone)."""
+    users = access.scope_users(users_query(query.role, query.is_active, query.search), g.user)
+    page = paginate(users, query.page, query.size, lambda u: u)
     activity = activity_of([u.id for u in page["items"]])
     page["items"] = [_user_out(u, activity[u.id]) for u in page["items"]]
     return jsonify(page)
@@ -305,7 +316,7 @@ def list_users(query: schemas.UsersQuery):
 def set_role(user_id: str, json: schemas.RoleIn):
     """Change a user's role (admins only; audited). Granting ADMIN takes a superuser."""
     target = _target_user(user_id)
-    _service(change_role, g.user, target, FROM_SEED_003_ROLE[json.role], source="api")
+    _service(change_desk_role, g.user, target, FROM_SEED_003_ROLE[json.role])
     _commit()
     return jsonify(_user_out(target, activity_of([target.id])[target.id]))
 
@@ -329,7 +340,7 @@ def set_status(user_id: str, json: schemas.StatusIn):
 @spec.validate(tags=TAGS, security=JWT)
 def statistics_dashboard():
     """All-time figures: tickets by status, first-response times, categories, helpers (staff)."""
-    return jsonify(services.ticket_statistics())
+    return jsonify(services.ticket_statistics(viewer=g.user))
 
 
 @bp.get(f"{PREFIX}/statistics/tickets")
@@ -337,9 +348,11 @@ def statistics_dashboard():
 @spec.validate(query=schemas.StatisticsQuery, tags=TAGS, security=JWT)
 def statistics_tickets(query: schemas.StatisticsQuery):
     """The same figures for tickets created in a date range / category, with a per-day series."""
-    if query.category_id and services.get_category(query.category_id) is None:
+    if query.category_id and services.get_category(query.category_id, viewer=g.user) is None:
         raise validation_error("category_id", "No such category")
-    stats = services.ticket_statistics(query.from_date, query.to_date, query.category_id, with_daily=True)
+    stats = services.ticket_statistics(
+        query.from_date, query.to_date, query.category_id, with_daily=True, viewer=g.user
+    )
     period = {
         "from_date": query.from_date.isoformat() if query.from_date else None,
         "to_date": query.to_date.isoformat() if query.to_date else None,

@@ -1,7 +1,9 @@
-"""Demo helpdesk: the seed's categories and a few hundred tickets with conversations over 60 days.
+"""Demo helpdesk: the organization "Support desk" with its bot, its staff (the demo ``helper`` and
+its admin ``desk_admin``), the seed's categories and a few hundred tickets with conversations over
+60 days, answered by the desk's own staff.
 
-Idempotent: categories are matched by name, and the tickets are generated only while no demo
-ticket exists. Times are backdated so the statistics (first-response times, per day, per helper)
+Idempotent: categories are matched by name within the desk, and the tickets are generated only while
+no demo ticket exists. Times are backdated so the statistics (first-response times, per day, per helper)
 have something to show; the generator is seeded, so every run produces the same data.
 """
 
@@ -12,8 +14,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from webapp.core.db import utcnow
-from webapp.core.models import User
+from webapp.core.models import Organization, User
 from webapp.core.roles import Role
+from webapp.core.services import create_staff_user
+from webapp.core.tenancy import ensure_organization, organization_id_of, set_membership
 from webapp.extensions import db
 from webapp.helpdesk.models import (
     Ticket,
@@ -23,6 +27,8 @@ from webapp.helpdesk.models import (
     TicketStatus,
     TicketStatusChange,
 )
+from webapp.helpdesk.services.categories import ensure_category
+from webapp.telegram.models import Bot, Vertical
 
 DEMO_SOURCE = "demo"
 CATEGORIES = (
@@ -61,7 +67,9 @@ CUSTOMERS = (
     "Азиз", "Мадина", "Ерлан", "Ольга", "Тимур", "Динара", "Сергей", "Гульнара", "Бекзод", "Анна",
     "Нурлан", "Айгерим", "Дмитрий", "Шахноза", "Руслан", "Камила", "Алия", "Жасур", "Елена", "Максат",
 )  # fmt: skip
-STAFF_USERNAMES = ("helper", "admin")
+DESK_NAME = "Support desk"
+DESK_ADMIN = "desk_admin"
+STAFF_USERNAMES = ("helper", DESK_ADMIN)  # who answers the demo tickets: the desk's own staff
 REPLIES = (
     "Здравствуйте! Уже проверяем, ответим в ближайшее время.",
     "Спасибо за обращение. Уточните, пожалуйста, модель устройства.",
@@ -74,10 +82,39 @@ TICKETS = 300
 DAYS = 60
 
 
-def _categories() -> Iterator[str]:
+def _desk(lines: list[str]) -> Organization:
+    """The demo desk's organization, its bot, and its staff: ``helper`` joins, ``desk_admin`` is made."""
+    from webapp.demo import DEMO_PASSWORD
+
+    desk = ensure_organization(DESK_NAME)
+    bot = db.session.scalar(db.select(Bot).filter_by(name=Vertical.HELPDESK.value, vertical=Vertical.HELPDESK.value))
+    if bot is not None and bot.organization_id is None:
+        bot.organization_id = desk.id
+        lines.append(f"helpdesk: demo bot joins {DESK_NAME}")
+    admin = db.session.scalar(db.select(User).filter_by(username=DESK_ADMIN))
+    if admin is None:
+        admin = create_staff_user(
+            DESK_ADMIN,
+            f"{DESK_ADMIN}@demo.botdesk.local",
+            DEMO_PASSWORD,
+            Role.ADMIN,
+            source="cli",
+            first_name="Desk admin",
+            language="ru",
+        )
+        lines.append(f"created demo user {DESK_ADMIN} (admin of {DESK_NAME})")
+    for user in db.session.scalars(db.select(User).where(User.username.in_(STAFF_USERNAMES))):
+        if user.role in (Role.HELPER.value, Role.ADMIN.value) and organization_id_of(user) is None:
+            set_membership(None, user, desk, source="cli")
+            lines.append(f"helpdesk: {user.username} joins {DESK_NAME}")
+    db.session.flush()
+    return desk
+
+
+def _categories(desk: Organization) -> Iterator[str]:
     for name, description, icon, color, order in CATEGORIES:
-        if db.session.scalar(db.select(TicketCategory.id).filter_by(name=name)) is None:
-            db.session.add(TicketCategory(name=name, description=description, icon=icon, color=color, sort_order=order))
+        _, created = ensure_category(desk.id, name, description=description, icon=icon, color=color, sort_order=order)
+        if created:
             yield f"helpdesk: category {icon} {name}"
     db.session.flush()
 
@@ -95,8 +132,14 @@ def _customers() -> list[User]:
     return users
 
 
-def _tickets(rng: random.Random, customers: list[User], staff: list[User]) -> int:
-    categories = list(db.session.scalars(db.select(TicketCategory).order_by(TicketCategory.sort_order)))
+def _tickets(rng: random.Random, desk: Organization, customers: list[User], staff: list[User]) -> int:
+    categories = list(
+        db.session.scalars(
+            db.select(TicketCategory)
+            .where(TicketCategory.organization_id == desk.id)
+            .order_by(TicketCategory.sort_order)
+        )
+    )
     weights = [5, 4, 3, 1, 1][: len(categories)]
     now = utcnow()
     priorities = list(TicketPriority)
@@ -110,6 +153,7 @@ def _tickets(rng: random.Random, customers: list[User], staff: list[User]) -> in
             title=title,
             description=description,
             category=category,
+            organization_id=desk.id,
             priority=rng.choices(priorities, weights=[2, 6, 3, 1])[0].value,
             user=customer,
             source=DEMO_SOURCE,
@@ -173,13 +217,20 @@ def _conversation(rng: random.Random, ticket: Ticket, staff: list[User], created
 
 
 def seed() -> Iterator[str]:
-    yield from _categories()
+    lines: list[str] = []
+    desk = _desk(lines)
+    yield from lines
+    yield from _categories(desk)
     if db.session.scalar(db.select(Ticket.id).filter_by(source=DEMO_SOURCE).limit(1)) is not None:
         return
-    staff = [u for u in db.session.scalars(db.select(User).where(User.username.in_(STAFF_USERNAMES)))]
+    staff = [
+        u
+        for u in db.session.scalars(db.select(User).where(User.username.in_(STAFF_USERNAMES)).order_by(User.username))
+        if organization_id_of(u) == desk.id
+    ]
     if not staff:
         yield "helpdesk: no demo staff accounts; tickets skipped"
         return
     customers = _customers()
-    count = _tickets(random.Random(3), customers, staff)
+    count = _tickets(random.Random(3), desk, customers, staff)
     yield f"helpdesk: {count} demo tickets with conversations over {DAYS} days"

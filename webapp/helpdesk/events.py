@@ -15,11 +15,16 @@ import uuid
 from typing import Any
 
 from webapp.core.oncommit import on_commit
-from webapp.extensions import redis_store
+from webapp.extensions import db, redis_store
 
 AUDIENCE_ALL = "all"
 AUDIENCE_STAFF = "staff"
 INBOX_CHANNEL = "helpdesk:inbox"
+
+
+def inbox_channel(organization_id: int | None) -> str:
+    """A desk's inbox feed; None: every desk's (superusers)."""
+    return INBOX_CHANNEL if organization_id is None else f"{INBOX_CHANNEL}:{organization_id}"
 
 
 def ticket_channel(ticket_id: uuid.UUID | str) -> str:
@@ -42,3 +47,10 @@ def publish_after_commit(
     inbox = envelope(event_type, {"ticket_id": str(ticket_id)}, AUDIENCE_STAFF)
     on_commit(lambda: client.publish(channel, message))
     on_commit(lambda: client.publish(INBOX_CHANNEL, inbox))
+    # The ticket's desk hears of it too; other desks' inboxes never see its id.
+    from webapp.helpdesk.models import Ticket
+
+    ticket = db.session.get(Ticket, ticket_id if isinstance(ticket_id, uuid.UUID) else uuid.UUID(str(ticket_id)))
+    if ticket is not None and ticket.organization_id is not None:
+        desk_inbox = inbox_channel(ticket.organization_id)
+        on_commit(lambda: client.publish(desk_inbox, inbox))

@@ -13,6 +13,7 @@ import uuid
 from webapp.core.db import insert_missing
 from webapp.core.models import TelegramAccount, User
 from webapp.extensions import db
+from webapp.helpdesk.access import sees_internal
 from webapp.helpdesk.models import (
     HelpdeskDelivery,
     HelperAlertSubscription,
@@ -165,7 +166,7 @@ def alert_helpers_new_ticket(ticket_id: str) -> None:
     ).all()
     for subscription in subscribers:
         staff = subscription.user
-        if staff.id == ticket.user_id:
+        if staff.id == ticket.user_id or not sees_internal(staff, ticket):  # the ticket's own desk only
             continue
         lang = staff.language
         category = str(ticket.category) if ticket.category else "—"
@@ -201,7 +202,7 @@ def notify_staff_customer_message(message_id: str) -> None:
             )
         ]
     for staff in recipients:
-        if staff.id == message.author_id:
+        if staff.id == message.author_id or not sees_internal(staff, ticket):  # the ticket's own desk only
             continue
         lang = staff.language
         text = t(

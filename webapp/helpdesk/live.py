@@ -37,9 +37,9 @@ from webapp import metrics
 from webapp.core.errors import ApiError, not_found
 from webapp.core.roles import Role
 from webapp.extensions import db, redis_store
-from webapp.helpdesk import events
+from webapp.helpdesk import access, events
 from webapp.helpdesk.livehub import CLOSE_IDLE, Connection, Hub, Refused
-from webapp.helpdesk.services import can_view_ticket, get_ticket, is_staff
+from webapp.helpdesk.services import get_ticket, is_staff
 
 log = logging.getLogger(__name__)
 bp = Blueprint("helpdesk_live", __name__)
@@ -103,15 +103,19 @@ def _authorize() -> None:
         ticket = get_ticket(request.view_args["ticket_id"])
         if ticket is None:
             raise not_found("Ticket")
-        if not can_view_ticket(user, ticket):
+        if not access.can_watch_ticket(user, ticket):
+            refusal = access.refusal(user)  # another desk's ticket does not exist; a customer's 403
+            if refusal.status == 404:
+                raise not_found("Ticket")
             raise ApiError(403, "You do not have access to this ticket", "FORBIDDEN")
         ticket_id = str(ticket.id)
         channel = events.ticket_channel(ticket.id)
+        staff = access.sees_internal(user, ticket)  # internal notes: the ticket's desk only
     else:
         if not is_staff(user):
             raise ApiError(403, "You do not have permission to perform this action", "FORBIDDEN")
-        channel = events.INBOX_CHANNEL
-    staff = is_staff(user)
+        channel = events.inbox_channel(access.desk_of(user))
+        staff = True
     # The socket may stay open for hours: give the database connection back now.
     db.session.close()
     # Registered before the handshake completes: nothing published after the client sees the

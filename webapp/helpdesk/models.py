@@ -48,8 +48,13 @@ def _enum(values: type[enum.StrEnum], name: str) -> sa.Enum:
 
 class TicketCategory(UUIDPrimaryKey, Timestamps, db.Model):
     __tablename__ = "helpdesk_categories"
+    # A name is unique within its organization's desk (the get-or-create relies on this key).
+    __table_args__ = (sa.UniqueConstraint("organization_id", "name"),)
 
-    name: Mapped[str] = mapped_column(sa.String(100), unique=True, nullable=False)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     description: Mapped[str | None] = mapped_column(sa.Text)
     icon: Mapped[str | None] = mapped_column(sa.String(16))
     color: Mapped[str] = mapped_column(sa.String(7), default="#6c757d", nullable=False)
@@ -67,6 +72,10 @@ class Ticket(UUIDPrimaryKey, Timestamps, db.Model):
         sa.Index("ix_helpdesk_tickets_created_at", "created_at"),
     )
 
+    # The desk the ticket belongs to: its bot's organization, or its category's (see access.py).
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True, nullable=False
+    )
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(

@@ -70,6 +70,8 @@ class CategoryIn(StrictModel):
     color: str = Field("#6c757d", pattern=COLOR)
     is_active: StrictBool = True
     sort_order: int = Field(0, ge=0, le=100_000)
+    # The desk the category is for: a desk admin's own (may be left out); a superuser chooses.
+    organization_id: int | None = Field(None, ge=1)
 
 
 class CategoryUpdate(StrictModel):

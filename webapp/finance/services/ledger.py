@@ -475,8 +475,10 @@ def category_totals(
     currency: str = DEFAULT_CURRENCY,
     language: str | None = None,
     zone: ZoneInfo | None = None,
+    customers=None,
 ) -> list[CategoryTotal]:
-    """Totals by category for one local calendar month, largest first (``user`` None: everyone's)."""
+    """Totals by category for one local calendar month, largest first (``user`` None: everyone's, or
+    the ``customers``' — a select of user ids — when given)."""
     start, end = month_bounds(year, month, zone or local_zone())
     query = (
         db.select(Category, cents_sum(Transaction.amount))
@@ -492,6 +494,8 @@ def category_totals(
     )
     if user is not None:
         query = query.where(Transaction.user_id == user.id)
+    if customers is not None:
+        query = query.where(Transaction.user_id.in_(customers))
     rows = [(c, from_cents(total)) for c, total in db.session.execute(query).all()]
     grand = sum((t for _, t in rows), Decimal(0))
     rows.sort(key=lambda r: (-r[1], r[0].code))
@@ -505,8 +509,10 @@ def monthly_totals(
     currency: str = DEFAULT_CURRENCY,
     today: date | None = None,
     zone: ZoneInfo | None = None,
+    customers=None,
 ) -> list[dict]:
-    """Income and expense per local calendar month, oldest first, the current month last."""
+    """Income and expense per local calendar month, oldest first, the current month last (``user``
+    None: everyone's, or the ``customers``' — a select of user ids — when given)."""
     zone = zone or local_zone()
     today = today or utcnow().astimezone(zone).date()
     keys = []
@@ -525,6 +531,8 @@ def monthly_totals(
     )
     if user is not None:
         query = query.where(Transaction.user_id == user.id)
+    if customers is not None:
+        query = query.where(Transaction.user_id.in_(customers))
     sums: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: {"income": Decimal(0), "expense": Decimal(0)})
     for occurred_at, kind, amount in db.session.execute(query):
         local = occurred_at.astimezone(zone)

@@ -114,17 +114,22 @@ def undo_voice_result(user: User, kind: str, record_id: str) -> None:
         db.session.flush()
 
 
-def confidence_histogram(buckets: int = 10) -> list[tuple[str, int]]:
-    """How many recognised voice notes fell in each confidence band (0–10 %, 10–20 %, … 90–100 %)."""
+def confidence_histogram(buckets: int = 10, customers=None) -> list[tuple[str, int]]:
+    """How many recognised voice notes fell in each confidence band (0–10 %, 10–20 %, … 90–100 %),
+    of everyone's or of the ``customers``' (a select of user ids)."""
     counts = [0] * buckets
-    for (score,) in db.session.execute(
-        db.select(VoiceCommandLog.confidence_score).where(VoiceCommandLog.confidence_score.is_not(None))
-    ):
+    query = db.select(VoiceCommandLog.confidence_score).where(VoiceCommandLog.confidence_score.is_not(None))
+    if customers is not None:
+        query = query.where(VoiceCommandLog.user_id.in_(customers))
+    for (score,) in db.session.execute(query):
         counts[min(buckets - 1, max(0, int(score * buckets)))] += 1
     step = 100 // buckets
     return [(f"{i * step}–{(i + 1) * step}%", n) for i, n in enumerate(counts)]
 
 
-def status_counts() -> dict[str, int]:
-    rows = db.session.execute(db.select(VoiceCommandLog.status, db.func.count()).group_by(VoiceCommandLog.status)).all()
+def status_counts(customers=None) -> dict[str, int]:
+    query = db.select(VoiceCommandLog.status, db.func.count()).group_by(VoiceCommandLog.status)
+    if customers is not None:
+        query = query.where(VoiceCommandLog.user_id.in_(customers))
+    rows = db.session.execute(query).all()
     return {status: count for status, count in rows}

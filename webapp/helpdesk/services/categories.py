@@ -1,50 +1,105 @@
-"""Ticket categories (admin-managed)."""
+"""Ticket categories (admin-managed), each in one organization's desk; a name is unique per desk."""
 
 from __future__ import annotations
 
 import uuid
 
+from webapp.core.db import insert_missing, utcnow
+from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.helpdesk.access import scope
 from webapp.helpdesk.models import Ticket, TicketCategory
 
 CATEGORY_FIELDS = ("name", "description", "icon", "color", "is_active", "sort_order")
 
 
-def list_categories(include_inactive: bool = True) -> list[TicketCategory]:
-    query = db.select(TicketCategory).order_by(TicketCategory.sort_order, TicketCategory.name)
+def list_categories(include_inactive: bool = True, viewer: User | None = None, organization_id: int | None = None):
+    """Categories in display order: those ``viewer`` may see (None: every desk's, for the platform
+    itself), optionally of one organization."""
+    query = db.select(TicketCategory).order_by(TicketCategory.sort_order, TicketCategory.name, TicketCategory.id)
+    if viewer is not None:
+        query = scope(query, viewer, TicketCategory)
+    if organization_id is not None:
+        query = query.where(TicketCategory.organization_id == organization_id)
     if not include_inactive:
         query = query.where(TicketCategory.is_active.is_(True))
     return list(db.session.scalars(query))
 
 
-def get_category(category_id: uuid.UUID | str | None) -> TicketCategory | None:
+def get_category(category_id: uuid.UUID | str | None, viewer: User | None = None) -> TicketCategory | None:
+    """The category, if ``viewer`` (None: the platform itself) may see it."""
     try:
         key = category_id if isinstance(category_id, uuid.UUID) else uuid.UUID(str(category_id))
     except ValueError:
         return None
-    return db.session.get(TicketCategory, key)
+    if viewer is None:
+        return db.session.get(TicketCategory, key)
+    return db.session.scalar(scope(db.select(TicketCategory).where(TicketCategory.id == key), viewer, TicketCategory))
 
 
-def _check_name_free(name: str, exclude: uuid.UUID | None = None) -> None:
+def _name_taken() -> ServiceError:
+    return ServiceError("A category with this name exists", 422, "VALIDATION_ERROR", "name")
+
+
+def _check_name_free(organization_id: int, name: str, exclude: uuid.UUID | None = None) -> None:
     # Compared in Python: SQLite's lower() folds ASCII letters only, and names are mostly Cyrillic.
     wanted = name.strip().casefold()
-    for other_id, other_name in db.session.execute(db.select(TicketCategory.id, TicketCategory.name)):
+    rows = db.session.execute(
+        db.select(TicketCategory.id, TicketCategory.name).where(TicketCategory.organization_id == organization_id)
+    )
+    for other_id, other_name in rows:
         if other_id != exclude and other_name.strip().casefold() == wanted:
-            raise ServiceError("A category with this name exists", 422, "VALIDATION_ERROR", "name")
+            raise _name_taken()
 
 
-def create_category(**fields) -> TicketCategory:
-    _check_name_free(fields["name"])
-    category = TicketCategory(**{k: v for k, v in fields.items() if k in CATEGORY_FIELDS and v is not None})
-    db.session.add(category)
-    db.session.flush()
-    return category
+def create_category(organization_id: int, **fields) -> TicketCategory:
+    """A new category in ``organization_id``'s desk. Race-safe: of two concurrent creations of one
+    name, the second inserts nothing (the per-desk unique key) and is told the name exists."""
+    _check_name_free(organization_id, fields["name"])
+    values = {k: v for k, v in fields.items() if k in CATEGORY_FIELDS and v is not None}
+    category_id = uuid.uuid4()
+    defaults = {"color": "#6c757d", "is_active": True, "sort_order": 0}
+    stamp = utcnow()
+    row = {
+        **defaults,
+        **values,
+        "id": category_id,
+        "organization_id": organization_id,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    if not insert_missing(TicketCategory, row, ("organization_id", "name")):
+        raise _name_taken()
+    return db.session.get(TicketCategory, category_id)
+
+
+def ensure_category(organization_id: int, name: str, **fields) -> tuple[TicketCategory, bool]:
+    """The desk's category called ``name``, created on first use (race-safe); True when created now."""
+    created = insert_missing(
+        TicketCategory,
+        {
+            "color": "#6c757d",
+            "is_active": True,
+            "sort_order": 0,
+            **{k: v for k, v in fields.items() if k in CATEGORY_FIELDS and v is not None},
+            "id": uuid.uuid4(),
+            "name": name,
+            "organization_id": organization_id,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+        ("organization_id", "name"),
+    )
+    category = db.session.scalar(
+        db.select(TicketCategory).where(TicketCategory.organization_id == organization_id, TicketCategory.name == name)
+    )
+    return category, created
 
 
 def update_category(category: TicketCategory, **changes) -> TicketCategory:
     if changes.get("name") is not None:
-        _check_name_free(changes["name"], category.id)
+        _check_name_free(category.organization_id, changes["name"], category.id)
     for key, value in changes.items():
         if key not in CATEGORY_FIELDS:
             continue

@@ -27,9 +27,9 @@ from webapp.core.db import iso
 from webapp.core.models import TelegramAccount, User
 from webapp.core.roles import SEED_003_ROLE, Role
 from webapp.extensions import db
+from webapp.helpdesk.access import SHAPE_OWN, list_shape, shape_where
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketMessage
 from webapp.helpdesk.serializers import shows_telegram_id
-from webapp.helpdesk.services.access import is_staff, visible_tickets_where
 from webapp.helpdesk.services.counts import cached_count
 
 # The list's filters: query name → the ticket column it compares.
@@ -48,10 +48,10 @@ def ticket_page(viewer: User, *, page: int, size: int, **filters: Any) -> dict[s
     unknown = set(values) - set(FILTERS)
     if unknown:
         raise TypeError(f"unknown ticket filters: {sorted(unknown)}")
-    staff = is_staff(viewer)
-    if not staff:
-        values["viewer_id"] = viewer.id
-    shape = (frozenset(values) - {"viewer_id"}, staff)
+    cut, bound = list_shape(viewer)  # every desk, the viewer's desk, or the viewer's own tickets
+    staff = cut != SHAPE_OWN
+    values.update(bound)
+    shape = (frozenset(values) - set(bound), cut)
 
     def count() -> int:
         return db.session.scalar(_count_statement(*shape), values) or 0
@@ -65,18 +65,18 @@ def ticket_page(viewer: User, *, page: int, size: int, **filters: Any) -> dict[s
     return page_of(items, total, page, size)
 
 
-def _where(names: frozenset[str], staff: bool) -> list:
-    return [FILTERS[name] == sa.bindparam(name) for name in sorted(names)] + visible_tickets_where(staff)
+def _where(names: frozenset[str], cut: str) -> list:
+    return [FILTERS[name] == sa.bindparam(name) for name in sorted(names)] + shape_where(cut)
 
 
 @functools.cache
-def _count_statement(names: frozenset[str], staff: bool) -> sa.Select:
+def _count_statement(names: frozenset[str], cut: str) -> sa.Select:
     # count(*) straight over the tickets, not over a sub-select of entity columns: index-only when it can be.
-    return sa.select(sa.func.count()).select_from(Ticket).where(*_where(names, staff))
+    return sa.select(sa.func.count()).select_from(Ticket).where(*_where(names, cut))
 
 
 @functools.cache
-def _page_statement(names: frozenset[str], staff: bool) -> sa.Select:
+def _page_statement(names: frozenset[str], cut: str) -> sa.Select:
     page = (
         sa.select(
             Ticket.id,
@@ -90,7 +90,7 @@ def _page_statement(names: frozenset[str], staff: bool) -> sa.Select:
             Ticket.user_id,
             Ticket.assigned_to_id,
         )
-        .where(*_where(names, staff))
+        .where(*_where(names, cut))
         .order_by(Ticket.created_at.desc(), Ticket.id)
         .limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True))
         .offset(sa.bindparam("offset", type_=sa.Integer, literal_execute=True))
@@ -112,7 +112,7 @@ def _page_statement(names: frozenset[str], staff: bool) -> sa.Select:
         assignee.first_name.label("assignee_first_name"),
         assignee.username.label("assignee_username"),
         assignee.role.label("assignee_role"),
-        *_message_columns(page.c.id, include_internal=staff),
+        *_message_columns(page.c.id, include_internal=cut != SHAPE_OWN),
     ]
     for column, label in ((TelegramAccount.telegram_user_id, "tg_id"), (TelegramAccount.username, "tg_username")):
         # The customer's first Telegram account (User.primary_telegram), one index probe per row.

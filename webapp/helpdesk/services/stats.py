@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from webapp.core.limits import require_date_in_range
 from webapp.core.models import User
 from webapp.extensions import db
+from webapp.helpdesk.access import organization_rule
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus, TicketStatusChange
 from webapp.helpdesk.serializers import person
 
@@ -60,8 +61,15 @@ def ticket_statistics(
     to_date: date | None = None,
     category_id: uuid.UUID | None = None,
     with_daily: bool = False,
+    viewer: User | None = None,
 ) -> dict:
+    """The figures over the tickets ``viewer`` staffs (their desk's; a superuser's: every desk's;
+    None: the platform itself, every desk's)."""
     conditions = _filters(from_date, to_date, category_id)
+    if viewer is not None:
+        rule = organization_rule(viewer, Ticket.organization_id)
+        if rule is not None:
+            conditions.append(rule)
 
     by_status = dict(
         db.session.execute(db.select(Ticket.status, sa.func.count()).where(*conditions).group_by(Ticket.status)).all()
@@ -83,7 +91,8 @@ def ticket_statistics(
     category_rows = db.session.execute(
         db.select(Ticket.category_id, sa.func.count()).where(*conditions).group_by(Ticket.category_id)
     ).all()
-    names = {c.id: c for c in db.session.scalars(db.select(TicketCategory))}
+    shown = [cat_id for cat_id, _ in category_rows if cat_id is not None]
+    names = {c.id: c for c in db.session.scalars(db.select(TicketCategory).where(TicketCategory.id.in_(shown)))}
     categories = []
     for cat_id, count in sorted(category_rows, key=lambda r: (-r[1], str(r[0]))):
         category = names.get(cat_id)

@@ -6,8 +6,10 @@ from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.helpdesk.access import is_staff_of
 from webapp.helpdesk.models import HelpdeskDelivery, HelperAlertSubscription, Ticket, TicketStatus
 from webapp.helpdesk.services.access import can_view_ticket, is_staff
+from webapp.telegram.models import Bot
 
 
 def alerts_enabled(user: User) -> bool:
@@ -16,8 +18,11 @@ def alerts_enabled(user: User) -> bool:
 
 
 def set_alerts(user: User, bot_id: int, enabled: bool) -> HelperAlertSubscription:
-    """Staff choose whether new tickets are announced in their chat with ``bot_id``."""
-    if not is_staff(user):
+    """Staff choose whether new tickets are announced in their chat with ``bot_id`` (their own desk's
+    bot; a platform bot without an organization serves any desk's staff)."""
+    bot = db.session.get(Bot, bot_id)
+    desk = bot.organization_id if bot is not None else None
+    if not (is_staff_of(user, desk) if desk is not None else is_staff(user)):
         raise ServiceError("Only helpdesk staff receive ticket alerts", 403, "FORBIDDEN")
     subscription = db.session.get(HelperAlertSubscription, user.id)
     if subscription is None:

@@ -16,6 +16,7 @@ from webapp.core.models import User
 from webapp.core.services import ServiceError, get_user
 from webapp.extensions import db
 from webapp.helpdesk import events
+from webapp.helpdesk.access import can_be_assigned, can_delete_ticket, organization_for_new_ticket
 from webapp.helpdesk.models import (
     TRANSITIONS,
     HelpdeskDelivery,
@@ -27,7 +28,7 @@ from webapp.helpdesk.models import (
     TicketStatusChange,
 )
 from webapp.helpdesk.serializers import message_out, person
-from webapp.helpdesk.services.access import can_view_ticket, is_admin, is_staff
+from webapp.helpdesk.services.access import can_manage_ticket, can_view_ticket, refusal, sees_internal
 from webapp.helpdesk.services.categories import get_category
 from webapp.helpdesk.services.files import claim_attachments, delete_files_after_commit
 from webapp.jobs.queues import enqueue_after_commit
@@ -75,7 +76,10 @@ def create_ticket(
     priority: TicketPriority | str = TicketPriority.NORMAL,
     source: str = "api",
     bot_id: int | None = None,
+    organization_id: int | None = None,
 ) -> Ticket:
+    """A new ticket in a desk: ``organization_id`` when the caller knows it (the console, tests),
+    else the bot's desk, the category's, or the author's (``access.organization_for_new_ticket``)."""
     title = clean_text(title)
     if not title:
         raise invalid("title", "Title is required")
@@ -86,6 +90,13 @@ def create_ticket(
         category = get_category(category_id)
         if category is None or not category.is_active:
             raise invalid("category_id", "No such active category")
+    if organization_id is None:
+        from webapp.telegram.models import Bot
+
+        bot = db.session.get(Bot, bot_id) if bot_id is not None else None
+        organization_id = organization_for_new_ticket(author, category, bot)
+    if category is not None and category.organization_id != organization_id:
+        raise invalid("category_id", "No such active category")
     try:
         priority = TicketPriority(priority)
     except ValueError as exc:
@@ -96,6 +107,7 @@ def create_ticket(
         category=category,
         priority=priority.value,
         status=TicketStatus.OPEN.value,
+        organization_id=organization_id,
         user=author,
         source=source,
         bot_id=bot_id,
@@ -179,7 +191,7 @@ def set_status(ticket: Ticket, status: TicketStatus | str, actor: User) -> Ticke
         raise invalid("status", "Unknown status") from exc
     if target == ticket.status_enum:
         return None
-    if not is_staff(actor) and not (ticket.user_id == actor.id and target == TicketStatus.CLOSED):
+    if not can_manage_ticket(actor, ticket) and not (ticket.user_id == actor.id and target == TicketStatus.CLOSED):
         raise forbidden("Only staff can set this status", "status")
     move = MOVES.get(target)
     if move is None:  # OPEN is where tickets start, never where they are moved back to
@@ -188,10 +200,10 @@ def set_status(ticket: Ticket, status: TicketStatus | str, actor: User) -> Ticke
 
 
 def assign(ticket: Ticket, assignee: User | None, actor: User | None) -> None:
-    if actor is not None and not is_staff(actor):
+    if actor is not None and not can_manage_ticket(actor, ticket):
         raise forbidden("Only staff can assign tickets", "assigned_to")
-    if assignee is not None and not is_staff(assignee):
-        raise invalid("assigned_to", "Tickets can only be assigned to active helpers, moderators or admins")
+    if assignee is not None and not can_be_assigned(assignee, ticket):
+        raise invalid("assigned_to", "Tickets can only be assigned to the desk's active helpers or admins")
     new_id = assignee.id if assignee else None
     if ticket.assigned_to_id == new_id:
         return
@@ -220,8 +232,8 @@ def update_ticket(
 ) -> Ticket:
     """PUT /tickets/{id}: the customer may retitle, redescribe or close their ticket; staff anything."""
     if not can_view_ticket(actor, ticket):
-        raise forbidden("You do not have access to this ticket")
-    staff = is_staff(actor)
+        raise refusal(actor)
+    staff = can_manage_ticket(actor, ticket)
     for name, value in (("priority", priority), ("category_id", category_id), ("assigned_to", assigned_to)):
         if value is not UNSET and not staff:
             raise forbidden(f"Only staff can change {name}", name)
@@ -241,7 +253,7 @@ def update_ticket(
         category = None
         if category_id is not None:
             category = get_category(category_id)
-            if category is None:
+            if category is None or category.organization_id != ticket.organization_id:
                 raise invalid("category_id", "No such category")
         ticket.category = category
     if assigned_to is not UNSET:
@@ -258,7 +270,7 @@ def update_ticket(
 
 
 def delete_ticket(ticket: Ticket, actor: User) -> None:
-    if not is_admin(actor):
+    if not can_delete_ticket(actor, ticket):
         raise forbidden("Only admins can delete tickets")
     keys = db.session.scalars(
         db.select(HelpdeskFile.storage_key)
@@ -293,8 +305,8 @@ def add_message(
     waiting for the customer; a customer writing again puts it back in progress.
     """
     if not can_view_ticket(author, ticket):
-        raise forbidden("You do not have access to this ticket")
-    staff = is_staff(author)
+        raise refusal(author)
+    staff = can_manage_ticket(author, ticket)
     if is_internal and not staff:
         raise forbidden("Only staff can write internal notes", "is_internal")
     content = clean_text(content)
@@ -322,7 +334,7 @@ def add_message(
         if staff and not from_customer:
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
-            if ticket.assigned_to_id is None:
+            if ticket.assigned_to_id is None and can_be_assigned(author, ticket):
                 assign(ticket, author, author)
             if ticket.status_enum in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
                 await_customer(ticket, author)
@@ -343,7 +355,7 @@ def messages_query(ticket: Ticket, viewer: User):
         .where(TicketMessage.ticket_id == ticket.id)
         .order_by(TicketMessage.created_at, TicketMessage.id)
     )
-    if not is_staff(viewer):
+    if not sees_internal(viewer, ticket):
         query = query.where(TicketMessage.is_internal.is_(False))
     return query
 

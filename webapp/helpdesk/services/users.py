@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from webapp.core.models import TelegramAccount, User
-from webapp.core.roles import SEED_003_ROLE
+from webapp.core.models import Organization, TelegramAccount, User
+from webapp.core.roles import ORGANIZATION_ROLES, SEED_003_ROLE, Role
 from webapp.extensions import db
 from webapp.helpdesk.models import Ticket, TicketMessage
 
@@ -64,3 +64,29 @@ def activity_of(user_ids: list) -> dict:
         moments = [m for m in (logins.get(user_id), seen.get(user_id), wrote.get(user_id)) if m is not None]
         result[user_id] = (tickets.get(user_id, 0), max(moments) if moments else None)
     return result
+
+
+def change_desk_role(actor: User, target: User, new_role: Role) -> User:
+    """Seed 003's role change, kept inside the desk: a desk admin's new helper (or other staff) joins
+    the admin's organization; whoever becomes a customer or a platform role leaves theirs. A
+    superuser's change keeps the target's organization (a new member joins the one desk they are a
+    customer of, if exactly one)."""
+    from webapp.core import tenancy
+    from webapp.core.services import change_role
+    from webapp.helpdesk.access import customer_desks, desk_of
+
+    change_role(actor, target, new_role, source="api")
+    db.session.flush()
+    if new_role not in ORGANIZATION_ROLES:
+        tenancy.set_membership(actor, target, None, source="api")
+        return target
+    organization_id = desk_of(actor)
+    if organization_id is None:  # a superuser
+        if tenancy.organization_id_of(target) is not None:
+            return target
+        desks = customer_desks(target)
+        if len(desks) != 1:
+            return target
+        organization_id = desks[0]
+    tenancy.set_membership(actor, target, db.session.get(Organization, organization_id), source="api")
+    return target
