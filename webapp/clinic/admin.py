@@ -149,15 +149,28 @@ class ClinicSettingsView(ClinicAdminView):
     }
     form_columns = ("organization", "name", "timezone", "currency", "phone", "address", "bot")
     form_args = {
-        # An organization's admin has one choice, their own; a superuser chooses.
-        "organization": {"query_factory": _organization_rows(Organization, Organization.id)},
+        # A superuser chooses; an organization's admin is not asked (``_without_organization``).
+        "organization": {"query_factory": lambda: db.session.query(Organization).order_by(Organization.name)},
         "bot": {"query_factory": _organization_rows(Bot, Bot.organization_id)},
     }
     can_delete = False
 
+    def _without_organization(self, form):
+        """An organization's admin does not choose: their clinics are their organization's."""
+        if not sees_every_organization(current_user):
+            del form.organization
+        return form
+
+    def create_form(self, obj=None):
+        return self._without_organization(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_organization(super().edit_form(obj))
+
     def on_model_change(self, form, model, is_created):
         if not sees_every_organization(current_user):
-            model.organization_id = organization_id_of(current_user)
+            with db.session.no_autoflush:  # the new clinic waits for its organization
+                model.organization_id = organization_id_of(current_user)
         if model.organization_id is None:
             raise ValidationError(catalog.gettext("Choose the clinic's organization"))
         try:
