@@ -307,3 +307,20 @@ def test_each_admin_scope_holds_its_own_patients(app, two_clinics):
         }
         assert db.session.scalars(access.scope(sa.select(Document), admin_b)).all() == []
         assert len(db.session.scalars(access.scope(sa.select(Patient), access.SYSTEM)).all()) == 2
+
+
+def test_superuser_chooses_the_clinics_organization(app, console_login, make_user, two_clinics):
+    from webapp.clinic.models import Clinic
+    from webapp.extensions import db
+
+    w = two_clinics
+    root = _console(app, console_login, make_user("superuser"))
+    token = csrf_from(root.get("/admin/clinic_settings/new/").text)
+    body = {"csrf_token": token, "name": "Chosen", "timezone": "Asia/Almaty", "currency": "KZT"}
+    assert root.post("/admin/clinic_settings/new/", data=body).status_code == 200  # none chosen: refused
+    created = root.post("/admin/clinic_settings/new/", data={**body, "organization": w.organization_b})
+    assert created.status_code == 302, created.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(Clinic).where(Clinic.name == "Chosen")).organization_id == w.organization_b
+    listing = root.get("/admin/clinic_settings/").text
+    assert "Клиника Тест" in listing and "Клиника B" in listing
