@@ -171,7 +171,9 @@ class ClinicSettingsView(ClinicAdminView):
         if not sees_every_organization(current_user):
             with db.session.no_autoflush:  # the new clinic waits for its organization
                 model.organization_id = organization_id_of(current_user)
-        if model.organization_id is None:
+        with db.session.no_autoflush:
+            chosen = model.organization_id is not None or model.organization is not None
+        if not chosen:
             raise ValidationError(catalog.gettext("Choose the clinic's organization"))
         try:
             zone(model.timezone)
