@@ -79,16 +79,18 @@ def build(app, patients: int) -> tuple[int, list[int]]:
 
     from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, Service, VisitSummary
     from webapp.clinic.services.visits import summary_columns
+    from webapp.core.tenancy import ensure_organization
     from webapp.extensions import db
     from webapp.telegram.models import Bot
     from webapp.telegram.tokens import set_bot_token
 
     with app.app_context():
-        bot = Bot(name="segments_bench", vertical="clinic")
+        organization = ensure_organization("Bench clinic")
+        bot = Bot(name="segments_bench", vertical="clinic", organization_id=organization.id)
         set_bot_token(bot, f"{int(time.time())}:{uuid.uuid4().hex}")
         db.session.add(bot)
         db.session.flush()
-        clinic = Clinic(name="Bench clinic", bot_id=bot.id, timezone="Asia/Almaty")
+        clinic = Clinic(name="Bench clinic", bot_id=bot.id, timezone="Asia/Almaty", organization_id=organization.id)
         db.session.add(clinic)
         db.session.flush()
         branch = Branch(clinic_id=clinic.id, name="Main")

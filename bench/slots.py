@@ -55,9 +55,11 @@ def drop_database(admin_url: str, name: str) -> None:
 
 def build_clinic():
     from webapp.clinic.models import Branch, Clinic, Doctor, DoctorSchedule, Patient, Service
+    from webapp.core.tenancy import ensure_organization
     from webapp.extensions import db
 
-    clinic = Clinic(name="Bench clinic", timezone="Asia/Almaty")
+    organization = ensure_organization("Bench clinic")
+    clinic = Clinic(name="Bench clinic", timezone="Asia/Almaty", organization_id=organization.id)
     branch = Branch(clinic=clinic, name="Main")
     service = Service(clinic=clinic, name="Consultation", duration_minutes=30, price=Decimal("5000"), branches=[branch])
     doctors = []

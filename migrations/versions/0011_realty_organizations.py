@@ -11,7 +11,7 @@ Backfill (no row lost):
 Downgrade restores ``realty_agency_members`` from the memberships of agency organizations.
 
 Revision ID: 0011_realty_organizations
-Revises: 0009_organizations
+Revises: 0010_clinic_organizations
 """
 
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision = "0011_realty_organizations"
-down_revision = "0009_organizations"
+down_revision = "0010_clinic_organizations"
 branch_labels = None
 depends_on = None
 

@@ -87,9 +87,10 @@ def test_console_pages_show_a_marketer_no_identities(app, client, audience, make
     _clean(exported.text)
 
 
-def test_staff_telegram_ids_stay_hidden_from_the_users_list(client, make_user, auth_header):
+def test_staff_telegram_ids_stay_hidden_from_the_users_list(client, make_user, auth_header, hd_ticket):
     make_user("admin", telegram_id=987650009)
     customer = make_user(telegram_id=987650010, password=None)
+    hd_ticket(customer)  # a customer of the desk
     # The platform's moderator moderates listings; the desk's users are not theirs to list.
     assert client.get("/api/v1/users", headers=auth_header(make_user("moderator"))).status_code == 403
     listed = client.get("/api/v1/users", headers=auth_header(make_user("admin"))).get_json()["items"]

@@ -33,3 +33,27 @@ def test_demo_is_complete_and_idempotent(app_ctx, make_user):
     assert list(demo.seed()) == []
     db.session.commit()
     assert _counts() == before
+
+
+def test_demo_clinic_is_an_organization_with_its_own_admin(app_ctx, make_user):
+    from webapp.clinic import access
+    from webapp.core.models import Membership, User
+    from webapp.telegram.models import Bot
+
+    make_user("doctor", username="doctor")
+    make_user("marketer", username="marketer", organization=None)
+    bot = Bot(name="clinic", vertical="clinic", token_encrypted="x", token_fingerprint="demo-clinic")
+    db.session.add(bot)
+    db.session.commit()
+    list(demo.seed())
+    db.session.commit()
+    clinic = db.session.scalar(db.select(Clinic))
+    assert clinic.organization.name == demo.DEMO_CLINIC
+    assert db.session.get(Bot, bot.id).organization_id == clinic.organization_id
+    admin = db.session.scalar(db.select(User).filter_by(username=demo.CLINIC_ADMIN))
+    assert admin.role == "admin" and admin.check_password("botdesk-demo")
+    for username in ("doctor", "marketer", demo.CLINIC_ADMIN):
+        account = db.session.scalar(db.select(User).filter_by(username=username))
+        assert db.session.get(Membership, account.id).organization_id == clinic.organization_id, username
+    assert len(db.session.scalars(access.scope(db.select(Patient), admin)).all()) == 3
+    assert list(demo.seed()) == []

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.conftest import BACKEND, make_app
 from tests.core.test_migrations import empty_database_url  # noqa: F401  (fixture)
-from tests.fixtures.clinic import MONDAY, NOW, at, build_clinic, build_patient
+from tests.fixtures.clinic import MONDAY, NOW, at, build_clinic, build_patient, clinic_as_rows
 from webapp.clinic.models import VISITED, Appointment, Branch, Doctor, Patient, Service, VisitSummary
 from webapp.clinic.services import booking
 from webapp.extensions import db
@@ -184,7 +184,7 @@ def test_the_migration_backfills_summaries_from_existing_appointments(empty_data
     app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
         upgrade(revision="0005_segment_indexes")
-        ids = build_clinic()
+        ids = clinic_as_rows()  # today's clinic has an organization, which 0005 does not know
         patient = _patient_as_rows()  # today's services write tables this old schema does not have
         rows = [
             (at(MONDAY, 10), "completed"),

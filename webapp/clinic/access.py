@@ -2,12 +2,22 @@
 
 Actors:
 - ``SYSTEM``: the platform acting for a patient — the clinic bot's service token (seed 002), the bot
-  worker's handlers, jobs. It reaches every row, as seed 002 requires.
-- a doctor (role ``doctor`` exactly): their own schedule, their own appointments, and their own
-  patients — patients with an appointment with them. A doctor account with no doctor record has
-  nothing.
-- other staff that reach the clinic (admin and, by rank, moderator and superuser): everything.
-  The organization filter of issue 12 joins here, in ``_confine``, for every model at once.
+  worker's handlers, jobs. It reaches every row, as seed 002 requires; so does a superuser.
+- an organization's admin: every clinic of their organization (issue 12) and what hangs off it.
+- a doctor (role ``doctor`` exactly): inside their organization, their own schedule, their own
+  appointments and their own patients — patients with an appointment with them. A doctor account
+  with no doctor record has no appointment and no patient.
+- anyone else — an organization's helper, realtor or marketer, the platform moderator, a customer,
+  an account without a membership — reaches no clinical data at all.
+
+What belongs to an organization (``_confine``): a clinic by its ``organization_id``; branches,
+services and doctors through their clinic; schedules and days off through their doctor; an
+appointment through its doctor's clinic; a patient when they have an appointment at one of its
+clinics, a Telegram account on one of its clinic bots, or a visit summary at one of its clinics;
+invoices, documents, feedback and support tickets through their appointment's clinic when they name
+one, else through their patient; reminder log rows through their appointment; the bot audit and
+patient tags through their patient. The FAQ has no clinic: it is the platform's text every clinic
+bot shows, so only the platform (SYSTEM, superusers) manages it.
 
 ``scope(query, actor)`` narrows a select (or a Flask-Admin query) over one of the clinic's models;
 ``can_read(actor, obj)`` and the ``can_<verb>`` functions answer for one object. Whatever an actor may
@@ -22,27 +32,43 @@ import sqlalchemy as sa
 
 from webapp.clinic.models import (
     Appointment,
+    BotAudit,
+    Branch,
+    Clinic,
     Doctor,
     DoctorDayOff,
     DoctorSchedule,
     Document,
+    Faq,
     Feedback,
     Invoice,
     Patient,
+    PatientTag,
     ReminderLog,
+    Service,
     SupportTicket,
+    VisitSummary,
 )
 from webapp.core.actors import SYSTEM, Actor
-from webapp.core.models import User
+from webapp.core.models import Membership, TelegramAccount, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
+from webapp.core.tenancy import organization_id_of, organization_rule, sees_every_organization
 from webapp.extensions import db
+from webapp.telegram.models import Bot, Vertical
 
 NOWHERE = -1  # a doctor account without a doctor record matches no row
 
+# The organization roles that work with clinical data; the others (helper, realtor, marketer) do not.
+CLINICAL_ROLES = frozenset({Role.ADMIN, Role.DOCTOR})
+
 # Rows reached through their patient, and rows reached through their doctor.
-BY_PATIENT = (Patient, Invoice, Document, Feedback, SupportTicket)
+BY_PATIENT = (Patient, Invoice, Document, Feedback, SupportTicket, BotAudit, PatientTag)
 BY_DOCTOR = (Appointment, Doctor, DoctorSchedule, DoctorDayOff)
+# Rows that name an appointment (nullable): reached through it when set, else through their patient.
+BY_APPOINTMENT = (Invoice, Document, Feedback)
+# Rows no organization owns: only the platform (SYSTEM, superusers) reaches them.
+PLATFORM_ONLY = (Faq,)
 
 
 def is_doctor(actor: Actor | None) -> bool:
@@ -75,8 +101,97 @@ def _patient_column(model) -> Any:
     return model.id if model is Patient else model.patient_id
 
 
+# --- the organization ------------------------------------------------------------------------------
+
+
+def _clinical(actor: Actor | None) -> bool:
+    """Whether the actor's role works with clinical data at all (inside some organization)."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return False
+    try:
+        return Role.parse(actor.role) in CLINICAL_ROLES
+    except ValueError:
+        return False
+
+
+def _clinic_rule(actor: Actor) -> sa.ColumnElement[bool]:
+    """The condition on ``Clinic`` that keeps a (non-platform) actor inside their organization."""
+    if not _clinical(actor):
+        return sa.false()
+    return organization_rule(actor, Clinic.organization_id)
+
+
+def clinic_ids(actor: Actor):
+    """A select of the ids of the clinics ``actor`` reaches (every clinic for the platform)."""
+    query = sa.select(Clinic.id)
+    return query if sees_every_organization(actor) else query.where(_clinic_rule(actor))
+
+
+def _doctor_ids(clinics):
+    return sa.select(Doctor.id).where(Doctor.clinic_id.in_(clinics))
+
+
+def _appointment_ids(clinics):
+    return sa.select(Appointment.id).where(Appointment.doctor_id.in_(_doctor_ids(clinics)))
+
+
+def _bot_ids(actor: Actor):
+    """The organization's clinic bots."""
+    rule = organization_rule(actor, Bot.organization_id) if _clinical(actor) else sa.false()
+    return sa.select(Bot.id).where(rule, Bot.vertical == Vertical.CLINIC.value)
+
+
+def _organization_patients(actor: Actor, clinics) -> sa.ColumnElement[bool]:
+    """The condition on ``Patient.id`` for the organization's patients."""
+    by_account = (
+        sa.select(Patient.id)
+        .join(TelegramAccount, TelegramAccount.user_id == Patient.user_id)
+        .where(TelegramAccount.bot_id.in_(_bot_ids(actor)))
+    )
+    return sa.or_(
+        Patient.id.in_(sa.select(Appointment.patient_id).where(Appointment.doctor_id.in_(_doctor_ids(clinics)))),
+        Patient.id.in_(sa.select(VisitSummary.patient_id).where(VisitSummary.clinic_id.in_(clinics))),
+        Patient.id.in_(by_account),
+    )
+
+
+def _patient_ids(actor: Actor, clinics):
+    return sa.select(Patient.id).where(_organization_patients(actor, clinics))
+
+
+def _organization_filter(actor: Actor, model) -> sa.ColumnElement[bool] | None:
+    """The organization condition for one model; None: the model has no organization rule (the
+    actor reaches every row of it)."""
+    clinics = clinic_ids(actor)
+    if model is Clinic:
+        return _clinic_rule(actor)
+    if model in (Branch, Service, Doctor):
+        return model.clinic_id.in_(clinics)
+    if model in (DoctorSchedule, DoctorDayOff):
+        return model.doctor_id.in_(_doctor_ids(clinics))
+    if model is Appointment:
+        return Appointment.doctor_id.in_(_doctor_ids(clinics))
+    if model is ReminderLog:
+        return ReminderLog.appointment_id.in_(_appointment_ids(clinics))
+    if model is VisitSummary:
+        return VisitSummary.clinic_id.in_(clinics)
+    if model is Patient:
+        return _organization_patients(actor, clinics)
+    if model in BY_APPOINTMENT:
+        return sa.or_(
+            sa.and_(model.appointment_id.is_not(None), model.appointment_id.in_(_appointment_ids(clinics))),
+            sa.and_(model.appointment_id.is_(None), model.patient_id.in_(_patient_ids(actor, clinics))),
+        )
+    if model in BY_PATIENT:
+        return model.patient_id.in_(_patient_ids(actor, clinics))
+    return sa.false()  # PLATFORM_ONLY (the FAQ), and any model not named here until it is given a rule
+
+
 def _confine(query, actor: Actor, model):
-    if actor is SYSTEM or not is_doctor(actor):
+    if actor is SYSTEM or sees_every_organization(actor):
+        return query
+    query = query.filter(_organization_filter(actor, model))
+    if not is_doctor(actor):
         return query
     doctor_id = _own_doctor_id(actor)
     if model in BY_DOCTOR:
@@ -87,7 +202,9 @@ def _confine(query, actor: Actor, model):
         return query.filter(
             ReminderLog.appointment_id.in_(sa.select(Appointment.id).where(Appointment.doctor_id == doctor_id))
         )
-    return query  # the directory (clinics, branches, services, FAQ) is what every patient sees
+    if model is VisitSummary:
+        return query.filter(VisitSummary.patient_id.in_(_patients_of(doctor_id)))
+    return query  # the organization's directory (clinics, branches, services) is what its patients see
 
 
 def scope(query, actor: Actor, model=None):
@@ -100,27 +217,71 @@ def can_read(actor: Actor, obj) -> bool:
     """Whether ``actor`` reaches this one clinic object (the same rule as ``scope``)."""
     if obj is None:
         return False
-    if actor is SYSTEM or not is_doctor(actor):
+    if actor is SYSTEM or sees_every_organization(actor):
         return True
     model = type(obj)
-    query = scope(sa.select(model.id).where(model.id == obj.id), actor)
+    query = scope(sa.select(model.id).where(model.id == obj.id), actor, model)
     return bool(db.session.scalar(sa.select(query.exists())))
 
 
-# Doctors change what they read: their own appointments and their own patients' records.
+# Staff change what they read: an admin their organization's rows, a doctor their own appointments
+# and their own patients' records.
 can_change = can_read
 
 
-def can_book(actor: Actor, patient: Patient, doctor: Doctor) -> bool:
-    """Booking: a doctor books only into their own schedule, and only their own patients (follow-ups)."""
-    if actor is SYSTEM or not is_doctor(actor):
+def is_unclaimed(patient: Patient) -> bool:
+    """A patient no organization holds yet (registered through the platform's default bot, never
+    booked): a clinic's admin may register and book them, which brings them into the organization."""
+    organization_bots = sa.select(Bot.id).where(Bot.organization_id.is_not(None), Bot.vertical == Vertical.CLINIC.value)
+    held = sa.or_(
+        sa.exists().where(Appointment.patient_id == patient.id),
+        sa.exists().where(VisitSummary.patient_id == patient.id),
+        sa.exists().where(
+            TelegramAccount.user_id == patient.user_id,
+            TelegramAccount.bot_id.in_(organization_bots),
+        )
+        if patient.user_id is not None
+        else sa.false(),
+    )
+    return not db.session.scalar(sa.select(held))
+
+
+def can_claim(actor: Actor, patient: Patient) -> bool:
+    """Registering (rewriting) a patient, or booking them as an admin: the organization's own
+    patients, or a patient no organization holds yet."""
+    if actor is SYSTEM or sees_every_organization(actor):
         return True
-    return doctor.user_id == actor.id and can_read(actor, patient)
+    if is_doctor(actor) or not _clinical(actor) or organization_id_of(actor) is None:
+        return False
+    return can_read(actor, patient) or is_unclaimed(patient)
+
+
+def can_book(actor: Actor, patient: Patient, doctor: Doctor) -> bool:
+    """Booking: into a doctor of the actor's organization, for a patient they reach (an admin also
+    for a patient no organization holds yet); a doctor books only into their own schedule, and only
+    their own patients (follow-ups)."""
+    if actor is SYSTEM or sees_every_organization(actor):
+        return True
+    if not can_read(actor, doctor):
+        return False
+    if is_doctor(actor):
+        return doctor.user_id == actor.id and can_read(actor, patient)
+    return can_claim(actor, patient)
 
 
 def can_register_patients(actor: Actor) -> bool:
     """Creating or rewriting a patient from a Telegram account is the bot's (and the clinic admin's) job."""
-    return actor is SYSTEM or not is_doctor(actor)
+    if actor is SYSTEM or sees_every_organization(actor):
+        return True
+    return _clinical(actor) and not is_doctor(actor) and organization_id_of(actor) is not None
+
+
+def organization_members(actor: Actor, query, column=User.id):
+    """``query`` over staff accounts narrowed to the actor's organization (the platform: everyone)."""
+    if sees_every_organization(actor):
+        return query
+    rule = organization_rule(actor, Membership.organization_id)
+    return query.filter(column.in_(sa.select(Membership.user_id).where(rule)))
 
 
 def not_found(what: str, field: str | None = None) -> ServiceError:

@@ -2,10 +2,14 @@
 appointments (list and a per-doctor day view), payments, documents, feedback, FAQ, support tickets,
 and a dashboard (appointments per day, no-show rate, NPS) drawn as inline SVG.
 
-Admins (and superusers) manage everything. A doctor sees only their own appointments — in the
-list, the counts, the details page and the day view, by the rules of ``webapp.clinic.access`` that
-the API obeys too — and moves them through the state machine
-with the list actions; nobody edits an appointment's time here (booking rules live in the services).
+An organization's admin manages its own clinics and everything in them; superusers manage every
+clinic. Every view's list, counts, details, edit, delete, actions and export ask
+``webapp.clinic.access`` (the rules the API obeys too), so another organization's rows are simply
+not there, and the choices of every form's related field (clinic, branches, services, the doctor's
+console account, the bot) are the organization's own. A doctor sees only their own appointments —
+in the list, the counts, the details page and the day view — and moves them through the state
+machine with the list actions; nobody edits an appointment's time here (booking rules live in the
+services). The FAQ is the platform's text every clinic bot shows: only superusers edit it.
 """
 
 from __future__ import annotations
@@ -48,9 +52,12 @@ from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import clean_name, clean_phone, set_tags
 from webapp.clinic.services.slots import day_slots
 from webapp.core.db import UTCDateTime
+from webapp.core.models import Organization, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
+from webapp.core.tenancy import organization_id_of, organization_rule, sees_every_organization
 from webapp.extensions import db
+from webapp.telegram.models import Bot
 
 _l = catalog.lazy_gettext
 ADMINS = (Role.ADMIN,)
@@ -85,7 +92,45 @@ def _local_times(model) -> dict:
 _money = money_formatter("KZT")
 
 
-class ClinicAdminView(SecureModelView):
+def _reachable(model):
+    """A form field's choices: the rows of ``model`` the signed-in account reaches."""
+    return lambda: access.scope(db.session.query(model), current_user, model)
+
+
+def _organization_rows(model, column):
+    """Choices owned by an organization (``column``): the signed-in account's own (superusers: all)."""
+
+    def factory():
+        query = db.session.query(model)
+        rule = organization_rule(current_user, column)
+        return query if rule is None else query.filter(rule)
+
+    return factory
+
+
+def _staff_of(*roles: Role):
+    """Console accounts of ``roles`` in the signed-in account's organization (superusers: every one)."""
+    return lambda: access.organization_members(
+        current_user, db.session.query(User).filter(User.role.in_([r.value for r in roles]))
+    )
+
+
+class ScopedView(SecureModelView):
+    """List, counts, details, edit, delete, actions and export: only what ``access`` lets the
+    signed-in account reach (Flask-Admin reads every one of them through these three)."""
+
+    def get_query(self):
+        return access.scope(super().get_query(), current_user, self.model)
+
+    def get_count_query(self):
+        return access.scope(super().get_count_query(), current_user, self.model)
+
+    def get_one(self, id):
+        row = super().get_one(id)
+        return row if access.can_read(current_user, row) else None
+
+
+class ClinicAdminView(ScopedView):
     required_roles = ADMINS
 
 
@@ -95,12 +140,41 @@ class ClinicReadOnlyView(ClinicAdminView):
 
 
 class ClinicSettingsView(ClinicAdminView):
-    column_list = ("name", "timezone", "currency", "phone", "address", "bot")
-    column_labels = {"name": _l("Name"), "timezone": _l("Time zone"), "bot": _l("Telegram bot")}
-    form_columns = ("name", "timezone", "currency", "phone", "address", "bot")
+    column_list = ("name", "organization", "timezone", "currency", "phone", "address", "bot")
+    column_labels = {
+        "name": _l("Name"),
+        "organization": _l("Organization"),
+        "timezone": _l("Time zone"),
+        "bot": _l("Telegram bot"),
+    }
+    form_columns = ("organization", "name", "timezone", "currency", "phone", "address", "bot")
+    form_args = {
+        # A superuser chooses; an organization's admin is not asked (``_without_organization``).
+        "organization": {"query_factory": lambda: db.session.query(Organization).order_by(Organization.name)},
+        "bot": {"query_factory": _organization_rows(Bot, Bot.organization_id)},
+    }
     can_delete = False
 
+    def _without_organization(self, form):
+        """An organization's admin does not choose: their clinics are their organization's."""
+        if not sees_every_organization(current_user):
+            del form.organization
+        return form
+
+    def create_form(self, obj=None):
+        return self._without_organization(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_organization(super().edit_form(obj))
+
     def on_model_change(self, form, model, is_created):
+        if not sees_every_organization(current_user):
+            with db.session.no_autoflush:  # the new clinic waits for its organization
+                model.organization_id = organization_id_of(current_user)
+        with db.session.no_autoflush:
+            chosen = model.organization_id is not None or model.organization is not None
+        if not chosen:
+            raise ValidationError(catalog.gettext("Choose the clinic's organization"))
         try:
             zone(model.timezone)
         except ServiceError as exc:
@@ -113,6 +187,7 @@ class BranchView(ClinicAdminView):
     column_filters = ("is_active", "clinic.name")
     column_labels = {"name": _l("Name"), "address": _l("Address"), "is_active": _l("Active")}
     form_columns = ("clinic", "name", "address", "phone", "is_active")
+    form_args = {"clinic": {"query_factory": _reachable(Clinic)}}
     can_delete = False  # appointments keep their branch; deactivate instead
 
 
@@ -139,19 +214,30 @@ class ServiceView(ClinicAdminView):
         "branches",
         "is_active",
     )
+    form_args = {"clinic": {"query_factory": _reachable(Clinic)}, "branches": {"query_factory": _reachable(Branch)}}
     can_delete = False
 
     def on_model_change(self, form, model, is_created):
+        _same_clinic(model, model.branches)
         if not 0 < (model.duration_minutes or 0) <= 720:
             raise ValidationError(catalog.gettext("The duration must be 1 to 720 minutes"))
         if (model.prepayment_amount or 0) > (model.price or 0):
             raise ValidationError(catalog.gettext("The prepayment cannot exceed the price"))
 
 
+def _same_clinic(model, related) -> None:
+    """Branches and services chosen for a service or a doctor are of its own clinic."""
+    if any(row.clinic_id != model.clinic_id for row in related if model.clinic_id is not None):
+        raise ValidationError(catalog.gettext("Choose branches and services of the same clinic"))
+
+
 class ScheduleInline(InlineFormAdmin):
     form_columns = ("id", "branch", "weekday", "start_time", "end_time", "break_start", "break_end")
     form_overrides = {"weekday": SelectField}
-    form_args = {"weekday": {"choices": WEEKDAY_CHOICES, "coerce": int, "label": _l("Weekday")}}
+    form_args = {
+        "weekday": {"choices": WEEKDAY_CHOICES, "coerce": int, "label": _l("Weekday")},
+        "branch": {"query_factory": _reachable(Branch)},
+    }
 
     def on_model_change(self, form, model, is_created):
         if model.start_time is None or model.end_time is None or model.start_time >= model.end_time:
@@ -190,8 +276,18 @@ class DoctorView(ClinicAdminView):
         "services",
         "is_active",
     )
+    form_args = {
+        "clinic": {"query_factory": _reachable(Clinic)},
+        "branches": {"query_factory": _reachable(Branch)},
+        "services": {"query_factory": _reachable(Service)},
+        "user": {"query_factory": _staff_of(Role.DOCTOR)},
+    }
     inline_models = (ScheduleInline(DoctorSchedule), DayOffInline(DoctorDayOff))
     can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        _same_clinic(model, [*model.branches, *model.services])
+        _same_clinic(model, [schedule.branch for schedule in model.schedules if schedule.branch is not None])
 
 
 class PatientView(ClinicAdminView):
@@ -271,8 +367,8 @@ class PatientView(ClinicAdminView):
             raise ValidationError(f"{exc.field}: {exc.message}") from exc
 
 
-class AppointmentView(SecureModelView):
-    """Every role from doctor up; a doctor's list, counts and details hold only their own appointments."""
+class AppointmentView(ScopedView):
+    """Admins and doctors; a doctor's list, counts and details hold only their own appointments."""
 
     required_roles = STAFF
     can_create = can_edit = can_delete = False
@@ -297,16 +393,6 @@ class AppointmentView(SecureModelView):
         "branch.name": _l("Branch"),
         "service.name": _l("Service"),
     }
-
-    def get_query(self):
-        return access.scope(super().get_query(), current_user)
-
-    def get_count_query(self):
-        return access.scope(super().get_count_query(), current_user, Appointment)
-
-    def get_one(self, id):
-        row = super().get_one(id)
-        return row if access.can_read(current_user, row) else None
 
     def _move(self, ids, transition) -> int:
         moved = 0
@@ -430,6 +516,7 @@ class FeedbackView(ClinicReadOnlyView):
 
 
 class FaqView(ClinicAdminView):
+    required_roles = (Role.SUPERUSER,)  # the platform's text, shown by every clinic bot
     column_list = ("position", "question_ru", "question_kk", "is_active")
     column_default_sort = "position"
     form_columns = ("position", "question_ru", "answer_ru", "question_kk", "answer_kk", "is_active")
@@ -442,12 +529,13 @@ class SupportTicketView(ClinicAdminView):
     column_default_sort = ("created_at", True)
     column_formatters = {"created_at": _local, "resolved_at": _local}
     form_columns = ("status", "assigned_to")
+    form_args = {"assigned_to": {"query_factory": _staff_of(Role.ADMIN, Role.DOCTOR, Role.HELPER)}}
     can_create = can_delete = False
     can_view_details = True
 
     @action("close", _l("Close"))
     def action_close(self, ids):
-        for ticket in db.session.scalars(db.select(SupportTicket).where(SupportTicket.id.in_([int(i) for i in ids]))):
+        for ticket in self.get_query().filter(SupportTicket.id.in_([int(i) for i in ids])).all():
             try:
                 support.close_ticket(ticket)
             except ServiceError as exc:
@@ -470,17 +558,14 @@ class ClinicDashboard(SecureView):
 
     @expose("/")
     def index(self):
-        clinic = db.session.scalar(db.select(Clinic).order_by(Clinic.id).limit(1))
-        timezone = clinic.timezone if clinic else None
+        timezone = _first_clinic_timezone()
         now = clock.now()
         today = now.astimezone(zone(timezone)).date()
-        own = access.own_doctor(current_user) if access.is_doctor(current_user) else None
-        doctor_id = own.id if own else (access.NOWHERE if access.is_doctor(current_user) else None)
         per_day = stats.appointments_per_day(
-            today - timedelta(days=13), today + timedelta(days=14), timezone, doctor_id
+            today - timedelta(days=13), today + timedelta(days=14), timezone, narrow=_narrow
         )
-        rate = stats.no_show_rate(now - timedelta(days=30), now)
-        score = stats.nps(now - timedelta(days=90))
+        rate = stats.no_show_rate(now - timedelta(days=30), now, narrow=_narrow)
+        score = stats.nps(now - timedelta(days=90), narrow=_narrow)
         return self.render(
             "clinic/dashboard.html",
             t=catalog.gettext,
@@ -493,11 +578,20 @@ class ClinicDashboard(SecureView):
         )
 
 
+def _narrow(query, model):
+    """The dashboard's figures count only what the signed-in account reaches."""
+    return access.scope(query, current_user, model)
+
+
+def _first_clinic_timezone() -> str | None:
+    clinic = db.session.scalar(access.scope(db.select(Clinic), current_user, Clinic).order_by(Clinic.id).limit(1))
+    return clinic.timezone if clinic else None
+
+
 def _appointments_today() -> int:
-    clinic = db.session.scalar(db.select(Clinic).order_by(Clinic.id).limit(1))
-    timezone = clinic.timezone if clinic else None
+    timezone = _first_clinic_timezone()
     today = clock.now().astimezone(zone(timezone)).date()
-    return dict(stats.appointments_per_day(today, today, timezone)).get(today, 0)
+    return dict(stats.appointments_per_day(today, today, timezone, narrow=_narrow)).get(today, 0)
 
 
 def register_admin(admin) -> None:

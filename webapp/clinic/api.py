@@ -57,6 +57,18 @@ def reachable_patient(telegram_user_id: int) -> Patient:
     return patient
 
 
+def narrow(query):
+    """A directory listing narrowed to what the caller reaches (the bot: every clinic)."""
+    return access.scope(query, actor())
+
+
+def reachable(model, key, what: str, field: str):
+    """The row, if the caller reaches it; else ServiceError 404."""
+    row = get_or_404(model, key, what, field)
+    access.require(access.can_read(actor(), row), what, field)
+    return row
+
+
 def reachable_appointment(appointment_id: int | None) -> Appointment | None:
     if appointment_id is None:
         return None
@@ -216,8 +228,11 @@ def patient_upsert(json: schemas.PatientUpsertIn):
     )
 
     def run():
-        # Doctors neither register nor rewrite patients: 404, as if the account did not exist.
+        # Doctors neither register nor rewrite patients, and an admin rewrites only its organization's
+        # (or a patient no organization holds yet): 404, as if the account did not exist.
         access.require(access.can_register_patients(actor()), "Patient", "telegram_user_id")
+        existing = patient_by_telegram(json.telegram_user_id)
+        access.require(existing is None or access.can_claim(actor(), existing), "Patient", "telegram_user_id")
         data.cleaned()  # refuse bad input before any account is created for it
         user = user_for_telegram(json.telegram_user_id, json.telegram_username, json.language)
         return upsert_patient(user, data, source="api", telegram_user_id=json.telegram_user_id)
@@ -270,7 +285,7 @@ def patient_by_telegram_id(telegram_user_id: int):
 @spec.validate(query=schemas.BranchesQuery, tags=TAGS, security=SECURITY)
 def branches(query: schemas.BranchesQuery):
     """Active branches (of one clinic with ``organization_id``/``clinic_id``)."""
-    return jsonify([branch_json(b) for b in list_branches(query.clinic_id or query.organization_id)])
+    return jsonify([branch_json(b) for b in list_branches(query.clinic_id or query.organization_id, narrow)])
 
 
 @bp.get("/api/bot/services/")
@@ -278,7 +293,7 @@ def branches(query: schemas.BranchesQuery):
 @spec.validate(query=schemas.ServicesQuery, tags=TAGS, security=SECURITY)
 def services(query: schemas.ServicesQuery):
     """Active services, those of one branch with ``branch_id``."""
-    return jsonify([service_json(s) for s in list_services(query.branch_id)])
+    return jsonify([service_json(s) for s in list_services(query.branch_id, narrow)])
 
 
 @bp.get("/api/bot/doctors/")
@@ -286,7 +301,7 @@ def services(query: schemas.ServicesQuery):
 @spec.validate(query=schemas.DoctorsQuery, tags=TAGS, security=SECURITY)
 def doctors(query: schemas.DoctorsQuery):
     """Doctors providing ``service_id`` (at ``branch_id``), working on ``date`` when given."""
-    return jsonify([doctor_json(d) for d in list_doctors(query.service_id, query.branch_id, query.date)])
+    return jsonify([doctor_json(d) for d in list_doctors(query.service_id, query.branch_id, query.date, narrow)])
 
 
 @bp.get("/api/bot/slots/")
@@ -294,9 +309,8 @@ def doctors(query: schemas.DoctorsQuery):
 @spec.validate(query=schemas.SlotsQuery, tags=TAGS, security=SECURITY)
 def slots(query: schemas.SlotsQuery):
     """Every grid time of the doctor's local day with whether it is free (for ``service_id``'s duration)."""
-    doctor = call(get_or_404, Doctor, query.doctor_id, "Doctor", "doctor_id")
-    call(access.require, access.can_read(actor(), doctor), "Doctor", "doctor_id")
-    service = call(get_or_404, Service, query.service_id, "Service", "service_id") if query.service_id else None
+    doctor = call(reachable, Doctor, query.doctor_id, "Doctor", "doctor_id")
+    service = call(reachable, Service, query.service_id, "Service", "service_id") if query.service_id else None
     found = day_slots(doctor, query.date, service=service, branch_id=query.branch_id)
     return jsonify(
         {
@@ -336,11 +350,12 @@ def create_appointment(json: schemas.AppointmentIn):
     """Book a slot for the patient of ``telegram_user_id`` (409 when taken or not a slot)."""
 
     def run():
-        patient = reachable_patient(json.telegram_user_id)
+        patient = require_patient(json.telegram_user_id)
         doctor = get_or_404(Doctor, json.doctor, "Doctor", "employee_id")
-        access.require(access.can_book(actor(), patient, doctor), "Doctor", "employee_id")
-        service = get_or_404(Service, json.service_id, "Service", "service_id")
-        branch = get_or_404(Branch, json.branch_id, "Branch", "branch_id")
+        access.require(access.can_read(actor(), doctor), "Doctor", "employee_id")
+        access.require(access.can_book(actor(), patient, doctor), "Patient", "telegram_user_id")
+        service = reachable(Service, json.service_id, "Service", "service_id")
+        branch = reachable(Branch, json.branch_id, "Branch", "branch_id")
         starts_at = local_start(doctor, json.date, json.time)
         return booking.book_appointment(
             patient,
@@ -411,7 +426,8 @@ def document_list(query: schemas.DocumentsQuery):
     if patient is None or not access.can_read(actor(), patient):
         return jsonify([])
     now = clock.now()
-    return jsonify([document_json(d, now) for d in documents.list_documents(patient, query.type, now)])
+    found = documents.list_documents(patient, query.type, now)
+    return jsonify([document_json(d, now) for d in found if access.can_read(actor(), d)])
 
 
 @bp.post("/api/bot/documents/generate/")

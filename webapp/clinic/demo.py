@@ -1,8 +1,9 @@
 """Demo clinic (Asia/Almaty): 2 branches, 5 services, 4 doctors with weekly schedules, patients with
 past and upcoming visits, an FAQ — so a person can register and book in the sandbox at once.
 
-Idempotent: the clinic is created once (found again by name); the links to the demo clinic bot and
-to the demo doctor account are completed whenever they are missing.
+Idempotent: the clinic is created once (found again by name); its organization (named after it),
+the links to the demo clinic bot and to the demo doctor account, the demo doctor's and marketer's
+memberships and the clinic's own admin (``clinic_admin``) are completed whenever they are missing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from webapp.clinic.services.common import local_midnight_utc, zone
 from webapp.clinic.services.iin import compose_iin
 from webapp.clinic.services.patients import PatientData, set_tags, upsert_patient, user_for_telegram
 from webapp.clinic.services.slots import day_slots
-from webapp.core.models import User
+from webapp.core.models import Membership, Organization, User
+from webapp.core.roles import Role
+from webapp.core.services import create_staff_user
+from webapp.core.tenancy import ensure_organization, set_membership
 from webapp.extensions import db
 from webapp.telegram.models import Bot
 
@@ -80,8 +84,17 @@ FAQ = (
 )
 
 
-def _create_clinic() -> Clinic:
-    clinic = Clinic(name=DEMO_CLINIC, timezone="Asia/Almaty", phone="+77272000000", address="Алматы")
+CLINIC_ADMIN = "clinic_admin"
+
+
+def _create_clinic(organization: Organization) -> Clinic:
+    clinic = Clinic(
+        name=DEMO_CLINIC,
+        organization_id=organization.id,
+        timezone="Asia/Almaty",
+        phone="+77272000000",
+        address="Алматы",
+    )
     central = Branch(clinic=clinic, name="Центральный филиал", address="пр. Абая, 10", phone="+77272000001")
     east = Branch(clinic=clinic, name="Филиал «Шығыс»", address="ул. Сатпаева, 90", phone="+77272000002")
     branches = (central, east)
@@ -207,10 +220,26 @@ def _visits(clinic: Clinic, patients: list[Patient]) -> int:
     return created
 
 
+def _join(username: str, organization: Organization, *, move: bool) -> Iterator[str]:
+    """Put a demo account in the clinic's organization: ``move`` also takes it from another one;
+    otherwise an account that already works for an organization stays there."""
+    account = db.session.scalar(db.select(User).filter_by(username=username))
+    if account is None:
+        return
+    current = db.session.scalar(db.select(Membership.organization_id).filter_by(user_id=account.id))
+    if current == organization.id or (current is not None and not move):
+        return
+    set_membership(None, account, organization, source="cli")
+    yield f"demo account {username!r} works for {organization.name}"
+
+
 def seed() -> Iterator[str]:
+    from webapp.demo import DEMO_PASSWORD
+
     clinic = db.session.scalar(db.select(Clinic).filter_by(name=DEMO_CLINIC))
+    organization = clinic.organization if clinic is not None else ensure_organization(DEMO_CLINIC)
     if clinic is None:
-        clinic = _create_clinic()
+        clinic = _create_clinic(organization)
         patients = _patients()
         visits = _visits(clinic, patients)
         yield (
@@ -221,6 +250,24 @@ def seed() -> Iterator[str]:
     if bot is not None and clinic.bot_id is None:
         clinic.bot_id = bot.id
         yield f"demo clinic answers through bot {bot.name}"
+    clinic_bot = db.session.get(Bot, clinic.bot_id) if clinic.bot_id is not None else None
+    if clinic_bot is not None and clinic_bot.organization_id is None:
+        clinic_bot.organization_id = organization.id
+    if db.session.scalar(db.select(User.id).filter_by(username=CLINIC_ADMIN)) is None:
+        create_staff_user(
+            CLINIC_ADMIN,
+            f"{CLINIC_ADMIN}@demo.botdesk.local",
+            DEMO_PASSWORD,
+            Role.ADMIN,
+            source="cli",
+            first_name="Clinic admin",
+            language="ru",
+        )
+        yield f"created demo user {CLINIC_ADMIN} (admin of {organization.name})"
+    yield from _join(CLINIC_ADMIN, organization, move=True)
+    yield from _join("doctor", organization, move=True)
+    # The demo broadcasts go to the clinic bot's patients.
+    yield from _join("marketer", organization, move=False)
     account = db.session.scalar(db.select(User).filter_by(username="doctor"))
     first_doctor = db.session.scalar(db.select(Doctor).filter_by(clinic_id=clinic.id).order_by(Doctor.id).limit(1))
     taken = account is not None and db.session.scalar(db.select(Doctor.id).filter_by(user_id=account.id)) is not None

@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Timestamps, UTCDateTime, utcnow
-from webapp.core.models import User
+from webapp.core.models import Organization, User
 from webapp.extensions import db
 from webapp.telegram.models import Bot
 
@@ -123,6 +123,10 @@ class Clinic(db.Model):
     __tablename__ = "clinic_clinics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The business that runs the clinic: its staff, and only they, reach the clinic's data.
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     timezone: Mapped[str] = mapped_column(sa.String(64), default=_default_timezone, nullable=False)
     phone: Mapped[str | None] = mapped_column(sa.String(32))
@@ -134,6 +138,7 @@ class Clinic(db.Model):
 
     branches: Mapped[list[Branch]] = relationship(back_populates="clinic")
     bot: Mapped[Bot | None] = relationship()
+    organization: Mapped[Organization] = relationship()
 
     def __str__(self) -> str:
         return self.name

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+
+import sqlalchemy as sa
 
 from webapp.clinic.models import (
     Branch,
@@ -16,24 +19,35 @@ from webapp.clinic.models import (
 )
 from webapp.extensions import db
 
+Narrow = Callable[[sa.Select], sa.Select]  # what the caller reaches (``webapp.clinic.access.scope``)
 
-def list_branches(clinic_id: int | None = None) -> list[Branch]:
+
+def _rows(query: sa.Select, narrow: Narrow | None) -> list:
+    return list(db.session.scalars(narrow(query) if narrow else query))
+
+
+def list_branches(clinic_id: int | None = None, narrow: Narrow | None = None) -> list[Branch]:
     query = db.select(Branch).where(Branch.is_active.is_(True)).order_by(Branch.name, Branch.id)
     if clinic_id is not None:
         query = query.where(Branch.clinic_id == clinic_id)
-    return list(db.session.scalars(query))
+    return _rows(query, narrow)
 
 
-def list_services(branch_id: int | None = None) -> list[Service]:
+def list_services(branch_id: int | None = None, narrow: Narrow | None = None) -> list[Service]:
     query = db.select(Service).where(Service.is_active.is_(True)).order_by(Service.name, Service.id)
     if branch_id is not None:
         query = query.where(
             Service.id.in_(db.select(service_branches.c.service_id).where(service_branches.c.branch_id == branch_id))
         )
-    return list(db.session.scalars(query))
+    return _rows(query, narrow)
 
 
-def list_doctors(service_id: int | None = None, branch_id: int | None = None, day: date | None = None) -> list[Doctor]:
+def list_doctors(
+    service_id: int | None = None,
+    branch_id: int | None = None,
+    day: date | None = None,
+    narrow: Narrow | None = None,
+) -> list[Doctor]:
     """Active doctors offering ``service_id`` at ``branch_id``; with ``day``, only those working that day."""
     query = db.select(Doctor).where(Doctor.is_active.is_(True)).order_by(Doctor.full_name, Doctor.id)
     if service_id is not None:
@@ -52,7 +66,7 @@ def list_doctors(service_id: int | None = None, branch_id: int | None = None, da
             Doctor.id.in_(works),
             Doctor.id.not_in(db.select(DoctorDayOff.doctor_id).where(DoctorDayOff.day == day)),
         )
-    return list(db.session.scalars(query))
+    return _rows(query, narrow)
 
 
 def doctor_offers(doctor: Doctor, service: Service, branch: Branch) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -11,9 +12,16 @@ from webapp.clinic.services import clock
 from webapp.clinic.services.common import local_midnight_utc, zone
 from webapp.extensions import db
 
+# What the caller reaches: ``narrow(query, model)`` (``webapp.clinic.access.scope``); None: everything.
+Narrow = Callable | None
+
+
+def _narrowed(query, model, narrow: Narrow):
+    return narrow(query, model) if narrow is not None else query
+
 
 def appointments_per_day(
-    first: date, last: date, timezone: str, doctor_id: int | None = None
+    first: date, last: date, timezone: str, doctor_id: int | None = None, narrow: Narrow = None
 ) -> list[tuple[date, int]]:
     """Live (not cancelled) appointments per local day of the clinic, every day of the range listed."""
     tz = zone(timezone)
@@ -24,25 +32,25 @@ def appointments_per_day(
     )
     if doctor_id is not None:
         query = query.where(Appointment.doctor_id == doctor_id)
+    query = _narrowed(query, Appointment, narrow)
     counts = Counter(starts.astimezone(tz).date() for starts in db.session.scalars(query))
     return [
         (first + timedelta(days=n), counts.get(first + timedelta(days=n), 0)) for n in range((last - first).days + 1)
     ]
 
 
-def no_show_rate(since: datetime, until: datetime | None = None) -> float | None:
+def no_show_rate(since: datetime, until: datetime | None = None, narrow: Narrow = None) -> float | None:
     """No-shows among appointments that should have taken place in [since, until); None without any."""
     until = until or clock.now()
+    query = _narrowed(db.select(Appointment.status, db.func.count()), Appointment, narrow)
     rows = db.session.execute(
-        db.select(Appointment.status, db.func.count())
-        .where(
+        query.where(
             Appointment.starts_at >= since,
             Appointment.starts_at < until,
             Appointment.status.in_(
                 (AppointmentStatus.ARRIVED.value, AppointmentStatus.COMPLETED.value, AppointmentStatus.NO_SHOW.value)
             ),
-        )
-        .group_by(Appointment.status)
+        ).group_by(Appointment.status)
     ).all()
     total = sum(count for _, count in rows)
     if not total:
@@ -57,8 +65,8 @@ class Nps:
     distribution: list[int]  # how many answered 0, 1, … 10
 
 
-def nps(since: datetime | None = None) -> Nps:
-    query = db.select(Feedback.score, db.func.count()).group_by(Feedback.score)
+def nps(since: datetime | None = None, narrow: Narrow = None) -> Nps:
+    query = _narrowed(db.select(Feedback.score, db.func.count()), Feedback, narrow).group_by(Feedback.score)
     if since is not None:
         query = query.where(Feedback.created_at >= since)
     distribution = [0] * 11
