@@ -20,7 +20,7 @@ from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
-from webapp.core.services import ServiceError, can_manage, change_role, get_user, set_user_active
+from webapp.core.services import ServiceError, can_manage, change_role, get_user, set_user_active, users_in_reach
 from webapp.extensions import db, limiter
 from webapp.helpdesk import schemas, serializers, services
 from webapp.helpdesk.models import Ticket, TicketCategory
@@ -293,7 +293,9 @@ def _target_user(user_id: str) -> User:
 @spec.validate(query=schemas.UsersQuery, tags=TAGS, security=JWT)
 def list_users(query: schemas.UsersQuery):
     """Users with ticket counts and last activity (the desk's admins)."""
-    page = paginate(users_query(query.role, query.is_active, query.search), query.page, query.size, lambda u: u)
+    # An organization's admin lists its own staff and the customers (issue 12); a superuser everyone.
+    select = users_in_reach(users_query(query.role, query.is_active, query.search), g.user)
+    page = paginate(select, query.page, query.size, lambda u: u)
     activity = activity_of([u.id for u in page["items"]])
     page["items"] = [_user_out(u, activity[u.id]) for u in page["items"]]
     return jsonify(page)
