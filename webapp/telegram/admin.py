@@ -177,7 +177,8 @@ class BotView(SecureModelView):
 
     def on_model_change(self, form, model: Bot, is_created: bool) -> None:
         if is_created or tenancy.is_superuser(current_user):
-            model.organization_id = self._organization_from(form)
+            with db.session.no_autoflush:  # a new row has no token yet: these reads must not flush it
+                model.organization_id = self._organization_from(form)
         token = (form.token.data or "").strip()
         if is_created and not token:
             raise ValidationError(gettext("A new bot needs its token."))
