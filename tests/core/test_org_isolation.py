@@ -281,3 +281,38 @@ def test_the_superuser_creates_an_organization_with_its_first_admin(app, client,
     # An organization's admin has no say over organizations.
     console_login(client, orgs.u.clinic_admin)
     assert client.get("/admin/organizations/").status_code == 403
+
+
+def test_the_superuser_creates_staff_in_an_organization_and_demotes_them_out_of_it(app, client, orgs, console_login):
+    from webapp.core.models import Membership, User
+    from webapp.extensions import db
+
+    console_login(client, orgs.u.superuser)
+    page = client.get("/admin/users/new/")
+    assert page.status_code == 200 and "Agency B" in page.text
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "username": "new_realtor",
+        "email": "new_realtor@example.test",
+        "language": "en",
+        "role": "realtor",
+        "is_active": "y",
+        "organization_id": str(orgs.b),
+        "new_password": "x" * 12,
+    }
+    assert client.post("/admin/users/new/", data=data).status_code == 302
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.username == "new_realtor"))
+        assert db.session.get(Membership, user_id).organization_id == orgs.b
+    # The agency's own admin now reaches the new realtor; another agency's does not.
+    for who, found in (("admin_b", True), ("admin_c", False)):
+        other = app.test_client()
+        console_login(other, getattr(orgs.u, who))
+        assert ("new_realtor" in other.get("/admin/users/").text) is found
+    # Demoted to a customer, the account leaves its organization (audited).
+    form = client.get(f"/admin/users/edit/?id={user_id}")
+    edit = {**data, "csrf_token": csrf_from(form.text), "role": "user"}
+    del edit["new_password"]
+    assert client.post(f"/admin/users/edit/?id={user_id}", data=edit).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id).role == "user" and db.session.get(Membership, user_id) is None

@@ -222,8 +222,11 @@ class UserView(SecureModelView):
         return super().update_model(form, model)
 
     def _move(self, user: User, organization: Organization | None) -> None:
-        if organization is not None and Role.parse(user.role) not in ORGANIZATION_ROLES:
-            raise ServiceError(gettext("Only organization staff belong to an organization."), 409, "CONFLICT")
+        if Role.parse(user.role) not in ORGANIZATION_ROLES:
+            # A platform role or a customer works for no organization (change_role took it out).
+            if organization is not None and db.session.get(Membership, user.id) is None and user.id:
+                flash(gettext("Only organization staff belong to an organization."), "warning")
+            organization = None
         tenancy.set_membership(current_user, user, organization, "console")
 
     def create_model(self, form):
