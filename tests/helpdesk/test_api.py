@@ -449,7 +449,8 @@ def test_users_list_admins_only(client, actors, make_user, hd_ticket):
     r = client.get("/api/v1/users?size=50", headers=actors["admin"].h)
     assert r.status_code == 200
     page = r.get_json()
-    assert page["total"] == 7 and set(page) == {"items", "total", "page", "size", "pages"}
+    # The desk's staff and the customers; not the platform's moderator (issue 12).
+    assert page["total"] == 6 and set(page) == {"items", "total", "page", "size", "pages"}
     by_id = {u["id"]: u for u in page["items"]}
     customer = by_id[str(actors["customer"].id)]
     assert customer["tickets_count"] == 2 and customer["role"] == "USER"
@@ -493,7 +494,12 @@ def test_role_and_status_changes_admin_only_and_audited(app, client, actors):
         log = [
             (a.action, a.old_value, a.new_value) for a in db.session.scalars(db.select(AuditLog).order_by(AuditLog.id))
         ]
-    assert log == [("user.role", "user", "helper"), ("user.block", "True", "False")]
+    # The customer made a helper joins the admin's organization (issue 12), audited too.
+    from tests.organizations import default_organization_id
+
+    with app.app_context():
+        desk = str(default_organization_id())
+    assert log == [("user.role", "user", "helper"), ("membership.change", None, desk), ("user.block", "True", "False")]
 
 
 # --- statistics ------------------------------------------------------------------------------------

@@ -103,7 +103,8 @@ def test_role_change_goes_through_audited_core_and_leaves_agency(app_ctx, realty
     db.session.commit()
     assert get_user(w.realtor_a.id).role == "user" and db.session.get(AgencyMember, w.realtor_a.id) is None
     actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.target_id == str(w.realtor_a.id))).all()
-    assert sorted(actions) == ["realty.membership", "user.role"]
+    # A customer works for no organization: the realtor leaves it too (issue 12).
+    assert sorted(actions) == ["membership.change", "realty.membership", "user.role"]
     with pytest.raises(ServiceError):
         svc.set_role(get_user(w.admin_a.id), get_user(w.guest.id), "superuser")
 
