@@ -150,6 +150,14 @@ def test_health_filters_are_for_the_clinics_own_staff(app, client, two):
     assert client.get(f"/api/broadcasts/segments/{made['id']}/preview/", headers=two.h["marketer_a"]).status_code == 403
     use = {"bot_id": two.bot_a, "title": "T", "text": "T", "segment_id": made["id"]}
     assert client.post("/api/broadcasts/", json=use, headers=two.h["marketer_a"]).status_code == 403
+    # Nor is the admin's draft on that segment: the marketer neither sends, schedules nor test-sends it.
+    draft = client.post("/api/broadcasts/", json=use, headers=two.h["admin_a"]).get_json()["id"]
+    when = {"scheduled_at": "2030-01-01T10:00:00+00:00"}
+    assert client.post(f"/api/broadcasts/{draft}/send/", headers=two.h["marketer_a"]).status_code == 403
+    assert client.post(f"/api/broadcasts/{draft}/schedule/", json=when, headers=two.h["marketer_a"]).status_code == 403
+    assert client.post(f"/api/broadcasts/{draft}/test/", headers=two.h["marketer_a"]).status_code == 403
+    assert _status(app, draft) == "draft"
+    assert client.post(f"/api/broadcasts/{draft}/send/", headers=two.h["admin_a"]).get_json()["total_recipients"] == 3
 
 
 def test_another_organization_is_refused_in_the_console(app, client, two, console_login):

@@ -401,7 +401,7 @@ class BroadcastConsole(_Page, SecureView):
         return redirect(url_for(".detail", broadcast_id=broadcast_id))
 
     def _do(self, broadcast: Broadcast, verb: str) -> str:
-        if verb in ("test", "send"):
+        if verb in ("test", "send", "schedule", "resume"):
             access.check_broadcast(current_user, broadcast)
         if verb == "test":
             send_test(current_user, broadcast)

@@ -299,7 +299,7 @@ def create_broadcast(json: BroadcastIn):
 
 def _transition(broadcast_id: int, move: Callable) -> Any:
     broadcast = _broadcast(broadcast_id)
-    if move is lifecycle.start_broadcast:
+    if move in (lifecycle.start_broadcast, lifecycle.resume_broadcast):
         access.check_broadcast(_who(), broadcast)
     move(_actor(), broadcast, source=_source())
     db.session.commit()
@@ -510,6 +510,7 @@ def test_broadcast(broadcast_id: int):
 def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
     """Schedule (or move) the start; ``scheduled_at`` with its UTC offset, in the future."""
     broadcast = _broadcast(broadcast_id)
+    access.check_broadcast(_who(), broadcast)
     lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at)
     db.session.commit()
     return jsonify(broadcast_out(broadcast))
