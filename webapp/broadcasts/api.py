@@ -129,12 +129,12 @@ def broadcast_out(broadcast: Broadcast) -> dict:
     }
 
 
-def delivery_out(row: BroadcastDelivery) -> dict:
+def delivery_out(row: BroadcastDelivery, with_identities: bool) -> dict:
     return {
         "id": row.id,
         "telegram_account_id": row.telegram_account_id,
         # Marketers see how a broadcast went, never who the recipients are on Telegram.
-        "chat_id": row.chat_id if access.shows_identities(_who(), row.broadcast.bot) else None,
+        "chat_id": row.chat_id if with_identities else None,
         "language": row.language,
         "status": row.status,
         "attempts": row.attempts,
@@ -530,6 +530,7 @@ def unschedule_broadcast(broadcast_id: int):
 @spec.validate(query=DeliveryQuery, tags=TAGS, security=JWT)
 def list_deliveries(broadcast_id: int, query: DeliveryQuery):
     """The recipients' delivery rows (``status`` to list e.g. the failures with their reasons)."""
-    _broadcast(broadcast_id)
+    broadcast = _broadcast(broadcast_id)
+    with_identities = access.shows_identities(_who(), broadcast.bot)
     select = reports.deliveries_query(broadcast_id, query.status)
-    return jsonify(paginate(select, query.page, query.size, delivery_out))
+    return jsonify(paginate(select, query.page, query.size, lambda row: delivery_out(row, with_identities)))
