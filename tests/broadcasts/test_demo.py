@@ -35,7 +35,7 @@ def test_demo_patients_are_the_demo_segments_audience(app_ctx):
     bot = db.session.scalars(sa.select(Bot).where(Bot.name == "clinic")).one()
     segment = db.session.scalars(sa.select(Segment).where(Segment.name == demo.DEMO_SEGMENT)).one()
     filters = segments.parse_filters(segment.filters, bot)
-    # Women 18-65, insured, who accepted marketing: of the three demo patients only Айгерім.
+    # Women 18-65 who accepted marketing: of the three demo patients only Айгерім.
     assert segments.audience_count(bot, filters) == 1
     (person,) = segments.audience_sample(bot, filters)
     assert person["first_name"] == "Айгерім"

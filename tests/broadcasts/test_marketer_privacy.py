@@ -97,3 +97,55 @@ def test_staff_telegram_ids_stay_hidden_from_the_users_list(client, make_user, a
     assert "987650009" not in str(listed)
     (shown,) = [u for u in listed if u["id"] == str(customer.id)]
     assert shown["telegram_id"] == 987650010  # the desk still reaches its customers
+
+
+@pytest.fixture
+def clinic_audience(app, bc_factory):
+    from datetime import date
+
+    with app.app_context():
+        bot = bc_factory.bot("clinic", name="clinic-privacy")
+        for n in range(2):
+            account = bc_factory.account(bot, first_name=f"Pat{n}")
+            bc_factory.patient(account, birth_date=date(1990, 1, 1), tags=("hiv",), osms_status="insured")
+        db.session.commit()
+        return bot.id
+
+
+def test_a_marketer_cannot_count_patients_by_health(app, client, clinic_audience, make_user, console_login):
+    """Counting by a tag, a service used or insurance would tell a marketer about patients' health."""
+    console_login(client, make_user("marketer", language="en"))
+    token = csrf_from(client.get("/admin/broadcasts/new").text)
+    for field, value in (("tags", "hiv"), ("osms_status", "insured"), ("services", "1")):
+        counted = client.post(
+            "/admin/broadcasts/audience",
+            data={"bot_id": str(clinic_audience), "audience": "filters", field: value},
+            headers={"X-CSRFToken": token},
+        )
+        body = counted.get_json()
+        assert counted.status_code == 422 and "count" not in body and field in body["error"], field
+    plain = client.post(
+        "/admin/broadcasts/audience",
+        data={"bot_id": str(clinic_audience), "audience": "filters", "sex": "F"},
+        headers={"X-CSRFToken": token},
+    )
+    assert plain.get_json()["count"] == 2 and "hiv" not in plain.text
+    # The clinic's own admin segments by health.
+    admin = app.test_client()
+    console_login(admin, make_user("admin", language="en"))
+    counted = admin.post(
+        "/admin/broadcasts/audience",
+        data={"bot_id": str(clinic_audience), "audience": "filters", "tags": "hiv"},
+        headers={"X-CSRFToken": csrf_from(admin.get("/admin/broadcasts/new").text)},
+    )
+    assert counted.get_json()["count"] == 2
+
+
+def test_another_organizations_admin_gets_no_recipients(
+    app, client, audience, make_user, make_organization, auth_header
+):
+    broadcast_id = _sending_broadcast(app, app.test_client(), audience)
+    stranger = auth_header(make_user("admin", organization=make_organization("Other business")))
+    deliveries = client.get(f"/api/broadcasts/{broadcast_id}/deliveries/", headers=stranger)
+    assert deliveries.status_code == 404
+    _clean(deliveries.text)

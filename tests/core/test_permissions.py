@@ -36,8 +36,10 @@ PUBLIC_PATHS = [
 # (path, roles allowed). Anonymous is redirected to the login page; others get 403.
 CONSOLE_MATRIX = [
     ("/admin/", ("moderator", *STAFF, "admin", "superuser")),
-    ("/admin/users/", ("superuser",)),
+    ("/admin/users/", ADMINS),  # an organization admin: its own organization's staff (issue 12)
     ("/admin/users/new/", ("superuser",)),
+    ("/admin/organizations/", ("superuser",)),
+    ("/admin/bots/", ADMINS),
     ("/admin/audit/", ADMINS),
 ]
 

@@ -11,11 +11,7 @@ from tests.fixtures.telegram import buttons, eventually, inline_data, press, say
 
 @pytest.fixture
 def helpdesk_bot(app, sandbox_bot, run_bot):
-    from tests.organizations import default_organization_id
-
-    with app.app_context():
-        organization_id = default_organization_id()
-    bot = sandbox_bot("helpdesk", organization_id=organization_id)  # the test organization's desk
+    bot = sandbox_bot("helpdesk")  # the test organization's desk
     run_bot(bot)
     return bot
 

@@ -1,8 +1,20 @@
-"""Users and audit log views (superusers manage users; admins read the audit log)."""
+"""Users, organizations and the audit log in the console (issue 12).
+
+- Users: superusers see and manage every account and move staff between organizations (audited
+  through ``tenancy.set_membership``); an organization admin sees its own organization's staff and
+  the platform's customers, and manages them within ``services.can_manage``. Anyone else's account is
+  not found.
+- Organizations: superusers only — the list with each one's bots and staff, a new organization with
+  its first admin, activate / deactivate.
+- Audit log: superusers every entry; an organization admin the entries whose actor or target is one
+  of its organization's accounts.
+"""
 
 from __future__ import annotations
 
-from flask import flash
+import sqlalchemy as sa
+from flask import abort, flash, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -12,17 +24,81 @@ from wtforms.validators import Length, Optional
 
 from webapp.admin import words
 from webapp.admin.base import SecureModelView
-from webapp.core.models import AuditLog, User
-from webapp.core.roles import Role
-from webapp.core.services import ServiceError, change_role, record_audit, set_user_active
+from webapp.core import tenancy
+from webapp.core.models import AuditLog, Membership, Organization, User
+from webapp.core.roles import ORGANIZATION_ROLES, Role
+from webapp.core.services import (
+    MANAGED_BY_ADMINS,
+    ServiceError,
+    change_role,
+    record_audit,
+    set_user_active,
+    users_in_reach,
+)
 from webapp.extensions import db
 
 ROLE_CHOICES = words.choices("user_role")
+NO_ORGANIZATION = ""
+
+
+def users_scope(query, viewer):
+    """Accounts ``viewer`` reaches as a manager (``services.users_in_reach``): a superuser every one; an
+    organization admin its own organization's staff and the customers."""
+    return users_in_reach(query, viewer)
+
+
+def audit_scope(query, viewer):
+    """Entries ``viewer`` may read: a superuser every one; an organization admin those whose actor or
+    target account belongs to its organization."""
+    if tenancy.sees_every_organization(viewer):
+        return query
+    own = tenancy.organization_id_of(viewer)
+    if own is None or viewer.role != Role.ADMIN.value:
+        return query.filter(sa.false())
+    members = sa.select(Membership.user_id).where(Membership.organization_id == own)
+    # Audit rows name their target as text (``str(uuid)``): the organization's staff, a short list.
+    named = [str(user_id) for user_id in db.session.scalars(members)]
+    return query.filter(
+        sa.or_(
+            AuditLog.actor_id.in_(members),
+            sa.and_(AuditLog.target_type == "user", AuditLog.target_id.in_(named)),
+        )
+    )
+
+
+def organization_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(sa.select(Organization).order_by(Organization.name))
+    return [(NO_ORGANIZATION, str(_l("— none (platform) —")))] + [(str(o.id), o.name) for o in rows]
 
 
 class UserView(SecureModelView):
-    required_roles = (Role.SUPERUSER,)
+    required_roles = (Role.SUPERUSER, Role.ADMIN)
     column_list = (
+        "username",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "role",
+        "organization",
+        "is_active",
+        "language",
+        "created_at",
+        "last_login_at",
+    )
+    column_searchable_list = ("username", "email", "phone", "first_name", "last_name")
+    column_filters = ("role", "is_active", "language", "created_at")
+    column_sortable_list = ("username", "email", "role", "is_active", "created_at", "last_login_at")
+    column_default_sort = ("created_at", True)
+    column_labels = {
+        "is_active": _l("Active"),
+        "first_name": _l("First name"),
+        "last_name": _l("Last name"),
+        "organization": _l("Organization"),
+        "organization_id": _l("Organization"),
+    }
+    column_formatters = {"organization": lambda view, context, model, name: view.organization_name(model)}
+    column_export_list = (
         "username",
         "email",
         "phone",
@@ -34,11 +110,6 @@ class UserView(SecureModelView):
         "created_at",
         "last_login_at",
     )
-    column_searchable_list = ("username", "email", "phone", "first_name", "last_name")
-    column_filters = ("role", "is_active", "language", "created_at")
-    column_sortable_list = ("username", "email", "role", "is_active", "created_at", "last_login_at")
-    column_default_sort = ("created_at", True)
-    column_labels = {"is_active": _l("Active"), "first_name": _l("First name"), "last_name": _l("Last name")}
     form_columns = (
         "username",
         "email",
@@ -48,10 +119,12 @@ class UserView(SecureModelView):
         "language",
         "role",
         "is_active",
+        "organization_id",
         "new_password",
     )
     form_extra_fields = {
         "new_password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=512)]),
+        "organization_id": SelectField(_l("Organization"), choices=[], validate_choice=False, default=""),
     }
     form_overrides = {"role": SelectField, "language": SelectField}
     form_args = {
@@ -61,24 +134,118 @@ class UserView(SecureModelView):
     column_export_exclude_list = ("password_hash",)
     can_delete = False  # users are blocked, not deleted: their history stays attributable
 
+    # --- scope -----------------------------------------------------------------------------------
+
+    @property
+    def can_create(self) -> bool:  # accounts with their organization are the superuser's to create
+        return tenancy.is_superuser(current_user)
+
+    def get_query(self):
+        return users_scope(super().get_query(), current_user)
+
+    def get_count_query(self):
+        return users_scope(super().get_count_query(), current_user)
+
+    def get_one(self, id):
+        user = super().get_one(id)
+        if user is None or not users_scope(db.session.query(User).filter(User.id == user.id), current_user).count():
+            return None
+        return user
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not tenancy.is_superuser(current_user):
+            abort(403)
+        return super().create_view()
+
+    def organization_name(self, user: User) -> str:
+        member = db.session.get(Membership, user.id)
+        return member.organization.name if member else ""
+
+    # --- forms -----------------------------------------------------------------------------------
+
+    def _adjust(self, form, user: User | None):
+        if tenancy.is_superuser(current_user):
+            form.organization_id.choices = organization_choices()
+            if user is not None and request.method == "GET":
+                member = db.session.get(Membership, user.id)
+                form.organization_id.data = str(member.organization_id) if member else NO_ORGANIZATION
+        else:  # an organization admin grants the staff roles of its own organization only
+            del form.organization_id
+            allowed = {r.value for r in MANAGED_BY_ADMINS}
+            if user is not None:
+                allowed.add(user.role)
+            form.role.choices = [(value, label) for value, label in ROLE_CHOICES if value in allowed]
+        return form
+
+    def create_form(self, obj=None):
+        return self._adjust(super().create_form(obj), None)
+
+    def edit_form(self, obj=None):
+        return self._adjust(super().edit_form(obj), obj)
+
     def on_form_prefill(self, form, id):
         form.new_password.data = ""
 
+    def _chosen_organization(self, form) -> Organization | None | bool:
+        """The organization the superuser chose (None: none); False when the form has no such field."""
+        field = getattr(form, "organization_id", None)
+        if field is None:
+            return False
+        raw = (field.data or "").strip()
+        if not raw:
+            return None
+        organization = db.session.get(Organization, int(raw)) if raw.isdigit() else None
+        if organization is None:
+            raise ServiceError(gettext("Choose an organization from the list."), 422, "VALIDATION_ERROR")
+        return organization
+
     def update_model(self, form, model):
-        """Role and status changes go through the audited services, never a raw column write."""
+        """Role, status and membership changes go through the audited services, never a raw write."""
         new_role, new_active = form.role.data, form.is_active.data
         try:
+            chosen = self._chosen_organization(form)
             if new_role != model.role:
                 change_role(current_user, model, new_role, source="console")
             if new_active != model.is_active:
                 set_user_active(current_user, model, new_active, source="console")
+            if chosen is not False:
+                self._move(model, chosen)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return False
         # The services already applied what they allowed; the generic populate must not undo it.
         form.role.data, form.is_active.data = model.role, model.is_active
+        if hasattr(form, "organization_id"):
+            del form.organization_id
         return super().update_model(form, model)
+
+    def _move(self, user: User, organization: Organization | None) -> None:
+        if Role.parse(user.role) not in ORGANIZATION_ROLES:
+            # A platform role or a customer works for no organization (change_role took it out).
+            if organization is not None and db.session.get(Membership, user.id) is None and user.id:
+                flash(gettext("Only organization staff belong to an organization."), "warning")
+            organization = None
+        tenancy.set_membership(current_user, user, organization, "console")
+
+    def create_model(self, form):
+        try:
+            chosen = self._chosen_organization(form)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return False
+        if hasattr(form, "organization_id"):
+            del form.organization_id
+        model = super().create_model(form)
+        if model and chosen:
+            try:
+                self._move(model, chosen)
+                db.session.commit()
+            except ServiceError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+        return model
 
     def on_model_change(self, form, model, is_created):
         if form.new_password.data:
@@ -90,7 +257,8 @@ class UserView(SecureModelView):
     def _bulk_status(self, ids, active: bool) -> None:
         changed = 0
         keys = [k for k in map(self.coerce_pk, ids) if k is not None]
-        for user in db.session.scalars(db.select(User).where(User.id.in_(keys))):
+        # Only rows the viewer reaches: ids from the form are never trusted.
+        for user in self.get_query().filter(User.id.in_(keys)).all():
             try:
                 set_user_active(current_user, user, active, source="console")
                 changed += 1
@@ -120,7 +288,23 @@ class AuditLogView(SecureModelView):
         "new_value": lambda view, context, model, name: words.audit_value(model, model.new_value),
     }
 
+    def get_query(self):
+        return audit_scope(super().get_query(), current_user)
+
+    def get_count_query(self):
+        return audit_scope(super().get_count_query(), current_user)
+
+    def get_one(self, id):
+        entry = super().get_one(id)
+        if entry is None:
+            return None
+        found = audit_scope(db.session.query(AuditLog).filter(AuditLog.id == entry.id), current_user).count()
+        return entry if found else None
+
 
 def register_admin(admin) -> None:
+    from webapp.admin.organizations import OrganizationConsole
+
     admin.add_view(UserView(User, db.session, name=_l("Users"), category=_l("Accounts"), endpoint="users"))
+    admin.add_view(OrganizationConsole(name=_l("Organizations"), category=_l("Accounts"), endpoint="organizations"))
     admin.add_view(AuditLogView(AuditLog, db.session, name=_l("Audit log"), category=_l("Accounts"), endpoint="audit"))

@@ -116,12 +116,17 @@ VALUES = {
         "broadcast.cancel": _l("Broadcast cancelled"),
         "broadcast.delete": _l("Broadcast deleted"),
         "broadcast.test": _l("Test message sent"),
+        "membership.change": _l("Organization changed"),
+        "organization.create": _l("Organization created"),
+        "organization.activate": _l("Organization switched on"),
+        "organization.deactivate": _l("Organization switched off"),
     },
     "audit_target": {
         "user": _l("User"),
         "agency": _l("Agency"),
         "broadcast": _l("Broadcast"),
         "service_token": _l("API token"),
+        "organization": _l("Organization"),
     },
     "audit_source": {"console": _l("Console"), "api": _l("API"), "cli": _l("Command line"), "bot": _l("Bot")},
     # RQ's queues (webapp.jobs.queues.QUEUE_NAMES), as the jobs page names them.

@@ -17,6 +17,7 @@ from flask_login import current_user
 from webapp.admin import words
 from webapp.admin.base import MAX_LIST_PAGE, SecureView, int_arg
 from webapp.admin.dashboard import add_card
+from webapp.broadcasts import access
 from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services import lifecycle, reports, segments
@@ -25,7 +26,7 @@ from webapp.broadcasts.services.segments import LANGUAGES, VERTICAL_FIELDS, Filt
 from webapp.core.db import iso
 from webapp.core.export import safe_writer
 from webapp.core.i18n import Catalog
-from webapp.core.roles import Role, user_has_role
+from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot
@@ -95,7 +96,8 @@ def _error_fields(exc: ServiceError) -> dict[str, str]:
 
 
 def _bots() -> list[Bot]:
-    return list(db.session.scalars(sa.select(Bot).order_by(Bot.name)))
+    """The bots the viewer's organization owns (a superuser: every bot)."""
+    return list(db.session.scalars(access.bots_query(current_user)))
 
 
 def _bot_choices() -> list[dict[str, Any]]:
@@ -103,7 +105,7 @@ def _bot_choices() -> list[dict[str, Any]]:
 
 
 def _segments_of(bot_id: int | None) -> list[Segment]:
-    query = sa.select(Segment).order_by(Segment.name)
+    query = access.scope(sa.select(Segment).order_by(Segment.name), current_user, Segment)
     if bot_id:
         query = query.where(Segment.bot_id == bot_id)
     return list(db.session.scalars(query))
@@ -141,17 +143,19 @@ class BroadcastConsole(_Page, SecureView):
     required_roles = MARKETERS
 
     def _broadcast(self, broadcast_id: int) -> Broadcast:
-        broadcast = db.session.get(Broadcast, broadcast_id)
-        if broadcast is None:
+        """The broadcast if the viewer's organization owns its bot; else 404."""
+        try:
+            return access.get_broadcast(current_user, broadcast_id)
+        except ServiceError:
             abort(404)
-        return broadcast
 
     def _list_query(self):
         bot_id = int_arg("bot_id")
         status = request.args.get("status") or None
         if status not in (None, *(s.value for s in BroadcastStatus)):
             status = None
-        return reports.broadcasts_query(bot_id=bot_id, status=status, search=request.args.get("q") or None), {
+        query = reports.broadcasts_query(bot_id=bot_id, status=status, search=request.args.get("q") or None)
+        return access.scope(query, current_user, Broadcast), {
             "bot_id": bot_id,
             "status": status,
             "q": request.args.get("q", ""),
@@ -251,6 +255,8 @@ class BroadcastConsole(_Page, SecureView):
         if not values["bot_id"]:
             return self._compose(None, values, {"bot_id": _("Choose a bot")}, 422)
         try:
+            bot = access.get_bot(current_user, values["bot_id"])
+            access.check_audience(current_user, bot, values["segment_id"], values["filters"])
             broadcast = lifecycle.create_broadcast(
                 current_user,
                 bot_id=values["bot_id"],
@@ -280,6 +286,7 @@ class BroadcastConsole(_Page, SecureView):
         values = self._submitted()
         values["bot_id"] = broadcast.bot_id
         try:
+            access.check_audience(current_user, broadcast.bot, values["segment_id"], values["filters"])
             lifecycle.update_broadcast(
                 broadcast,
                 title=values["title"],
@@ -318,15 +325,18 @@ class BroadcastConsole(_Page, SecureView):
     def audience(self):
         form = request.form
         bot = db.session.get(Bot, form.get("bot_id", type=int) or 0)
-        if bot is None:
+        if not access.can_use_bot(current_user, bot):
             return jsonify({"error": {"bot_id": _("Choose a bot")}}), 422
         try:
             if form.get("audience") == "segment":
                 segment = db.session.get(Segment, form.get("segment_id", type=int) or 0)
                 if segment is None or segment.bot_id != bot.id:
                     return jsonify({"error": {"segment_id": _("Choose a segment of this bot")}}), 422
+                access.check_filters(current_user, bot, segment.filters)
                 return jsonify(segments.preview(bot, segment.filters))
-            return jsonify(segments.preview(bot, filters_from_form(form)))
+            filters = filters_from_form(form)
+            access.check_filters(current_user, bot, filters)
+            return jsonify(segments.preview(bot, filters))
         except ServiceError as exc:
             return jsonify({"error": _error_fields(exc)}), 422
 
@@ -342,7 +352,7 @@ class BroadcastConsole(_Page, SecureView):
             preview=contents.render_preview(broadcast.text),
             previews={lang: contents.render_preview(text) for lang, text in (broadcast.texts or {}).items()},
             failures=reports.failures(broadcast.id),
-            show_chat_ids=user_has_role(current_user, Role.ADMIN),
+            show_chat_ids=access.shows_identities(current_user, broadcast.bot),
             audience_count=self._audience_count(broadcast),
         )
 
@@ -351,6 +361,7 @@ class BroadcastConsole(_Page, SecureView):
             return None
         try:
             source = broadcast.segment.filters if broadcast.segment is not None else broadcast.filters
+            access.check_filters(current_user, broadcast.bot, source)
             return segments.audience_count(broadcast.bot, segments.parse_filters(source, broadcast.bot))
         except ServiceError:
             return None
@@ -367,7 +378,7 @@ class BroadcastConsole(_Page, SecureView):
         status = request.args.get("status")
         if status not in (None, "", *(s.value for s in DeliveryStatus)):
             abort(400)
-        with_identities = user_has_role(current_user, Role.ADMIN)
+        with_identities = access.shows_identities(current_user, broadcast.bot)
         stream = stream_with_context(reports.deliveries_csv(broadcast.id, status or None, with_identities))
         return _csv(stream, f"broadcast-{broadcast.id}-deliveries.csv")
 
@@ -390,6 +401,8 @@ class BroadcastConsole(_Page, SecureView):
         return redirect(url_for(".detail", broadcast_id=broadcast_id))
 
     def _do(self, broadcast: Broadcast, verb: str) -> str:
+        if verb in ("test", "send", "schedule", "resume"):
+            access.check_broadcast(current_user, broadcast)
         if verb == "test":
             send_test(current_user, broadcast)
             return _("Test sent to your Telegram.")
@@ -459,8 +472,10 @@ class SegmentConsole(_Page, SecureView):
         if not values["name"]:
             return self._form(None, values, {"name": _("Give the segment a name")}, 422)
         try:
+            bot = access.get_bot(current_user, values["bot_id"])
+            access.check_filters(current_user, bot, values["filters"])
             segments.create_segment(
-                current_user, values["bot_id"], values["name"], values["filters"], values["description"] or None
+                current_user, bot.id, values["name"], values["filters"], values["description"] or None
             )
             db.session.commit()
         except ServiceError as exc:
@@ -469,9 +484,16 @@ class SegmentConsole(_Page, SecureView):
         flash(_("Segment saved."), "success")
         return redirect(url_for(".index"))
 
+    def _segment(self, segment_id: int) -> Segment:
+        """The segment if the viewer's organization owns its bot; else 404."""
+        try:
+            return access.get_segment(current_user, segment_id)
+        except ServiceError:
+            abort(404)
+
     @expose("/<int:segment_id>/edit", methods=("GET", "POST"))
     def edit(self, segment_id: int):
-        segment = db.session.get(Segment, segment_id) or abort(404)
+        segment = self._segment(segment_id)
         if request.method == "GET":
             values = {
                 "bot_id": segment.bot_id,
@@ -487,29 +509,30 @@ class SegmentConsole(_Page, SecureView):
             "filters": filters_from_form(request.form),
         }
         try:
+            access.check_filters(current_user, segment.bot, values["filters"])
             segments.update_segment(
                 segment, name=values["name"] or None, filters=values["filters"], description=values["description"]
             )
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
-            return self._form(db.session.get(Segment, segment_id), values, _error_fields(exc), 422)
+            return self._form(self._segment(segment_id), values, _error_fields(exc), 422)
         flash(_("Segment saved."), "success")
         return redirect(url_for(".index"))
 
     @expose("/<int:segment_id>/delete", methods=("POST",))
     def delete(self, segment_id: int):
-        segment = db.session.get(Segment, segment_id) or abort(404)
+        segment = self._segment(segment_id)
         segments.delete_segment(segment)
         db.session.commit()
         flash(_("Segment deleted."), "success")
         return redirect(url_for(".index"))
 
 
-def _sending_now() -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Broadcast.id)).where(Broadcast.status == BroadcastStatus.SENDING.value)
-    )
+def _sending_now(viewer) -> int:
+    """Broadcasts of the viewer's organization's bots that are sending now."""
+    query = sa.select(sa.func.count(Broadcast.id)).where(Broadcast.status == BroadcastStatus.SENDING.value)
+    return db.session.scalar(access.scope(query, viewer, Broadcast))
 
 
 def register_admin(admin) -> None:

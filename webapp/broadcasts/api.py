@@ -19,16 +19,17 @@ import sqlalchemy as sa
 from flask import Blueprint, g, jsonify
 from pydantic import Field
 
+from webapp.broadcasts import access
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import lifecycle, reports, segments
 from webapp.broadcasts.services.delivery import send_test
 from webapp.broadcasts.services.segments import FilterError
 from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso
-from webapp.core.errors import ApiError, not_found
+from webapp.core.errors import ApiError
 from webapp.core.limits import BoundedDatetime
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
-from webapp.core.roles import Role, user_has_role
+from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
@@ -66,6 +67,11 @@ def api_errors(prefix: str | None = None) -> Callable:
 
 def _actor():
     return g.get("user")
+
+
+def _who():
+    """The access layer's actor: the signed-in user, or the platform for the seed's shared secret."""
+    return access.actor_of(g.get("user"))
 
 
 def _source() -> str:
@@ -123,12 +129,12 @@ def broadcast_out(broadcast: Broadcast) -> dict:
     }
 
 
-def delivery_out(row: BroadcastDelivery) -> dict:
+def delivery_out(row: BroadcastDelivery, with_identities: bool) -> dict:
     return {
         "id": row.id,
         "telegram_account_id": row.telegram_account_id,
         # Marketers see how a broadcast went, never who the recipients are on Telegram.
-        "chat_id": row.chat_id if g.user is None or user_has_role(g.user, Role.ADMIN) else None,
+        "chat_id": row.chat_id if with_identities else None,
         "language": row.language,
         "status": row.status,
         "attempts": row.attempts,
@@ -140,17 +146,18 @@ def delivery_out(row: BroadcastDelivery) -> dict:
 
 
 def _broadcast(broadcast_id: int) -> Broadcast:
-    broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        raise not_found("Broadcast")
-    return broadcast
+    """The broadcast if the caller's organization owns its bot; else 404 (never 403)."""
+    try:
+        return access.get_broadcast(_who(), broadcast_id)
+    except ServiceError as exc:
+        raise ApiError(404, exc.message, exc.code) from exc
 
 
 def _segment(segment_id: int) -> Segment:
-    segment = db.session.get(Segment, segment_id)
-    if segment is None:
-        raise not_found("Segment")
-    return segment
+    try:
+        return access.get_segment(_who(), segment_id)
+    except ServiceError as exc:
+        raise ApiError(404, exc.message, exc.code) from exc
 
 
 # --- request bodies --------------------------------------------------------------------------------
@@ -251,9 +258,8 @@ def _texts(body: BroadcastIn) -> tuple[str, dict[str, str]]:
 
 def _default_bot_id() -> int:
     """Seed 002's client knows one clinic: its bot, when the platform has exactly one."""
-    ids = db.session.scalars(
-        sa.select(Bot.id).where(Bot.vertical == Vertical.CLINIC.value, Bot.enabled.is_(True)).limit(2)
-    ).all()
+    query = sa.select(Bot.id).where(Bot.vertical == Vertical.CLINIC.value, Bot.enabled.is_(True)).limit(2)
+    ids = db.session.scalars(access.scope(query, _who(), Bot)).all()
     if len(ids) != 1:
         raise ApiError(422, "Invalid data", "VALIDATION_ERROR", [{"field": "bot_id", "message": "bot_id is required"}])
     return ids[0]
@@ -271,9 +277,11 @@ def create_broadcast(json: BroadcastIn):
     """Create a broadcast (a draft; scheduled at once when ``scheduled_at`` is given)."""
     text, texts = _texts(json)
     filters = json.segment_filters if json.segment_filters is not None else json.segment_filters_json
+    bot = access.get_bot(_who(), json.bot_id or _default_bot_id())
+    access.check_audience(_who(), bot, json.segment_id, filters)
     broadcast = lifecycle.create_broadcast(
         _actor(),
-        bot_id=json.bot_id or _default_bot_id(),
+        bot_id=bot.id,
         title=json.title,
         text=text,
         texts=texts,
@@ -291,6 +299,8 @@ def create_broadcast(json: BroadcastIn):
 
 def _transition(broadcast_id: int, move: Callable) -> Any:
     broadcast = _broadcast(broadcast_id)
+    if move in (lifecycle.start_broadcast, lifecycle.resume_broadcast):
+        access.check_broadcast(_who(), broadcast)
     move(_actor(), broadcast, source=_source())
     db.session.commit()
     return jsonify(broadcast_out(broadcast))
@@ -353,7 +363,7 @@ def cancel_broadcast(broadcast_id: int):
 @spec.validate(query=SegmentQuery, tags=TAGS, security=JWT)
 def list_segments(query: SegmentQuery):
     """Saved segments, newest first (``bot_id`` to narrow)."""
-    select = sa.select(Segment).order_by(Segment.id.desc())
+    select = access.scope(sa.select(Segment).order_by(Segment.id.desc()), _who(), Segment)
     if query.bot_id:
         select = select.where(Segment.bot_id == query.bot_id)
     return jsonify(paginate(select, query.page, query.size, segment_out))
@@ -365,7 +375,9 @@ def list_segments(query: SegmentQuery):
 @api_errors("filters")
 def create_segment(json: SegmentIn):
     """Save a segment of a bot's audience."""
-    segment = segments.create_segment(_actor(), json.bot_id, json.name, json.filters, json.description)
+    bot = access.get_bot(_who(), json.bot_id)
+    access.check_filters(_who(), bot, json.filters)
+    segment = segments.create_segment(_actor(), bot.id, json.name, json.filters, json.description)
     db.session.commit()
     return jsonify(segment_out(segment)), 201
 
@@ -375,8 +387,10 @@ def create_segment(json: SegmentIn):
 @spec.validate(json=PreviewIn, tags=TAGS, security=JWT)
 @api_errors("filters")
 def preview_filters(json: PreviewIn):
-    """Audience count and a sample of 20 for unsaved filters."""
-    return jsonify(segments.preview(segments.get_bot(json.bot_id), json.filters))
+    """Audience count and a sample of 20 first names for unsaved filters."""
+    bot = access.get_bot(_who(), json.bot_id)
+    access.check_filters(_who(), bot, json.filters)
+    return jsonify(segments.preview(bot, json.filters))
 
 
 @bp.get("/api/broadcasts/segments/<int:segment_id>/")
@@ -393,9 +407,9 @@ def get_segment(segment_id: int):
 @api_errors("filters")
 def update_segment(segment_id: int, json: SegmentPatch):
     """Rename, describe or change the filters of a segment."""
-    segment = segments.update_segment(
-        _segment(segment_id), name=json.name, filters=json.filters, description=json.description
-    )
+    segment = _segment(segment_id)
+    access.check_filters(_who(), segment.bot, json.filters)
+    segment = segments.update_segment(segment, name=json.name, filters=json.filters, description=json.description)
     db.session.commit()
     return jsonify(segment_out(segment))
 
@@ -417,6 +431,7 @@ def delete_segment(segment_id: int):
 def preview_segment(segment_id: int):
     """Audience count and a sample of 20 of a saved segment, as it is now."""
     segment = _segment(segment_id)
+    access.check_filters(_who(), segment.bot, segment.filters)
     return jsonify(segments.preview(segment.bot, segment.filters))
 
 
@@ -429,6 +444,7 @@ def preview_segment(segment_id: int):
 def list_broadcasts(query: BroadcastQuery):
     """Broadcasts, newest first; filters: bot_id, status, q (title contains)."""
     select = reports.broadcasts_query(bot_id=query.bot_id, status=query.status, search=query.q)
+    select = access.scope(select, _who(), Broadcast)
     return jsonify(paginate(select, query.page, query.size, broadcast_out))
 
 
@@ -448,6 +464,7 @@ def update_broadcast(broadcast_id: int, json: BroadcastPatch):
     """Edit a draft or scheduled broadcast."""
     broadcast = _broadcast(broadcast_id)
     given = json.model_fields_set
+    access.check_audience(_who(), broadcast.bot, json.segment_id, json.segment_filters)
     lifecycle.update_broadcast(
         broadcast,
         title=json.title,
@@ -479,7 +496,9 @@ def delete_broadcast(broadcast_id: int):
 @api_errors()
 def test_broadcast(broadcast_id: int):
     """Send the broadcast to yourself (your Telegram account linked to its bot), not to the audience."""
-    result = send_test(_actor(), _broadcast(broadcast_id))
+    broadcast = _broadcast(broadcast_id)
+    access.check_broadcast(_who(), broadcast)
+    result = send_test(_actor(), broadcast)
     db.session.commit()
     return jsonify(result)
 
@@ -491,6 +510,7 @@ def test_broadcast(broadcast_id: int):
 def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
     """Schedule (or move) the start; ``scheduled_at`` with its UTC offset, in the future."""
     broadcast = _broadcast(broadcast_id)
+    access.check_broadcast(_who(), broadcast)
     lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at)
     db.session.commit()
     return jsonify(broadcast_out(broadcast))
@@ -510,6 +530,7 @@ def unschedule_broadcast(broadcast_id: int):
 @spec.validate(query=DeliveryQuery, tags=TAGS, security=JWT)
 def list_deliveries(broadcast_id: int, query: DeliveryQuery):
     """The recipients' delivery rows (``status`` to list e.g. the failures with their reasons)."""
-    _broadcast(broadcast_id)
+    broadcast = _broadcast(broadcast_id)
+    with_identities = access.shows_identities(_who(), broadcast.bot)
     select = reports.deliveries_query(broadcast_id, query.status)
-    return jsonify(paginate(select, query.page, query.size, delivery_out))
+    return jsonify(paginate(select, query.page, query.size, lambda row: delivery_out(row, with_identities)))

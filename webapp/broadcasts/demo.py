@@ -15,8 +15,9 @@ from webapp.broadcasts.services import lifecycle, segments
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
 
-DEMO_SEGMENT = "Женщины 18–65, застрахованные (демо)"
-DEMO_FILTERS = {"age_min": 18, "age_max": 65, "sex": "F", "osms_status": "insured"}
+DEMO_SEGMENT = "Женщины 18–65 (демо)"
+# No health filter (insurance): the demo marketer composes for it, and health filters are the clinic staff's.
+DEMO_FILTERS = {"age_min": 18, "age_max": 65, "sex": "F"}
 DEMO_TITLE = "Весенний чек-ап (демо)"
 DEMO_TEXT = (
     "<b>Весенний чек-ап</b> со скидкой 20%\nЗапишитесь в боте до конца месяца: терапевт, анализы и УЗИ за один визит."

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from webapp.broadcasts import access
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.broadcasts.services import delivery, lifecycle
+from webapp.core.actors import SYSTEM
 from webapp.core.oncommit import on_commit
 from webapp.extensions import db
 from webapp.jobs.context import with_app_context
@@ -44,7 +46,9 @@ def scan_broadcasts() -> dict:
     """Start due broadcasts; for sending ones, recover dead workers' rows and relaunch workers."""
     started = lifecycle.start_due_broadcasts()
     relaunched = []
-    sending = db.session.scalars(sa.select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING.value))
+    # The scan acts for the platform: every organization's sending broadcasts (broadcasts.access).
+    sending_now = sa.select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING.value)
+    sending = db.session.scalars(access.scope(sending_now, SYSTEM, Broadcast))
     for broadcast_id in list(sending):
         delivery.recover_stale(broadcast_id)
         if lifecycle.complete_if_done(broadcast_id):

@@ -588,7 +588,7 @@ def _first_clinic_timezone() -> str | None:
     return clinic.timezone if clinic else None
 
 
-def _appointments_today() -> int:
+def _appointments_today(viewer) -> int:  # the viewer is the signed-in account _narrow scopes by
     timezone = _first_clinic_timezone()
     today = clock.now().astimezone(zone(timezone)).date()
     return dict(stats.appointments_per_day(today, today, timezone, narrow=_narrow)).get(today, 0)

@@ -208,6 +208,10 @@ class ServiceToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
     prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The organization the token calls for (its creator's); NULL: a platform token (a superuser's).
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -256,34 +256,98 @@ def create_staff_user(
 MANAGED_BY_ADMINS = frozenset({*STAFF_ROLES, Role.USER})
 
 
-def can_manage(actor: User, target: User) -> bool:
-    """Superusers manage everyone (but cannot demote themselves); an organization admin manages
-    staff and customers, never another admin or a platform role."""
+def _organization_id(user: User) -> int | None:
+    from webapp.core.models import Membership
+
+    return db.session.scalar(sa.select(Membership.organization_id).where(Membership.user_id == user.id))
+
+
+def in_reach(actor: User, target: User) -> bool:
+    """Whether ``target`` is an account ``actor`` may see as a manager: a superuser every account; an
+    organization admin its own organization's staff and the platform's customers (accounts that
+    work for no organization and hold no platform role); anyone else nobody. Out of reach is "not
+    found" to the caller (issue 12: an agency's admin cannot demote the clinic's doctor)."""
     if not actor.is_active:
         return False
     if actor.role == Role.SUPERUSER.value:
         return True
-    return actor.role == Role.ADMIN.value and Role(target.role) in MANAGED_BY_ADMINS
+    if actor.role != Role.ADMIN.value:
+        return False
+    own = _organization_id(actor)
+    if own is None:
+        return False
+    theirs = _organization_id(target)
+    if theirs is not None:
+        return theirs == own
+    return target.role == Role.USER.value
+
+
+def users_in_reach(query, actor: User):
+    """``in_reach`` as a filter on a query (select or Flask-Admin query) over User."""
+    from webapp.core.models import Membership
+
+    if not actor.is_active or actor.role not in (Role.SUPERUSER.value, Role.ADMIN.value):
+        return query.filter(sa.false())
+    if actor.role == Role.SUPERUSER.value:
+        return query
+    own = _organization_id(actor)
+    if own is None:
+        return query.filter(sa.false())
+    members = sa.select(Membership.user_id)
+    return query.filter(
+        sa.or_(
+            User.id.in_(members.where(Membership.organization_id == own)),
+            sa.and_(User.role == Role.USER.value, User.id.not_in(members)),
+        )
+    )
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """Superusers manage everyone (but cannot demote themselves); an organization admin manages its
+    own organization's staff and customers, never another admin, a platform role or another
+    organization's staff."""
+    if not actor.is_active:
+        return False
+    if actor.role == Role.SUPERUSER.value:
+        return True
+    return actor.role == Role.ADMIN.value and Role(target.role) in MANAGED_BY_ADMINS and in_reach(actor, target)
+
+
+def _require_reach(actor: User, target: User) -> None:
+    if actor.id != target.id and not in_reach(actor, target):
+        raise ServiceError("User not found", 404, "NOT_FOUND")
 
 
 def change_role(actor: User, target: User, new_role: Role | str, source: str = "api") -> User:
+    """Change ``target``'s role (audited). An account leaving the organization roles leaves its
+    organization; a customer an organization admin makes staff joins the admin's organization."""
+    from webapp.core.roles import ORGANIZATION_ROLES
+    from webapp.core.tenancy import organization_of, set_membership
+
     new_role = Role.parse(new_role)
     if actor.id == target.id:
         raise ServiceError("You cannot change your own role", 403, "FORBIDDEN", "role")
+    _require_reach(actor, target)
     if not can_manage(actor, target):
         raise ServiceError("You cannot change this user's role", 403, "FORBIDDEN", "role")
     if actor.role != Role.SUPERUSER.value and new_role not in MANAGED_BY_ADMINS:
         raise ServiceError("You cannot grant a role equal to or above your own", 403, "FORBIDDEN", "role")
     old = target.role
     if old != new_role.value:
+        member_of = _organization_id(target)
+        if new_role not in ORGANIZATION_ROLES and member_of is not None:
+            set_membership(actor, target, None, source)
         target.role = new_role.value
         record_audit(actor, "user.role", "user", target.id, old, new_role.value, source)
+        if new_role in ORGANIZATION_ROLES and member_of is None and actor.role != Role.SUPERUSER.value:
+            set_membership(actor, target, organization_of(actor), source)
     return target
 
 
 def set_user_active(actor: User, target: User, active: bool, source: str = "api") -> User:
     if actor.id == target.id:
         raise ServiceError("You cannot block yourself", 403, "FORBIDDEN", "is_active")
+    _require_reach(actor, target)
     if not can_manage(actor, target):
         raise ServiceError("You cannot change this user's status", 403, "FORBIDDEN", "is_active")
     if target.is_active != active:

@@ -249,9 +249,9 @@ def _count(query, model) -> int:
     return db.session.scalar(access.scope(query, current_user, model)) or 0
 
 
-def _expenses_this_month() -> str:
+def _expenses_this_month(viewer) -> str:
     today = utcnow().astimezone(ledger.local_zone()).date()
-    rows = ledger.category_totals(None, today.year, today.month, customers=access.customers(current_user))
+    rows = ledger.category_totals(None, today.year, today.month, customers=access.customers(viewer))
     return format_money(sum((r.total for r in rows), Decimal(0)), DEFAULT_CURRENCY)
 
 

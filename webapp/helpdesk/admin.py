@@ -83,8 +83,9 @@ def desk_tickets(*conditions) -> sa.Select:
     return access.scope(db.select(Ticket), current_user, Ticket).where(*conditions)
 
 
-def desk_count(*conditions) -> int:
-    query = access.scope(db.select(sa.func.count(Ticket.id)), current_user, Ticket).where(*conditions)
+def desk_count(*conditions, viewer=None) -> int:
+    viewer = viewer if viewer is not None else current_user
+    query = access.scope(db.select(sa.func.count(Ticket.id)), viewer, Ticket).where(*conditions)
     return db.session.scalar(query) or 0
 
 
@@ -353,12 +354,12 @@ def _ticket_link(ticket: Ticket):
     return Markup(f'<a href="{url_for("helpdesk_inbox.ticket", ticket_id=ticket.id)}">{escape(ticket.title)}</a>')
 
 
-def _open_tickets() -> int:
-    return desk_count(Ticket.status.not_in(DONE))
+def _open_tickets(viewer) -> int:
+    return desk_count(Ticket.status.not_in(DONE), viewer=viewer)
 
 
-def _unassigned_tickets() -> int:
-    return desk_count(Ticket.assigned_to_id.is_(None), Ticket.status != TicketStatus.CLOSED.value)
+def _unassigned_tickets(viewer) -> int:
+    return desk_count(Ticket.assigned_to_id.is_(None), Ticket.status != TicketStatus.CLOSED.value, viewer=viewer)
 
 
 add_card(_l("Open tickets"), _open_tickets, *STAFF)

@@ -114,6 +114,7 @@ class AgencyView(AgencyScopedView):
         "currency": _l("Currency"),
         "is_active": _l("Active"),
         "created_at": _l("Created"),
+        "organization": _l("Organization"),
     }
 
     @property
@@ -466,12 +467,12 @@ def _csv_response(series: list[dict], report: dict, date_from: date, date_to: da
     )
 
 
-def _pending_listings() -> int:
-    return stats.count_pending_listings(current_user)
+def _pending_listings(viewer) -> int:
+    return stats.count_pending_listings(viewer)
 
 
-def _pending_bookings() -> int:
-    return stats.count_bookings(BookingStatus.PENDING.value, current_user)
+def _pending_bookings(viewer) -> int:
+    return stats.count_bookings(BookingStatus.PENDING.value, viewer)
 
 
 def register_admin(admin) -> None:

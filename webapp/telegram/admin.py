@@ -1,4 +1,10 @@
-"""The Bot console (superusers): bots are listed, created and edited here; tokens are write-only."""
+"""The Bot console: bots are listed, created and edited here; tokens are write-only.
+
+A bot belongs to an organization (issue 12): an organization's admin lists, creates (for its own
+organization), edits, switches on and off and rotates the tokens of its own organization's bots only;
+platform bots (no organization: the realty marketplace, reports) and every other organization's are
+the superuser's, who chooses a bot's organization. Another organization's bot is not found.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,14 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from webapp.admin import words
 from webapp.admin.base import SecureModelView
+from webapp.core import tenancy
+from webapp.core.models import Organization
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -21,6 +30,21 @@ from webapp.telegram.models import Bot
 from webapp.telegram.tokens import find_bot_by_token, set_bot_token
 
 SECRET_COLUMNS = ("token_encrypted", "token_fingerprint", "webhook_secret")
+
+
+def bots_scope(query, actor):
+    """The bots ``actor`` manages: a superuser every one; an organization admin its organization's."""
+    rule = tenancy.organization_rule(actor, Bot.organization_id)
+    return query if rule is None else query.filter(rule)
+
+
+def can_manage_bot(actor, bot: Bot | None) -> bool:
+    return bot is not None and tenancy.in_organization(actor, bot.organization_id)
+
+
+def _organization_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(db.select(Organization).order_by(Organization.name))
+    return [("", gettext("— none (platform) —"))] + [(str(o.id), o.name) for o in rows]
 
 
 def matches(pattern, message):
@@ -34,11 +58,25 @@ def matches(pattern, message):
 
 
 class BotView(SecureModelView):
-    required_roles = (Role.SUPERUSER,)
+    required_roles = (Role.SUPERUSER, Role.ADMIN)
     list_template = "admin/telegram/bot_list.html"
     edit_template = "admin/telegram/bot_edit.html"
     can_delete = False  # accounts and history hang off a bot: disable it instead
     column_list = (
+        "name",
+        "vertical",
+        "username",
+        "telegram_bot_id",
+        "enabled",
+        "is_sandbox",
+        "mode",
+        "rate_limit_per_second",
+        "paid_broadcast",
+        "organization",
+        "created_at",
+    )
+    column_formatters = {"organization": lambda view, context, model, name: view.organization_name(model)}
+    column_export_list = (
         "name",
         "vertical",
         "username",
@@ -61,6 +99,8 @@ class BotView(SecureModelView):
         "is_sandbox": _l("Sandbox"),
         "rate_limit_per_second": _l("Messages per second"),
         "paid_broadcast": _l("Paid broadcasts"),
+        "organization": _l("Organization"),
+        "organization_choice": _l("Organization"),
     }
     form_columns = (
         "name",
@@ -71,6 +111,7 @@ class BotView(SecureModelView):
         "mode",
         "rate_limit_per_second",
         "paid_broadcast",
+        "organization_choice",
     )
     form_extra_fields = {
         # Write-only: a PasswordField never renders its value back.
@@ -79,6 +120,8 @@ class BotView(SecureModelView):
             validators=[Optional(), matches(services.TOKEN_RE, _l("A bot token looks like 123456789:AA…"))],
             description=_l("From @BotFather. Stored encrypted and never shown again; leave empty to keep it."),
         ),
+        # Not the column's name: the generic populate must not write the raw choice into the row.
+        "organization_choice": SelectField(_l("Organization"), choices=[], validate_choice=False, default=""),
     }
     form_overrides = {"vertical": SelectField, "mode": SelectField}
     form_args = {
@@ -88,7 +131,54 @@ class BotView(SecureModelView):
         "rate_limit_per_second": {"validators": [NumberRange(min=1, max=1000)], "default": 30},
     }
 
+    # --- scope: the list, its count, one row, the edit form, the actions ---------------------------
+
+    def get_query(self):
+        return bots_scope(super().get_query(), current_user)
+
+    def get_count_query(self):
+        return bots_scope(super().get_count_query(), current_user)
+
+    def get_one(self, id):
+        bot = super().get_one(id)
+        return bot if can_manage_bot(current_user, bot) else None
+
+    def organization_name(self, bot: Bot) -> str:
+        organization = db.session.get(Organization, bot.organization_id) if bot.organization_id else None
+        return organization.name if organization else ""
+
+    def _adjust(self, form, bot: Bot | None):
+        if tenancy.is_superuser(current_user):
+            form.organization_choice.choices = _organization_choices()
+            if bot is not None and not form.is_submitted():
+                form.organization_choice.data = str(bot.organization_id or "")
+        else:  # an organization admin's bots are its organization's: no choice to make
+            del form.organization_choice
+        return form
+
+    def create_form(self, obj=None):
+        return self._adjust(super().create_form(obj), None)
+
+    def edit_form(self, obj=None):
+        return self._adjust(super().edit_form(obj), obj)
+
+    def _organization_from(self, form) -> int | None:
+        if not tenancy.is_superuser(current_user):
+            organization_id = tenancy.organization_id_of(current_user)
+            if organization_id is None:
+                raise ValidationError(gettext("Your account works for no organization."))
+            return organization_id
+        raw = (form.organization_choice.data or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit() or db.session.get(Organization, int(raw)) is None:
+            raise ValidationError(gettext("Choose an organization from the list."))
+        return int(raw)
+
     def on_model_change(self, form, model: Bot, is_created: bool) -> None:
+        if is_created or tenancy.is_superuser(current_user):
+            with db.session.no_autoflush:  # a new row has no token yet: these reads must not flush it
+                model.organization_id = self._organization_from(form)
         token = (form.token.data or "").strip()
         if is_created and not token:
             raise ValidationError(gettext("A new bot needs its token."))
@@ -118,7 +208,7 @@ class BotView(SecureModelView):
     @expose("/check/<int:id>", methods=["POST"])
     def check_token_view(self, id: int):
         bot = db.session.get(Bot, id)
-        if bot is None:
+        if not can_manage_bot(current_user, bot):
             flash(gettext("Record does not exist."), "error")
         else:
             self._check(bot)
@@ -126,7 +216,8 @@ class BotView(SecureModelView):
 
     @action("check_token", _l("Check token (getMe)"))
     def action_check_token(self, ids) -> None:
-        for bot in db.session.scalars(db.select(Bot).where(Bot.id.in_([int(i) for i in ids]))).all():
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        for bot in self.get_query().filter(Bot.id.in_(keys)).all():  # only the viewer's bots
             self._check(bot)
 
 

@@ -9,7 +9,12 @@ from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 from webapp.core.apispec import JWT, spec
 from webapp.core.auth import schemas, tokens
 from webapp.core.auth.initdata import InitDataError, verify_init_data
-from webapp.core.auth.service_tokens import generate_service_token, revoke_service_token
+from webapp.core.auth.service_tokens import (
+    generate_service_token,
+    get_service_token,
+    revoke_service_token,
+    service_tokens_query,
+)
 from webapp.core.db import iso
 from webapp.core.errors import ApiError, auth_failure, validation_error
 from webapp.core.models import ServiceToken, User
@@ -26,6 +31,7 @@ from webapp.core.services import (
     register_telegram_user,
     upsert_webapp_user,
 )
+from webapp.core.tenancy import is_superuser, organization_id_of
 from webapp.extensions import db, limiter
 from webapp.telegram.tokens import enabled_bot_tokens
 
@@ -310,6 +316,11 @@ def _bot_token_out(row: ServiceToken) -> dict:
 def generate_bot_token(json: schemas.BotTokenIn):
     """A new X-Bot-Token (admins); the value is shown only in this response."""
     days = json.expires_in_days or current_app.config["BOT_TOKEN_DEFAULT_DAYS"] or None
+    if not is_superuser(g.user) and organization_id_of(g.user) is None:
+        # A token calls for an organization: an admin who works for none has nothing to issue one for.
+        raise ApiError(
+            403, "Your account works for no organization", body={"detail": "You do not work for an organization."}
+        )
     plain, row = generate_service_token(g.user, json.name, days)
     record_audit(g.user, "bot_token.create", "service_token", row.id, None, row.prefix)
     db.session.commit()
@@ -320,8 +331,8 @@ def generate_bot_token(json: schemas.BotTokenIn):
 @require_role(Role.ADMIN)
 @spec.validate(tags=["auth"], security=JWT)
 def list_bot_tokens():
-    """Issued bot tokens (never their values)."""
-    rows = db.session.scalars(db.select(ServiceToken).order_by(ServiceToken.id.desc())).all()
+    """Issued bot tokens of the caller's organization (a superuser: every one), never their values."""
+    rows = db.session.scalars(service_tokens_query(g.user)).all()
     return jsonify([_bot_token_out(r) for r in rows])
 
 
@@ -329,8 +340,8 @@ def list_bot_tokens():
 @require_role(Role.ADMIN)
 @spec.validate(tags=["auth"], security=JWT)
 def revoke_bot_token(token_id: int):
-    """Revoke a bot token: it stops working at once."""
-    row = db.session.get(ServiceToken, token_id)
+    """Revoke a bot token of the caller's organization: it stops working at once (another's: 404)."""
+    row = get_service_token(g.user, token_id)
     if row is None:
         raise ApiError(404, "Not found", body={"detail": "Not found."})
     revoke_service_token(row)

@@ -7,6 +7,8 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from webapp.core.db import utcnow
 from webapp.core.models import ServiceToken, User
 from webapp.extensions import db
@@ -19,10 +21,14 @@ def _digest(token: str) -> str:
 def generate_service_token(
     created_by: User | None, name: str = "bot", days: int | None = None
 ) -> tuple[str, ServiceToken]:
-    """Create a token; the plain value is returned once and never stored."""
+    """Create a token; the plain value is returned once and never stored. The token calls for its
+    creator's organization (a superuser's: a platform token)."""
+    from webapp.core.tenancy import organization_id_of
+
     plain = "bot_" + secrets.token_hex(20)
     row = ServiceToken(
         name=name,
+        organization_id=organization_id_of(created_by),
         token_hash=_digest(plain),
         prefix=plain[:10],
         created_by=created_by,
@@ -40,6 +46,21 @@ def find_service_token(plain: str, now: datetime | None = None) -> ServiceToken 
     if row is None or not row.is_valid(now or utcnow()):
         return None
     return row
+
+
+def service_tokens_query(actor) -> sa.Select:
+    """The tokens ``actor`` may list and revoke: a superuser every one, an organization admin its
+    organization's, anyone else none."""
+    from webapp.core.tenancy import organization_rule
+
+    query = sa.select(ServiceToken).order_by(ServiceToken.id.desc())
+    rule = organization_rule(actor, ServiceToken.organization_id)
+    return query if rule is None else query.where(rule)
+
+
+def get_service_token(actor, token_id: int) -> ServiceToken | None:
+    """The token if ``actor`` reaches it (another organization's is not found)."""
+    return db.session.scalar(service_tokens_query(actor).where(ServiceToken.id == token_id))
 
 
 def revoke_service_token(row: ServiceToken) -> None:
