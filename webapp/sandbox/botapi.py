@@ -18,7 +18,15 @@ from urllib.parse import urlparse
 import requests
 
 from webapp.sandbox import messages
-from webapp.sandbox.errors import BLOCKED, CHAT_NOT_FOUND, TelegramError, bad_request, conflict, forbidden
+from webapp.sandbox.errors import (
+    BLOCKED,
+    CHAT_NOT_FOUND,
+    TelegramError,
+    bad_request,
+    conflict,
+    forbidden,
+    too_many_requests,
+)
 from webapp.sandbox.media import guess_mime, image_size
 from webapp.sandbox.params import Params, Upload
 from webapp.sandbox.store import MAX_POLL_TIMEOUT, Sandbox, bot_user_json, chat_json, now
@@ -62,7 +70,7 @@ class Call:
     def charge(self, user: dict) -> None:
         verdict = self.sb.take_send_slot(self.bot, user["id"])
         if not verdict.allowed:
-            raise TelegramError(429, f"Too Many Requests: retry after {verdict.retry_after}", verdict.retry_after)
+            raise too_many_requests(verdict.retry_after)
 
     def markup(self, *, inline_only: bool = False) -> dict | None:
         return messages.check_markup(self.p.json("reply_markup", messages.MARKUP_ERROR), inline_only=inline_only)
@@ -233,11 +241,10 @@ def send_message(call: Call) -> dict:
         too_long="message is too long",
     )
     markup, reply_to = call.markup(), call.reply_to(user)
-    call.charge(user)
     content: dict[str, Any] = {"text": text}
     if entities:
         content["entities"] = entities
-    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to)
+    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to, charge=True)
 
 
 def _caption(call: Call) -> dict:
