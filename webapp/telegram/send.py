@@ -130,7 +130,12 @@ def limiter_key(token: str) -> str:
 
 
 def _limiter() -> SendLimiter:
-    return SendLimiter(redis_store.client)
+    """The app's limiter: its scripts are registered (and hashed) once, not once per message."""
+    client = redis_store.client
+    limiter = current_app.extensions.get("botdesk_send_limiter")
+    if limiter is None or limiter.client is not client:
+        limiter = current_app.extensions["botdesk_send_limiter"] = SendLimiter(client)
+    return limiter
 
 
 def mark_blocked(bot: Bot, chat_id: int) -> int:
@@ -155,6 +160,7 @@ def _deliver(
     data: dict[str, Any],
     files: Mapping[str, Any] | None = None,
     paid: bool = False,
+    count_sent: bool = True,
 ) -> SendResult:
     token = decrypt_token(bot)
     template = botapi.api_url_template(bot.is_sandbox)
@@ -180,7 +186,8 @@ def _deliver(
             time.sleep(0.5 * 2**transient)
             continue
         if reply.ok:
-            metrics.count("sends", bot.name, path="jobs")
+            if count_sent:
+                metrics.count("sends", bot.name, path="jobs")
             message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
             return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
         if reply.error_code == 429:
@@ -222,9 +229,13 @@ def send_message(
     reply_markup: Any = None,
     allow_paid_broadcast: bool = False,
     split: bool = True,
+    count_sent: bool = True,
     **extra: Any,
 ) -> SendResult:
-    """Send ``text`` (split when too long; ``reply_markup`` goes with the last part)."""
+    """Send ``text`` (split when too long; ``reply_markup`` goes with the last part).
+
+    ``count_sent=False``: the caller adds the messages sent to the ``sends`` metric itself, in bulk
+    (a broadcast counts a window of messages in one step instead of one Redis call each)."""
     bot = resolve_bot(bot)
     length = telegram_length(text)
     if length > TEXT_LIMIT and not split:
@@ -242,7 +253,7 @@ def send_message(
             "allow_paid_broadcast": True if paid else None,
             **extra,
         }
-        result = _deliver(bot, chat_id, "sendMessage", data, paid=paid)
+        result = _deliver(bot, chat_id, "sendMessage", data, paid=paid, count_sent=count_sent)
         if not result.ok:
             return SendResult(
                 False,
@@ -267,6 +278,7 @@ def _send_file(
     parse_mode: str | None,
     allow_paid_broadcast: bool,
     extra: dict[str, Any],
+    count_sent: bool = True,
 ) -> SendResult:
     bot = resolve_bot(bot)
     if caption and telegram_length(caption) > CAPTION_LIMIT:
@@ -280,9 +292,9 @@ def _send_file(
         **extra,
     }
     if isinstance(upload, str):  # a file_id (or URL) Telegram already knows: nothing to upload
-        result = _deliver(bot, chat_id, method, {**data, field: upload}, paid=paid)
+        result = _deliver(bot, chat_id, method, {**data, field: upload}, paid=paid, count_sent=count_sent)
     else:
-        result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid)
+        result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid, count_sent=count_sent)
     if not result.ok:
         return result
     return SendResult(True, result.message_id, message_ids=(result.message_id,), file_id=result.file_id)
@@ -319,10 +331,21 @@ def send_photo(
     mime_type: str = "image/jpeg",
     parse_mode: str | None = None,
     allow_paid_broadcast: bool = False,
+    count_sent: bool = True,
     **extra: Any,
 ) -> SendResult:
     """Send ``content`` as a photo: image bytes, or the ``file_id`` of a photo this bot sent before."""
     upload = content if isinstance(content, str) else (filename, content, mime_type)
     return _send_file(
-        bot, chat_id, "sendPhoto", "photo", upload, caption, reply_markup, parse_mode, allow_paid_broadcast, extra
+        bot,
+        chat_id,
+        "sendPhoto",
+        "photo",
+        upload,
+        caption,
+        reply_markup,
+        parse_mode,
+        allow_paid_broadcast,
+        extra,
+        count_sent,
     )
