@@ -442,8 +442,13 @@ def test_everyday_calls_skip_the_platform_pipeline_and_the_rest_take_it(app, san
     status, query = call(f"/sandbox/bot{token}/sendMessage", method="POST", query_string={"chat_id": user.chat_id})
     assert status == 400 and query["description"] == "Bad Request: message text is empty"
     assert call("/sandbox/bot1:nobody/getMe") == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+    # The token is checked first, the body second (the bot and the chat are read in one step).
+    not_json_object = {"method": "POST", "data": b"[1]", "content_type": "application/json"}
+    assert call("/sandbox/bot1:nobody/sendMessage", **not_json_object)[0] == 401
+    status, unreadable = call(f"/sandbox/bot{token}/sendMessage", **not_json_object)
+    assert status == 400 and unreadable["description"] == "Bad Request: request body must be a JSON object"
     assert long_way == []
-    assert (answered("200"), answered("400")) == (before[0] + 1, before[1] + 1)
+    assert (answered("200"), answered("400")) == (before[0] + 1, before[1] + 2)
 
     deep = json.dumps({"chat_id": user.chat_id, "text": "x", "entities": [[[[[]]]]]}).encode()
     depth = app.config["JSON_MAX_DEPTH"]

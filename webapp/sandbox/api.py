@@ -95,10 +95,16 @@ def _answer(token: str, method_name: str, req: Request) -> Response:
     """One Bot API call, answered in Telegram's envelope (whichever way it came, see BotApiShortcut)."""
     try:
         sb = current_sandbox()
-        bot = sb.bot_by_token(token)
+        try:
+            params, unreadable = Params.from_request(req), None
+        except TelegramError as exc:  # told after the token is checked, as before
+            params, unreadable = Params({}, {}), exc
+        bot, member = sb.bot_and_chat(token, params.raw("chat_id"))  # one round trip for both
         if bot is None:
             raise TelegramError(401, "Unauthorized")
-        result = botapi.dispatch(sb, bot, method_name, Params.from_request(req))
+        if unreadable is not None:
+            raise unreadable
+        result = botapi.dispatch(sb, bot, method_name, params, member)
         return jsonify(botapi.envelope(result))
     except TelegramError as exc:
         return _telegram(exc)

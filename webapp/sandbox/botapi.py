@@ -54,13 +54,14 @@ class Call:
     sb: Sandbox
     bot: dict
     p: Params
+    member: tuple[dict | None, bool] | None = None  # chat_id's chat_member, read with the bot when known
 
     def chat(self, *, check_blocked: bool = True) -> dict:
         """The user whose private chat ``chat_id`` names; 400 when there is none, 403 when blocked."""
         raw = self.p.raw("chat_id")
         if raw is None or raw == "":
             raise bad_request("chat_id is empty")
-        user, blocked = self.sb.chat_member(self.bot, raw)
+        user, blocked = self.member if self.member is not None else self.sb.chat_member(self.bot, raw)
         if user is None:
             raise bad_request(CHAT_NOT_FOUND)
         if check_blocked and blocked:
@@ -103,11 +104,12 @@ def method(*names: str) -> Callable[[Method], Method]:
     return register
 
 
-def dispatch(sb: Sandbox, bot: dict, name: str, params: Params) -> Any:
+def dispatch(sb: Sandbox, bot: dict, name: str, params: Params, member: tuple[dict | None, bool] | None = None) -> Any:
+    """Run the method; ``member``: ``sb.chat_member(bot, params' chat_id)`` when already read."""
     func = METHODS.get(name.lower())
     if func is None:
         raise TelegramError(404, "Not Found")
-    return func(Call(sb, bot, params))
+    return func(Call(sb, bot, params, member))
 
 
 # --- identity and updates ---------------------------------------------------------------------

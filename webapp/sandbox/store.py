@@ -50,10 +50,20 @@ FILE_ID_PREFIX["audio"] = "CQACAgIAAxkBAA"
 
 
 # The hot path of a send, one round trip each (a broadcast sends hundreds a second through here).
+# The bot of a token and, when ARGV[4] names a chat (a user id), that chat: {bot hash, user's score in
+# the bot's users, user hash, blocked?}.
 _BOT_BY_TOKEN = LuaScript("""
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
-return redis.call('HGETALL', ARGV[2] .. id)
+local bot = redis.call('HGETALL', ARGV[2] .. id)
+if ARGV[4] == '' then return {bot} end
+local user = ARGV[4]
+return {
+  bot,
+  redis.call('ZSCORE', ARGV[2] .. id .. ':users', user),
+  redis.call('HGETALL', ARGV[3] .. user),
+  redis.call('SISMEMBER', ARGV[2] .. id .. ':blocked', user),
+}
 """)
 # Store a message, update the chat's reply keyboard, bump and announce the chat's revision (see touch).
 # Keys and arguments come in the locals the two scripts below set.
@@ -228,9 +238,25 @@ class Sandbox:
         return _identified(self.r.hgetall(key("bot", bot_id)))
 
     def bot_by_token(self, token: str) -> dict | None:
-        # Every Bot API call starts here: one round trip instead of two.
-        flat = _BOT_BY_TOKEN(self.r, [key("tokens")], token, key("bot") + ":") or []
-        return _identified(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return self.bot_and_chat(token)[0]
+
+    def bot_and_chat(self, token: str, chat_id: Any = None) -> tuple[dict | None, tuple[dict | None, bool] | None]:
+        """The bot of ``token`` and, when ``chat_id`` is given, ``chat_member`` of it: every Bot API
+        call starts here, in one round trip. The chat part is None without a (numeric) chat id."""
+        try:
+            user_id = "" if chat_id is None or chat_id == "" else str(int(chat_id))
+        except (TypeError, ValueError):
+            user_id = ""
+        answer = _BOT_BY_TOKEN(self.r, [key("tokens")], token, key("bot") + ":", key("user") + ":", user_id)
+        if not answer:
+            return None, None
+        flat = answer[0]
+        bot = _identified(dict(zip(flat[::2], flat[1::2], strict=True)))
+        if not user_id:
+            return bot, None
+        score, raw, blocked = answer[1:]
+        user = _identified(dict(zip(raw[::2], raw[1::2], strict=True))) if score is not None else None
+        return bot, (user, bool(blocked) and user is not None)
 
     def bot_by_username(self, username: str) -> dict | None:
         bot_id = self.r.hget(key("usernames"), username.lower())
