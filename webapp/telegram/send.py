@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +155,56 @@ def mark_blocked(bot: Bot, chat_id: int) -> int:
     return changed
 
 
+def _lane(limiter: SendLimiter, key: str, bot: Bot, paid: bool) -> tuple[str, float]:
+    """The bot's limit a send goes under: its own rate, or Telegram's paid-broadcast lane."""
+    if paid:
+        return limiter.bot_key(key, "paid"), PAID_BROADCAST_PER_SECOND
+    return limiter.bot_key(key), bot.rate_limit_per_second or 30
+
+
+class _Ahead:
+    """Chats this thread will send to next, whose slots are reserved together when the first of them
+    is sent (one Redis call for all); a chat not sent to leaves a gap in the schedule, no more."""
+
+    def __init__(self, limiter: SendLimiter, lane: tuple[str, float], chat_keys: list[str]) -> None:
+        self.limiter = limiter
+        self.lane = lane
+        self.chat_keys = chat_keys
+        self.slots: dict[str, float] | None = None
+
+    def take(self, lane: str, chat_key: str) -> float | None:
+        """The monotonic time reserved for this send, or None (not planned here: reserve as usual)."""
+        if lane != self.lane[0] or chat_key not in self.chat_keys:
+            return None
+        if self.slots is None:
+            delays = self.limiter.reserve_many(self.lane, [(key, PER_CHAT_PER_SECOND) for key in self.chat_keys])
+            now = time.monotonic()  # the delays count from the answer, as ``SendLimiter.wait`` counts them
+            self.slots = {key: now + delay for key, delay in zip(self.chat_keys, delays, strict=True)}
+        self.chat_keys = [key for key in self.chat_keys if key != chat_key]
+        return self.slots.pop(chat_key, None)
+
+    def give_up(self) -> None:
+        """Telegram asked the bot to pause (429): slots reserved before that fall inside the pause."""
+        self.chat_keys, self.slots = [], {}
+
+
+_ahead = threading.local()
+
+
+@contextmanager
+def slots_reserved(bot: Bot, chat_ids: list[int], *, allow_paid_broadcast: bool = False) -> Iterator[None]:
+    """Within the block, this thread's sends to ``chat_ids`` (in that order) go at slots reserved in one
+    step under the bot's and each chat's limit, not one Redis call per message (a broadcast window)."""
+    limiter = _limiter()
+    key = limiter_key(decrypt_token(bot))
+    lane = _lane(limiter, key, bot, bool(allow_paid_broadcast and bot.paid_broadcast))
+    _ahead.plan = _Ahead(limiter, lane, [limiter.chat_key(key, chat_id) for chat_id in chat_ids])
+    try:
+        yield
+    finally:
+        _ahead.plan = None
+
+
 def _deliver(
     bot: Bot,
     chat_id: int,
@@ -166,17 +218,19 @@ def _deliver(
     template = botapi.api_url_template(bot.is_sandbox)
     limiter = _limiter()
     key = limiter_key(token)
-    if paid:
-        lane = limiter.bot_key(key, "paid")
-        rate = PAID_BROADCAST_PER_SECOND
-    else:
-        lane = limiter.bot_key(key)
-        rate = bot.rate_limit_per_second or 30
+    lane, rate = _lane(limiter, key, bot, paid)
     limits = [(lane, rate), (limiter.chat_key(key, chat_id), PER_CHAT_PER_SECOND)]
+    ahead = getattr(_ahead, "plan", None)
+    slot = ahead.take(lane, limits[1][0]) if ahead is not None else None
     rate_limited = transient = 0
     retry_after = None
     while True:
-        limiter.wait(limits)
+        if slot is not None:  # reserved ahead (slots_reserved); a retry reserves anew
+            delay, slot = slot - time.monotonic(), None
+            if delay > 0:
+                time.sleep(delay)
+        else:
+            limiter.wait(limits)
         try:
             reply = botapi.call(template, token, method, {"chat_id": chat_id, **data}, files)
         except requests.RequestException as exc:
@@ -199,6 +253,8 @@ def _deliver(
                 return SendResult(False, error=reply.description or "Too Many Requests", retry_after=retry_after)
             # Everyone sending as this bot holds off, not just this caller: Telegram asked the bot.
             limiter.penalize(lane, retry_after)
+            if ahead is not None:
+                ahead.give_up()
             continue
         if reply.error_code == 403:
             mark_blocked(bot, chat_id)

@@ -672,22 +672,27 @@ def _send_batch(
     report: WorkerReport,
 ) -> bool:
     """Send a claimed batch window by window; True when the broadcast stopped being ``sending``."""
+    from webapp.telegram.send import slots_reserved
+
     size = max(int(setting("BROADCAST_IN_FLIGHT")), 1)
     checked = time.monotonic()
     for start in range(0, len(batch), size):
         rows = batch[start : start + size]
         marked = window.mark(rows)
-        for index, claimed in enumerate(rows):
-            if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
-                checked = time.monotonic()
-                if _status(broadcast_id) != BroadcastStatus.SENDING.value:
-                    window.unmark([r for r in rows[index:] if r.id in marked])
-                    return True
-            attempts = marked.get(claimed.id)
-            if attempts is None:
-                report.outcomes["skipped"] += 1
-                continue
-            report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
+        # The window's send slots under the bot's and each chat's limit, reserved in one step.
+        chats = [r.chat_id for r in rows if r.id in marked]
+        with slots_reserved(bot, chats, allow_paid_broadcast=content.paid):
+            for index, claimed in enumerate(rows):
+                if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    if _status(broadcast_id) != BroadcastStatus.SENDING.value:
+                        window.unmark([r for r in rows[index:] if r.id in marked])
+                        return True
+                attempts = marked.get(claimed.id)
+                if attempts is None:
+                    report.outcomes["skipped"] += 1
+                    continue
+                report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
     return False
 
 
