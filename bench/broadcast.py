@@ -14,10 +14,16 @@ fraction of the limit, the 429s the workers met, duplicates found in the sandbox
 CPU-seconds per 1,000 messages over every process of ours (the gunicorn web app serving the sandbox,
 the RQ workers and their work horses; PostgreSQL and Redis are shared servers, left out).
 
-    .venv/bin/python bench/broadcast.py --baseline /tmp/botdesk-main
+By default each round runs the same broadcast twice, side by side: first with the web app and workers
+of the baseline (``--baseline``, a git ref of this repository, exported with ``git archive`` into a
+temporary directory, or the path of another checkout; same schema), then with this tree. It prints
+CPU-seconds per 1,000 messages of both — in total, and for the web app (the sandbox standing in for
+Telegram) and the workers (what production runs) apart — and the ratios this tree / baseline over
+all rounds. ``--rounds N`` alternates the two N times (a shared machine's load drifts);
+``--baseline none`` runs this tree only.
 
-runs the same broadcast first with the web app and workers of another checkout (same schema), then
-with this one, and prints the CPU ratio of the two side by side.
+    .venv/bin/python bench/broadcast.py --baseline 6a643ae --rounds 2
+
 Bounded: at most 20,000 recipients, and each run stops after ``--timeout`` seconds.
 
     .venv/bin/python bench/broadcast.py --segment-patients 1000000
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MAX_RECIPIENTS = 20_000
+# The send path before issue 15's CPU work (item 5): the figure it is measured against.
+DEFAULT_BASELINE = "6a643ae"
 
 
 def free_port() -> int:
@@ -87,6 +96,21 @@ def environment() -> tuple[dict[str, str], object]:
     for name, value in fresh_secrets().items():
         env.setdefault(name, value)
     return env, redis_server
+
+
+def baseline_tree(ref: str) -> tuple[Path, str | None]:
+    """The checkout to compare with: a path as given, or ``ref`` exported from this repository into a
+    temporary directory (returned second, to be removed). No worktree is registered."""
+    if Path(ref).is_dir():
+        return Path(ref).resolve(), None
+    directory = tempfile.mkdtemp(prefix="botdesk-bench-baseline-")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"--baseline {ref}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
+    # Compiled now, as this tree already is: the workers' start-up is measured, compiling it would not be fair.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", directory], check=True, stdout=subprocess.DEVNULL)
+    return Path(directory), directory
 
 
 def populate(app, token: str, bot_id: int, count: int) -> list[int]:
@@ -298,7 +322,12 @@ def main() -> int:
     parser.add_argument("--workers", default="2", help="worker counts to run, comma-separated (e.g. 1,2)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
     parser.add_argument("--kill-after", type=float, default=0, help="SIGKILL one worker this many seconds in")
-    parser.add_argument("--baseline", help="also run with the web app and workers of this checkout, first")
+    parser.add_argument(
+        "--baseline",
+        default=DEFAULT_BASELINE,
+        help="git ref or checkout path to compare with, run first in each round ('none': this tree only)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="baseline / this tree alternations")
     parser.add_argument("--segment-patients", type=int, default=0, help="time the segment query instead (PostgreSQL)")
     args = parser.parse_args()
     if args.segment_patients:
@@ -316,41 +345,64 @@ def main() -> int:
     os.environ.update({k: env[k] for k in (*GENERATED_SECRETS, SANDBOX_SECRET)})
     if subprocess.call(flask("db", "upgrade", "heads"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL) != 0:
         raise SystemExit("migrations failed")
-    trees = [("baseline", Path(args.baseline).resolve())] if args.baseline else []
+    baseline = None if args.baseline.lower() == "none" else baseline_tree(args.baseline)
+    trees = [("baseline", baseline[0])] if baseline else []
     trees.append(("this tree", ROOT))
     database = env["DATABASE_URL"].split(":", 1)[0]
-    print(f"{count} recipients, limit {args.limit} msg/s, database {database}")
+    print(f"{count} recipients, limit {args.limit} msg/s, database {database}, {os.cpu_count()} CPUs")
+    if baseline:
+        print(f"baseline: {args.baseline} ({baseline[0]})")
     header = ("workers", "sent", "seconds", "msg/s", "of limit", "429s", "dupes", "missing", "CPU s/1000")
-    cpu: dict[tuple[str, int], float] = {}
+    # (code, workers) -> [messages, web CPU-s, workers' CPU-s], summed over the rounds
+    totals: dict[tuple[str, int], list[float]] = {}
     try:
-        for label, tree in trees:
-            print(f"code: {label} ({tree})")
-            print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7} {:>10}".format(*header))
-            for workers in worker_counts:
-                r = run_with_code(tree, env, count, args.limit, workers, args.timeout, args.kill_after)
-                cpu[label, workers] = r["cpu_per_1000"]
-                print(
-                    f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
-                    f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7} {r['cpu_per_1000']:>10.2f}  "
-                    f"({r['status']}; web {r['web_cpu']:.1f} s, workers {r['workers_cpu']:.1f} s)"
-                )
-                if args.kill_after:
-                    unknown = r["status_counts"].get("unknown", 0)
+        for round_number in range(1, max(args.rounds, 1) + 1):
+            for label, tree in trees:
+                print(f"round {round_number}, code: {label} ({tree}), load average {os.getloadavg()[0]:.1f}")
+                print("{:>7} {:>6} {:>8} {:>8} {:>8} {:>5} {:>5} {:>7} {:>10}".format(*header))
+                for workers in worker_counts:
+                    r = run_with_code(tree, env, count, args.limit, workers, args.timeout, args.kill_after)
+                    total = totals.setdefault((label, workers), [0, 0.0, 0.0])
+                    total[0] += r["sent"]
+                    total[1] += r["web_cpu"]
+                    total[2] += r["workers_cpu"]
                     print(
-                        f"        worker killed after {args.kill_after:.0f} s: {unknown} row(s) unknown, recovered "
-                        f"{_secs(r['recovered_after_kill'])} after the kill, {_secs(r['silent_before_recovery'])} "
-                        "after its last heartbeat"
+                        f"{r['workers']:>7} {r['sent']:>6} {r['seconds']:>8.1f} {r['rate']:>8.1f} {r['ratio']:>8.3f} "
+                        f"{r['429s']:>5} {r['duplicates']:>5} {r['missing']:>7} {r['cpu_per_1000']:>10.2f}  "
+                        f"({r['status']}; web {r['web_cpu']:.1f} s, workers {r['workers_cpu']:.1f} s)"
                     )
-                met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
-                verdict = "met" if met else "MISSED"
-                print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
-        for workers in worker_counts if args.baseline else []:
-            ratio = cpu["this tree", workers] / cpu["baseline", workers]
-            verdict = "met" if ratio <= 0.5 else "MISSED"
-            print(f"CPU per message, {workers} worker(s): this tree / baseline = {ratio:.2f} (≤ 0.50: {verdict})")
+                    if args.kill_after:
+                        unknown = r["status_counts"].get("unknown", 0)
+                        print(
+                            f"        worker killed after {args.kill_after:.0f} s: {unknown} row(s) unknown, recovered "
+                            f"{_secs(r['recovered_after_kill'])} after the kill, "
+                            f"{_secs(r['silent_before_recovery'])} after its last heartbeat"
+                        )
+                    met = r["ratio"] >= 0.95 and r["429s"] == 0 and r["duplicates"] == 0 and r["missing"] == 0
+                    verdict = "met" if met else "MISSED"
+                    print(f"        targets (≥ 0.95 of the limit, no 429, no duplicate, none missing): {verdict}")
+        for workers in worker_counts if baseline else []:
+            per_1000 = {}
+            for label in ("baseline", "this tree"):
+                sent, web_cpu, workers_cpu = totals[label, workers]
+                per_1000[label] = [c * 1000 / max(sent, 1) for c in (web_cpu + workers_cpu, web_cpu, workers_cpu)]
+                total, web_cpu, workers_cpu = per_1000[label]
+                print(
+                    f"CPU-s per 1,000 messages, {workers} worker(s), {label}: {total:.2f} "
+                    f"(web {web_cpu:.2f}, workers {workers_cpu:.2f})"
+                )
+            pairs = zip(per_1000["this tree"], per_1000["baseline"], strict=True)
+            ratios = [new / max(old, 1e-9) for new, old in pairs]
+            verdict = "met" if ratios[0] <= 0.5 else "MISSED"
+            print(
+                f"CPU per message, {workers} worker(s): this tree / baseline = {ratios[0]:.2f} (≤ 0.50: {verdict}); "
+                f"web {ratios[1]:.2f}, workers {ratios[2]:.2f}"
+            )
     finally:
         if redis_server is not None:
             redis_server.shutdown()
+        if baseline and baseline[1]:
+            shutil.rmtree(baseline[1], ignore_errors=True)
     return 0
 
 

@@ -146,6 +146,16 @@ def test_rq_worker_delivers_photo_buttons_and_languages(app, bc_sandbox):
     # Uploaded once; every other recipient got it by the first upload's file_id (one stored file).
     files = {received[chat][0]["photo"][-1]["file_unique_id"] for chat in ru.chat_ids + kk.chat_ids}
     assert len(files) == 1, files
+    assert sends_counted(app, bot) == 5  # the workers' windows added them to the bot's sends metric
+
+
+def sends_counted(app, bot_ns) -> int:
+    from webapp import metrics
+    from webapp.telegram.models import Bot
+
+    with app.app_context():
+        name = db.session.get(Bot, bot_ns.bot_id).name
+        return int(redis_store.client.hget(metrics.HASH, f"sends|{name}|jobs") or 0)
 
 
 def test_a_photo_id_telegram_no_longer_knows_is_replaced_by_an_upload(app, bc_sandbox):
@@ -165,6 +175,7 @@ def test_a_photo_id_telegram_no_longer_knows_is_replaced_by_an_upload(app, bc_sa
     received = bc_sandbox.bot_messages(bot, people.chat_ids)
     files = {received[chat][0]["photo"][-1]["file_unique_id"] for chat in people.chat_ids}
     assert len(files) == 1  # one new upload, then its file_id
+    assert sends_counted(app, bot) == 3  # the refused file_id was no send
 
 
 def test_a_scheduled_broadcast_starts_at_its_time(app, bc_sandbox):

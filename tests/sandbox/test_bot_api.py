@@ -404,3 +404,76 @@ def test_malformed_bodies(sandbox_bot_ns, live_server):
     assert as_list.status_code == 400 and as_list.json()["ok"] is False
     no_boundary = requests.post(url, data=b"x", headers={"Content-Type": "multipart/form-data"}, timeout=10)
     assert no_boundary.status_code == 400 and no_boundary.json()["ok"] is False
+
+
+def test_everyday_calls_skip_the_platform_pipeline_and_the_rest_take_it(app, sandbox_bot_ns, sandbox_user_factory):
+    """BotApiShortcut answers GETs and JSON POSTs itself; any other body, a body over the JSON limits
+    and anything not a Bot API call go on to the platform (Flask), with the body intact."""
+    from prometheus_client import REGISTRY
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from webapp.sandbox.api import BotApiShortcut
+
+    long_way = []
+
+    def platform(environ, start_response):
+        long_way.append((environ["PATH_INFO"], environ["wsgi.input"].read()))
+        start_response("204 No Content", [])
+        return [b""]
+
+    shortcut = BotApiShortcut(app, platform)
+
+    def call(path, **kw):
+        app_iter, status, _ = run_wsgi_app(shortcut, EnvironBuilder(path=path, **kw).get_environ())
+        body = b"".join(app_iter)
+        return int(status.split()[0]), (json.loads(body) if body else None)
+
+    def answered(status: str) -> float:  # the platform's latency metric still sees the Bot API
+        labels = {"endpoint": "/sandbox/bot<token>/<method_name>", "method": "POST", "status": status}
+        return REGISTRY.get_sample_value("botdesk_http_request_duration_seconds_count", labels) or 0
+
+    token = sandbox_bot_ns.token
+    user = sandbox_user_factory(sandbox_bot_ns)
+    before = answered("200"), answered("400")
+    status, sent = call(f"/sandbox/bot{token}/sendMessage", method="POST", json={"chat_id": user.chat_id, "text": "hi"})
+    assert status == 200 and sent["result"]["text"] == "hi" and sent["result"]["chat"]["id"] == user.chat_id
+    status, me = call(f"/sandbox/bot{token}/getMe")
+    assert status == 200 and me["result"]["username"] == sandbox_bot_ns.username
+    status, query = call(f"/sandbox/bot{token}/sendMessage", method="POST", query_string={"chat_id": user.chat_id})
+    assert status == 400 and query["description"] == "Bad Request: message text is empty"
+    assert call("/sandbox/bot1:nobody/getMe") == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+    # The token is checked first, the body second (the bot and the chat are read in one step).
+    not_json_object = {"method": "POST", "data": b"[1]", "content_type": "application/json"}
+    assert call("/sandbox/bot1:nobody/sendMessage", **not_json_object)[0] == 401
+    status, unreadable = call(f"/sandbox/bot{token}/sendMessage", **not_json_object)
+    assert status == 400 and unreadable["description"] == "Bad Request: request body must be a JSON object"
+    assert long_way == []
+    assert (answered("200"), answered("400")) == (before[0] + 1, before[1] + 2)
+
+    deep = json.dumps({"chat_id": user.chat_id, "text": "x", "entities": [[[[[]]]]]}).encode()
+    depth = app.config["JSON_MAX_DEPTH"]
+    app.config["JSON_MAX_DEPTH"] = 3
+    try:
+        status, _ = call(f"/sandbox/bot{token}/sendMessage", method="POST", data=deep, content_type="application/json")
+        assert status == 204
+    finally:
+        app.config["JSON_MAX_DEPTH"] = depth
+    form = {"chat_id": str(user.chat_id), "text": "form"}
+    assert call(f"/sandbox/bot{token}/sendMessage", method="POST", data=form)[0] == 204
+    assert call(f"/sandbox/bot{token}/sendMessage", method="PUT", json={})[0] == 204
+    assert call(f"/sandbox/bot{token}/sendMessage/", method="POST", json={})[0] == 204
+    assert call("/sandbox/api/bots")[0] == 204
+    app.config["SANDBOX_ENABLED"] = False
+    try:
+        assert call(f"/sandbox/bot{token}/getMe")[0] == 204
+    finally:
+        app.config["SANDBOX_ENABLED"] = True
+    assert [path for path, _ in long_way] == [
+        f"/sandbox/bot{token}/sendMessage",
+        f"/sandbox/bot{token}/sendMessage",
+        f"/sandbox/bot{token}/sendMessage",
+        f"/sandbox/bot{token}/sendMessage/",
+        "/sandbox/api/bots",
+        f"/sandbox/bot{token}/getMe",
+    ]
+    assert long_way[0][1] == deep and long_way[1][1] == f"chat_id={user.chat_id}&text=form".encode()

@@ -40,6 +40,22 @@ def test_per_bot_limit_answers_429_with_retry_after(sandbox_client, sandbox_bot_
     assert _send(bot_api, token, users[6].chat_id).status_code == 200
 
 
+def test_a_refused_message_takes_no_message_id(sandbox_client, sandbox_bot_ns, sandbox_user_factory, bot_api):
+    """Charging, numbering and storing are one step: a 429 leaves no gap in the chat's message ids."""
+    token = sandbox_bot_ns.token
+    sandbox_client.set_limits(token, 100, 1, per_chat_burst=2)
+    user = sandbox_user_factory(sandbox_bot_ns)
+    first, second = (_send(bot_api, token, user.chat_id, t).json()["result"]["message_id"] for t in ("a", "b"))
+    refused = _send(bot_api, token, user.chat_id, "c")
+    assert refused.status_code == 429 and refused.json()["parameters"]["retry_after"] == 1  # the burst is spent
+    time.sleep(1.05)
+    third = _send(bot_api, token, user.chat_id, "d").json()["result"]
+    assert (second, third["message_id"]) == (first + 1, first + 2)
+    assert third["text"] == "d" and third["chat"]["id"] == user.chat_id
+    transcript = sandbox_client.transcript(token, user.chat_id)
+    assert [(m["message_id"], m["text"]) for m in transcript] == [(first, "a"), (second, "b"), (first + 2, "d")]
+
+
 def test_sender_pacing_under_the_limit_never_sees_429(sandbox_client, sandbox_bot_ns, sandbox_user_factory, bot_api):
     """A sustained rate just under per_second always passes, however requests bunch up; above it, 429s."""
     token = sandbox_bot_ns.token

@@ -64,6 +64,22 @@ def test_limiter_penalty_holds_everyone_back(app_ctx):
     assert limiter.reserve([(key, 30)]) == pytest.approx(3, abs=0.05)
 
 
+def test_slots_reserved_together_are_the_slots_one_by_one(app_ctx):
+    from webapp.extensions import redis_store
+
+    limiter = SendLimiter(redis_store.client)
+    lane = (limiter.bot_key("46"), 10)  # a slot every 103 ms
+    step, chat_step = interval_us(10) / 1_000_000, interval_us(1) / 1_000_000
+    chats = [(limiter.chat_key("46", chat), 1) for chat in (1, 2, 1)]
+    delays = limiter.reserve_many(lane, chats)
+    # Two chats one bot interval apart; chat 1's second message waits out its own limit.
+    assert delays == [pytest.approx(0, abs=0.01), pytest.approx(step, abs=0.01), pytest.approx(chat_step, abs=0.01)]
+    # A single reservation afterwards comes after all of them.
+    after = limiter.reserve([lane, (limiter.chat_key("46", 3), 1)])
+    assert after == pytest.approx(chat_step + step, abs=0.05)
+    assert limiter.reserve_many(lane, []) == []
+
+
 def test_ledger_claims_each_update_once(app_ctx):
     from webapp.extensions import redis_store
 

@@ -123,6 +123,30 @@ def test_429_from_telegram_is_waited_out_not_returned(app, sandbox, sandbox_bot,
         assert [m["text"] for m in bot_messages(sandbox, bot, user.chat_id)] == [f"hi {user.first_name}"]
 
 
+def test_a_window_of_sends_reserves_its_slots_in_one_step(app, sandbox, sandbox_bot, tg_user, monkeypatch):
+    from webapp.extensions import db
+    from webapp.telegram import send
+    from webapp.telegram.models import Bot
+    from webapp.telegram.ratelimit import SendLimiter
+
+    calls = []
+    one, many = SendLimiter.reserve, SendLimiter.reserve_many
+    monkeypatch.setattr(SendLimiter, "reserve", lambda self, limits: calls.append("one") or one(self, limits))
+    monkeypatch.setattr(SendLimiter, "reserve_many", lambda self, *a: calls.append("many") or many(self, *a))
+    bot = sandbox_bot("clinic")
+    users = [tg_user(bot, first_name=f"W{i}") for i in range(3)]
+    with app.app_context():
+        row = db.session.get(Bot, bot.bot_id)
+        with send.slots_reserved(row, [u.chat_id for u in users]):
+            assert calls == []  # nothing reserved before the first send
+            results = [send.send_message(row, u.chat_id, f"hi {u.first_name}") for u in users]
+        results.append(send.send_message(row, users[0].chat_id, "again"))
+        with send.slots_reserved(row, [u.chat_id for u in users]):
+            pass  # nobody sent to: nothing reserved
+    assert all(r.ok for r in results) and calls == ["many", "one"]
+    assert [m["text"] for m in bot_messages(sandbox, bot, users[0].chat_id)] == ["hi W0", "again"]
+
+
 def test_unknown_chat_is_an_error_not_an_exception(app, sandbox_bot):
     from webapp.telegram.send import send_message
 

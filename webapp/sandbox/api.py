@@ -2,22 +2,28 @@
 the test/ops JSON API (``/sandbox/api/...``). Everything answers 404 unless SANDBOX_ENABLED.
 
 The Bot API views are Telegram's interface, not ours: they answer in Telegram's envelope and
-are not part of /api/openapi.json. The ops API uses the platform's error format.
+are not part of /api/openapi.json; its everyday calls are answered by ``BotApiShortcut`` ahead of
+the platform's request pipeline. The ops API uses the platform's error format.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import re
+import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from webapp.core.errors import ApiError, pydantic_details
-from webapp.core.limits import carries_files
+from webapp.core.limits import carries_files, json_depth
 from webapp.core.permissions import public
 from webapp.extensions import limiter
+from webapp.metrics import REQUEST_LATENCY
 from webapp.sandbox import access, botapi, userside
 from webapp.sandbox.errors import TelegramError
 from webapp.sandbox.params import Params
@@ -28,6 +34,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("sandbox_api", __name__)
 # The sandbox is Telegram: it enforces Telegram's own limits (429 + retry_after), not the platform's.
 limiter.exempt(bp)
+
+
+@limiter.request_filter
+def _not_ours_to_limit() -> bool:
+    """The exemption decided before Flask-Limiter resolves any limit: it costs a tenth of a Bot API
+    call otherwise, on every message a broadcast sends."""
+    return request.blueprint == bp.name
+
+
 TRANSCRIPT_LIMIT = 500  # the chat page and state polls show the latest messages only
 
 
@@ -67,15 +82,29 @@ def _http_error(exc: HTTPException):
 # --- the Bot API ------------------------------------------------------------------------------
 
 
-@bp.route("/sandbox/bot<token>/<method_name>", methods=["GET", "POST"])
+BOT_API_RULE = "/sandbox/bot<token>/<method_name>"
+
+
+@bp.route(BOT_API_RULE, methods=["GET", "POST"])
 @public
 def bot_api(token: str, method_name: str):
+    return _answer(token, method_name, request)
+
+
+def _answer(token: str, method_name: str, req: Request) -> Response:
+    """One Bot API call, answered in Telegram's envelope (whichever way it came, see BotApiShortcut)."""
     try:
         sb = current_sandbox()
-        bot = sb.bot_by_token(token)
+        try:
+            params, unreadable = Params.from_request(req), None
+        except TelegramError as exc:  # told after the token is checked, as before
+            params, unreadable = Params({}, {}), exc
+        bot, member = sb.bot_and_chat(token, params.raw("chat_id"))  # one round trip for both
         if bot is None:
             raise TelegramError(401, "Unauthorized")
-        result = botapi.dispatch(sb, bot, method_name, Params.from_request(request))
+        if unreadable is not None:
+            raise unreadable
+        result = botapi.dispatch(sb, bot, method_name, params, member)
         return jsonify(botapi.envelope(result))
     except TelegramError as exc:
         return _telegram(exc)
@@ -84,6 +113,73 @@ def bot_api(token: str, method_name: str):
     except Exception:  # Telegram answers its own envelope even when it fails
         log.exception("sandbox Bot API %s failed", method_name)
         return _telegram(TelegramError(500, "Internal Server Error"))
+
+
+_BOT_API_PATH = re.compile(r"/sandbox/bot([^/]+)/([^/]+)")
+
+
+class BotApiShortcut:
+    """WSGI middleware: the Bot API's everyday calls (GET, or POST with a JSON body or none) are
+    answered here, ahead of the platform's request pipeline, by the same ``_answer`` as the view.
+
+    The Bot API is Telegram's interface, not ours: no session, CSRF, login, locale, security headers
+    or platform rate limit applies to it, yet that pipeline cost more CPU than the call itself — on
+    every message a broadcast sends. What it does need is kept: 404 unless SANDBOX_ENABLED (via the
+    view), the JSON size and depth limits (a body over them, or any other body — multipart, form,
+    chunked — takes the long way, through Flask, with its limits and errors) and the latency metric.
+    """
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        match = _BOT_API_PATH.fullmatch(path) if path.startswith("/sandbox/bot") else None
+        if (
+            match is None
+            or method not in ("GET", "POST")
+            or not path.isascii()
+            or not self.app.config.get("SANDBOX_ENABLED")
+            or not _plain_body(environ, self.app.config)
+        ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        with self.app.app_context():
+            try:
+                response = _answer(match[1], match[2], Request(environ))
+            except HTTPException as exc:
+                response = _telegram(TelegramError(exc.code or 500, exc.name))
+            REQUEST_LATENCY.labels(endpoint=BOT_API_RULE, method=method, status=str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+            return response(environ, start_response)
+
+
+def _plain_body(environ: dict, config) -> bool:
+    """True when the request has no body or a JSON one within the platform's JSON limits (read here
+    and put back, so the long way still sees it)."""
+    if environ.get("HTTP_TRANSFER_ENCODING"):
+        return False
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if length == 0:
+        return mimetype in ("", "application/json")
+    if mimetype != "application/json" or not 0 < length <= config["JSON_MAX_BYTES"]:
+        return False
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    limit = config["JSON_MAX_DEPTH"]
+    return len(body) == length and json_depth(body, limit) <= limit
+
+
+@bp.record_once
+def _install_shortcut(state) -> None:
+    state.app.wsgi_app = BotApiShortcut(state.app, state.app.wsgi_app)
 
 
 @bp.route("/sandbox/bot<path:rest>", methods=["GET", "POST"])

@@ -18,7 +18,15 @@ from urllib.parse import urlparse
 import requests
 
 from webapp.sandbox import messages
-from webapp.sandbox.errors import BLOCKED, CHAT_NOT_FOUND, TelegramError, bad_request, conflict, forbidden
+from webapp.sandbox.errors import (
+    BLOCKED,
+    CHAT_NOT_FOUND,
+    TelegramError,
+    bad_request,
+    conflict,
+    forbidden,
+    too_many_requests,
+)
 from webapp.sandbox.media import guess_mime, image_size
 from webapp.sandbox.params import Params, Upload
 from webapp.sandbox.store import MAX_POLL_TIMEOUT, Sandbox, bot_user_json, chat_json, now
@@ -46,13 +54,14 @@ class Call:
     sb: Sandbox
     bot: dict
     p: Params
+    member: tuple[dict | None, bool] | None = None  # chat_id's chat_member, read with the bot when known
 
     def chat(self, *, check_blocked: bool = True) -> dict:
         """The user whose private chat ``chat_id`` names; 400 when there is none, 403 when blocked."""
         raw = self.p.raw("chat_id")
         if raw is None or raw == "":
             raise bad_request("chat_id is empty")
-        user, blocked = self.sb.chat_member(self.bot, raw)
+        user, blocked = self.member if self.member is not None else self.sb.chat_member(self.bot, raw)
         if user is None:
             raise bad_request(CHAT_NOT_FOUND)
         if check_blocked and blocked:
@@ -62,7 +71,7 @@ class Call:
     def charge(self, user: dict) -> None:
         verdict = self.sb.take_send_slot(self.bot, user["id"])
         if not verdict.allowed:
-            raise TelegramError(429, f"Too Many Requests: retry after {verdict.retry_after}", verdict.retry_after)
+            raise too_many_requests(verdict.retry_after)
 
     def markup(self, *, inline_only: bool = False) -> dict | None:
         return messages.check_markup(self.p.json("reply_markup", messages.MARKUP_ERROR), inline_only=inline_only)
@@ -95,11 +104,12 @@ def method(*names: str) -> Callable[[Method], Method]:
     return register
 
 
-def dispatch(sb: Sandbox, bot: dict, name: str, params: Params) -> Any:
+def dispatch(sb: Sandbox, bot: dict, name: str, params: Params, member: tuple[dict | None, bool] | None = None) -> Any:
+    """Run the method; ``member``: ``sb.chat_member(bot, params' chat_id)`` when already read."""
     func = METHODS.get(name.lower())
     if func is None:
         raise TelegramError(404, "Not Found")
-    return func(Call(sb, bot, params))
+    return func(Call(sb, bot, params, member))
 
 
 # --- identity and updates ---------------------------------------------------------------------
@@ -233,11 +243,10 @@ def send_message(call: Call) -> dict:
         too_long="message is too long",
     )
     markup, reply_to = call.markup(), call.reply_to(user)
-    call.charge(user)
     content: dict[str, Any] = {"text": text}
     if entities:
         content["entities"] = entities
-    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to)
+    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to, charge=True)
 
 
 def _caption(call: Call) -> dict:

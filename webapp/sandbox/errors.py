@@ -29,6 +29,10 @@ def forbidden(detail: str) -> TelegramError:
     return TelegramError(403, f"Forbidden: {detail}")
 
 
+def too_many_requests(retry_after: int) -> TelegramError:
+    return TelegramError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
 def conflict(detail: str) -> TelegramError:
     return TelegramError(409, f"Conflict: {detail}")
 

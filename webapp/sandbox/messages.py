@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from webapp.sandbox import formatting
-from webapp.sandbox.errors import bad_request
+from webapp.sandbox.errors import bad_request, too_many_requests
 from webapp.sandbox.store import Sandbox, bot_user_json, chat_json, now, user_json
 
 MAX_TEXT = 4096
@@ -137,20 +137,34 @@ def file_object(meta: dict) -> Any:
     return {**data, **base}
 
 
-def bot_message(sb: Sandbox, bot: dict, user: dict, content: dict, markup: dict | None, reply_to: dict | None) -> dict:
-    """Store a message the bot sent into the user's chat; returns the Message as the Bot API gives it."""
-    message = {
-        "message_id": sb.new_message_id(bot, user["id"]),
-        "from": bot_user_json(bot),
-        "chat": chat_json(user),
-        "date": now(),
-        **content,
-    }
+def bot_message(
+    sb: Sandbox,
+    bot: dict,
+    user: dict,
+    content: dict,
+    markup: dict | None,
+    reply_to: dict | None,
+    *,
+    charge: bool = False,
+) -> dict:
+    """Store a message the bot sent into the user's chat; returns the Message as the Bot API gives it.
+
+    ``charge``: the send is charged to the bot's and the chat's limits in the same step as it is
+    stored (429 when they refuse; nothing is stored then)."""
+    message = {"message_id": 0, "from": bot_user_json(bot), "chat": chat_json(user), "date": now(), **content}
     if reply_to is not None:
         message["reply_to_message"] = reply_to
     if markup and "inline_keyboard" in markup:
         message["reply_markup"] = markup  # Telegram returns only inline keyboards with the message
-    sb.put_message(bot, user["id"], {"message": message, "from_bot": True, "markup": markup})
+    record = {"message": message, "from_bot": True, "markup": markup}
+    if charge:
+        verdict, message_id = sb.send_bot_message(bot, user["id"], record)
+        if not verdict.allowed:
+            raise too_many_requests(verdict.retry_after)
+        message["message_id"] = message_id
+    else:
+        message["message_id"] = sb.new_message_id(bot, user["id"])
+        sb.put_message(bot, user["id"], record)
     return message
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from webapp.sandbox.lua import LuaScript
 
-_SCRIPT = LuaScript("""
+# KEYS[1], KEYS[2]: the bot's and the chat's bucket; ARGV[1..3]: per_second, per_chat_per_second,
+# per_chat_burst. Returns {1|2, wait ms} when the bot's or the chat's bucket is empty; otherwise charges
+# both and falls through, so a script that stores the message can follow it in the same step.
+TAKE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function level(key, rate, capacity)
@@ -43,8 +47,8 @@ if chat_tokens < 1 then
 end
 charge(KEYS[1], bot_tokens, per_second, per_second)
 charge(KEYS[2], chat_tokens, chat_rate, chat_burst)
-return {0, 0}
-""")
+"""
+_SCRIPT = LuaScript(TAKE_LUA + "return {0, 0}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,11 @@ def take(client: redis.Redis, bot_key: str, chat_key: str, limits: Limits) -> Ve
         limits.per_chat_per_second,
         limits.per_chat_burst,
     )
+    return verdict(code, wait_ms)
+
+
+def verdict(code: Any, wait_ms: Any) -> Verdict:
+    """The Verdict of ``TAKE_LUA``'s answer."""
     code = int(code)
     if code == 0:
         return Verdict(True)

@@ -50,23 +50,57 @@ FILE_ID_PREFIX["audio"] = "CQACAgIAAxkBAA"
 
 
 # The hot path of a send, one round trip each (a broadcast sends hundreds a second through here).
+# The bot of a token and, when ARGV[4] names a chat (a user id), that chat: {bot hash, user's score in
+# the bot's users, user hash, blocked?}.
 _BOT_BY_TOKEN = LuaScript("""
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
-return redis.call('HGETALL', ARGV[2] .. id)
+local bot = redis.call('HGETALL', ARGV[2] .. id)
+if ARGV[4] == '' then return {bot} end
+local user = ARGV[4]
+return {
+  bot,
+  redis.call('ZSCORE', ARGV[2] .. id .. ':users', user),
+  redis.call('HGETALL', ARGV[3] .. user),
+  redis.call('SISMEMBER', ARGV[2] .. id .. ':blocked', user),
+}
 """)
 # Store a message, update the chat's reply keyboard, bump and announce the chat's revision (see touch).
-_PUT_MESSAGE = LuaScript("""
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == 'set' then
-  redis.call('SET', KEYS[2], ARGV[4])
-elseif ARGV[3] == 'del' then
-  redis.call('DEL', KEYS[2])
+# Keys and arguments come in the locals the two scripts below set.
+_STORE_LUA = """
+redis.call('HSET', msgs, message_id, record)
+if keyboard_change == 'set' then
+  redis.call('SET', keyboard, keyboard_json)
+elseif keyboard_change == 'del' then
+  redis.call('DEL', keyboard)
 end
-local rev = redis.call('INCR', KEYS[3])
-redis.call('PUBLISH', KEYS[4], rev)
-return rev
-""")
+local rev = redis.call('INCR', rev_key)
+redis.call('PUBLISH', changed, rev)
+"""
+_PUT_MESSAGE = LuaScript(
+    """
+local msgs, keyboard, rev_key, changed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local message_id, record, keyboard_change, keyboard_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+"""
+    + _STORE_LUA
+    + "return rev"
+)
+# A bot's message, the whole of it in one step (a broadcast sends hundreds a second): charge the bot's
+# and the chat's limits (KEYS[1..2], ARGV[1..3]: ratelimit.TAKE_LUA), and only if both allow it take
+# the chat's next message id (KEYS[3] field ARGV[4]) and store the record, whose JSON comes in two
+# halves around that id (ARGV[5], ARGV[6]).
+_SEND_BOT_MESSAGE = LuaScript(
+    ratelimit.TAKE_LUA
+    + """
+local message_id = redis.call('HINCRBY', KEYS[3], ARGV[4], 1)
+local msgs, keyboard, rev_key, changed = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local record = ARGV[5] .. message_id .. ARGV[6]
+local keyboard_change, keyboard_json = ARGV[7], ARGV[8]
+"""
+    + _STORE_LUA
+    + "return {0, message_id}"
+)
+_RECORD_HEAD = '{"message": {"message_id": '
 
 
 # Numbering and queueing an update in one step: taken apart, a concurrent sender could queue id n+1
@@ -80,6 +114,16 @@ redis.call('LTRIM', KEYS[3], -10, -1)
 redis.call('EXPIRE', KEYS[3], 120)
 return id
 """)
+
+
+def _keyboard_change(record: dict) -> tuple[str, str]:
+    """What a stored message does to the chat's reply keyboard: ("set", its JSON), ("del", "") or ("", "")."""
+    markup = record.get("markup") or {}
+    if record.get("from_bot") and "keyboard" in markup:
+        return "set", json.dumps(markup)
+    if record.get("from_bot") and "remove_keyboard" in markup:
+        return "del", ""
+    return "", ""
 
 
 class SandboxError(Exception):
@@ -194,9 +238,25 @@ class Sandbox:
         return _identified(self.r.hgetall(key("bot", bot_id)))
 
     def bot_by_token(self, token: str) -> dict | None:
-        # Every Bot API call starts here: one round trip instead of two.
-        flat = _BOT_BY_TOKEN(self.r, [key("tokens")], token, key("bot") + ":") or []
-        return _identified(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return self.bot_and_chat(token)[0]
+
+    def bot_and_chat(self, token: str, chat_id: Any = None) -> tuple[dict | None, tuple[dict | None, bool] | None]:
+        """The bot of ``token`` and, when ``chat_id`` is given, ``chat_member`` of it: every Bot API
+        call starts here, in one round trip. The chat part is None without a (numeric) chat id."""
+        try:
+            user_id = "" if chat_id is None or chat_id == "" else str(int(chat_id))
+        except (TypeError, ValueError):
+            user_id = ""
+        answer = _BOT_BY_TOKEN(self.r, [key("tokens")], token, key("bot") + ":", key("user") + ":", user_id)
+        if not answer:
+            return None, None
+        flat = answer[0]
+        bot = _identified(dict(zip(flat[::2], flat[1::2], strict=True)))
+        if not user_id:
+            return bot, None
+        score, raw, blocked = answer[1:]
+        user = _identified(dict(zip(raw[::2], raw[1::2], strict=True))) if score is not None else None
+        return bot, (user, bool(blocked) and user is not None)
 
     def bot_by_username(self, username: str) -> dict | None:
         bot_id = self.r.hget(key("usernames"), username.lower())
@@ -363,22 +423,46 @@ class Sandbox:
 
     def put_message(self, bot: dict, chat_id: int, record: dict) -> None:
         """Store a message record: {"message": Bot API Message, "from_bot": bool, "markup": any keyboard}."""
-        message_id = record["message"]["message_id"]
-        markup = record.get("markup") or {}
-        keyboard = ""  # unchanged
-        if record.get("from_bot") and "keyboard" in markup:
-            keyboard = "set"
-        elif record.get("from_bot") and "remove_keyboard" in markup:
-            keyboard = "del"
         chat = key("bot", bot["id"], "chat", chat_id)
         _PUT_MESSAGE(
             self.r,
             [f"{chat}:msgs", f"{chat}:keyboard", f"{chat}:rev", f"{chat}:changed"],
-            message_id,
+            record["message"]["message_id"],
             json.dumps(record),
-            keyboard,
-            json.dumps(markup) if keyboard == "set" else "",
+            *_keyboard_change(record),
         )
+
+    def send_bot_message(self, bot: dict, chat_id: int, record: dict) -> tuple[ratelimit.Verdict, int | None]:
+        """Charge one message to the bot's and the chat's limits and, if they allow it, number and store
+        ``record`` (its message's ``message_id`` comes first and is filled in here): one round trip.
+        Returns the verdict and the new message id (None when refused: nothing is stored then)."""
+        text = json.dumps(record)
+        if not text.startswith(f"{_RECORD_HEAD}0, "):
+            raise ValueError("the record must start with its message, the message with message_id 0")
+        bot_key = key("bot", bot["id"], "rate")
+        chat = key("bot", bot["id"], "chat", chat_id)
+        limits = self.limits(bot)
+        code, value = _SEND_BOT_MESSAGE(
+            self.r,
+            [
+                bot_key,
+                f"{bot_key}:{chat_id}",
+                key("bot", bot["id"], "msgseq"),
+                f"{chat}:msgs",
+                f"{chat}:keyboard",
+                f"{chat}:rev",
+                f"{chat}:changed",
+            ],
+            limits.per_second,
+            limits.per_chat_per_second,
+            limits.per_chat_burst,
+            chat_id,
+            _RECORD_HEAD,
+            text[len(_RECORD_HEAD) + 1 :],  # from the comma after the placeholder 0 on
+            *_keyboard_change(record),
+        )
+        verdict = ratelimit.verdict(code, value)
+        return verdict, int(value) if verdict.allowed else None
 
     def message(self, bot: dict, chat_id: int, message_id: Any) -> dict | None:
         try:

@@ -36,6 +36,25 @@ end
 return slot - now
 """
 
+# One slot for each of several chats in a row, as that many RESERVEs would give them: KEYS[1] the
+# bot's lane, KEYS[2..] the chats; ARGV[1], ARGV[2] the lane's and a chat's interval.
+_RESERVE_MANY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local bot_interval, chat_interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local bot_tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local delays = {}
+for i = 2, #KEYS do
+    local slot = math.max(now, bot_tat, tonumber(redis.call('GET', KEYS[i]) or '0'))
+    bot_tat = slot + bot_interval
+    local chat_tat = slot + chat_interval
+    redis.call('SET', KEYS[i], chat_tat, 'PX', math.ceil((chat_tat - now) / 1000) + 1000)
+    delays[#delays + 1] = slot - now
+end
+redis.call('SET', KEYS[1], bot_tat, 'PX', math.ceil((bot_tat - now) / 1000) + 1000)
+return delays
+"""
+
 _PENALIZE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -60,6 +79,7 @@ class SendLimiter:
         self.client = client
         self.prefix = prefix
         self._reserve = client.register_script(_RESERVE)
+        self._reserve_many = client.register_script(_RESERVE_MANY)
         self._penalize = client.register_script(_PENALIZE)
 
     def bot_key(self, bot_key: str, lane: str = "global") -> str:
@@ -73,6 +93,17 @@ class SendLimiter:
         keys = [key for key, _ in limits]
         intervals = [interval_us(rate) for _, rate in limits]
         return int(self._reserve(keys=keys, args=intervals)) / 1_000_000
+
+    def reserve_many(self, lane: tuple[str, float], chats: list[tuple[str, float]]) -> list[float]:
+        """One slot per chat under the lane's and that chat's limit, in one step, in order (as many
+        ``reserve`` calls would give them); seconds to wait before each send."""
+        if not chats:
+            return []
+        keys = [lane[0], *(key for key, _ in chats)]
+        args = [interval_us(lane[1]), interval_us(chats[0][1])]
+        if any(rate != chats[0][1] for _, rate in chats):
+            raise ValueError("every chat of one reservation has the same limit")
+        return [int(delay) / 1_000_000 for delay in self._reserve_many(keys=keys, args=args)]
 
     def wait(self, limits: list[tuple[str, float]]) -> float:
         """Reserve a slot and sleep until it comes; returns how long it slept."""

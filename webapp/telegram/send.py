@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +132,12 @@ def limiter_key(token: str) -> str:
 
 
 def _limiter() -> SendLimiter:
-    return SendLimiter(redis_store.client)
+    """The app's limiter: its scripts are registered (and hashed) once, not once per message."""
+    client = redis_store.client
+    limiter = current_app.extensions.get("botdesk_send_limiter")
+    if limiter is None or limiter.client is not client:
+        limiter = current_app.extensions["botdesk_send_limiter"] = SendLimiter(client)
+    return limiter
 
 
 def mark_blocked(bot: Bot, chat_id: int) -> int:
@@ -148,6 +155,56 @@ def mark_blocked(bot: Bot, chat_id: int) -> int:
     return changed
 
 
+def _lane(limiter: SendLimiter, key: str, bot: Bot, paid: bool) -> tuple[str, float]:
+    """The bot's limit a send goes under: its own rate, or Telegram's paid-broadcast lane."""
+    if paid:
+        return limiter.bot_key(key, "paid"), PAID_BROADCAST_PER_SECOND
+    return limiter.bot_key(key), bot.rate_limit_per_second or 30
+
+
+class _Ahead:
+    """Chats this thread will send to next, whose slots are reserved together when the first of them
+    is sent (one Redis call for all); a chat not sent to leaves a gap in the schedule, no more."""
+
+    def __init__(self, limiter: SendLimiter, lane: tuple[str, float], chat_keys: list[str]) -> None:
+        self.limiter = limiter
+        self.lane = lane
+        self.chat_keys = chat_keys
+        self.slots: dict[str, float] | None = None
+
+    def take(self, lane: str, chat_key: str) -> float | None:
+        """The monotonic time reserved for this send, or None (not planned here: reserve as usual)."""
+        if lane != self.lane[0] or chat_key not in self.chat_keys:
+            return None
+        if self.slots is None:
+            delays = self.limiter.reserve_many(self.lane, [(key, PER_CHAT_PER_SECOND) for key in self.chat_keys])
+            now = time.monotonic()  # the delays count from the answer, as ``SendLimiter.wait`` counts them
+            self.slots = {key: now + delay for key, delay in zip(self.chat_keys, delays, strict=True)}
+        self.chat_keys = [key for key in self.chat_keys if key != chat_key]
+        return self.slots.pop(chat_key, None)
+
+    def give_up(self) -> None:
+        """Telegram asked the bot to pause (429): slots reserved before that fall inside the pause."""
+        self.chat_keys, self.slots = [], {}
+
+
+_ahead = threading.local()
+
+
+@contextmanager
+def slots_reserved(bot: Bot, chat_ids: list[int], *, allow_paid_broadcast: bool = False) -> Iterator[None]:
+    """Within the block, this thread's sends to ``chat_ids`` (in that order) go at slots reserved in one
+    step under the bot's and each chat's limit, not one Redis call per message (a broadcast window)."""
+    limiter = _limiter()
+    key = limiter_key(decrypt_token(bot))
+    lane = _lane(limiter, key, bot, bool(allow_paid_broadcast and bot.paid_broadcast))
+    _ahead.plan = _Ahead(limiter, lane, [limiter.chat_key(key, chat_id) for chat_id in chat_ids])
+    try:
+        yield
+    finally:
+        _ahead.plan = None
+
+
 def _deliver(
     bot: Bot,
     chat_id: int,
@@ -155,22 +212,25 @@ def _deliver(
     data: dict[str, Any],
     files: Mapping[str, Any] | None = None,
     paid: bool = False,
+    count_sent: bool = True,
 ) -> SendResult:
     token = decrypt_token(bot)
     template = botapi.api_url_template(bot.is_sandbox)
     limiter = _limiter()
     key = limiter_key(token)
-    if paid:
-        lane = limiter.bot_key(key, "paid")
-        rate = PAID_BROADCAST_PER_SECOND
-    else:
-        lane = limiter.bot_key(key)
-        rate = bot.rate_limit_per_second or 30
+    lane, rate = _lane(limiter, key, bot, paid)
     limits = [(lane, rate), (limiter.chat_key(key, chat_id), PER_CHAT_PER_SECOND)]
+    ahead = getattr(_ahead, "plan", None)
+    slot = ahead.take(lane, limits[1][0]) if ahead is not None else None
     rate_limited = transient = 0
     retry_after = None
     while True:
-        limiter.wait(limits)
+        if slot is not None:  # reserved ahead (slots_reserved); a retry reserves anew
+            delay, slot = slot - time.monotonic(), None
+            if delay > 0:
+                time.sleep(delay)
+        else:
+            limiter.wait(limits)
         try:
             reply = botapi.call(template, token, method, {"chat_id": chat_id, **data}, files)
         except requests.RequestException as exc:
@@ -180,7 +240,8 @@ def _deliver(
             time.sleep(0.5 * 2**transient)
             continue
         if reply.ok:
-            metrics.count("sends", bot.name, path="jobs")
+            if count_sent:
+                metrics.count("sends", bot.name, path="jobs")
             message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
             return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
         if reply.error_code == 429:
@@ -192,6 +253,8 @@ def _deliver(
                 return SendResult(False, error=reply.description or "Too Many Requests", retry_after=retry_after)
             # Everyone sending as this bot holds off, not just this caller: Telegram asked the bot.
             limiter.penalize(lane, retry_after)
+            if ahead is not None:
+                ahead.give_up()
             continue
         if reply.error_code == 403:
             mark_blocked(bot, chat_id)
@@ -222,9 +285,13 @@ def send_message(
     reply_markup: Any = None,
     allow_paid_broadcast: bool = False,
     split: bool = True,
+    count_sent: bool = True,
     **extra: Any,
 ) -> SendResult:
-    """Send ``text`` (split when too long; ``reply_markup`` goes with the last part)."""
+    """Send ``text`` (split when too long; ``reply_markup`` goes with the last part).
+
+    ``count_sent=False``: the caller adds the messages sent to the ``sends`` metric itself, in bulk
+    (a broadcast counts a window of messages in one step instead of one Redis call each)."""
     bot = resolve_bot(bot)
     length = telegram_length(text)
     if length > TEXT_LIMIT and not split:
@@ -242,7 +309,7 @@ def send_message(
             "allow_paid_broadcast": True if paid else None,
             **extra,
         }
-        result = _deliver(bot, chat_id, "sendMessage", data, paid=paid)
+        result = _deliver(bot, chat_id, "sendMessage", data, paid=paid, count_sent=count_sent)
         if not result.ok:
             return SendResult(
                 False,
@@ -267,6 +334,7 @@ def _send_file(
     parse_mode: str | None,
     allow_paid_broadcast: bool,
     extra: dict[str, Any],
+    count_sent: bool = True,
 ) -> SendResult:
     bot = resolve_bot(bot)
     if caption and telegram_length(caption) > CAPTION_LIMIT:
@@ -280,9 +348,9 @@ def _send_file(
         **extra,
     }
     if isinstance(upload, str):  # a file_id (or URL) Telegram already knows: nothing to upload
-        result = _deliver(bot, chat_id, method, {**data, field: upload}, paid=paid)
+        result = _deliver(bot, chat_id, method, {**data, field: upload}, paid=paid, count_sent=count_sent)
     else:
-        result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid)
+        result = _deliver(bot, chat_id, method, data, files={field: upload}, paid=paid, count_sent=count_sent)
     if not result.ok:
         return result
     return SendResult(True, result.message_id, message_ids=(result.message_id,), file_id=result.file_id)
@@ -319,10 +387,21 @@ def send_photo(
     mime_type: str = "image/jpeg",
     parse_mode: str | None = None,
     allow_paid_broadcast: bool = False,
+    count_sent: bool = True,
     **extra: Any,
 ) -> SendResult:
     """Send ``content`` as a photo: image bytes, or the ``file_id`` of a photo this bot sent before."""
     upload = content if isinstance(content, str) else (filename, content, mime_type)
     return _send_file(
-        bot, chat_id, "sendPhoto", "photo", upload, caption, reply_markup, parse_mode, allow_paid_broadcast, extra
+        bot,
+        chat_id,
+        "sendPhoto",
+        "photo",
+        upload,
+        caption,
+        reply_markup,
+        parse_mode,
+        allow_paid_broadcast,
+        extra,
+        count_sent,
     )

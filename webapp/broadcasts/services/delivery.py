@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from webapp import metrics
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services.lifecycle import complete_if_done, refresh_counters
@@ -139,8 +140,11 @@ def load_content(broadcast: Broadcast) -> Content:
     )
 
 
-def send_content(bot: Bot, chat_id: int, language: str | None, content: Content):
-    """One recipient's message through the one send path (``webapp.telegram.send``)."""
+def send_content(bot: Bot, chat_id: int, language: str | None, content: Content, *, count_sent: bool = True):
+    """One recipient's message through the one send path (``webapp.telegram.send``).
+
+    ``count_sent=False``: the ``sends`` metric is left to the caller (the delivery ``Window`` adds a
+    window's messages in one step)."""
     from webapp.telegram import send
 
     text = content.text_for(language)
@@ -153,6 +157,7 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
             reply_markup=content.markup,
             allow_paid_broadcast=content.paid,
             split=False,
+            count_sent=count_sent,
         )
 
     def photo(upload: bytes | str):
@@ -166,6 +171,7 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
             mime_type=content.photo_mime,
             parse_mode="HTML",
             allow_paid_broadcast=content.paid,
+            count_sent=count_sent,
         )
 
     def upload():
@@ -184,6 +190,11 @@ def send_content(bot: Bot, chat_id: int, language: str | None, content: Content)
         content.forget_photo_id()
         result = upload()
     return result
+
+
+def send_counted_by_window(bot: Bot, chat_id: int, language: str | None, content: Content):
+    """The workers' sender: ``send_content`` whose sent messages the ``Window`` counts."""
+    return send_content(bot, chat_id, language, content, count_sent=False)
 
 
 Sender = Callable[[Bot, int, "str | None", Content], Any]
@@ -368,16 +379,20 @@ class Window:
     """One sender's in-flight rows: marked ``sending`` together in one committed statement before any
     of them goes to Telegram; their ``sent`` outcomes are kept here and written together with the
     next window's mark. So a message costs a fraction of a commit, and a worker that dies leaves at
-    most one window per sender thread ``sending`` (→ ``unknown``, never re-sent)."""
+    most one window per sender thread ``sending`` (→ ``unknown``, never re-sent). The ``sends``
+    metric of the bot grows by the window's sent messages in the same step, not by one Redis call each.
+    """
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, bot_name: str = "") -> None:
         self.token = token
+        self.bot_name = bot_name
         self.sent: list[dict[str, Any]] = []
 
     def flush(self) -> None:
         """Write the kept ``sent`` outcomes into the current transaction (the caller commits)."""
         if self.sent:
             db.session.connection().execute(_FINISH_SENT, self.sent)
+            metrics.count("sends", self.bot_name, len(self.sent), path="jobs")
             self.sent = []
 
     def commit(self) -> None:
@@ -591,7 +606,7 @@ def _detached_bot(bot_id: int) -> Bot:
 def run_worker(
     broadcast_id: int,
     *,
-    sender: Sender = send_content,
+    sender: Sender = send_counted_by_window,
     batch_size: int | None = None,
     max_seconds: float | None = None,
     stale_after: float | None = None,
@@ -657,22 +672,27 @@ def _send_batch(
     report: WorkerReport,
 ) -> bool:
     """Send a claimed batch window by window; True when the broadcast stopped being ``sending``."""
+    from webapp.telegram.send import slots_reserved
+
     size = max(int(setting("BROADCAST_IN_FLIGHT")), 1)
     checked = time.monotonic()
     for start in range(0, len(batch), size):
         rows = batch[start : start + size]
         marked = window.mark(rows)
-        for index, claimed in enumerate(rows):
-            if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
-                checked = time.monotonic()
-                if _status(broadcast_id) != BroadcastStatus.SENDING.value:
-                    window.unmark([r for r in rows[index:] if r.id in marked])
-                    return True
-            attempts = marked.get(claimed.id)
-            if attempts is None:
-                report.outcomes["skipped"] += 1
-                continue
-            report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
+        # The window's send slots under the bot's and each chat's limit, reserved in one step.
+        chats = [r.chat_id for r in rows if r.id in marked]
+        with slots_reserved(bot, chats, allow_paid_broadcast=content.paid):
+            for index, claimed in enumerate(rows):
+                if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
+                    checked = time.monotonic()
+                    if _status(broadcast_id) != BroadcastStatus.SENDING.value:
+                        window.unmark([r for r in rows[index:] if r.id in marked])
+                        return True
+                attempts = marked.get(claimed.id)
+                if attempts is None:
+                    report.outcomes["skipped"] += 1
+                    continue
+                report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
     return False
 
 
@@ -694,7 +714,7 @@ def _run_worker(
         return report
     content = load_content(broadcast)
     bot = _detached_bot(broadcast.bot_id)
-    window = Window(report.token)
+    window = Window(report.token, bot.name)
     db.session.commit()
     try:
         while True:
