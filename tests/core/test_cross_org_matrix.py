@@ -296,9 +296,28 @@ def _call_api(app, w, cell: Cell):
     ), rule
 
 
+def _call_socket(request, w, cell: Cell):
+    """A WebSocket route is refused before the upgrade, with an HTTP status; None when it opens."""
+    from simple_websocket import Client, ConnectionError
+
+    live_server = request.getfixturevalue("live_server")
+    values = {arg: w.world.b.ids[cell.kind] for arg in ARG_RE.findall(cell.rule)} if cell.kind else {}
+    token = w.headers[cell.role]["Authorization"].split(" ", 1)[1]
+    url = live_server.url.replace("http://", "ws://", 1) + _fill(cell.rule, values) + f"?token={token}"
+    try:
+        socket = Client.connect(url)
+    except ConnectionError as refused:
+        return SimpleNamespace(status_code=refused.status_code, get_data=lambda as_text=True: "")
+    socket.close()
+    return SimpleNamespace(status_code=101, get_data=lambda as_text=True: "")
+
+
 @pytest.mark.parametrize("cell", [c for c in CELLS if c.surface == "api"], ids=lambda c: c.id)
-def test_api_cell(app, world, cell):
-    response, rule = _call_api(app, world, cell)
+def test_api_cell(request, app, world, cell):
+    if cell.rule.startswith("/ws/"):
+        response = _call_socket(request, world, cell)
+    else:
+        response, _rule = _call_api(app, world, cell)
     view = app.view_functions[cell.endpoint]
     allowed = _allowed(app, world.actors[cell.role], getattr(view, "required_roles", None))
     status = response.status_code
