@@ -71,7 +71,7 @@ def _account(bot, user, first_name: str):
     return account
 
 
-def build_side(side: str, organization_id: int, make_user, realty) -> SimpleNamespace:
+def build_side(side: str, organization_id: int, organization_name: str, f: SimpleNamespace) -> SimpleNamespace:
     """One organization's staff and objects (committed); returns their ids and the staff namespaces."""
     from tests.fixtures.clinic import build_clinic, build_patient
     from tests.fixtures.realty import future
@@ -82,11 +82,12 @@ def build_side(side: str, organization_id: int, make_user, realty) -> SimpleName
     from webapp.core.services import get_user
     from webapp.extensions import db
     from webapp.finance import models as finance
-    from webapp.helpdesk.models import HelpdeskFile
-    from webapp.helpdesk.services import add_message, create_category, create_ticket
+    from webapp.helpdesk.models import HelpdeskFile, Ticket
+    from webapp.helpdesk.services import add_message
     from webapp.realty import models as realty_models
 
     m = MARKERS[side]
+    make_user, realty = f.make_user, f.realty
     staff = {
         role: make_user(role, organization=organization_id, first_name=f"{m}{role}", username=f"{m.lower()}_{role}")
         for role in ORG_ROLES
@@ -167,7 +168,9 @@ def build_side(side: str, organization_id: int, make_user, realty) -> SimpleName
     )
 
     # --- realty: an agency with its admin and realtor, a listing, a guest's booking and payment ----
-    agency = realty.agency(f"{m} agency {next(_numbers)}")
+    # Named after its organization: the realty fixture makes an agency that organization's storefront.
+    agency = realty.agency(organization_name)
+    db.session.get(realty_models.Agency, agency.id).address = f"{m} agency address"
     realty.join(staff["admin"], agency)
     realty.join(staff["realtor"], agency)
     listing = realty.listing(agency, staff["realtor"], title=f"{m} listing")
@@ -201,8 +204,9 @@ def build_side(side: str, organization_id: int, make_user, realty) -> SimpleName
 
     # --- helpdesk: a category, a customer's ticket with a message and an attachment --------------
     customer = make_user("user", organization=None, first_name=f"{m}customer", username=f"{m.lower()}_customer")
-    category = create_category(name=f"{m} category {next(_numbers)}")
-    ticket = create_ticket(get_user(customer.id), f"{m} ticket", f"{m} ticket text", category_id=category.id)
+    category = f.hd_category(name=f"{m} category {next(_numbers)}")
+    ticket_ns = f.hd_ticket(customer, f"{m} ticket", category=category, description=f"{m} ticket text")
+    ticket = db.session.get(Ticket, ticket_ns.id)
     ticket.bot_id = desk_bot.id
     attachment = HelpdeskFile(
         filename=f"{m}-attachment.txt",
@@ -288,19 +292,23 @@ def build_side(side: str, organization_id: int, make_user, realty) -> SimpleName
     )
 
 
-def build_world(app, make_user, make_organization, realty) -> SimpleNamespace:
-    """Organizations A (the shared test organization) and B, built as the module docstring says."""
-    from tests.organizations import default_organization_id
+def build_world(app, f: SimpleNamespace) -> SimpleNamespace:
+    """Organizations A (the shared test organization) and B, built as the module docstring says.
 
+    ``f`` holds the fixtures' factories: make_user, make_organization, realty, hd_category, hd_ticket.
+    """
+    from tests.organizations import TEST_ORGANIZATION, default_organization_id
+
+    name_b = "Matrix organization B"
     with app.app_context():
         org_a = default_organization_id()
-    org_b = make_organization("Matrix organization B")
+    org_b = f.make_organization(name_b)
     with app.app_context():
-        b = build_side("b", org_b, make_user, realty)
+        b = build_side("b", org_b, name_b, f)
         _move_to(org_b, org_a)
-        a = build_side("a", org_a, make_user, realty)
-    moderator = make_user("moderator", organization=None, first_name="Matrixmoderator")
-    superuser = make_user("superuser", organization=None, first_name="Matrixsuperuser")
+        a = build_side("a", org_a, TEST_ORGANIZATION, f)
+    moderator = f.make_user("moderator", organization=None, first_name="Matrixmoderator")
+    superuser = f.make_user("superuser", organization=None, first_name="Matrixsuperuser")
     return SimpleNamespace(a=a, b=b, moderator=moderator, superuser=superuser)
 
 

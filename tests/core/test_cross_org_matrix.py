@@ -36,6 +36,7 @@ from tests.cross_org import MARKERS, ORG_ROLES, build_world, lost_rows, snapshot
 from webapp.core import access_map as amap
 
 B_MARK = MARKERS["b"]
+B_NAME = "Matrix organization B"  # B's organization (and its agency's) name
 MODERATOR_SKIPS = ("realty", "reports")
 ARG_RE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 ANY_RE = re.compile(r"<any\(([^)]*)\):([^<>]+)>")
@@ -226,14 +227,21 @@ def _matrix_module(app):
 
 
 @pytest.fixture
-def world(app, make_user, make_organization, realty, auth_header, frozen_clock):
+def world(app, make_user, make_organization, realty, hd_category, hd_ticket, auth_header, frozen_clock):
     if _STATE.get("dirty") or "world" not in _STATE:
         from webapp.extensions import redis_store
 
         _clean_database(app)
         with app.app_context():
             redis_store.client.flushdb()
-        built = build_world(app, make_user, make_organization, realty)
+        factories = SimpleNamespace(
+            make_user=make_user,
+            make_organization=make_organization,
+            realty=realty,
+            hd_category=hd_category,
+            hd_ticket=hd_ticket,
+        )
+        built = build_world(app, factories)
         actors = {**built.a.staff, "moderator": built.moderator}
         headers = {role: auth_header(user) for role, user in actors.items()}
         clients = {}
@@ -332,7 +340,7 @@ def test_api_cell(request, app, world, cell):
         assert status == 404, f"{cell.id}: B's {cell.kind} answered {status}, not 404: {text[:300]}"
     elif cell.endpoint in world.bodies and cell.method != "GET":
         assert not 200 <= status < 300, f"{cell.id}: a create naming B's objects answered {status}: {text[:300]}"
-    assert B_MARK not in text, f"{cell.id}: the answer shows B's data: {text[:300]}"
+    assert B_MARK not in text and B_NAME not in text, f"{cell.id}: the answer shows B's data: {text[:300]}"
 
 
 def _console_request(app, w, cell: Cell):
@@ -381,7 +389,7 @@ def test_console_cell(app, world, cell):
         _check_unchanged(app, world, cell)
     if cell.what in OBJECT_PAGES or (cell.kind and cell.method == "GET" and cell.what not in SHOWS_ROWS):
         assert status in (302, 403, 404), f"{cell.id}: B's {cell.kind} page answered {status}"
-    assert B_MARK not in text, f"{cell.id}: the page shows B's data"
+    assert B_MARK not in text and B_NAME not in text, f"{cell.id}: the page shows B's data"
 
 
 # --- the classification covers everything ---------------------------------------------------------
