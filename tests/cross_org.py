@@ -189,7 +189,16 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
     review = realty_models.Review(
         booking_id=booking.id, listing_id=listing.id, author_id=guest.id, rating=4, text=f"{m} review"
     )
-    db.session.add_all([payment, block, review])
+    event = realty_models.ModerationEvent(
+        listing_id=listing.id,
+        agency_id=agency.id,
+        action="rejected",
+        city="Tashkent",
+        district=f"{m} district",
+        reason=f"{m} reason",
+        user_id=staff["realtor"].id,
+    )
+    db.session.add_all([payment, block, review, event])
     db.session.commit()
     ids.update(
         agency=agency.id,
@@ -200,6 +209,7 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
         review=review.id,
         realtor=staff["realtor"].id,
         agency_member=staff["realtor"].id,
+        moderation_event=event.id,
     )
 
     # --- helpdesk: a category, a customer's ticket with a message and an attachment --------------
@@ -280,7 +290,7 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
     )
     db.session.add(audit)
     db.session.commit()
-    ids.update(bot_token=token_row.id, audit=audit.id, staff_user=staff["helper"].id)
+    ids.update(bot_token=token_row.id, audit=audit.id, staff_user=staff["helper"].id, organization=organization_id)
 
     return SimpleNamespace(
         side=side,

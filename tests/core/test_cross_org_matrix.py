@@ -116,6 +116,7 @@ class Cell:
     kind: str | None
     what: str  # api: "object" / "collection"; console: the route's method name
     extra: str = ""  # console action name, ajax field, or a verb
+    scope: str = amap.ORGANIZATION  # platform cells: an organization's roles are refused outright
 
     @property
     def id(self) -> str:
@@ -124,8 +125,10 @@ class Cell:
         return f"{self.vertical}:{self.role}:{where}{self.method} {self.rule}{extra}"
 
 
-def _roles_for(vertical: str) -> tuple[str, ...]:
-    return ORG_ROLES if vertical in MODERATOR_SKIPS else (*ORG_ROLES, "moderator")
+def _roles_for(vertical: str, scope: str = amap.ORGANIZATION) -> tuple[str, ...]:
+    if scope == amap.PLATFORM or vertical in MODERATOR_SKIPS:
+        return ORG_ROLES
+    return (*ORG_ROLES, "moderator")
 
 
 def _api_cells(app) -> list[Cell]:
@@ -133,14 +136,16 @@ def _api_cells(app) -> list[Cell]:
     for rule in amap.api_rules(app):
         access = amap.API.get(rule.endpoint)
         # Organization data; and a customer's own objects, which no staff of another business reaches.
+        # Platform routes: an organization's roles are refused.
         if access is None or not (
-            access.scope == amap.ORGANIZATION or (access.scope == amap.CUSTOMER_OWN and access.kind)
+            access.scope in (amap.ORGANIZATION, amap.PLATFORM) or (access.scope == amap.CUSTOMER_OWN and access.kind)
         ):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             what = "object" if access.kind else "collection"
-            for role in _roles_for(access.vertical):
-                cells.append(Cell("api", access.vertical, role, method, rule.rule, rule.endpoint, access.kind, what))
+            for role in _roles_for(access.vertical, access.scope):
+                cell = Cell("api", access.vertical, role, method, rule.rule, rule.endpoint, access.kind, what)
+                cells.append(cell if access.scope != amap.PLATFORM else _platform_cell(cell))
     return cells
 
 
@@ -150,7 +155,7 @@ def _console_cells(app) -> list[Cell]:
         for rule in amap.console_rules(app, view):
             name = rule.endpoint.split(".", 1)[1]
             access = amap.console_route_access(view, name)
-            if name == "static" or access is None or access.scope != amap.ORGANIZATION:
+            if name == "static" or access is None or access.scope not in (amap.ORGANIZATION, amap.PLATFORM):
                 continue
             methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
             if name in ("edit_view", "create_view", "edit", "create") and "GET" in methods:
@@ -191,6 +196,12 @@ def _console_cells(app) -> list[Cell]:
                             )
                         )
     return cells
+
+
+def _platform_cell(cell: Cell) -> Cell:
+    from dataclasses import replace
+
+    return replace(cell, scope=amap.PLATFORM, vertical=f"{cell.vertical}-platform")
 
 
 _COLLECTION_APP = make_app()
@@ -333,7 +344,7 @@ def test_api_cell(request, app, world, cell):
     assert status < 500, f"{cell.id}: server error {status}: {text[:300]}"
     if cell.method != "GET":
         _check_unchanged(app, world, cell)
-    if not allowed:
+    if not allowed or cell.scope == amap.PLATFORM:
         assert status in (403, 404), f"{cell.id}: the role may not use the route, got {status}"
         return
     if cell.what == "object":
@@ -387,6 +398,8 @@ def test_console_cell(app, world, cell):
     assert status < 500, f"{cell.id}: server error {status}"
     if cell.method != "GET":
         _check_unchanged(app, world, cell)
+    if cell.scope == amap.PLATFORM:
+        assert status in (302, 403, 404), f"{cell.id}: a platform page answered {status} to an organization's role"
     if cell.what in OBJECT_PAGES or (cell.kind and cell.method == "GET" and cell.what not in SHOWS_ROWS):
         assert status in (302, 403, 404), f"{cell.id}: B's {cell.kind} page answered {status}"
     assert B_MARK not in text and B_NAME not in text, f"{cell.id}: the page shows B's data"

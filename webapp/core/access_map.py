@@ -243,6 +243,7 @@ CONSOLE: dict[str, Access] = {
     "users": _org("platform", "staff_user"),
     "audit": _org("platform", "audit"),
     "jobs": _platform(),
+    "organizations": _platform("platform", "organization"),
     "bots": _org("platform", "bot"),
     "clinic_dashboard": _org("clinic"),
     "clinic_day": _org("clinic"),
@@ -267,6 +268,7 @@ CONSOLE: dict[str, Access] = {
     "realty_realtors": _org("realty", "agency_member"),
     "realty_reviews": _org("realty", "review"),
     "realty_payments": _org("realty", "payment"),
+    "realty_moderation_log": _org("realty", "moderation_event"),
     "realty_notifications": _platform("realty"),
     "realty_outbox": _platform("realty"),
     "realty_reports": _org("reports"),
@@ -289,6 +291,8 @@ CONSOLE: dict[str, Access] = {
 # Flask-Admin's own routes (index_view, details_view, edit_view, delete_view, export, action_view,
 # create_view, ajax_lookup, ajax_update) take the view's kind from CONSOLE.
 CONSOLE_ROUTES: dict[str, Access] = {
+    "organizations.switch": _platform("platform", "organization"),
+    "organizations.create": _platform(),
     "jobs.delete": _platform(),
     "jobs.requeue": _platform(),
     "bots.check_token_view": _org("platform", "bot"),
