@@ -181,20 +181,10 @@ def _console_cells(app) -> list[Cell]:
                 extras = list(getattr(view, "export_types", None) or ["csv"]) if view.can_export else []
             for extra in extras:
                 for method in methods:
-                    for role in _roles_for(access.vertical):
-                        cells.append(
-                            Cell(
-                                "console",
-                                access.vertical,
-                                role,
-                                method,
-                                rule.rule,
-                                rule.endpoint,
-                                access.kind,
-                                name,
-                                extra,
-                            )
-                        )
+                    for role in _roles_for(access.vertical, access.scope):
+                        where = (rule.rule, rule.endpoint, access.kind, name, extra)
+                        cell = Cell("console", access.vertical, role, method, *where)
+                        cells.append(cell if access.scope != amap.PLATFORM else _platform_cell(cell))
     return cells
 
 
