@@ -322,8 +322,8 @@ def build_world(app, f: SimpleNamespace) -> SimpleNamespace:
     return SimpleNamespace(a=a, b=b, moderator=moderator, superuser=superuser)
 
 
-def snapshot() -> dict[str, set]:
-    """Every row of every table that is not volatile, as comparable tuples (inside an app context)."""
+def snapshot() -> dict[str, dict]:
+    """Every row of every table that is not volatile: {table: {primary key: row}} (inside an app context)."""
     from webapp.extensions import db
 
     found = {}
@@ -331,13 +331,35 @@ def snapshot() -> dict[str, set]:
     for table in db.metadata.sorted_tables:
         if table.name in VOLATILE_TABLES:
             continue
+        key = list(table.primary_key.columns)
         columns = [c for c in table.c if c.name not in VOLATILE_COLUMNS]
-        rows = db.session.execute(sa.select(*columns)).all()
-        found[table.name] = {tuple(repr(v) for v in row) for row in rows}
+        rows = db.session.execute(sa.select(*key, *columns)).all()
+        found[table.name] = {tuple(row[: len(key)]): tuple(repr(v) for v in row[len(key) :]) for row in rows}
     db.session.rollback()
     return found
 
 
-def lost_rows(before: dict[str, set], after: dict[str, set]) -> dict[str, int]:
+def lost_rows(before: dict[str, dict], after: dict[str, dict]) -> dict[str, int]:
     """Tables where a row of ``before`` is gone or changed, with how many."""
-    return {name: len(rows - after.get(name, set())) for name, rows in before.items() if rows - after.get(name, set())}
+    lost = {}
+    for name, rows in before.items():
+        now = after.get(name, {})
+        count = sum(1 for key, row in rows.items() if now.get(key) != row)
+        if count:
+            lost[name] = count
+    return lost
+
+
+def remove_added_rows(before: dict[str, dict], after: dict[str, dict]) -> int:
+    """Delete the rows a call added (children first), so the next cell sees the world as built."""
+    from webapp.extensions import db
+
+    removed = 0
+    for table in reversed(db.metadata.sorted_tables):
+        added = [key for key in after.get(table.name, {}) if key not in before.get(table.name, {})]
+        key_columns = list(table.primary_key.columns)
+        for key in added:
+            db.session.execute(sa.delete(table).where(*(c == v for c, v in zip(key_columns, key, strict=True))))
+            removed += 1
+    db.session.commit()
+    return removed
