@@ -110,9 +110,7 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
     doctor.user_id = staff["doctor"].id
     db.session.get(clinic.Branch, c.central_id).name = f"{m} branch"
     db.session.get(clinic.Service, c.consult_id).name = f"{m} service"
-    for faq in db.session.scalars(sa.select(clinic.Faq)).all():
-        if not faq.question_ru.startswith(("ZQXA", "ZQXB")):
-            faq.question_ru = f"{m} {faq.question_ru}"
+    # The FAQ is the platform's text, shown by every clinic bot: not marked as either organization's.
     db.session.commit()
     patient_ns = build_patient(first_name=f"{m}patient", last_name=f"{m}family")
     start = datetime(2030, 1, 7, 4, 0, tzinfo=UTC) + timedelta(minutes=30 * next(_numbers))
