@@ -53,7 +53,7 @@ from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import Membership, TelegramAccount, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import organization_id_of, organization_rule, sees_every_organization
+from webapp.core.tenancy import customer_source, organization_id_of, organization_rule, sees_every_organization
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
 
@@ -291,3 +291,15 @@ def not_found(what: str, field: str | None = None) -> ServiceError:
 def require(allowed: bool, what: str, field: str | None = None) -> None:
     if not allowed:
         raise not_found(what, field)
+
+
+@customer_source
+def _clinic_customers(organization_id: int) -> sa.Select:
+    """A clinic's customers: patients with a visit at one of its clinics."""
+    return (
+        sa.select(Patient.user_id)
+        .join(Appointment, Appointment.patient_id == Patient.id)
+        .join(Doctor, Doctor.id == Appointment.doctor_id)
+        .join(Clinic, Clinic.id == Doctor.clinic_id)
+        .where(Clinic.organization_id == organization_id, Patient.user_id.is_not(None))
+    )

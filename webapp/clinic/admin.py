@@ -21,6 +21,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
@@ -216,6 +217,11 @@ class ServiceView(ClinicAdminView):
     )
     form_args = {"clinic": {"query_factory": _reachable(Clinic)}, "branches": {"query_factory": _reachable(Branch)}}
     can_delete = False
+
+    def get_query(self):
+        # The money columns read the clinic's currency; the CSV export renders its rows as it streams,
+        # after the request's session is gone, so the clinic comes with each row.
+        return super().get_query().options(joinedload(Service.clinic))
 
     def on_model_change(self, form, model, is_created):
         _same_clinic(model, model.branches)

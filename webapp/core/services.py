@@ -264,8 +264,8 @@ def _organization_id(user: User) -> int | None:
 
 def in_reach(actor: User, target: User) -> bool:
     """Whether ``target`` is an account ``actor`` may see as a manager: a superuser every account; an
-    organization admin its own organization's staff and the platform's customers (accounts that
-    work for no organization and hold no platform role); anyone else nobody. Out of reach is "not
+    organization admin its own organization's staff and its own customers (``tenancy.customers_of``);
+    anyone else nobody. Out of reach is "not
     found" to the caller (issue 12: an agency's admin cannot demote the clinic's doctor)."""
     if not actor.is_active:
         return False
@@ -279,12 +279,15 @@ def in_reach(actor: User, target: User) -> bool:
     theirs = _organization_id(target)
     if theirs is not None:
         return theirs == own
-    return target.role == Role.USER.value
+    from webapp.core.tenancy import customers_of
+
+    return db.session.scalar(sa.select(User.id).where(User.id == target.id, customers_of(own))) is not None
 
 
 def users_in_reach(query, actor: User):
     """``in_reach`` as a filter on a query (select or Flask-Admin query) over User."""
     from webapp.core.models import Membership
+    from webapp.core.tenancy import customers_of
 
     if not actor.is_active or actor.role not in (Role.SUPERUSER.value, Role.ADMIN.value):
         return query.filter(sa.false())
@@ -297,7 +300,7 @@ def users_in_reach(query, actor: User):
     return query.filter(
         sa.or_(
             User.id.in_(members.where(Membership.organization_id == own)),
-            sa.and_(User.role == Role.USER.value, User.id.not_in(members)),
+            customers_of(own),
         )
     )
 

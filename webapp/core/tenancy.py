@@ -9,6 +9,8 @@ reach is "not found" to the caller (``not_found``), never "forbidden".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from webapp.core.actors import SYSTEM, Actor
@@ -55,6 +57,39 @@ def in_organization(actor: Actor | None, organization_id: int | None) -> bool:
     if sees_every_organization(actor):
         return True
     return organization_id is not None and organization_id == organization_id_of(actor)
+
+
+# --- an organization's customers --------------------------------------------------------------------
+
+# Where an organization's customers come from: a Telegram account on one of its bots, and whatever each
+# vertical ties to one (a ticket at its desk, a visit to its clinic, a booking at its agency). A vertical
+# adds its source at import with ``customer_source``.
+CUSTOMER_SOURCES: list[Callable[[int], sa.Select]] = []
+
+
+def customer_source(source: Callable[[int], sa.Select]) -> Callable[[int], sa.Select]:
+    CUSTOMER_SOURCES.append(source)
+    return source
+
+
+@customer_source
+def _bot_customers(organization_id: int) -> sa.Select:
+    from webapp.core.models import TelegramAccount
+    from webapp.telegram.models import Bot
+
+    return (
+        sa.select(TelegramAccount.user_id)
+        .join(Bot, Bot.id == TelegramAccount.bot_id)
+        .where(Bot.organization_id == organization_id)
+    )
+
+
+def customers_of(organization_id: int) -> sa.ColumnElement[bool]:
+    """The condition on User: a customer of ``organization_id``."""
+    return sa.and_(
+        User.role == Role.USER.value,
+        sa.or_(*(User.id.in_(source(organization_id)) for source in CUSTOMER_SOURCES)),
+    )
 
 
 def not_found(what: str, field: str | None = None) -> ServiceError:

@@ -158,6 +158,9 @@ def scope(query: sa.Select, actor: User | None, model=Ticket) -> sa.Select:
             return query
         if desk_of(actor) is not None:
             return query.where(rule)
+        if actor.role != Role.USER.value:  # other staff and platform roles: their own organization's only
+            own = tenancy.organization_id_of(actor)
+            return query.where(sa.false() if own is None else TicketCategory.organization_id == own)
         desks = customer_desks(actor)
         if desks:
             return query.where(TicketCategory.organization_id.in_(desks), TicketCategory.is_active.is_(True))
@@ -247,6 +250,9 @@ def organization_for_new_ticket(author: User, category: TicketCategory | None, b
     if bot is not None and bot.organization_id is not None:
         return bot.organization_id
     if category is not None:
+        # Customers open tickets at any desk; staff only inside their own organization.
+        if author.role != Role.USER.value and not tenancy.in_organization(author, category.organization_id):
+            raise ServiceError("Category not found", 404, "NOT_FOUND", "category_id")
         return category.organization_id
     desk = desk_of(author)
     if desk is not None:
@@ -309,13 +315,12 @@ def organization_people(organization_id: int) -> sa.ColumnElement[bool]:
     """Users of an organization: its members, and its customers (a ticket in its desk, or a
     Telegram account on one of its bots)."""
     members = sa.select(Membership.user_id).where(Membership.organization_id == organization_id)
-    ticket_customers = sa.select(Ticket.user_id).where(Ticket.organization_id == organization_id)
-    bot_customers = (
-        sa.select(TelegramAccount.user_id)
-        .join(Bot, Bot.id == TelegramAccount.bot_id)
-        .where(Bot.organization_id == organization_id)
-    )
-    return sa.or_(User.id.in_(members), User.id.in_(ticket_customers), User.id.in_(bot_customers))
+    return sa.or_(User.id.in_(members), tenancy.customers_of(organization_id))
+
+
+@tenancy.customer_source
+def _desk_customers(organization_id: int) -> sa.Select:
+    return sa.select(Ticket.user_id).where(Ticket.organization_id == organization_id)
 
 
 def scope_users(query: sa.Select, actor: User | None) -> sa.Select:

@@ -28,7 +28,7 @@ from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import Membership, User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import organization_id_of
+from webapp.core.tenancy import customer_source, organization_id_of
 from webapp.extensions import db
 from webapp.realty.models import (
     Agency,
@@ -198,3 +198,14 @@ def parse_uuid(value: str | uuid.UUID) -> uuid.UUID | None:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+@customer_source
+def _agency_customers(organization_id: int) -> sa.Select:
+    """An agency's customers: guests who booked one of its listings."""
+    return (
+        sa.select(Booking.guest_id)
+        .join(Listing, Listing.id == Booking.listing_id)
+        .join(Agency, Agency.id == Listing.agency_id)
+        .where(Agency.organization_id == organization_id)
+    )
