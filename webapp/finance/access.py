@@ -21,10 +21,6 @@ from webapp.telegram.models import Bot, Vertical
 OWNED = (Transaction, Goal, Debt, VoiceCommandLog, Wallet, Category)
 
 
-def is_superuser(actor) -> bool:
-    return tenancy.is_superuser(actor)
-
-
 def finance_organization_of(actor) -> int | None:
     """The organization whose finance records ``actor`` administers (an organization admin's)."""
     if not isinstance(actor, User) or not actor.is_active or actor.role != Role.ADMIN.value:
@@ -34,7 +30,7 @@ def finance_organization_of(actor) -> int | None:
 
 def customers(actor) -> sa.Select | None:
     """The ids of the users whose records ``actor`` may see; None: everyone's (a superuser)."""
-    if is_superuser(actor):
+    if tenancy.is_superuser(actor):
         return None
     organization_id = finance_organization_of(actor)
     if organization_id is None:
@@ -77,11 +73,11 @@ def can_view(actor, record) -> bool:
 def can_edit_category(actor, category: Category) -> bool:
     """Built-in categories change every finance service's parser: a superuser's. A finance admin
     edits its customers' own categories."""
-    if is_superuser(actor):
+    if tenancy.is_superuser(actor):
         return True
     return category.user_id is not None and can_view(actor, category)
 
 
 def can_create_category(actor) -> bool:
     """A new category from the console is built-in (no owner): a superuser's."""
-    return is_superuser(actor)
+    return tenancy.is_superuser(actor)

@@ -28,7 +28,7 @@ from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import Membership, User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import customer_source, organization_id_of
+from webapp.core.tenancy import customer_source, is_superuser, organization_id_of
 from webapp.extensions import db
 from webapp.realty.models import (
     Agency,
@@ -64,10 +64,6 @@ def member_agency_id(user: User | None) -> int | None:
 def agency_of(user: User | None) -> Agency | None:
     agency_id = agency_id_of(user)
     return db.session.get(Agency, agency_id) if agency_id else None
-
-
-def is_superuser(user: Actor | None) -> bool:
-    return isinstance(user, User) and user_has_role(user, Role.SUPERUSER)
 
 
 def is_agency_manager(user: User | None, agency_id: int | None) -> bool:

@@ -76,18 +76,7 @@ class BotView(SecureModelView):
         "created_at",
     )
     column_formatters = {"organization": lambda view, context, model, name: view.organization_name(model)}
-    column_export_list = (
-        "name",
-        "vertical",
-        "username",
-        "telegram_bot_id",
-        "enabled",
-        "is_sandbox",
-        "mode",
-        "rate_limit_per_second",
-        "paid_broadcast",
-        "created_at",
-    )
+    column_export_list = tuple(name for name in column_list if name != "organization")
     column_exclude_list = SECRET_COLUMNS
     column_details_exclude_list = SECRET_COLUMNS
     column_export_exclude_list = SECRET_COLUMNS
