@@ -214,9 +214,9 @@ def parse_day(text: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date") from exc
+        raise ServiceError("Use dates in the form YYYY-MM-DD", 422, "VALIDATION_ERROR", "date") from exc
     if not in_date_range(day):
-        raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date")
+        raise ServiceError("Use dates in the form YYYY-MM-DD", 422, "VALIDATION_ERROR", "date")
     return day
 
 
