@@ -14,7 +14,7 @@ from botworker.context import current_account, current_bot, current_user, user_l
 from botworker.realty.account import register_account_commands
 from webapp.core.i18n import Catalog
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
-from webapp.reports import services
+from webapp.reports import access, services
 
 catalog = Catalog("reports")
 
@@ -62,7 +62,7 @@ def help_text(language: str) -> str:
 
 def on_start(bot: TeleBot, message: types.Message) -> None:
     language = user_language()
-    if services.can_read_reports(current_user()):
+    if access.can_read_reports(current_user()):
         text = catalog.for_language(language, "Hello! Choose a report in the menu below.")
     else:
         text = catalog.for_language(
@@ -77,7 +77,7 @@ def _labels(message: str) -> set[str]:
 
 def register_handlers(bot: TeleBot) -> None:
     def allowed(message: types.Message) -> bool:
-        if services.can_read_reports(current_user()):
+        if access.can_read_reports(current_user()):
             return True
         bot.send_message(
             message.chat.id, t("Reports are for admins and moderators. Connect your staff account with /link.")
@@ -85,7 +85,7 @@ def register_handlers(bot: TeleBot) -> None:
         return False
 
     def send_report(message: types.Message, date_from, date_to=None) -> None:
-        scope = services.report_scope(current_user())
+        scope = access.report_scope(current_user())
         try:
             report = (
                 services.daily_report(date_from, scope)

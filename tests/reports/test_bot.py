@@ -146,7 +146,7 @@ def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_u
     change, say) is skipped."""
     from webapp.core.services import get_user
     from webapp.extensions import db
-    from webapp.reports import services
+    from webapp.reports import access, services
     from webapp.reports.models import ReportSubscription
 
     admin = realty.admin(moderation_events)
@@ -157,11 +157,11 @@ def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_u
     db.session.commit()
     claimed = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
     figures = {
-        sub.user_id: services.daily_report(delivery.report_date, services.report_scope(sub.user))["total_added"]
+        sub.user_id: services.daily_report(delivery.report_date, access.report_scope(sub.user))["total_added"]
         for delivery, sub in claimed
     }
     assert figures == {admin.id: 2, moderator.id: 3}
-    assert not services.can_read_reports(get_user(outsider.id))
+    assert not access.can_read_reports(get_user(outsider.id))
 
 
 def test_examples_are_dates_from_the_clock(app, sandbox, reports_bot, tg_user, realty, moderation_events):

@@ -427,6 +427,7 @@ class ReportsView(SecureView):
     @expose("/")
     def index(self):
         from webapp.reports import services as reports
+        from webapp.reports.access import report_scope
 
         today = reports.local_today()
         try:
@@ -434,7 +435,7 @@ class ReportsView(SecureView):
                 date.fromisoformat(request.args.get("date_to") or today.isoformat()), "date_to"
             )
             date_from = date.fromisoformat(request.args.get("date_from") or (date_to - timedelta(days=6)).isoformat())
-            scope = reports.report_scope(current_user)
+            scope = report_scope(current_user)
             report = reports.range_report(date_from, date_to, scope)
             series = reports.daily_series(date_from, date_to, scope)
         except (ValueError, ServiceError) as exc:
