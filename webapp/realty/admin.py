@@ -31,7 +31,7 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
-from webapp.realty.listing_pages import ListingPages
+from webapp.realty.listing_pages import ListingPages, created_on_agency_clock, title_link
 from webapp.realty.models import (
     Agency,
     Booking,
@@ -234,7 +234,12 @@ class ListingView(ListingPages, AgencyScopedView):
     column_filters = ("status", "city", "district", "is_active", "agency.name", "price_per_night", "created_at")
     column_sortable_list = ("id", "title", "city", "price_per_night", "status", "created_at")
     column_default_sort = ("created_at", True)
-    column_formatters = {"price_per_night": _money_formatter}
+    column_formatters = {
+        "price_per_night": _money_formatter,
+        "title": title_link,
+        "created_at": created_on_agency_clock,
+    }
+    column_formatters_export = {"price_per_night": _money_formatter}
     column_labels = {
         "title": _l("Title"),
         "agency": _l("Agency"),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
@@ -53,6 +54,15 @@ def agency_time(value, agency: Agency) -> str:
     if value is None:
         return "—"
     return f"{value.astimezone(ZoneInfo(agency.timezone)):%Y-%m-%d %H:%M} {agency.timezone}"
+
+
+def title_link(view, context, model, name) -> Markup:
+    """List cells: the title opens the listing's page."""
+    return Markup('<a href="{}">{}</a>').format(url_for(".details_view", id=model.id), model.title)
+
+
+def created_on_agency_clock(view, context, model, name) -> str:
+    return agency_time(getattr(model, name), model.agency)
 
 
 def _uploads() -> list[bytes]:
@@ -133,7 +143,7 @@ class ListingPages:
         return fields
 
     def _render_form(self, listing: Listing | None, values: dict):
-        agencies = []
+        agencies, own = [], listing.agency if listing else access.agency_of(current_user)
         if listing is None and access.is_superuser(current_user):
             agencies = db.session.scalars(db.select(Agency).order_by(Agency.name)).all()
         return self.render(
@@ -143,6 +153,7 @@ class ListingPages:
             values=values,
             amenities=AMENITIES,
             agencies=agencies,
+            currency=own.currency if own else None,
             pictures=[(p, photos.shown_url(p)) for p in (listing.photos if listing else [])],
             max_photos=listings.MAX_PHOTOS,
         )

@@ -182,10 +182,10 @@ def add_realtor(
     first_name = " ".join((first_name or "").split())[:150]
     if not first_name:
         raise invalid("first_name", "This field is required")
-    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise ServiceError("This username is taken", 409, "USERNAME_TAKEN", "username")
     if email and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
         raise ServiceError("This e-mail belongs to another account", 409, "EMAIL_TAKEN", "email")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise ServiceError("This username is taken", 409, "USERNAME_TAKEN", "username")
     phone = normalize_phone(phone) if phone else None
     if phone and db.session.scalar(sa.select(User.id).where(User.phone == phone)):
         raise ServiceError("This phone number belongs to another account", 409, "PHONE_TAKEN", "phone")
