@@ -327,3 +327,20 @@ def test_revenue_is_shown_per_currency(app, client, console_login, realty, make_
     page = client.get("/admin/realty_dashboard/").text
     revenue = page.split('id="realty-revenue">', 1)[1].split("</div></div></div>", 1)[0]
     assert "UZS" in revenue and "KZT" in revenue and "108" not in revenue
+
+
+def test_superuser_names_the_listings_agency_and_photos_are_capped(app, client, console_login, realty_world):
+    from webapp.extensions import db
+    from webapp.realty.models import Listing
+
+    in_english(app, realty_world.superuser)
+    console_login(client, realty_world.superuser)
+    post_form(client, "/admin/realty_listings/new/", {**form_of(title="Platform flat"), "agency_id": realty_world.b.id})
+    with app.app_context():
+        assert (
+            db.session.scalar(db.select(Listing.agency_id).where(Listing.title == "Platform flat")) == realty_world.b.id
+        )
+    set_fields(app, realty_world.listing_a.id, photos=[f"https://cdn.example.test/{n}.jpg" for n in range(10)])
+    url = f"/admin/realty_listings/edit/?id={realty_world.listing_a.id}"
+    answer = post_form(client, url, form_of(title="Eleven photos"), files=[("one.png", png_bytes())])
+    assert "At most 10 photos" in answer.text and listing_row(app, realty_world.listing_a.id)[2] == "Alpha flat"
