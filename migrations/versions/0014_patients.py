@@ -54,7 +54,8 @@ summaries = sa.Table(
     "clinic_visit_summaries", metadata, sa.Column("patient_id", sa.Integer), sa.Column("clinic_id", sa.Integer)
 )
 tags = sa.Table("clinic_patient_tags", metadata, sa.Column("patient_id", sa.Integer), sa.Column("tag", sa.String))
-accounts = sa.Table("telegram_accounts", metadata, sa.Column("user_id", sa.Uuid), sa.Column("bot_id", sa.Integer))
+# Untyped: compared with the user id as the reflected patients table hands it back, on either backend.
+accounts = sa.Table("telegram_accounts", metadata, sa.Column("user_id"), sa.Column("bot_id", sa.Integer))
 bots = sa.Table(
     "bots",
     metadata,

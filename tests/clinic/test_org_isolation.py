@@ -65,7 +65,7 @@ def two_clinics(app, client, clinic_data, bot_headers, make_patient, make_user, 
         booking.mark_arrived(visit, source="test", now=at(MONDAY, 9))
         booking.complete_appointment(visit, source="test", now=at(MONDAY, 9, 31), at=at(MONDAY, 9, 30))
         certificate = documents.generate_document(
-            patient_by_telegram(pa.telegram_user_id), "visit", language="ru", appointment_id=visit.id
+            patient_by_telegram(pa.telegram_user_id, a.organization_id), "visit", language="ru", appointment_id=visit.id
         )
         db.session.commit()
         certificate_id = str(certificate.id)
