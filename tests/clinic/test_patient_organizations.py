@@ -147,9 +147,17 @@ def _paid_visit_invoice(client, headers, clinic, telegram_user_id, amount):
     db.session.commit()
 
 
-def test_tax_certificate_and_balance_count_only_this_clinics_payments(app, client, w, bot_headers):
+def test_tax_certificate_and_balance_count_only_this_clinics_payments(app, client, w, bot_headers, monkeypatch):
     from webapp.clinic.services import documents
     from webapp.clinic.services.patients import patient_by_telegram
+
+    headings, heading = [], documents._Pdf.heading
+
+    def spy(pdf, text, *args, **kwargs):
+        headings.append(text)
+        return heading(pdf, text, *args, **kwargs)
+
+    monkeypatch.setattr(documents._Pdf, "heading", spy)
 
     _register(client, bot_headers, PERSON, clinic_id=w.a.clinic_id)
     _register(client, bot_headers, PERSON, clinic_id=w.b.clinic_id)
@@ -164,7 +172,8 @@ def test_tax_certificate_and_balance_count_only_this_clinics_payments(app, clien
     balance_b = client.get(f"/api/bot/payments/balance/?telegram_user_id={PERSON}", headers=w.as_b)
     assert balance_a.json["paid"] == 5000 and balance_b.json["paid"] == 7000, (balance_a.json, balance_b.json)
     tax = {"telegram_user_id": PERSON, "document_type": "tax", "language": "ru", "year": MONDAY.year}
-    assert client.post("/api/bot/documents/generate/", json=tax, headers=w.as_a).status_code == 201
+    assert client.post("/api/bot/documents/generate/", json=tax, headers=w.as_b).status_code == 201
+    assert headings[0] == "Клиника B"  # B's certificate is headed by B's clinic, not the platform's first
 
 
 def test_clinic_a_cannot_see_or_change_clinic_bs_patient(app, client, w):
