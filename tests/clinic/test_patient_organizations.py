@@ -212,3 +212,38 @@ def test_bot_registration_belongs_to_the_bots_organization(app, w):
         assert created_a and created_b and in_a.id != in_b.id
         assert patient_for_user(user, w.organization_b).id == in_b.id
         assert patient_for_user(user, w.a.organization_id).id == in_a.id
+
+
+def test_console_walk_in_belongs_to_the_admins_organization(app, client, w, console_login, make_user):
+    from tests.conftest import csrf_from
+    from webapp.clinic.models import Patient
+    from webapp.extensions import db
+
+    assert _register(client, w.as_a, PERSON, iin=VALID_IIN_MALE_1990).status_code == 201
+    console = app.test_client()
+    console_login(console, make_user("admin", organization=w.organization_b))
+
+    def walk_in(last_name: str):
+        page = console.get("/admin/clinic_patients/new/")
+        form = {
+            "csrf_token": csrf_from(page.text),
+            "last_name": last_name,
+            "first_name": "Ерлан",
+            "phone": "+77011234567",
+            "birth_date": "1990-01-01",
+            "sex": "M",
+            "iin": VALID_IIN_MALE_1990,
+            "language": "ru",
+            "osms_status": "unknown",
+            "is_active": "y",
+        }
+        return console.post("/admin/clinic_patients/new/", data=form)
+
+    assert walk_in("Пришедший").status_code == 302  # A's patient with this IIN is no obstacle, nor a hint
+    refused = walk_in("Двойник")
+    assert refused.status_code == 200 and "Этот ИИН уже зарегистрирован." in refused.text
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Patient).where(Patient.iin == VALID_IIN_MALE_1990)).all()
+        assert sorted((p.organization_id, p.last_name) for p in rows) == sorted(
+            [(w.a.organization_id, "Жумабаев"), (w.organization_b, "Пришедший")]
+        )
