@@ -53,16 +53,18 @@ class CannedReplyView(SecureModelView):
         return reply
 
     def on_model_change(self, form, model, is_created):
-        try:
-            if is_created:
-                model.organization_id = access.organization_for_new_category(current_user, None)
-            elif not access.can_edit_desk(current_user, model.organization_id):
-                abort(404)
-            model.short_code, model.content = desk.clean_canned(model.short_code, model.content)
-        except ServiceError as exc:
-            raise ValidationError(_(exc.message)) from exc
-        if desk.code_taken(model.organization_id, model.short_code, except_id=model.id):
-            raise ValidationError(_("This desk already has a canned reply /%(code)s.", code=model.short_code))
+        # The new row has no desk yet: the lookups below must not flush it early.
+        with db.session.no_autoflush:
+            try:
+                if is_created:
+                    model.organization_id = access.organization_for_new_category(current_user, None)
+                elif not access.can_edit_desk(current_user, model.organization_id):
+                    abort(404)
+                model.short_code, model.content = desk.clean_canned(model.short_code, model.content)
+            except ServiceError as exc:
+                raise ValidationError(_(exc.message)) from exc
+            if desk.code_taken(model.organization_id, model.short_code, except_id=model.id):
+                raise ValidationError(_("This desk already has a canned reply /%(code)s.", code=model.short_code))
 
     def on_model_delete(self, model):
         if not access.can_edit_desk(current_user, model.organization_id):

@@ -30,7 +30,7 @@ from webapp.helpdesk.services.tickets import clean_text, invalid
 
 DEFAULT_FIRST_RESPONSE_MINUTES = 60
 MAX_FIRST_RESPONSE_MINUTES = 7 * 24 * 60  # a week: beyond that a "deadline" is no longer one
-SHORT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+SHORT_CODE = re.compile(r"^[^\W_][\w-]{0,31}$")  # letters of any script: a desk may write /привет
 MAX_CANNED_CONTENT = 4000
 
 
@@ -115,7 +115,7 @@ def clean_canned(short_code: str | None, content: str | None) -> tuple[str, str]
     if not SHORT_CODE.match(code):
         raise invalid(
             "short_code",
-            "A short code is 1 to 32 lower-case letters, digits, dashes or underscores, starting with a letter or digit",
+            "A short code is 1 to 32 letters, digits, dashes or underscores, starting with a letter or digit",
         )
     text = clean_text(content)
     if not text:

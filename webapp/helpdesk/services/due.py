@@ -50,9 +50,9 @@ def span(delta: timedelta, language: str | None = None) -> str:
     units = [(days, "days"), (hours, "hours"), (minutes, "minutes")]
     first = next(i for i, (n, _) in enumerate(units) if n)
     parts = [(n, unit) for n, unit in units[first : first + 2] if n]
-    # A large threshold keeps 50 minutes from reading "1 hour": each part is exact already.
+    # threshold=1: each part is exact already, so 50 minutes must not round up to "1 hour".
     return " ".join(
-        format_timedelta(timedelta(**{unit: n}), format="short", threshold=10**6, locale=locale) for n, unit in parts
+        format_timedelta(timedelta(**{unit: n}), format="short", threshold=1, locale=locale) for n, unit in parts
     )
 
 

@@ -16,7 +16,7 @@
   /* The "/code" right before the caret, at the start of the box or after a space. */
   function typedCode() {
     var before = box.value.slice(0, box.selectionStart);
-    var found = /(^|\s)\/([a-z0-9_-]*)$/i.exec(before);
+    var found = /(^|\s)\/([\p{L}\p{N}_-]*)$/u.exec(before);
     if (!found) return null;
     return { code: found[2].toLowerCase(), start: before.length - found[2].length - 1 };
   }
