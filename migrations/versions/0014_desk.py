@@ -36,9 +36,7 @@ def upgrade():
             "organization_id", "short_code", name="uq_helpdesk_canned_replies_organization_id_short_code"
         ),
     )
-    op.create_index(
-        "ix_helpdesk_canned_replies_organization_id", "helpdesk_canned_replies", ["organization_id"]
-    )
+    op.create_index("ix_helpdesk_canned_replies_organization_id", "helpdesk_canned_replies", ["organization_id"])
     op.create_table(
         "helpdesk_desk_settings",
         sa.Column("organization_id", sa.Integer(), autoincrement=False, nullable=False),

@@ -107,7 +107,9 @@ def test_due_counts_down_then_overdue_then_disappears_on_the_first_staff_reply(a
             assert due_text(due) == "due in 25 min"
             late = first_response_due(ticket, now=NOW + timedelta(hours=2, minutes=10, seconds=30))
             assert late.overdue and due_text(late) == "overdue by 1 hr 10 min"
-            assert due_text(first_response_due(ticket, now=NOW + timedelta(days=2, hours=4))) == "overdue by 2 days 3 hr"
+            assert (
+                due_text(first_response_due(ticket, now=NOW + timedelta(days=2, hours=4))) == "overdue by 2 days 3 hr"
+            )
         with force_locale("ru"):
             assert due_text(late) == "просрочено на 1 ч 10 мин"
         with force_locale("uz"):
@@ -161,7 +163,10 @@ def test_inbox_shows_due_and_overdue_and_the_overdue_queue(app, desks, hd_ticket
     assert "Вопрос desk B" not in overdue  # B's overdue ticket is B's
     # Answered: the ticket leaves the queue and its badge goes.
     reply = post_form(
-        desks.a.helper, f"/admin/helpdesk/ticket/{late.id}/reply", {"content": "Отвечаем"}, f"/admin/helpdesk/ticket/{late.id}"
+        desks.a.helper,
+        f"/admin/helpdesk/ticket/{late.id}/reply",
+        {"content": "Отвечаем"},
+        f"/admin/helpdesk/ticket/{late.id}",
     )
     assert reply.status_code == 302
     assert "Вопрос desk A" not in desks.a.helper.get("/admin/helpdesk/?queue=overdue").text
@@ -220,9 +225,7 @@ def canned_rows_ids(app, organization_id):
     from webapp.helpdesk.models import CannedReply
 
     with app.app_context():
-        return list(
-            db.session.scalars(db.select(CannedReply.id).where(CannedReply.organization_id == organization_id))
-        )
+        return list(db.session.scalars(db.select(CannedReply.id).where(CannedReply.organization_id == organization_id)))
 
 
 @pytest.mark.parametrize("role", ["helper", "doctor", "marketer", "moderator", "user"])
@@ -251,7 +254,12 @@ def test_another_desk_neither_sees_nor_changes_canned_replies(app, desks):
     assert "Секретный шаблон A" not in listing and "Шаблон B" in listing
     assert b.get(f"/admin/helpdesk_canned/edit/?id={a_reply}").status_code in (302, 404)
     assert b.get(f"/admin/helpdesk_canned/details/?id={a_reply}").status_code in (302, 403, 404)
-    post_form(b, f"/admin/helpdesk_canned/edit/?id={a_reply}", {"short_code": "x", "content": "взлом"}, "/admin/helpdesk_canned/")
+    post_form(
+        b,
+        f"/admin/helpdesk_canned/edit/?id={a_reply}",
+        {"short_code": "x", "content": "взлом"},
+        "/admin/helpdesk_canned/",
+    )
     post_form(b, "/admin/helpdesk_canned/delete/", {"id": a_reply}, "/admin/helpdesk_canned/")
     assert canned_rows(app, desks.a.org) == [(desks.a.org, "greet", "Секретный шаблон A")]
     # The ticket page offers a desk's own replies to its helpers, and nobody else's.
@@ -285,7 +293,9 @@ def test_canned_scope_by_role(app, make_user, desks):
 def test_admin_saves_settings_and_bad_input_changes_nothing(app, desks):
     path = "/admin/helpdesk/settings/"
     assert "Desk settings" in desks.a.admin.get(path).text
-    assert post_form(desks.a.admin, path, {"timezone": "Asia/Almaty", "first_response_minutes": "30"}).status_code == 302
+    assert (
+        post_form(desks.a.admin, path, {"timezone": "Asia/Almaty", "first_response_minutes": "30"}).status_code == 302
+    )
     assert settings_row(app, desks.a.org) == ("Asia/Almaty", 30)
     for bad in (
         {"timezone": "Mars/Olympus", "first_response_minutes": "15"},

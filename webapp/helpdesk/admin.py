@@ -25,9 +25,9 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.helpdesk import access, services
-from webapp.helpdesk.services import desk, due
 from webapp.helpdesk.desk_admin import register_desk_admin
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from webapp.helpdesk.services import desk, due
 from webapp.helpdesk.storage import INLINE_TYPES
 from webapp.helpdesk.texts import catalog
 
@@ -174,7 +174,10 @@ class InboxView(HelpdeskView):
             staff=staff_choices(ticket),
             categories=services.list_categories(organization_id=ticket.organization_id),
             moves=sorted(services.allowed_moves(ticket), key=list(TicketStatus).index),
-            canned=[{"code": r.short_code, "text": r.content} for r in desk.canned_replies(current_user, ticket.organization_id)],
+            canned=[
+                {"code": r.short_code, "text": r.content}
+                for r in desk.canned_replies(current_user, ticket.organization_id)
+            ],
             **self._panel_context(ticket),
         )
 

@@ -98,9 +98,7 @@ class DeskSettingsView(SecureView):
         if request.method == "POST":
             values = {key: request.form.get(key, "") for key in values}
             try:
-                desk.save_settings(
-                    current_user, organization.id, values["timezone"], values["first_response_minutes"]
-                )
+                desk.save_settings(current_user, organization.id, values["timezone"], values["first_response_minutes"])
             except ServiceError as exc:
                 db.session.rollback()
                 flash(_(exc.message), "error")
@@ -125,7 +123,9 @@ class DeskSettingsView(SecureView):
         if access.desk_of(current_user) is not None:
             return []
         ids = access.desk_organizations()
-        return list(db.session.scalars(db.select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name)))
+        return list(
+            db.session.scalars(db.select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name))
+        )
 
 
 def register_desk_admin(admin, category) -> None:

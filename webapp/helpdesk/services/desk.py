@@ -13,7 +13,7 @@ A desk's admin changes both on the console's "Desk settings" page.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 

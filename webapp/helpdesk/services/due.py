@@ -74,7 +74,5 @@ def overdue_condition(*, now: datetime) -> sa.ColumnElement[bool]:
         sa.and_(Ticket.organization_id == org, Ticket.created_at < now - timedelta(minutes=minutes))
         for org, minutes in custom
     ]
-    late.append(
-        sa.and_(Ticket.organization_id.not_in([org for org, _ in custom]), Ticket.created_at < default_cutoff)
-    )
+    late.append(sa.and_(Ticket.organization_id.not_in([org for org, _ in custom]), Ticket.created_at < default_cutoff))
     return sa.and_(Ticket.first_response_at.is_(None), Ticket.status.not_in(DONE), sa.or_(*late))
