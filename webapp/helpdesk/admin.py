@@ -105,6 +105,7 @@ class HelpdeskView(SecureView):
             desk_time=desk.desk_time,
             first_due=lambda ticket: due.first_response_due(ticket, now=now),
             due_text=due.due_text,
+            span=due.span,
             status_names=STATUS_NAMES,
             priority_names=PRIORITY_NAMES,
             priority_classes=PRIORITY_CLASSES,
