@@ -110,6 +110,11 @@ def test_due_counts_down_then_overdue_then_disappears_on_the_first_staff_reply(a
             assert (
                 due_text(first_response_due(ticket, now=NOW + timedelta(days=2, hours=4))) == "overdue by 2 days 3 hr"
             )
+            # Babel alone would say "1 week" here and drop three days, and round 50 minutes up to an hour.
+            ten_days = first_response_due(ticket, now=NOW + timedelta(days=10, hours=4))
+            assert due_text(ten_days) == "overdue by 10 days 3 hr"
+            assert due_text(first_response_due(ticket, now=NOW + timedelta(minutes=50))) == "due in 10 min"
+            assert due_text(first_response_due(ticket, now=NOW + timedelta(minutes=10))) == "due in 50 min"
         with force_locale("ru"):
             assert due_text(late) == "просрочено на 1 ч 10 мин"
         with force_locale("uz"):

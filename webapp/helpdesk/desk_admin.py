@@ -31,7 +31,10 @@ class CannedReplyView(SecureModelView):
     form_columns = ("short_code", "content")
     column_labels = {"short_code": _l("Short code"), "content": _l("Text"), "updated_at": _l("Updated")}
     column_descriptions = {"short_code": _l("Helpers type / and this code in a ticket's reply box, e.g. greet.")}
-    column_formatters = {"short_code": lambda view, context, model, name: f"/{model.short_code}"}
+    column_formatters = {
+        "short_code": lambda view, context, model, name: f"/{model.short_code}",
+        "updated_at": lambda view, context, model, name: desk.desk_time(model.updated_at, model.organization_id),
+    }
     form_overrides = {"content": fields.TextAreaField}
     form_args = {
         "short_code": {"validators": [validators.InputRequired()]},

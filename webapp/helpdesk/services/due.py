@@ -50,9 +50,10 @@ def span(delta: timedelta, language: str | None = None) -> str:
     units = [(days, "days"), (hours, "hours"), (minutes, "minutes")]
     first = next(i for i, (n, _) in enumerate(units) if n)
     parts = [(n, unit) for n, unit in units[first : first + 2] if n]
-    # threshold=1: each part is exact already, so 50 minutes must not round up to "1 hour".
+    # Each part in its own unit: Babel would otherwise round 50 minutes up to "1 hour", 10 days to "1 week".
     return " ".join(
-        format_timedelta(timedelta(**{unit: n}), format="short", threshold=1, locale=locale) for n, unit in parts
+        format_timedelta(timedelta(**{unit: n}), granularity=unit[:-1], threshold=10**9, format="short", locale=locale)
+        for n, unit in parts
     )
 
 
