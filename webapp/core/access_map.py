@@ -277,6 +277,8 @@ CONSOLE: dict[str, Access] = {
     "helpdesk_stats": _org("helpdesk"),
     "helpdesk_tickets": _org("helpdesk", "ticket"),
     "helpdesk_categories": _org("helpdesk", "category"),
+    "helpdesk_canned": _org("helpdesk", "canned_reply"),
+    "helpdesk_settings": _org("helpdesk"),
     "finance_dashboard": _org("finance"),
     "finance_transactions": _org("finance", "transaction"),
     "finance_wallets": _org("finance", "wallet"),
