@@ -3,15 +3,15 @@
 Both tables are new; nothing existing changes, and desks without settings keep the platform's
 defaults (``webapp.helpdesk.services.desk``).
 
-Revision ID: 0014_desk
-Revises: 0013_platform_organizations
+Revision ID: 0015_desk
+Revises: 0014_patients
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_desk"
-down_revision = "0013_platform_organizations"
+revision = "0015_desk"
+down_revision = "0014_patients"
 branch_labels = None
 depends_on = None
 
