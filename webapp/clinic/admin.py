@@ -172,7 +172,6 @@ class ClinicSettingsView(OwnOrganizationForm, ClinicAdminView):
     column_list = ("name", "organization", "timezone", "currency", "phone", "address", "bot")
     column_labels = {
         "name": _l("Name"),
-        "organization": _l("Organization"),
         "timezone": _l("Time zone"),
         "bot": _l("Telegram bot"),
     }

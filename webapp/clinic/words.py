@@ -8,6 +8,7 @@ _l = catalog.lazy_gettext
 
 LABELS = {
     "clinic": _l("Clinic"),
+    "organization": _l("Organization"),
     "branch": _l("Branch"),
     "branches": _l("Branches"),
     "doctor": _l("Doctor"),
