@@ -133,17 +133,17 @@ def describe(bot: Bot, filters: dict[str, Any] | None) -> str:
 
 LEFT_OUT_WORDS = {
     "user_blocked": lambda n: catalog.ngettext(
-        "%(num)s account blocked on the platform", "%(num)s accounts blocked on the platform", n, num=n
+        "%(num)s account blocked on the platform", "%(num)s accounts blocked on the platform", n
     ),
-    "blocked_bot": lambda n: catalog.ngettext("%(num)s blocked the bot", "%(num)s blocked the bot", n, num=n),
+    "blocked_bot": lambda n: catalog.ngettext("%(num)s blocked the bot", "%(num)s blocked the bot", n),
     "no_chat": lambda n: catalog.ngettext(
-        "%(num)s never opened a chat with the bot", "%(num)s never opened a chat with the bot", n, num=n
+        "%(num)s never opened a chat with the bot", "%(num)s never opened a chat with the bot", n
     ),
     "patient_inactive": lambda n: catalog.ngettext(
-        "%(num)s patient record closed", "%(num)s patient records closed", n, num=n
+        "%(num)s patient record closed", "%(num)s patient records closed", n
     ),
     "no_marketing_consent": lambda n: catalog.ngettext(
-        "%(num)s without marketing consent", "%(num)s without marketing consent", n, num=n
+        "%(num)s without marketing consent", "%(num)s without marketing consent", n
     ),
 }
 

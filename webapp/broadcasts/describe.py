@@ -81,7 +81,7 @@ def _osms(f: Mapping) -> str:
 
 def _min_visits(f: Mapping) -> str:
     count = f["min_visits"]
-    return catalog.ngettext("At least %(num)s visit", "At least %(num)s visits", int(count), num=count)
+    return catalog.ngettext("At least %(num)s visit", "At least %(num)s visits", int(count))
 
 
 def _cities(f: Mapping) -> str:
@@ -98,7 +98,6 @@ def _active_days(f: Mapping) -> str:
         "Recorded something in the last %(num)s day",
         "Recorded something in the last %(num)s days",
         int(days),
-        num=days,
     )
 
 
