@@ -18,7 +18,7 @@ from webapp.admin import words
 from webapp.admin.base import MAX_LIST_PAGE, SecureView, int_arg
 from webapp.admin.dashboard import add_card
 from webapp.broadcasts import access
-from webapp.broadcasts.describe import describe_filters
+from webapp.broadcasts.describe import LANGUAGE_WORDS, describe_filters
 from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services import lifecycle, reports, segments
@@ -179,6 +179,7 @@ class _Page:
             vertical_fields={k: sorted(v) for k, v in VERTICAL_FIELDS.items()},
             roles=[r.value for r in Role],
             describe=describe,
+            language_words=LANGUAGE_WORDS,
             **context,
         )
 
