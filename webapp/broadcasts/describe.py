@@ -22,7 +22,13 @@ _ = catalog.gettext
 _l = catalog.lazy_gettext
 SEPARATOR = " · "
 
-LANGUAGE_WORDS = {"ru": _l("Russian"), "kk": _l("Kazakh"), "uz": _l("Uzbek"), "en": _l("English")}
+# "… language" msgids: the bare names (the navigation bar's "English") must not read as untranslated.
+LANGUAGE_WORDS = {
+    "ru": _l("Russian language"),
+    "kk": _l("Kazakh language"),
+    "uz": _l("Uzbek language"),
+    "en": _l("English language"),
+}
 
 
 def _day(value: Any) -> str:
