@@ -67,10 +67,6 @@ def back_keyboard(*extra_rows: list[types.KeyboardButton | str]) -> types.ReplyK
     return markup
 
 
-def send_menu(bot: TeleBot, chat_id: int, text: str) -> None:
-    bot.send_message(chat_id, text, reply_markup=main_menu(lang()))
-
-
 def require_patient(bot: TeleBot, chat_id: int) -> Patient | None:
     """The patient, or None after telling an unregistered user to register first."""
     patient = current_patient()

@@ -53,7 +53,13 @@ from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import Membership, TelegramAccount, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import customer_source, organization_id_of, organization_rule, sees_every_organization
+from webapp.core.tenancy import (
+    customer_source,
+    declare_vertical,
+    organization_id_of,
+    organization_rule,
+    sees_every_organization,
+)
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
 
@@ -303,3 +309,6 @@ def _clinic_customers(organization_id: int) -> sa.Select:
         .join(Clinic, Clinic.id == Doctor.clinic_id)
         .where(Clinic.organization_id == organization_id, Patient.user_id.is_not(None))
     )
+
+
+declare_vertical("clinic", lambda organization: sa.select(Clinic.id).where(Clinic.organization_id == organization))

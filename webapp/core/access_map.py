@@ -195,6 +195,7 @@ API: dict[str, Access] = {
     "realty_api.listing_detail": _public("realty"),
     "realty_api.listing_calendar": _public("realty"),
     "realty_api.listing_reviews": _public("realty"),
+    "realty_api.listing_photo": _public("realty"),  # an uploaded photo by its random key (the credential)
     "realty_api.moderation_queue": _platform("realty"),
     "realty_api.approve_listing": _platform("realty", "listing"),
     "realty_api.reject_listing": _platform("realty", "listing"),
@@ -300,6 +301,10 @@ CONSOLE_ROUTES: dict[str, Access] = {
     "profile.link": _org("platform", "bot"),
     "realty_moderation.reject_view": _platform("realty", "listing"),
     "realty_listings.reject_view": _org("realty", "listing"),
+    "realty_moderation.approve": _platform("realty", "listing"),
+    "realty_moderation.reject": _platform("realty", "listing"),
+    "realty_listings.approve": _org("realty", "listing"),
+    "realty_listings.reject": _org("realty", "listing"),
     "helpdesk_inbox.file": _org("helpdesk", "attachment"),
     "helpdesk_inbox.ticket": _org("helpdesk", "ticket"),
     "helpdesk_inbox.panel": _org("helpdesk", "ticket"),

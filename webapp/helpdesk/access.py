@@ -343,3 +343,9 @@ def can_see_user(actor: User | None, user: User) -> bool:
 
 def visible_ticket_ids(actor: User, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     return set(db.session.scalars(scope(sa.select(Ticket.id).where(Ticket.id.in_(ids)), actor)))
+
+
+tenancy.declare_vertical(
+    "helpdesk",
+    lambda organization_id: sa.select(TicketCategory.id).where(TicketCategory.organization_id == organization_id),
+)
