@@ -174,7 +174,7 @@ class ReceptionView(SecureView):
         step = timedelta(days=length)
         return self.page(
             "clinic/calendar.html",
-            title=catalog.gettext("Week schedule" if week else "Day schedule"),
+            title=catalog.gettext("Week schedule") if week else catalog.gettext("Day schedule"),
             doctors=doctors,
             doctor=doctor,
             branches=branches,
