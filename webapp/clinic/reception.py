@@ -44,6 +44,13 @@ STEPS = {
     "cancel": booking.cancel_appointment,
 }
 VERBS = (*STEPS, "reschedule")
+# The buttons an appointment's page offers in each status (the service still decides; a step that
+# also depends on the time, like a no-show before the start, is refused there in words).
+OFFERED = {
+    "booked": ("confirm", "arrived", "completed", "no_show", "reschedule", "cancel"),
+    "confirmed": ("arrived", "completed", "no_show", "reschedule", "cancel"),
+    "arrived": ("completed",),
+}
 STEP_NAMES = {
     "confirm": _l("Confirm"),
     "arrived": _l("Patient arrived"),
@@ -129,12 +136,13 @@ def _reachable_or_404(model, key):
     return row
 
 
-def local_time(value: datetime | None, timezone: str | None) -> str:
-    """A stored time in the clinic's zone, the zone named."""
+def local_time(value: datetime | None, timezone: str | None, until: datetime | None = None) -> str:
+    """A stored time (or a span up to ``until``) in the clinic's zone, the zone named."""
     if value is None:
         return ""
     local = value.astimezone(zone(timezone))
-    return f"{local:%d.%m.%Y %H:%M} ({local.tzinfo.key}, {local:%Z})"
+    end = f"–{until.astimezone(local.tzinfo):%H:%M}" if until is not None else ""
+    return f"{local:%d.%m.%Y %H:%M}{end} ({local.tzinfo.key}, {local:%Z})"
 
 
 class ReceptionView(SecureView):
@@ -279,7 +287,7 @@ class ReceptionView(SecureView):
             "clinic/appointment.html",
             appointment=appointment,
             price=format_money(appointment.price, clinic.currency, current_language()),
-            steps=list(STEP_NAMES),
+            offered=OFFERED.get(appointment.status, ()),
             step_names=STEP_NAMES,
             calendar_day=appointment.starts_at.astimezone(zone(clinic.timezone)).date(),
         )
