@@ -212,8 +212,8 @@ class ReceptionView(SecureView):
         branch = _reachable(Branch, form.get("branch_id"))
         starts_at = parse_start(form.get("starts_at"))
         if doctor is None or branch is None or starts_at is None:
-            flash(catalog.gettext("Choose a free time in the calendar."), "error")
-            return redirect(url_for(".index"))
+            # A form without its time (a stale bookmark, a doctor of another clinic) points back.
+            return self.page("clinic/book.html", doctor=None)
         if request.method == "POST":
             try:
                 appointment = self._book(doctor, branch, starts_at, request.form)
@@ -234,7 +234,7 @@ class ReceptionView(SecureView):
             local_day=starts_at.astimezone(zone(doctor.clinic.timezone)).date(),
             services=services,
             chosen=chosen,
-            form=form,
+            entered=form.to_dict(),
             languages=LANGUAGES,
             can_register=access.can_register_patients(current_user),
         )
