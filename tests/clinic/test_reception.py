@@ -344,3 +344,13 @@ def test_the_second_patient_on_a_taken_time_is_told_so(app, desk):
     busy = _book_form(desk.client, desk.ids, at(MONDAY, 11), patient_id=second.id)
     assert "У пациента уже есть запись на это время" in busy.text
     assert len(_appointments(app, patient_id=second.id)) == 1
+
+
+def test_rescheduling_picks_a_free_cell_of_the_same_doctor(app, desk):
+    page = desk.client.get(CALENDAR, query_string={"move": desk.visit}).text
+    assert 'id="rc-moving"' in page and "Жумабаев Ерлан" in page
+    action = f"/admin/clinic_day/appointment/{desk.visit}/reschedule"
+    assert page.count(f'action="{action}"') == 16 - 1  # every free cell of Monday but the visit's own
+    response = desk.client.post(action, data={"csrf_token": csrf_from(page), "starts_at": at(MONDAY, 9).isoformat()})
+    assert response.status_code == 302
+    assert _appointments(app, id=desk.visit)[0].starts_at == at(MONDAY, 9)
