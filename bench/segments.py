@@ -52,9 +52,9 @@ GENERATE = [
            created_at, messages_count, voice_messages_count, commands_executed)
        SELECT md5('seg-' || g)::uuid, :bot, 9000000000 + g, 9000000000 + g, 'ru', g % 101 = 0, now(), 0, 0, 0
        FROM generate_series(1, :n) g""",
-    """INSERT INTO clinic_patients (user_id, first_name, last_name, phone, birth_date, sex, language,
+    """INSERT INTO clinic_patients (organization_id, user_id, first_name, last_name, phone, birth_date, sex, language,
            osms_status, consent_marketing_at, is_active, created_at, updated_at)
-       SELECT md5('seg-' || g)::uuid, 'Patient', 'N' || g, '+7701' || lpad(g::text, 7, '0'),
+       SELECT :organization, md5('seg-' || g)::uuid, 'Patient', 'N' || g, '+7701' || lpad(g::text, 7, '0'),
            date '1940-01-01' + ((g::bigint * 7919) % 30000)::int,
            CASE WHEN g % 2 = 0 THEN 'F' ELSE 'M' END, 'ru',
            (ARRAY['insured', 'not_insured', 'unknown'])[1 + (g * 31) % 3],
@@ -101,6 +101,7 @@ def build(app, patients: int) -> tuple[int, list[int]]:
         params = {
             "n": patients,
             "bot": bot.id,
+            "organization": organization.id,
             "doctor": doctor.id,
             "branch": branch.id,
             "services": [s.id for s in services],

@@ -86,7 +86,14 @@ def build_clinic():
     db.session.add_all([clinic, branch, service, *doctors])
     db.session.flush()
     db.session.add_all(
-        Patient(first_name="P", last_name=str(n), phone="+77010000000", birth_date=date(1990, 1, 1), sex="M")
+        Patient(
+            organization_id=organization.id,
+            first_name="P",
+            last_name=str(n),
+            phone="+77010000000",
+            birth_date=date(1990, 1, 1),
+            sex="M",
+        )
         for n in range(PATIENTS)
     )
     db.session.commit()

@@ -231,6 +231,7 @@ def build_bot(
     route = transport.Route(template, SendLimiter(client), spec.rate_limit_per_second, bot=spec.name)
     transport.SENDER.add_route(spec.token, route)
     bot = BotdeskTeleBot(spec, app, claim)
+    bot.route = route
     bot.setup_middleware(UpdateMiddleware(bot, spec.id))
     bot.setup_middleware(StateMiddleware(bot))
     bot.add_custom_filter(custom_filters.StateFilter(bot))
@@ -325,6 +326,7 @@ class Poller:
         if not self.bot.wait_idle(grace):
             log.warning("bot %s: handlers still running after %ss; stopping anyway", self.spec.name, grace)
         self.bot.worker_pool.close()
+        transport.SENDER.remove_route(self.spec.token, self.bot.route)  # a disabled bot's route would stay forever
         log.info("bot %s: stopped", self.spec.name)
 
 

@@ -76,9 +76,14 @@ class RoutedSender:
         with self._lock:
             self._routes[token] = route
 
-    def remove_route(self, token: str) -> None:
+    def remove_route(self, token: str, route: Route) -> None:
+        """Forget a stopped bot's route, unless a newer bot with the same token replaced it."""
         with self._lock:
-            self._routes.pop(token, None)
+            if self._routes.get(token) is route:
+                del self._routes[token]
+
+    def __contains__(self, token: str) -> bool:
+        return token in self._routes
 
     def route(self, token: str) -> Route:
         return self._routes.get(token) or Route(botapi.TELEGRAM_API_TEMPLATE)

@@ -9,6 +9,7 @@ when a catalog of a supported language lacks one of them, leaves it empty or mar
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -170,8 +171,12 @@ def check_catalogs(root: Path = ROOT) -> list[str]:
 def compile_all() -> None:
     for po_path in sorted(ROOT.glob("*/LC_MESSAGES/*.po")):
         catalog = load(po_path)
-        with po_path.with_suffix(".mo").open("wb") as fh:
+        mo_path = po_path.with_suffix(".mo")
+        # Atomically: a test session running beside this one (CI runs two) may be reading the catalog.
+        partial = mo_path.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
+        partial.replace(mo_path)
         print(f"compiled {po_path.relative_to(BASE)}")
 
 

@@ -47,7 +47,10 @@ def register_cli(app: Flask) -> None:
 
         raise SystemExit(run_all(host, port))
 
-    @app.cli.command("rq-worker")
+    # The worker and the scheduler run outside an app context: each job opens a fresh one of its own
+    # (``webapp.jobs.context.with_app_context``), so no session or ``g`` is shared between jobs, even
+    # where RQ does not fork a work horse per job.
+    @app.cli.command("rq-worker", with_appcontext=False)
     @click.argument("queues", nargs=-1)
     @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
     def rq_worker(queues: tuple[str, ...], burst: bool) -> None:
@@ -55,16 +58,21 @@ def register_cli(app: Flask) -> None:
         from rq import Worker
 
         from webapp.extensions import redis_store
+        from webapp.jobs.context import serve_jobs_of
         from webapp.jobs.queues import QUEUE_NAMES, get_queue
 
-        names = queues or QUEUE_NAMES
-        worker = Worker([get_queue(n) for n in names], connection=redis_store.client)
+        serve_jobs_of(app)
+        with app.app_context():
+            connection = redis_store.client
+            worker = Worker([get_queue(n) for n in queues or QUEUE_NAMES], connection=connection)
         worker.work(burst=burst, with_scheduler=True)
 
-    @app.cli.command("rq-cron")
+    @app.cli.command("rq-cron", with_appcontext=False)
     def rq_cron() -> None:
         """Run RQ's cron scheduler with the platform's periodic jobs."""
         import webapp.jobs.registry  # noqa: F401 - verticals register their periodic jobs
         from webapp.jobs.schedule import build_scheduler
 
-        build_scheduler().start()
+        with app.app_context():
+            scheduler = build_scheduler()
+        scheduler.start()

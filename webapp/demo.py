@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from webapp.core.models import User
+from webapp.core.models import Membership, Organization, User
 from webapp.core.roles import Role
 from webapp.core.services import create_staff_user
 from webapp.extensions import db
 
 DEMO_PASSWORD = "botdesk-demo"
+DEMO_EMAIL_DOMAIN = "demo.botdesk.local"  # every demo staff account's e-mail ends with it
 DEMO_STAFF = (
     ("superuser", Role.SUPERUSER),
     ("admin", Role.ADMIN),
@@ -30,7 +31,7 @@ def _seed_staff() -> Iterator[str]:
         if db.session.scalar(db.select(User.id).filter_by(username=username)) is None:
             create_staff_user(
                 username,
-                f"{username}@demo.botdesk.local",
+                f"{username}@{DEMO_EMAIL_DOMAIN}",
                 DEMO_PASSWORD,
                 role,
                 source="cli",
@@ -48,3 +49,23 @@ def seed_demo() -> Iterator[str]:
     for seeder in seeders:
         yield from seeder()
         db.session.commit()
+
+
+def demo_logins() -> list[tuple[str, list[str]]]:
+    """The demo's staff logins by organization ("" for the platform's own roles), as ``run-all``
+    prints them: every business's admin and staff, not only the platform's roles."""
+    rows = db.session.execute(
+        db.select(User.username, User.role, Organization.name)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .where(
+            User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"),
+            User.is_active.is_(True),
+            User.role != Role.USER.value,  # the demo's guests sign in through the bots, not the console
+        )
+        .order_by(Organization.name.nulls_first(), User.username)
+    ).all()
+    by_organization: dict[str, list[str]] = {}
+    for username, role, organization in rows:
+        by_organization.setdefault(organization or "", []).append(f"{username} ({role})")
+    return list(by_organization.items())

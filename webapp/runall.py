@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from webapp.demo import DEMO_PASSWORD, DEMO_STAFF
+from webapp.demo import DEMO_PASSWORD, demo_logins
 
 
 def start_embedded_redis(instance_dir: str):
@@ -69,7 +69,9 @@ def run_all(host: str, port: int) -> int:
     click.echo(f"  Botdesk console:   {base_url}/admin")
     click.echo(f"  Telegram sandbox:  {base_url}/sandbox (sign in as superuser)")
     click.echo(f"  API docs:          {base_url}/api/docs")
-    click.echo(f"  Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u for u, _ in DEMO_STAFF))
+    click.echo(f"  Demo logins (password {DEMO_PASSWORD}):")
+    for organization, logins in demo_logins():
+        click.echo(f"    {organization or 'Platform'}: " + ", ".join(logins))
     click.echo("  Ctrl+C stops everything.")
     click.echo("")
 

@@ -9,20 +9,28 @@ from flask import g
 from telebot import TeleBot, types
 
 from botworker.clinic import texts
-from botworker.context import current_user, user_language
+from botworker.context import current_bot, current_user, user_language
 from webapp.clinic.models import Appointment, AppointmentStatus, Patient
 from webapp.clinic.services.common import clinic_language, t
-from webapp.clinic.services.patients import patient_for_user
+from webapp.clinic.services.patients import bot_organization_id, patient_for_user
 from webapp.extensions import db
 
 log = logging.getLogger("botworker.clinic")
 NOOP = "cl:noop"
 
 
+def organization_id() -> int:
+    """The clinic organization this bot registers patients for (and books them into)."""
+    if "clinic_organization_id" not in g:
+        g.clinic_organization_id = bot_organization_id(current_bot())
+    return g.clinic_organization_id
+
+
 def current_patient() -> Patient | None:
-    """The registered patient behind this update's Telegram user (None before registration)."""
+    """The registered patient behind this update's Telegram user at this bot's organization (None
+    before registration there)."""
     if "clinic_patient" not in g:
-        g.clinic_patient = patient_for_user(current_user())
+        g.clinic_patient = patient_for_user(current_user(), organization_id())
     return g.clinic_patient
 
 
@@ -65,10 +73,6 @@ def back_keyboard(*extra_rows: list[types.KeyboardButton | str]) -> types.ReplyK
         markup.row(*row)
     markup.row(tr(texts.BACK))
     return markup
-
-
-def send_menu(bot: TeleBot, chat_id: int, text: str) -> None:
-    bot.send_message(chat_id, text, reply_markup=main_menu(lang()))
 
 
 def require_patient(bot: TeleBot, chat_id: int) -> Patient | None:

@@ -13,6 +13,7 @@ import calendar
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from telebot import TeleBot, types
 
 from botworker.clinic import texts
@@ -27,11 +28,12 @@ from botworker.clinic.base import (
     is_button,
     lang,
     main_menu,
+    organization_id,
     refuse,
     require_patient,
     tr,
 )
-from webapp.clinic.models import Appointment, Branch, Doctor, PrepaymentStatus, Service
+from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, PrepaymentStatus, Service
 from webapp.clinic.services import booking, clock, payments
 from webapp.clinic.services.common import booking_horizon_days, t, zone
 from webapp.clinic.services.directory import list_branches, list_doctors, list_services
@@ -59,6 +61,11 @@ REFUSALS = {
     "CANNOT_RESCHEDULE": "This appointment can no longer be rescheduled.",
     "BEYOND_HORIZON": "This date is too far ahead to book. Please choose an earlier one.",
 }
+
+
+def own_clinics(query):
+    """Branches of the clinics of this bot's organization: its patients book nowhere else."""
+    return query.where(Branch.clinic_id.in_(sa.select(Clinic.id).where(Clinic.organization_id == organization_id())))
 
 
 def refusal_text(exc: ServiceError) -> str:
@@ -198,7 +205,7 @@ def register(bot: TeleBot) -> None:
         bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
 
     def branches_step(chat_id: int, call: types.CallbackQuery | None = None) -> None:
-        rows = [[(b.name, f"cl:bk:b:{b.id}")] for b in list_branches()]
+        rows = [[(b.name, f"cl:bk:b:{b.id}")] for b in list_branches(narrow=own_clinics)]
         if not rows:
             text, markup = tr("Sorry, booking is not available yet."), None
         else:
@@ -229,7 +236,7 @@ def register(bot: TeleBot) -> None:
             branches_step(call.message.chat.id, call)
             return
         branch = db.session.get(Branch, ids[0]) if ids else None
-        if branch is None:
+        if branch is None or branch.clinic.organization_id != organization_id():
             answer_stale(bot, call)
             return
         if step == "b":

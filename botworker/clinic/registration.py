@@ -26,6 +26,7 @@ from botworker.clinic.base import (
     is_button,
     lang,
     main_menu,
+    organization_id,
     tr,
 )
 from botworker.context import current_bot, current_user, set_language
@@ -324,7 +325,9 @@ def finish(bot: TeleBot, call: types.CallbackQuery, answers: dict) -> None:
         consents=answers["consents"],
     )
     try:
-        patient, _ = upsert_patient(current_user(), data, source="bot", telegram_user_id=user_id)
+        patient, _ = upsert_patient(
+            current_user(), data, organization_id=organization_id(), source="bot", telegram_user_id=user_id
+        )
     except ServiceError as exc:
         db.session.rollback()
         bot.answer_callback_query(call.id)

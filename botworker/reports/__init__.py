@@ -14,7 +14,7 @@ from botworker.context import current_account, current_bot, current_user, user_l
 from botworker.realty.account import register_account_commands
 from webapp.core.i18n import Catalog
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
-from webapp.reports import services
+from webapp.reports import access, services
 
 catalog = Catalog("reports")
 
@@ -40,18 +40,29 @@ def main_menu(language: str) -> types.ReplyKeyboardMarkup:
     return markup
 
 
+def example_days() -> dict[str, str]:
+    """Examples from the clock, not from the year the bot was written: yesterday, and last week."""
+    today = services.local_today()
+    return {
+        "day": (today - timedelta(days=1)).isoformat(),
+        "start": (today - timedelta(days=7)).isoformat(),
+        "end": (today - timedelta(days=1)).isoformat(),
+    }
+
+
 def help_text(language: str) -> str:
     return catalog.for_language(
         language,
         "Moderation reports: listings added, approved and rejected, top regions, districts and users.\n"
-        "/daily — today (or /daily 2025-09-28)\n/range 2025-09-10 2025-09-18 — a period\n"
+        "/daily — today (or /daily %(day)s)\n/range %(start)s %(end)s — a period\n"
         "/subscribe, /unsubscribe — yesterday's report every morning\n/link — connect your staff account",
+        **example_days(),
     )
 
 
 def on_start(bot: TeleBot, message: types.Message) -> None:
     language = user_language()
-    if services.can_read_reports(current_user()):
+    if access.can_read_reports(current_user()):
         text = catalog.for_language(language, "Hello! Choose a report in the menu below.")
     else:
         text = catalog.for_language(
@@ -66,7 +77,7 @@ def _labels(message: str) -> set[str]:
 
 def register_handlers(bot: TeleBot) -> None:
     def allowed(message: types.Message) -> bool:
-        if services.can_read_reports(current_user()):
+        if access.can_read_reports(current_user()):
             return True
         bot.send_message(
             message.chat.id, t("Reports are for admins and moderators. Connect your staff account with /link.")
@@ -74,7 +85,7 @@ def register_handlers(bot: TeleBot) -> None:
         return False
 
     def send_report(message: types.Message, date_from, date_to=None) -> None:
-        scope = services.report_scope(current_user())
+        scope = access.report_scope(current_user())
         try:
             report = (
                 services.daily_report(date_from, scope)
@@ -123,7 +134,7 @@ def register_handlers(bot: TeleBot) -> None:
             bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
             return
         if days is None:
-            bot.send_message(message.chat.id, t("Send it like this: /range 2025-09-10 2025-09-18"))
+            bot.send_message(message.chat.id, t("Send it like this: /range %(start)s %(end)s", **example_days()))
             return
         send_report(message, *days)
 
@@ -131,14 +142,16 @@ def register_handlers(bot: TeleBot) -> None:
     def range_button(message: types.Message) -> None:
         if allowed(message):
             bot.set_state(message.from_user.id, RangeStates.dates, message.chat.id)
-            bot.send_message(message.chat.id, t("Send the first and the last day, e.g. 2025-09-10 2025-09-18"))
+            bot.send_message(
+                message.chat.id, t("Send the first and the last day, e.g. %(start)s %(end)s", **example_days())
+            )
 
     @bot.message_handler(state=RangeStates.dates, content_types=["text"])
     def range_dates(message: types.Message) -> None:
         parts = (message.text or "").split()
         try:
             if len(parts) != 2:
-                raise ServiceError("Use dates like 2025-09-28", 422)
+                raise ServiceError("Use dates in the form YYYY-MM-DD", 422)
             date_from, date_to = (services.parse_day(p) for p in parts)
         except ServiceError as exc:
             bot.send_message(message.chat.id, "⚠️ " + t(exc.message))

@@ -74,6 +74,8 @@ def test_runner_follows_the_console(app, sandbox, sandbox_bot, tg_user, compiled
             db.session.commit()
         runner.reconcile()
         assert {p.spec.name for p in runner.pollers.values()} == {first.name}
+        # A stopped bot's route goes with it: a worker that runs for months does not pile them up.
+        assert second.token not in transport.SENDER and first.token in transport.SENDER
         sent = sandbox.send_text(second.token, user.user_id, "/help")
         with pytest.raises(TimeoutError):
             sandbox.wait_for_bot_message(second.token, user.chat_id, after_message_id=sent["message_id"], timeout=2)

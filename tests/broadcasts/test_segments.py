@@ -183,6 +183,23 @@ def test_clinic_each_filter_alone(clinic_world):
     assert names(clinic_world, ids(bot, {"min_visits": 4})) == {"carl"}
 
 
+def test_clinic_segment_reads_only_the_bots_organizations_patient(bc):
+    """One person, a patient of two organizations: clinic B's consent and tags are not clinic A's."""
+    from webapp.core.tenancy import ensure_organization
+
+    bot_a = bc.bot("clinic")
+    bc.clinic(bot_a)
+    organization_b = ensure_organization("Segments B").id
+    bot_b = bc.bot("clinic", organization=organization_b)
+    in_a = bc.account(bot_a)
+    in_b = bc.account(bot_b, user=in_a.user, telegram_user_id=in_a.telegram_user_id)
+    bc.patient(in_a, tags=("vip",), marketing=False)
+    bc.patient(in_b, tags=("vip", "mother"), organization_id=organization_b)
+    assert ids(bot_b, {"tags": ["mother"]}) == {in_b.id}
+    assert ids(bot_a, {}) == set()  # refused marketing at A, whatever B was told
+    assert ids(bot_a, {"tags": ["vip"]}) == set()
+
+
 def test_clinic_seed_example_combined(clinic_world):
     bot, _, services = clinic_world
     seed_example = {

@@ -55,7 +55,7 @@ def two_clinics(app, client, clinic_data, bot_headers, make_patient, make_user, 
         b = build_clinic(organization_id=organization_b, name="Клиника B")
     admin_a, admin_b = make_user("admin"), make_user("admin", organization=organization_b)
     pa = make_patient(last_name=A_SURNAME, phone="+77010000001")
-    pb = make_patient(last_name=B_SURNAME, phone="+77010000002")
+    pb = make_patient(last_name=B_SURNAME, phone="+77010000002", organization_id=organization_b)
     done = _book(client, bot_headers, pa, a.doctor_id, a.central_id, a.consult_id, time="09:00")
     upcoming = _book(client, bot_headers, pa, a.doctor_id, a.central_id, a.consult_id, time="15:00")
     own = _book(client, bot_headers, pb, b.doctor_id, b.central_id, b.consult_id, time="10:00")
@@ -65,7 +65,7 @@ def two_clinics(app, client, clinic_data, bot_headers, make_patient, make_user, 
         booking.mark_arrived(visit, source="test", now=at(MONDAY, 9))
         booking.complete_appointment(visit, source="test", now=at(MONDAY, 9, 31), at=at(MONDAY, 9, 30))
         certificate = documents.generate_document(
-            patient_by_telegram(pa.telegram_user_id), "visit", language="ru", appointment_id=visit.id
+            patient_by_telegram(pa.telegram_user_id, a.organization_id), "visit", language="ru", appointment_id=visit.id
         )
         db.session.commit()
         certificate_id = str(certificate.id)
@@ -166,8 +166,9 @@ def test_other_admin_cannot_set_marketing_consent_or_upsert_the_patient(app, cli
 
     w = two_clinics
     withdrawn = {"personal_data": True, "medical": True, "marketing": False}
-    _not_found(_upsert(client, w.as_b, w.pa, consents=withdrawn))
-    _not_found(_upsert(client, w.as_b, w.pa, last_name="Hacked"))
+    # B's upsert of A's patient's Telegram id registers B's own patient: A's is untouched.
+    hijack = _upsert(client, w.as_b, w.pa, consents=withdrawn, last_name="Hacked")
+    assert hijack.status_code == 201 and hijack.get_json()["patient_id"] != w.pa.id, hijack.text
     with app.app_context():
         patient = db.session.get(Patient, w.pa.id)
         assert patient.consent_marketing_at is not None and patient.last_name == A_SURNAME

@@ -337,3 +337,11 @@ def test_nul_characters_and_nulls_are_refused(client, make_user, auth_header):
     assert_error(client.put("/api/v1/auth/profile", json={"language": None}, headers=headers), 422, "language")
     huge = client.post("/api/auth/telegram-login/", json={"telegram_chat_id": "-17008228664296166118"})
     assert_error(huge, 422, "telegram_chat_id")
+
+
+def test_health_documents_its_answer(client):
+    """The OpenAPI document says what the health check answers, in success and when degraded."""
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/reports/health/"]["get"]
+    for status in ("200", "503"):
+        schema = operation["responses"][status]["content"]["application/json"]["schema"]
+        assert "$ref" in schema or schema.get("properties"), (status, schema)

@@ -105,3 +105,12 @@ def test_run_all_starts_the_platform():
             process.kill()
             output, _ = process.communicate()
     assert "Botdesk console:" in output and "Demo logins" in output
+    # Every business's logins are printed with its name, not only the platform's roles.
+    assert "Platform: " in output and "superuser (superuser)" in output
+    for organization_login in (
+        "clinic_admin (admin)",
+        "desk_admin (admin)",
+        "finance_admin (admin)",
+        "realty_admin_kz",
+    ):
+        assert organization_login in output

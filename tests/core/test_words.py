@@ -65,3 +65,26 @@ def test_the_tax_certificate_names_a_prepayment_in_the_readers_language(app_ctx,
     assert invoice.description.startswith("Prepayment: ")
     assert documents.invoice_text(invoice, "ru") == f"Предоплата: {service.display_name('ru')}"
     assert documents.invoice_text(invoice, "uz") == f"Oldindan toʻlov: {service.display_name('uz')}"
+
+
+def test_the_audit_log_names_people_and_organizations_not_their_ids(app, make_user, make_organization, console_login):
+    """A membership change read as "Organization changed: User dana, Clinic A → Clinic B", not as
+    a UUID and two numbers."""
+    from webapp.core.models import Organization, User
+    from webapp.core.tenancy import set_membership
+    from webapp.extensions import db
+
+    first = make_organization("Audit clinic A")
+    second = make_organization("Audit clinic B")
+    admin = make_user("superuser", language="en")
+    moved = make_user("doctor", organization=first, username="dana_moved")
+    with app.app_context():
+        actor = db.session.get(User, admin.id)
+        set_membership(actor, db.session.get(User, moved.id), db.session.get(Organization, second), "console")
+        db.session.commit()
+    client = app.test_client()
+    console_login(client, admin)
+    for page in ("/admin/audit/", "/admin/"):
+        html = client.get(page).text
+        assert "dana_moved" in html and "Audit clinic A" in html and "Audit clinic B" in html, page
+        assert str(moved.id) not in html, page

@@ -146,7 +146,7 @@ def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_u
     change, say) is skipped."""
     from webapp.core.services import get_user
     from webapp.extensions import db
-    from webapp.reports import services
+    from webapp.reports import access, services
     from webapp.reports.models import ReportSubscription
 
     admin = realty.admin(moderation_events)
@@ -157,8 +157,21 @@ def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_u
     db.session.commit()
     claimed = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
     figures = {
-        sub.user_id: services.daily_report(delivery.report_date, services.report_scope(sub.user))["total_added"]
+        sub.user_id: services.daily_report(delivery.report_date, access.report_scope(sub.user))["total_added"]
         for delivery, sub in claimed
     }
     assert figures == {admin.id: 2, moderator.id: 3}
-    assert not services.can_read_reports(get_user(outsider.id))
+    assert not access.can_read_reports(get_user(outsider.id))
+
+
+def test_examples_are_dates_from_the_clock(app, sandbox, reports_bot, tg_user, realty, moderation_events):
+    """The examples are last week's days, whatever year it is, not the year the bot was written."""
+    import time_machine
+
+    admin_tg = tg_user(reports_bot, language_code="ru")
+    link_account(app, realty.admin(moderation_events), reports_bot, admin_tg)
+    with time_machine.travel(datetime(2031, 3, 10, 9, tzinfo=UTC), tick=True):
+        asked = say(sandbox, reports_bot, admin_tg, "/range")
+        helped = say(sandbox, reports_bot, admin_tg, "/help")
+    assert "/range 2031-03-03 2031-03-09" in asked["text"], asked["text"]
+    assert "/daily 2031-03-09" in helped["text"] and "2025" not in helped["text"], helped["text"]

@@ -20,6 +20,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 
 from webapp.admin import words
+from webapp.core import tenancy
 from webapp.core.console import CONSOLE_ROLES
 from webapp.core.export import safe_cell
 from webapp.core.i18n import format_money
@@ -59,13 +60,27 @@ class ConsoleForm(FlaskForm):
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
+def vertical_of_module(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "webapp" else ""
+
+
 class RoleGuard:
     """Mixin for console views. Subclasses set ``required_roles`` (any of them grants access)."""
 
     required_roles: tuple[Role, ...] = (Role.SUPERUSER,)
 
+    @property
+    def vertical(self) -> str:
+        """The package the view belongs to (``webapp.<vertical>.admin``)."""
+        return vertical_of_module(type(self).__module__)
+
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and user_has_role(current_user, *self.required_roles)
+        return (
+            current_user.is_authenticated
+            and user_has_role(current_user, *self.required_roles)
+            and tenancy.runs_vertical(current_user, self.vertical)
+        )
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.admin.base import HomeView as _GuardedHome
-from webapp.admin.words import audit_value
+from webapp.admin.base import vertical_of_module
+from webapp.admin.words import audit_target, audit_value
 from webapp.core import tenancy
 from webapp.core.models import AuditLog, Membership, User
 from webapp.core.roles import PLATFORM_ROLES, Role, user_has_role
@@ -38,6 +39,8 @@ class Card:
 
     def shown_to(self, viewer) -> bool:
         if not user_has_role(viewer, *self.roles):
+            return False
+        if not tenancy.runs_vertical(viewer, vertical_of_module(self.value.__module__)):
             return False
         return self.per_viewer or Role.parse(viewer.role) in PLATFORM_ROLES
 
@@ -94,4 +97,11 @@ class HomeView(_GuardedHome):
         ]
         by_role = _users_by_role(current_user) if user_has_role(current_user, Role.ADMIN) else {}
         recent = recent_changes(current_user) if user_has_role(current_user, Role.ADMIN) else []
-        return self.render("admin/home.html", cards=cards, by_role=by_role, recent=recent, audit_value=audit_value)
+        return self.render(
+            "admin/home.html",
+            cards=cards,
+            by_role=by_role,
+            recent=recent,
+            audit_value=audit_value,
+            audit_target=audit_target,
+        )

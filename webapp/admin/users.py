@@ -284,6 +284,7 @@ class AuditLogView(SecureModelView):
     column_searchable_list = ("target_id", "action")
     column_default_sort = ("created_at", True)
     column_formatters = {
+        "target_id": lambda view, context, model, name: words.audit_target(model),
         "old_value": lambda view, context, model, name: words.audit_value(model, model.old_value),
         "new_value": lambda view, context, model, name: words.audit_value(model, model.new_value),
     }

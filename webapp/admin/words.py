@@ -10,6 +10,8 @@ choices from them; templates use the ``word`` filter. A view's own ``column_labe
 
 from __future__ import annotations
 
+import importlib
+import uuid
 from functools import cache
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from webapp.core.i18n import LANGUAGE_NAMES
+from webapp.extensions import db
 from webapp.verticals import PLATFORM_PACKAGES, VERTICALS, vertical_module
 
 LABELS = {
@@ -62,7 +65,7 @@ LABELS = {
     "actor": _l("Who"),
     "action": _l("Action"),
     "target_type": _l("Object"),
-    "target_id": _l("Object number"),
+    "target_id": _l("Name"),
     "old_value": _l("Before"),
     "new_value": _l("After"),
     "provider": _l("Provider"),
@@ -142,6 +145,14 @@ VALUES = {
 KINDS = {"language": "language", "action": "audit_action", "target_type": "audit_target", "source": "audit_source"}
 # What the before/after values of an audit entry are, by the entry's kind of object.
 AUDIT_VALUES = {"user": "user_role", "broadcast": "broadcast_status"}
+# Where an audit entry's object is found, to name it: "module:Model.attribute".
+AUDIT_TARGETS = {
+    "user": "webapp.core.models:User.username",
+    "organization": "webapp.core.models:Organization.name",
+    "agency": "webapp.realty.models:Agency.name",
+    "broadcast": "webapp.broadcasts.models:Broadcast.title",
+    "service_token": "webapp.core.models:ServiceToken.name",
+}
 
 
 @cache
@@ -172,11 +183,34 @@ def word(value, kind: str):
 
 
 def audit_value(entry, value):
-    """An audit entry's before/after value in words where it is a role or a status."""
+    """An audit entry's before/after value in words: a role, a status, an organization's name."""
     if value is None:
         return ""
+    if entry.action == "membership.change":
+        return _name_of("organization", value) or value
     kind = AUDIT_VALUES.get(entry.target_type)
     return word(value, kind) if kind else value
+
+
+def audit_target(entry) -> str:
+    """What an audit entry is about, by name (a user's username, not their UUID) where it still exists."""
+    return _name_of(entry.target_type, entry.target_id) or entry.target_id or ""
+
+
+def _name_of(target_type: str, target_id) -> str | None:
+    found = AUDIT_TARGETS.get(target_type)
+    if found is None or target_id in (None, ""):
+        return None
+    module, _, rest = found.partition(":")
+    model_name, _, attribute = rest.partition(".")
+    model = getattr(importlib.import_module(module), model_name)
+    key_type = model.__mapper__.primary_key[0].type.python_type
+    try:
+        key = uuid.UUID(str(target_id)) if key_type is uuid.UUID else key_type(target_id)
+    except (TypeError, ValueError):
+        return None
+    row = db.session.get(model, key)
+    return str(getattr(row, attribute)) if row is not None else None
 
 
 def column_kind(column) -> str | None:

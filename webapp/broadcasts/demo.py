@@ -52,7 +52,7 @@ def _patients_open_the_bot(bot: Bot) -> Iterator[str]:
     people = db.session.execute(
         sa.select(Patient, TelegramAccount.telegram_user_id)
         .join(TelegramAccount, TelegramAccount.user_id == Patient.user_id)
-        .where(TelegramAccount.bot_id.is_(None))
+        .where(TelegramAccount.bot_id.is_(None), Patient.organization_id == clinic.organization_id)
         .order_by(Patient.id)
     ).all()
     joined = 0

@@ -12,10 +12,10 @@ Actors:
 
 What belongs to an organization (``_confine``): a clinic by its ``organization_id``; branches,
 services and doctors through their clinic; schedules and days off through their doctor; an
-appointment through its doctor's clinic; a patient when they have an appointment at one of its
-clinics, a Telegram account on one of its clinic bots, or a visit summary at one of its clinics;
-invoices, documents, feedback and support tickets through their appointment's clinic when they name
-one, else through their patient; reminder log rows through their appointment; the bot audit and
+appointment through its doctor's clinic; a patient by their own ``organization_id`` (a person
+registered with two organizations is two patients, each organization's own); invoices,
+documents, feedback and support tickets through their appointment's clinic when they name one,
+else through their patient; reminder log rows through their appointment; the bot audit and
 patient tags through their patient. The FAQ has no clinic: it is the platform's text every clinic
 bot shows, so only the platform (SYSTEM, superusers) manages it.
 
@@ -50,12 +50,17 @@ from webapp.clinic.models import (
     VisitSummary,
 )
 from webapp.core.actors import SYSTEM, Actor
-from webapp.core.models import Membership, TelegramAccount, User
+from webapp.core.models import Membership, User
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import customer_source, organization_id_of, organization_rule, sees_every_organization
+from webapp.core.tenancy import (
+    customer_source,
+    declare_vertical,
+    organization_id_of,
+    organization_rule,
+    sees_every_organization,
+)
 from webapp.extensions import db
-from webapp.telegram.models import Bot, Vertical
 
 NOWHERE = -1  # a doctor account without a doctor record matches no row
 
@@ -135,28 +140,15 @@ def _appointment_ids(clinics):
     return sa.select(Appointment.id).where(Appointment.doctor_id.in_(_doctor_ids(clinics)))
 
 
-def _bot_ids(actor: Actor):
-    """The organization's clinic bots."""
-    rule = organization_rule(actor, Bot.organization_id) if _clinical(actor) else sa.false()
-    return sa.select(Bot.id).where(rule, Bot.vertical == Vertical.CLINIC.value)
+def _patient_rule(actor: Actor) -> sa.ColumnElement[bool]:
+    """The condition on ``Patient`` that keeps a (non-platform) actor inside their organization."""
+    if not _clinical(actor):
+        return sa.false()
+    return organization_rule(actor, Patient.organization_id)
 
 
-def _organization_patients(actor: Actor, clinics) -> sa.ColumnElement[bool]:
-    """The condition on ``Patient.id`` for the organization's patients."""
-    by_account = (
-        sa.select(Patient.id)
-        .join(TelegramAccount, TelegramAccount.user_id == Patient.user_id)
-        .where(TelegramAccount.bot_id.in_(_bot_ids(actor)))
-    )
-    return sa.or_(
-        Patient.id.in_(sa.select(Appointment.patient_id).where(Appointment.doctor_id.in_(_doctor_ids(clinics)))),
-        Patient.id.in_(sa.select(VisitSummary.patient_id).where(VisitSummary.clinic_id.in_(clinics))),
-        Patient.id.in_(by_account),
-    )
-
-
-def _patient_ids(actor: Actor, clinics):
-    return sa.select(Patient.id).where(_organization_patients(actor, clinics))
+def _patient_ids(actor: Actor):
+    return sa.select(Patient.id).where(_patient_rule(actor))
 
 
 def _organization_filter(actor: Actor, model) -> sa.ColumnElement[bool] | None:
@@ -176,14 +168,14 @@ def _organization_filter(actor: Actor, model) -> sa.ColumnElement[bool] | None:
     if model is VisitSummary:
         return VisitSummary.clinic_id.in_(clinics)
     if model is Patient:
-        return _organization_patients(actor, clinics)
+        return _patient_rule(actor)
     if model in BY_APPOINTMENT:
         return sa.or_(
             sa.and_(model.appointment_id.is_not(None), model.appointment_id.in_(_appointment_ids(clinics))),
-            sa.and_(model.appointment_id.is_(None), model.patient_id.in_(_patient_ids(actor, clinics))),
+            sa.and_(model.appointment_id.is_(None), model.patient_id.in_(_patient_ids(actor))),
         )
     if model in BY_PATIENT:
-        return model.patient_id.in_(_patient_ids(actor, clinics))
+        return model.patient_id.in_(_patient_ids(actor))
     return sa.false()  # PLATFORM_ONLY (the FAQ), and any model not named here until it is given a rule
 
 
@@ -229,37 +221,21 @@ def can_read(actor: Actor, obj) -> bool:
 can_change = can_read
 
 
-def is_unclaimed(patient: Patient) -> bool:
-    """A patient no organization holds yet (registered through the platform's default bot, never
-    booked): a clinic's admin may register and book them, which brings them into the organization."""
-    organization_bots = sa.select(Bot.id).where(Bot.organization_id.is_not(None), Bot.vertical == Vertical.CLINIC.value)
-    held = sa.or_(
-        sa.exists().where(Appointment.patient_id == patient.id),
-        sa.exists().where(VisitSummary.patient_id == patient.id),
-        sa.exists().where(
-            TelegramAccount.user_id == patient.user_id,
-            TelegramAccount.bot_id.in_(organization_bots),
-        )
-        if patient.user_id is not None
-        else sa.false(),
-    )
-    return not db.session.scalar(sa.select(held))
-
-
 def can_claim(actor: Actor, patient: Patient) -> bool:
-    """Registering (rewriting) a patient, or booking them as an admin: the organization's own
-    patients, or a patient no organization holds yet."""
+    """Registering (rewriting) a patient, or booking them as an admin: the organization's own patients."""
     if actor is SYSTEM or sees_every_organization(actor):
         return True
     if is_doctor(actor) or not _clinical(actor) or organization_id_of(actor) is None:
         return False
-    return can_read(actor, patient) or is_unclaimed(patient)
+    return can_read(actor, patient)
 
 
 def can_book(actor: Actor, patient: Patient, doctor: Doctor) -> bool:
-    """Booking: into a doctor of the actor's organization, for a patient they reach (an admin also
-    for a patient no organization holds yet); a doctor books only into their own schedule, and only
-    their own patients (follow-ups)."""
+    """Booking: a patient only into a doctor of the patient's own organization; staff into a doctor of
+    their organization, for a patient they reach; a doctor books only into their own schedule, and
+    only their own patients (follow-ups)."""
+    if patient.organization_id != doctor.clinic.organization_id:
+        return False
     if actor is SYSTEM or sees_every_organization(actor):
         return True
     if not can_read(actor, doctor):
@@ -295,11 +271,8 @@ def require(allowed: bool, what: str, field: str | None = None) -> None:
 
 @customer_source
 def _clinic_customers(organization_id: int) -> sa.Select:
-    """A clinic's customers: patients with a visit at one of its clinics."""
-    return (
-        sa.select(Patient.user_id)
-        .join(Appointment, Appointment.patient_id == Patient.id)
-        .join(Doctor, Doctor.id == Appointment.doctor_id)
-        .join(Clinic, Clinic.id == Doctor.clinic_id)
-        .where(Clinic.organization_id == organization_id, Patient.user_id.is_not(None))
-    )
+    """A clinic's customers: its patients (registered with it)."""
+    return sa.select(Patient.user_id).where(Patient.organization_id == organization_id, Patient.user_id.is_not(None))
+
+
+declare_vertical("clinic", lambda organization: sa.select(Clinic.id).where(Clinic.organization_id == organization))

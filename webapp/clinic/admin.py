@@ -50,9 +50,9 @@ from webapp.clinic.models import (
 )
 from webapp.clinic.reception import ReceptionView
 from webapp.clinic.services import booking, clock, stats, support
-from webapp.clinic.services.common import catalog, zone
+from webapp.clinic.services.common import catalog, default_clinic, zone
 from webapp.clinic.services.iin import validate_iin
-from webapp.clinic.services.patients import clean_name, clean_phone, set_tags
+from webapp.clinic.services.patients import clean_name, clean_phone, iin_taken, set_tags
 from webapp.core.db import UTCDateTime
 from webapp.core.models import Organization, User
 from webapp.core.roles import Role
@@ -358,6 +358,9 @@ class PatientView(ClinicAdminView):
 
     def on_model_change(self, form, model, is_created):
         try:
+            if is_created:  # a walk-in is the patient of the organization that enters them
+                with db.session.no_autoflush:
+                    model.organization_id = organization_id_of(current_user) or default_clinic().organization_id
             model.first_name = clean_name(model.first_name, "first_name")
             model.last_name = clean_name(model.last_name, "last_name")
             model.middle_name = clean_name(model.middle_name, "middle_name", required=False)
@@ -367,6 +370,8 @@ class PatientView(ClinicAdminView):
                 if not result.valid:
                     raise ValidationError(catalog.gettext(result.reason))
                 model.iin = result.iin
+                if iin_taken(model):
+                    raise ValidationError(catalog.gettext("This IIN is already registered."))
             else:
                 model.iin = None
             set_tags(model, (form.tag_list.data or "").split(","))

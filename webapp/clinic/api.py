@@ -3,6 +3,9 @@
 The clinic's bot authenticates with ``Authorization: Bearer <TELEGRAM_BOT_API_SECRET>`` and acts
 for every patient; staff (doctor and above) may call the same endpoints with a JWT, within what
 ``webapp.clinic.access`` lets them reach — a doctor, their own schedule and their own patients.
+A patient belongs to one clinic organization: a request finds (or registers) the patient of the
+organization it speaks for — that of the appointment or doctor it names, else of the clinic it names
+(``clinic_id``, seed 002's ``organization_id``), else the staff caller's own, else the default clinic's.
 Anything out of reach answers 404. The payment provider's callback is open but HMAC-verified; a document download link
 is open but signed and expires after 48 hours. The broadcast endpoints belong to the broadcasts
 vertical.
@@ -13,9 +16,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from webapp.clinic import access, schemas
-from webapp.clinic.models import Appointment, Branch, Doctor, Document, Invoice, Patient, Service
+from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, Document, Invoice, Patient, Service
 from webapp.clinic.services import booking, clock, documents, payments, support
-from webapp.clinic.services.common import get_or_404, t
+from webapp.clinic.services.common import default_clinic, get_or_404, t
 from webapp.clinic.services.directory import list_branches, list_doctors, list_services
 from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import (
@@ -33,6 +36,7 @@ from webapp.core.errors import ApiError
 from webapp.core.permissions import SERVICE_SHARED_SECRET, public, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
+from webapp.core.tenancy import organization_id_of
 from webapp.extensions import db
 
 bp = Blueprint("clinic_api", __name__)
@@ -50,11 +54,31 @@ def actor() -> access.Actor:
     return g.user if g.get("user") is not None else access.SYSTEM
 
 
-def reachable_patient(telegram_user_id: int) -> Patient:
-    """The active patient of a Telegram id, if the caller reaches them; else ServiceError 404."""
-    patient = require_patient(telegram_user_id)
+def speaks_for(clinic_id: int | None = None, appointment: Appointment | None = None) -> int:
+    """The organization whose patient the request means (see the module's docstring); a named clinic
+    the caller does not reach is ServiceError 404."""
+    if appointment is not None:
+        return appointment.doctor.clinic.organization_id
+    if clinic_id is not None:
+        return reachable(Clinic, clinic_id, "Clinic", "clinic_id").organization_id
+    own = organization_id_of(actor())
+    return own if own is not None else default_clinic().organization_id
+
+
+def reachable_patient(telegram_user_id: int, organization_id: int) -> Patient:
+    """The organization's active patient of a Telegram id, if the caller reaches them; else ServiceError 404."""
+    patient = require_patient(telegram_user_id, organization_id)
     access.require(access.can_read(actor(), patient), "Patient", "telegram_user_id")
     return patient
+
+
+def visible_patient(telegram_user_id: int, clinic_id: int | None) -> Patient | None:
+    """The patient a listing is about, None when unknown or out of the caller's reach (an empty list)."""
+    try:
+        patient = patient_by_telegram(telegram_user_id, speaks_for(clinic_id))
+    except ServiceError:
+        return None
+    return patient if patient is not None and access.can_read(actor(), patient) else None
 
 
 def narrow(query):
@@ -228,14 +252,17 @@ def patient_upsert(json: schemas.PatientUpsertIn):
     )
 
     def run():
-        # Doctors neither register nor rewrite patients, and an admin rewrites only its organization's
-        # (or a patient no organization holds yet): 404, as if the account did not exist.
+        # Doctors neither register nor rewrite patients, and an admin registers and rewrites only its
+        # organization's: 404, as if the account did not exist.
         access.require(access.can_register_patients(actor()), "Patient", "telegram_user_id")
-        existing = patient_by_telegram(json.telegram_user_id)
+        organization_id = speaks_for(json.named_clinic)
+        existing = patient_by_telegram(json.telegram_user_id, organization_id)
         access.require(existing is None or access.can_claim(actor(), existing), "Patient", "telegram_user_id")
         data.cleaned()  # refuse bad input before any account is created for it
         user = user_for_telegram(json.telegram_user_id, json.telegram_username, json.language)
-        return upsert_patient(user, data, source="api", telegram_user_id=json.telegram_user_id)
+        return upsert_patient(
+            user, data, organization_id=organization_id, source="api", telegram_user_id=json.telegram_user_id
+        )
 
     patient, created = call(run)
     db.session.commit()
@@ -268,11 +295,11 @@ def verify_iin(json: schemas.VerifyIinIn):
 
 @bp.get("/api/bot/patient/by-telegram/<int:telegram_user_id>/")
 @staff_or_bot
-@spec.validate(tags=TAGS, security=SECURITY)
-def patient_by_telegram_id(telegram_user_id: int):
+@spec.validate(query=schemas.ClinicQuery, tags=TAGS, security=SECURITY)
+def patient_by_telegram_id(telegram_user_id: int, query: schemas.ClinicQuery):
     """The patient linked to a Telegram user id (404 when not registered)."""
-    patient = patient_by_telegram(telegram_user_id)
-    if patient is None or not access.can_read(actor(), patient):
+    patient = visible_patient(telegram_user_id, query.named_clinic)
+    if patient is None:
         raise ApiError(404, "Patient not found", "NOT_FOUND")
     return jsonify(patient_link_json(patient, telegram_user_id))
 
@@ -335,7 +362,7 @@ def _owned(appointment_id: int, telegram_user_id: int | None) -> Appointment:
     if appointment is None:
         raise ApiError(404, "Appointment not found", "NOT_FOUND")
     if telegram_user_id is not None:
-        patient = patient_by_telegram(telegram_user_id)
+        patient = patient_by_telegram(telegram_user_id, appointment.patient.organization_id)
         if patient is None or patient.id != appointment.patient_id:
             raise ApiError(404, "Appointment not found", "NOT_FOUND")
     if not access.can_change(actor(), appointment):
@@ -350,9 +377,9 @@ def create_appointment(json: schemas.AppointmentIn):
     """Book a slot for the patient of ``telegram_user_id`` (409 when taken or not a slot)."""
 
     def run():
-        patient = require_patient(json.telegram_user_id)
         doctor = get_or_404(Doctor, json.doctor, "Doctor", "employee_id")
         access.require(access.can_read(actor(), doctor), "Doctor", "employee_id")
+        patient = require_patient(json.telegram_user_id, doctor.clinic.organization_id)
         access.require(access.can_book(actor(), patient, doctor), "Patient", "telegram_user_id")
         service = reachable(Service, json.service_id, "Service", "service_id")
         branch = reachable(Branch, json.branch_id, "Branch", "branch_id")
@@ -378,8 +405,8 @@ def create_appointment(json: schemas.AppointmentIn):
 @spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
 def my_appointments(query: schemas.TelegramUserQuery):
     """The patient's appointments from 30 days ago on, newest first (empty for an unknown user)."""
-    patient = patient_by_telegram(query.telegram_user_id)
-    if patient is None or not access.can_read(actor(), patient):
+    patient = visible_patient(query.telegram_user_id, query.named_clinic)
+    if patient is None:
         return jsonify([])
     found = booking.patient_appointments(patient)
     return jsonify([appointment_json(a) for a in found if access.can_read(actor(), a)])
@@ -422,8 +449,8 @@ def cancel(appointment_id: int, json: schemas.CancelIn):
 @spec.validate(query=schemas.DocumentsQuery, tags=TAGS, security=SECURITY)
 def document_list(query: schemas.DocumentsQuery):
     """The patient's documents whose link is still valid (empty for an unknown user)."""
-    patient = patient_by_telegram(query.telegram_user_id)
-    if patient is None or not access.can_read(actor(), patient):
+    patient = visible_patient(query.telegram_user_id, query.named_clinic)
+    if patient is None:
         return jsonify([])
     now = clock.now()
     found = documents.list_documents(patient, query.type, now)
@@ -437,8 +464,8 @@ def document_generate(json: schemas.DocumentGenerateIn):
     """Generate a PDF (ticket or visit certificate of an appointment, or the yearly tax certificate)."""
 
     def run():
-        patient = reachable_patient(json.telegram_user_id)
-        reachable_appointment(json.appointment_id)
+        appointment = reachable_appointment(json.appointment_id)
+        patient = reachable_patient(json.telegram_user_id, speaks_for(json.named_clinic, appointment))
         return documents.generate_document(
             patient, json.document_type, language=json.language, appointment_id=json.appointment_id, year=json.year
         )
@@ -487,11 +514,11 @@ def invoice_create(json: schemas.InvoiceIn):
     """Create an invoice with the demo provider (status pending)."""
 
     def run():
-        patient = reachable_patient(json.telegram_user_id)
+        named = reachable_appointment(json.appointment_id)
+        patient = reachable_patient(json.telegram_user_id, speaks_for(json.named_clinic, named))
         appointment = None
-        if json.appointment_id is not None:
-            appointment = booking.get_patient_appointment(patient, json.appointment_id)
-            reachable_appointment(appointment.id)
+        if named is not None:
+            appointment = booking.get_patient_appointment(patient, named.id)
         return payments.create_invoice(
             patient, json.amount, description=json.description, appointment=appointment, source="api"
         )
@@ -528,7 +555,7 @@ def payment_callback():
 @spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
 def balance(query: schemas.TelegramUserQuery):
     """Payments received minus completed visits (negative: the patient owes)."""
-    patient = call(reachable_patient, query.telegram_user_id)
+    patient = call(lambda: reachable_patient(query.telegram_user_id, speaks_for(query.named_clinic)))
     figures = payments.patient_balance(patient)
     return jsonify({"currency": "KZT", **{key: float(value) for key, value in figures.items()}})
 
@@ -543,8 +570,8 @@ def feedback(json: schemas.FeedbackIn):
     """Record an NPS score (0–10) for a visit that took place; one per visit."""
 
     def run():
-        patient = reachable_patient(json.telegram_user_id)
-        reachable_appointment(json.appointment_id)
+        appointment = reachable_appointment(json.appointment_id)
+        patient = reachable_patient(json.telegram_user_id, speaks_for(appointment=appointment))
         return support.record_feedback(
             patient, json.appointment_id, json.score, json.comment, source="api", telegram_user_id=json.telegram_user_id
         )
@@ -561,7 +588,7 @@ def support_ticket(json: schemas.SupportTicketIn):
     """Open a support ticket for the patient of ``telegram_user_id``."""
 
     def run():
-        patient = reachable_patient(json.telegram_user_id)
+        patient = reachable_patient(json.telegram_user_id, speaks_for(json.named_clinic))
         return support.create_ticket(
             patient, json.subject, json.message, telegram_user_id=json.telegram_user_id, source="api"
         )

@@ -143,7 +143,7 @@ def _create_clinic(organization: Organization) -> Clinic:
     return clinic
 
 
-def _patients() -> list[Patient]:
+def _patients(clinic: Clinic) -> list[Patient]:
     made = []
     for serial, (tg_id, first, last, middle, phone, born, sex, language, osms, tags) in enumerate(PATIENTS, start=1):
         data = PatientData(
@@ -158,7 +158,8 @@ def _patients() -> list[Patient]:
             consents={"personal_data": True, "medical": True, "marketing": serial != 3},
             osms_status=OsmsStatus(osms).value,
         )
-        patient, _ = upsert_patient(user_for_telegram(tg_id, language=language), data, source="cli")
+        user = user_for_telegram(tg_id, language=language)
+        patient, _ = upsert_patient(user, data, organization_id=clinic.organization_id, source="cli")
         set_tags(patient, tags)
         made.append(patient)
     return made
@@ -240,7 +241,7 @@ def seed() -> Iterator[str]:
     organization = clinic.organization if clinic is not None else ensure_organization(DEMO_CLINIC)
     if clinic is None:
         clinic = _create_clinic(organization)
-        patients = _patients()
+        patients = _patients(clinic)
         visits = _visits(clinic, patients)
         yield (
             f"created demo clinic {DEMO_CLINIC} (Asia/Almaty): 2 branches, {len(SERVICES)} services, "

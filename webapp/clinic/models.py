@@ -288,8 +288,13 @@ MARKETABLE_SQL = "is_active AND consent_marketing_at IS NOT NULL"
 
 
 class Patient(Timestamps, db.Model):
+    """A patient of one clinic organization. The same person registered with two organizations is two
+    patients: their names, consents, tags and notes, and whatever hangs off them, are each clinic's own."""
+
     __tablename__ = "clinic_patients"
     __table_args__ = (
+        sa.UniqueConstraint("organization_id", "user_id"),
+        sa.UniqueConstraint("organization_id", "iin"),
         # A clinic segment's candidates (active, marketing consent) read from the index alone:
         # equality filters first, the age range last.
         sa.Index(
@@ -304,15 +309,18 @@ class Patient(Timestamps, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
     # The platform user behind the patient's Telegram account(s); NULL for a walk-in entered by staff.
-    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     middle_name: Mapped[str | None] = mapped_column(sa.String(100))
     phone: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)  # E.164
     birth_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
     sex: Mapped[str] = mapped_column(_enum("clinic_sex", Sex, 1), nullable=False, index=True)
-    iin: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
+    iin: Mapped[str | None] = mapped_column(sa.String(12))
     language: Mapped[str] = mapped_column(sa.String(8), default="ru", nullable=False)
     osms_status: Mapped[str] = mapped_column(
         _enum("clinic_osms_status", OsmsStatus), default=OsmsStatus.UNKNOWN.value, nullable=False, index=True
@@ -324,6 +332,7 @@ class Patient(Timestamps, db.Model):
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
     user: Mapped[User | None] = relationship()
+    organization: Mapped[Organization] = relationship()
     tag_rows: Mapped[list[PatientTag]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", lazy="selectin", order_by="PatientTag.tag"
     )

@@ -243,7 +243,7 @@ class ReceptionView(SecureView):
         service = _reachable(Service, form.get("service_id"))
         if service is None:
             raise ServiceError("Service not found", 422, "NOT_OFFERED", "service_id")
-        patient = self._patient(form) if form.get("patient_id") else self._new_patient(form)
+        patient = self._patient(form) if form.get("patient_id") else self._new_patient(form, doctor)
         if not access.can_book(current_user, patient, doctor):
             raise access.not_found("Patient")
         return booking.book_appointment(
@@ -258,7 +258,8 @@ class ReceptionView(SecureView):
         return patient
 
     @staticmethod
-    def _new_patient(form) -> Patient:
+    def _new_patient(form, doctor: Doctor) -> Patient:
+        """A walk-in registered with the clinic of the doctor they are booked with."""
         if not access.can_register_patients(current_user):
             raise access.not_found("Patient")
         check = validate_iin(form.get("iin"), today=clock.now().date())
@@ -275,7 +276,7 @@ class ReceptionView(SecureView):
             language=form.get("language", "ru"),
             consents={"personal_data": form.get("consent") == "yes"},
         )
-        return register_walk_in(data, source="console")
+        return register_walk_in(data, organization_id=doctor.clinic.organization_id, source="console")
 
     # --- an appointment ----------------------------------------------------------------------------
 

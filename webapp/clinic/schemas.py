@@ -18,7 +18,19 @@ Language = Literal["ru", "kk"]
 SexValue = Literal["M", "F"]
 
 
-class PatientUpsertIn(StrictModel):
+class InClinic(StrictModel):
+    """A patient request names the clinic whose patient it means (seed 002 calls a clinic
+    ``organization_id``, as ``/api/bot/branches/`` does); none: the caller's own, or the default clinic."""
+
+    clinic_id: int | None = OptionalId
+    organization_id: int | None = Field(None, gt=0, lt=2**31, description="alias of clinic_id (seed 002)")
+
+    @property
+    def named_clinic(self) -> int | None:
+        return self.clinic_id or self.organization_id
+
+
+class PatientUpsertIn(InClinic):
     telegram_user_id: int = TelegramId
     telegram_username: str | None = Field(None, max_length=64)
     language: Language = "ru"
@@ -31,7 +43,6 @@ class PatientUpsertIn(StrictModel):
     iin: str | None = Field(None, max_length=20)
     consents: dict[str, bool] = Field(default_factory=dict)
     osms_status: Literal["insured", "not_insured", "unknown"] | None = None
-    organization_id: int | None = OptionalId
 
 
 class VerifyIinIn(StrictModel):
@@ -86,7 +97,11 @@ class AppointmentIn(StrictModel):
         return self.employee_id or self.doctor_id
 
 
-class TelegramUserQuery(StrictModel):
+class ClinicQuery(InClinic):
+    pass
+
+
+class TelegramUserQuery(InClinic):
     telegram_user_id: int = TelegramId
 
 
@@ -101,12 +116,12 @@ class CancelIn(StrictModel):
     telegram_user_id: int | None = Field(None, gt=0, lt=10**15)
 
 
-class DocumentsQuery(StrictModel):
+class DocumentsQuery(InClinic):
     telegram_user_id: int = TelegramId
     type: Literal["ticket", "visit", "tax"] | None = None
 
 
-class DocumentGenerateIn(StrictModel):
+class DocumentGenerateIn(InClinic):
     telegram_user_id: int = TelegramId
     document_type: Literal["ticket", "visit", "tax"]
     language: Language | None = None
@@ -114,7 +129,7 @@ class DocumentGenerateIn(StrictModel):
     year: int | None = Field(None, ge=2000, le=2100)
 
 
-class InvoiceIn(StrictModel):
+class InvoiceIn(InClinic):
     telegram_user_id: int = TelegramId
     amount: Decimal = Field(..., gt=0, le=100_000_000, max_digits=12, decimal_places=2)
     description: str | None = Field(None, max_length=300)
@@ -128,7 +143,7 @@ class FeedbackIn(StrictModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-class SupportTicketIn(StrictModel):
+class SupportTicketIn(InClinic):
     telegram_user_id: int = TelegramId
     subject: str = Field(..., min_length=1, max_length=200)
     message: str = Field(..., min_length=1, max_length=4000)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, render_template
 from pydantic import BaseModel
+from spectree import Response
 
 from webapp.core.apispec import spec
 from webapp.core.permissions import public
@@ -34,7 +35,7 @@ def _check(probe) -> str:
 
 @bp.get("/api/reports/health/")
 @public
-@spec.validate(resp=None, tags=["health"])
+@spec.validate(resp=Response(HTTP_200=HealthOut, HTTP_503=HealthOut), tags=["health"])
 def health():
     """Liveness and dependencies: ``{"status","tz","server_time","db","redis"}``; 503 when degraded."""
     tz = current_app.config["DEFAULT_TIMEZONE"]

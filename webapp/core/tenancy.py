@@ -132,3 +132,54 @@ def set_membership(actor: User | None, user: User, organization: Organization | 
         member.organization_id = new
     db.session.flush()
     record_audit(actor, "membership.change", "user", str(user.id), old, new, source)
+
+
+# --- which verticals an organization runs --------------------------------------------------------
+
+# A vertical declares, with ``declare_vertical``, what shows an organization runs it (a clinic row, an
+# agency, a desk category); a bot of the vertical shows it too. Menus and home cards of verticals an
+# organization does not run are hidden from its staff: a clinic's admin has no use for empty
+# Finance pages. An organization that runs nothing yet is being set up and sees every vertical.
+VERTICAL_ANCHORS: dict[str, list[Callable[[int], sa.Select]]] = {}
+# Views of one package that serve another vertical's bots too: realty's console moderates the
+# reports bot's marketplace.
+VERTICAL_BOTS: dict[str, tuple[str, ...]] = {"realty": ("realty", "reports")}
+
+
+def declare_vertical(vertical: str, *anchors: Callable[[int], sa.Select]) -> None:
+    """``vertical``'s console is for the organizations that own one of its bots or any row an
+    ``anchor(organization_id)`` selects."""
+    VERTICAL_ANCHORS.setdefault(vertical, []).extend(anchors)
+
+
+def verticals_run_by(organization_id: int) -> frozenset[str]:
+    from webapp.telegram.models import Bot
+
+    bot_verticals = set(
+        db.session.scalars(sa.select(Bot.vertical).where(Bot.organization_id == organization_id).distinct())
+    )
+    run = set()
+    for vertical, anchors in VERTICAL_ANCHORS.items():
+        own_bots = VERTICAL_BOTS.get(vertical, (vertical,))
+        if bot_verticals.intersection(own_bots) or any(
+            db.session.scalar(sa.select(sa.exists(anchor(organization_id)))) for anchor in anchors
+        ):
+            run.add(vertical)
+    return frozenset(run)
+
+
+def runs_vertical(actor: Actor | None, vertical: str | None) -> bool:
+    """Whether ``actor``'s console shows ``vertical``: platform roles see every vertical, an
+    organization's staff the verticals it runs (every one while it runs none)."""
+    if vertical not in VERTICAL_ANCHORS:
+        return True  # shared parts (users, bots, broadcasts) serve every organization
+    organization_id = organization_id_of(actor)
+    if organization_id is None:
+        return True  # the platform's roles; access layers keep everyone else out of the rows
+    from flask import g, has_request_context
+
+    cache = g.setdefault("verticals_run_by", {}) if has_request_context() else {}
+    if organization_id not in cache:
+        cache[organization_id] = verticals_run_by(organization_id)
+    run = cache[organization_id]
+    return not run or vertical in run

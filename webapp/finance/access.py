@@ -81,3 +81,6 @@ def can_edit_category(actor, category: Category) -> bool:
 def can_create_category(actor) -> bool:
     """A new category from the console is built-in (no owner): a superuser's."""
     return tenancy.is_superuser(actor)
+
+
+tenancy.declare_vertical("finance")  # a finance service is the organization that owns a finance bot

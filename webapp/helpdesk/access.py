@@ -23,6 +23,8 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.helpdesk.models import (
+    CannedReply,
+    DeskSettings,
     HelpdeskFile,
     Ticket,
     TicketCategory,
@@ -129,6 +131,16 @@ def can_watch_ticket(user: User | None, ticket: Ticket) -> bool:
     return can_view_ticket(user, ticket)
 
 
+def can_use_canned(user: User | None, reply: CannedReply) -> bool:
+    """The desk's helpers and admins pick its canned replies; nobody else sees them."""
+    return is_staff_of(user, reply.organization_id)
+
+
+def can_edit_desk(user: User | None, organization_id: int | None) -> bool:
+    """Canned replies and desk settings are written by the desk's admin (and superusers)."""
+    return is_admin_of(user, organization_id)
+
+
 def refusal(user: User | None, what: str = "Ticket") -> ServiceError:
     """How an unreachable object is refused: 404 to anyone working for an organization or the
     platform (nothing of another desk exists for them), seed 003's 403 to a customer."""
@@ -181,6 +193,9 @@ def scope(query: sa.Select, actor: User | None, model=Ticket) -> sa.Select:
                 staffed = sa.select(Ticket.id).where(notes)
                 query = query.where(sa.or_(TicketMessage.is_internal.is_(False), TicketMessage.ticket_id.in_(staffed)))
         return query
+    if model in (CannedReply, DeskSettings):  # the desk's staff (admins edit: ``can_edit_desk``)
+        rule = organization_rule(actor, model.organization_id)
+        return query if rule is None else query.where(rule)
     if model is HelpdeskFile:
         readable = scope(sa.select(TicketMessage.id), actor, TicketMessage)
         return query.where(sa.or_(HelpdeskFile.uploaded_by_id == actor.id, HelpdeskFile.message_id.in_(readable)))
@@ -343,3 +358,9 @@ def can_see_user(actor: User | None, user: User) -> bool:
 
 def visible_ticket_ids(actor: User, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     return set(db.session.scalars(scope(sa.select(Ticket.id).where(Ticket.id.in_(ids)), actor)))
+
+
+tenancy.declare_vertical(
+    "helpdesk",
+    lambda organization_id: sa.select(TicketCategory.id).where(TicketCategory.organization_id == organization_id),
+)

@@ -25,7 +25,9 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.helpdesk import access, services
+from webapp.helpdesk.desk_admin import register_desk_admin
 from webapp.helpdesk.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from webapp.helpdesk.services import desk, due
 from webapp.helpdesk.storage import INLINE_TYPES
 from webapp.helpdesk.texts import catalog
 
@@ -34,11 +36,12 @@ _l = catalog.lazy_gettext
 
 STAFF = (Role.HELPER,)  # and, by their role, the desk admins and superusers
 PAGE_SIZE = 25
-QUEUES = ("unassigned", "mine", "waiting", "all")
+QUEUES = ("unassigned", "mine", "waiting", "overdue", "all")
 QUEUE_LABELS = {
     "unassigned": "Unassigned",
     "mine": "Mine",
     "waiting": "Waiting for customer",
+    "overdue": "Overdue",
     "all": "All",
 }
 PRIORITY_CLASSES = {"LOW": "secondary", "NORMAL": "info", "HIGH": "warning", "CRITICAL": "danger"}
@@ -63,7 +66,9 @@ PRIORITY_ORDER = sa.case(
 DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 
 
-def queue_filter(queue: str, user: User) -> list:
+def queue_filter(queue: str, user: User, now) -> list:
+    if queue == "overdue":
+        return [due.overdue_condition(now=now)]
     if queue == "unassigned":
         return [Ticket.assigned_to_id.is_(None), Ticket.status != TicketStatus.CLOSED.value]
     if queue == "mine":
@@ -92,10 +97,15 @@ def desk_count(*conditions, viewer=None) -> int:
 class HelpdeskView(SecureView):
     required_roles = STAFF
 
-    def page(self, template: str, **context):
+    def page(self, template: str, now=None, **context):
+        now = now or utcnow()
         return self.render(
             template,
             t=_,
+            desk_time=desk.desk_time,
+            first_due=lambda ticket: due.first_response_due(ticket, now=now),
+            due_text=due.due_text,
+            span=due.span,
             status_names=STATUS_NAMES,
             priority_names=PRIORITY_NAMES,
             priority_classes=PRIORITY_CLASSES,
@@ -108,8 +118,9 @@ class InboxView(HelpdeskView):
     @expose("/")
     def index(self):
         args = request.args
+        now = utcnow()
         queue = args.get("queue") if args.get("queue") in QUEUES else "unassigned"
-        conditions = queue_filter(queue, current_user)
+        conditions = queue_filter(queue, current_user, now)
         status = args.get("status") if args.get("status") in STATUS_NAMES else None
         priority = args.get("priority") if args.get("priority") in PRIORITY_NAMES else None
         category = services.get_category(args["category"], viewer=current_user) if args.get("category") else None
@@ -127,11 +138,12 @@ class InboxView(HelpdeskView):
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(args.get("page", 1, type=int) or 1, 1), pages)
         tickets = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        counts = {q: desk_count(*queue_filter(q, current_user)) for q in QUEUES}
+        counts = {q: desk_count(*queue_filter(q, current_user, now)) for q in QUEUES}
         stats = services.message_stats([t.id for t in tickets], include_internal=True)
         template = "helpdesk/_inbox_rows.html" if args.get("partial") else "helpdesk/inbox.html"
         return self.page(
             template,
+            now=now,
             tickets=tickets,
             stats=stats,
             queue=queue,
@@ -163,6 +175,10 @@ class InboxView(HelpdeskView):
             staff=staff_choices(ticket),
             categories=services.list_categories(organization_id=ticket.organization_id),
             moves=sorted(services.allowed_moves(ticket), key=list(TicketStatus).index),
+            canned=[
+                {"code": r.short_code, "text": r.content}
+                for r in desk.canned_replies(current_user, ticket.organization_id)
+            ],
             **self._panel_context(ticket),
         )
 
@@ -382,3 +398,4 @@ def register_admin(admin) -> None:
             TicketCategory, db.session, name=_l("Categories"), category=category, endpoint="helpdesk_categories"
         )
     )
+    register_desk_admin(admin, category)

@@ -201,3 +201,37 @@ class HelperAlertSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user: Mapped[User] = relationship()
+
+
+class CannedReply(db.Model):
+    """A ready answer of one desk: a helper types ``/<short_code>`` in the reply box to insert it."""
+
+    __tablename__ = "helpdesk_canned_replies"
+    # The short code is what a helper types, so it names one reply within its desk.
+    __table_args__ = (sa.UniqueConstraint("organization_id", "short_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    short_code: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    content: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    def __str__(self) -> str:
+        return f"/{self.short_code}"
+
+
+class DeskSettings(db.Model):
+    """A desk's own clock: the zone its times are shown in and how soon a new ticket is due its first
+    reply. A desk without a row uses the platform's defaults (``services.desk``)."""
+
+    __tablename__ = "helpdesk_desk_settings"
+
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    first_response_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -20,6 +20,12 @@ def worker_app() -> Flask:
     return _worker_app
 
 
+def serve_jobs_of(app: Flask | None) -> None:
+    """The app this worker process runs jobs for (else the first job builds one)."""
+    global _worker_app
+    _worker_app = app
+
+
 def with_app_context(func: Callable) -> Callable:
     """Decorate an RQ job function so it runs in its own app context (or the caller's, in tests)."""
 

@@ -28,7 +28,7 @@ from webapp.core.actors import SYSTEM, Actor
 from webapp.core.models import Membership, User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
-from webapp.core.tenancy import customer_source, is_superuser, organization_id_of
+from webapp.core.tenancy import customer_source, declare_vertical, is_superuser, organization_id_of
 from webapp.extensions import db
 from webapp.realty.models import (
     Agency,
@@ -205,3 +205,6 @@ def _agency_customers(organization_id: int) -> sa.Select:
         .join(Agency, Agency.id == Listing.agency_id)
         .where(Agency.organization_id == organization_id)
     )
+
+
+declare_vertical("realty", lambda organization: sa.select(Agency.id).where(Agency.organization_id == organization))

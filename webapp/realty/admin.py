@@ -31,6 +31,7 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
+from webapp.realty.listing_pages import ListingPages, created_on_agency_clock, title_link
 from webapp.realty.models import (
     Agency,
     Booking,
@@ -42,6 +43,7 @@ from webapp.realty.models import (
     Payment,
     Review,
 )
+from webapp.realty.realtor_pages import RealtorPages
 from webapp.realty.services import agencies, bookings, listings, stats
 from webapp.realty.services.notify import catalog
 
@@ -142,7 +144,7 @@ class AgencyView(AgencyScopedView):
             setattr(model, name, value)
 
 
-class RealtorView(AgencyScopedView):
+class RealtorView(RealtorPages, AgencyScopedView):
     """Agencies' staff: the memberships of agency organizations (an agency's admins see their own
     agency's, superusers every agency's), with activate/deactivate through the audited service."""
 
@@ -213,7 +215,7 @@ class ModerationLogView(AgencyScopedView):
 # --- listings and the moderation queue -------------------------------------------------------------
 
 
-class ListingView(AgencyScopedView):
+class ListingView(ListingPages, AgencyScopedView):
     required_roles = MARKETPLACE
     column_list = (
         "id",
@@ -228,12 +230,16 @@ class ListingView(AgencyScopedView):
         "is_active",
         "created_at",
     )
-    column_details_list = (*column_list, "address", "description", "amenity_rows", "photos", "rejection_reason")
     column_searchable_list = ("title", "city", "district")
     column_filters = ("status", "city", "district", "is_active", "agency.name", "price_per_night", "created_at")
     column_sortable_list = ("id", "title", "city", "price_per_night", "status", "created_at")
     column_default_sort = ("created_at", True)
-    column_formatters = {"price_per_night": _money_formatter}
+    column_formatters = {
+        "price_per_night": _money_formatter,
+        "title": title_link,
+        "created_at": created_on_agency_clock,
+    }
+    column_formatters_export = {"price_per_night": _money_formatter}
     column_labels = {
         "title": _l("Title"),
         "agency": _l("Agency"),
@@ -299,6 +305,7 @@ class ModerationQueueView(ListingView):
 
     required_roles = MODERATORS
     column_default_sort = ("created_at", False)
+    can_create = can_edit = False  # the queue moderates; listings are written in the list view
 
     def _scoped(self, query):
         return super()._scoped(query).filter(Listing.status == "pending")
@@ -427,6 +434,7 @@ class ReportsView(SecureView):
     @expose("/")
     def index(self):
         from webapp.reports import services as reports
+        from webapp.reports.access import report_scope
 
         today = reports.local_today()
         try:
@@ -434,7 +442,7 @@ class ReportsView(SecureView):
                 date.fromisoformat(request.args.get("date_to") or today.isoformat()), "date_to"
             )
             date_from = date.fromisoformat(request.args.get("date_from") or (date_to - timedelta(days=6)).isoformat())
-            scope = reports.report_scope(current_user)
+            scope = report_scope(current_user)
             report = reports.range_report(date_from, date_to, scope)
             series = reports.daily_series(date_from, date_to, scope)
         except (ValueError, ServiceError) as exc:

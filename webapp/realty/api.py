@@ -10,20 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from webapp.core.apispec import JWT, paginate, spec
 from webapp.core.auth.api import service_error
 from webapp.core.errors import not_found
 from webapp.core.models import User
-from webapp.core.permissions import require_role
+from webapp.core.permissions import public, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
 from webapp.realty import schemas as s
 from webapp.realty.models import Agency, AvailabilityBlock, Booking, Listing
-from webapp.realty.services import agencies, bookings, listings, notify, social
+from webapp.realty.services import agencies, bookings, listings, notify, photos, social
 
 bp = Blueprint("realty_api", __name__)
 PREFIX = "/api/v1/realty"
@@ -104,6 +104,25 @@ def listing_detail(listing_id: int):
     body = s.listing_out(listing, social.rating_of(listing.id))
     body["is_favorite"] = social.is_favorite(g.user, listing.id)
     return jsonify(body)
+
+
+@bp.get(f"{PREFIX}/photos/<string:head>/<string:key>")
+@public
+@spec.validate(tags=TAGS)
+def listing_photo(head: str, key: str):
+    """A photo uploaded in the console (open: its random key is the credential, like a CDN link)."""
+    with service_call():
+        content, mimetype = photos.load(f"{head}/{key}")
+    return Response(
+        content,
+        mimetype=mimetype,
+        # Uploaded bytes are never run as a page of ours; the key never changes its picture.
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "public, max-age=86400, immutable",
+        },
+    )
 
 
 @bp.get(f"{PREFIX}/listings/<int:listing_id>/calendar/")

@@ -42,6 +42,19 @@ VALUES = {
     },
     "payment_status": {"pending": _l("Awaiting payment"), "succeeded": _l("Paid"), "failed": _l("Payment failed")},
     "moderation_action": {"added": _l("Added"), "approved": _l("Approved"), "rejected": _l("Rejected")},
+    # Listing.amenities codes (webapp.realty.models.AMENITIES); the bot's words for them are the same.
+    "realty_amenity": {
+        "wifi": _l("Wi-Fi"),
+        "kitchen": _l("Kitchen"),
+        "parking": _l("Parking"),
+        "air_conditioning": _l("Air conditioning"),
+        "washer": _l("Washer"),
+        "tv": _l("TV"),
+        "balcony": _l("Balcony"),
+        "pool": _l("Pool"),
+        "workspace": _l("Workspace"),
+        "pets_allowed": _l("Pets allowed"),
+    },
     # A night in the calendar that no booking holds.
     "realty_calendar_day": {"free": _l("Free"), "blocked": _l("Blocked")},
 }

@@ -22,7 +22,7 @@ from webapp.core.limits import DATE_MAX, DATE_MIN, in_date_range
 from webapp.core.permissions import SERVICE_BOT_TOKEN, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
-from webapp.reports import services
+from webapp.reports import access, services
 
 bp = Blueprint("reports_api", __name__)
 
@@ -86,7 +86,7 @@ class RangeReportOut(ReportTotals):
 
 def _scope() -> int | None:
     service = g.get("service")
-    return services.report_scope(g.user) if service is None else services.service_scope(service)
+    return access.report_scope(g.user) if service is None else access.service_scope(service)
 
 
 def _answer(build):

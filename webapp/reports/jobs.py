@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 @with_app_context
 def send_morning_reports() -> int:
     """Claim today's deliveries (committed first), then send them; returns how many were sent."""
-    from webapp.reports.services import claim_morning_deliveries, daily_report, format_report, report_scope
+    from webapp.reports.access import report_scope
+    from webapp.reports.services import claim_morning_deliveries, daily_report, format_report
     from webapp.telegram.send import send_message
 
     claimed = claim_morning_deliveries()

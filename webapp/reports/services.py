@@ -28,10 +28,10 @@ from webapp.core.db import insert_missing, utcnow
 from webapp.core.i18n import Catalog
 from webapp.core.limits import in_date_range, require_date_in_range
 from webapp.core.models import User
-from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty.models import ModerationAction, ModerationEvent
+from webapp.reports.access import can_read_reports
 from webapp.reports.models import ReportDelivery, ReportSubscription
 
 TOP_SIZE = 10
@@ -60,43 +60,6 @@ def check_range(date_from: date, date_to: date) -> None:
         raise ServiceError("date_from must not be after date_to", 422, "VALIDATION_ERROR", "date_from")
     if (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
         raise ServiceError("A range covers at most 366 days", 422, "VALIDATION_ERROR", "date_to")
-
-
-# The "agency" of a reader who reaches none: no moderation event has it, so their figures are zeros.
-NO_AGENCY = 0
-
-
-def _reads_every_agency(user: User | None) -> bool:
-    """The platform reads every agency's figures: its superusers and moderators."""
-    return isinstance(user, User) and user.is_active and user.role in (Role.SUPERUSER.value, Role.MODERATOR.value)
-
-
-def report_scope(user: User | None) -> int | None:
-    """The agency a reader's report is limited to (None: every agency). Superusers and the platform
-    moderator read every agency; an agency's admin reads the agency of their organization (their
-    membership); anyone else — an admin of an organization that is no agency, say — reads nothing.
-    The service credential (``X-Bot-Token``) is the platform's: its callers pass no user."""
-    if _reads_every_agency(user):
-        return None
-    from webapp.realty.access import agency_id_of
-
-    agency_id = agency_id_of(user) if user_has_role(user, Role.ADMIN) else None
-    return NO_AGENCY if agency_id is None else agency_id
-
-
-def service_scope(service: str | None) -> int | None:
-    """The agency a service credential's report is limited to. The shared secret and an
-    ``X-Bot-Token`` issued by the platform (a superuser, or a command line without a user) read
-    every agency; a token an agency's admin issued reads only what its issuer may read — their
-    agency, or nothing once they leave it or are blocked."""
-    from webapp.core.models import ServiceToken
-
-    if not service or not service.startswith("bot_token:"):
-        return None
-    row = db.session.get(ServiceToken, int(service.partition(":")[2]))
-    if row is None or row.created_by_id is None:
-        return None
-    return report_scope(row.created_by)
 
 
 def _top(counts: dict, names: dict) -> list[dict]:
@@ -214,18 +177,13 @@ def parse_day(text: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date") from exc
+        raise ServiceError("Use dates in the form YYYY-MM-DD", 422, "VALIDATION_ERROR", "date") from exc
     if not in_date_range(day):
-        raise ServiceError("Use dates like 2025-09-28", 422, "VALIDATION_ERROR", "date")
+        raise ServiceError("Use dates in the form YYYY-MM-DD", 422, "VALIDATION_ERROR", "date")
     return day
 
 
 # --- morning subscriptions -------------------------------------------------------------------------
-
-
-def can_read_reports(user: User | None) -> bool:
-    """The platform's moderators and superusers, and agencies' admins (of their own agency)."""
-    return _reads_every_agency(user) or report_scope(user) != NO_AGENCY
 
 
 def subscribe(user: User, bot_id: int | None, chat_id: int) -> ReportSubscription:

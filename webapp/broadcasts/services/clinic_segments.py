@@ -1,11 +1,13 @@
 """Seed 002's patient filters, compiled onto the accounts query of a clinic bot.
 
-A clinic bot's broadcast is marketing: only active patients who gave the marketing consent are in
-any of its segments (the seed's registration asks for exactly that consent). Visits are the
-appointments that took place (``clinic.models.VISITED``) at the clinic this bot serves; their count
-and last date are columns of the patient's visit summary for that clinic (kept current by every
-appointment transition), "services used" an EXISTS over the patient's appointments. Every join is
-one-to-one per patient, so the query stays one statement that lists an account at most once.
+A clinic bot's broadcast is marketing: only the active patients of the bot's organization who gave
+it the marketing consent are in any of its segments (the same person's patient row at another
+organization, with its consents and tags, is not consulted; the seed's registration asks for exactly
+that consent). Visits are the appointments that took place (``clinic.models.VISITED``) at the
+clinic this bot serves; their count and last date are columns of the patient's visit summary for
+that clinic (kept current by every appointment transition), "services used" an EXISTS over the
+patient's appointments. Every join is one-to-one per patient, so the query stays one statement
+that lists an account at most once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import sqlalchemy as sa
 from webapp.broadcasts.services.segments import SegmentFilters, _range, today_in, years_before
 from webapp.clinic import models as clinic
 from webapp.clinic.models import Appointment, Branch, Patient, PatientTag, VisitSummary
+from webapp.clinic.services.patients import bot_organization_id
 from webapp.core.models import User
+from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot
 
@@ -27,10 +31,18 @@ def _clinic_id(bot: Bot) -> int | None:
     return db.session.scalar(sa.select(clinic.Clinic.id).where(clinic.Clinic.bot_id == bot.id))
 
 
+def _organization_id(bot: Bot) -> int | None:
+    """The organization whose patients the bot reaches; None when no clinic exists at all."""
+    try:
+        return bot_organization_id(bot)
+    except ServiceError:
+        return None
+
+
 def restrict_to_patients(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
     # Written as clinic.MARKETABLE_SQL is, for PostgreSQL to use ix_clinic_patients_marketable.
     query = query.join(Patient, Patient.user_id == User.id).where(
-        Patient.is_active, Patient.consent_marketing_at.is_not(None)
+        Patient.is_active, Patient.consent_marketing_at.is_not(None), Patient.organization_id == _organization_id(bot)
     )
     today = today_in(tz)
     if filters.age_min is not None:

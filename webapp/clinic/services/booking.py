@@ -95,6 +95,8 @@ def book_appointment(
     now: datetime | None = None,
 ) -> Appointment:
     now = clock.resolve(now)
+    if doctor.clinic.organization_id != patient.organization_id:  # another organization's patient row
+        raise ServiceError("Doctor not found", 404, "NOT_FOUND", "employee_id")
     reason = doctor_offers(doctor, service, branch)
     if reason:
         raise ServiceError(reason, 422, "NOT_OFFERED", "service_id")

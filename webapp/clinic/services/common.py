@@ -52,6 +52,15 @@ def default_clinic() -> Clinic:
     return clinic
 
 
+def organization_clinic(organization_id: int) -> Clinic:
+    """The organization's first clinic: what a patient's document naming no visit is headed with and
+    read in (a tax certificate), never another organization's."""
+    clinic = db.session.scalar(
+        db.select(Clinic).where(Clinic.organization_id == organization_id).order_by(Clinic.id).limit(1)
+    )
+    return clinic if clinic is not None else default_clinic()
+
+
 def get_or_404(model, key, what: str | None = None, field: str | None = None):
     row = db.session.get(model, key) if key is not None else None
     if row is None:

@@ -26,7 +26,7 @@ from webapp.clinic.models import (
     Patient,
 )
 from webapp.clinic.services import clock
-from webapp.clinic.services.common import clinic_language, default_clinic, local_midnight_utc, t, zone
+from webapp.clinic.services.common import clinic_language, local_midnight_utc, organization_clinic, t, zone
 from webapp.clinic.services.render import date_text, local_time, money, status_label, time_text
 from webapp.clinic.words import VALUES
 from webapp.core.services import ServiceError
@@ -124,7 +124,7 @@ def _render(
     year: int | None,
     now: datetime,
 ) -> tuple[str, bytes]:
-    clinic = appointment.branch.clinic if appointment else default_clinic()
+    clinic = appointment.branch.clinic if appointment else organization_clinic(patient.organization_id)
     title = t(language, TITLES[doc_type], year=year)
     pdf = _Pdf()
     pdf.heading(clinic.name, 13)
@@ -179,7 +179,7 @@ def generate_document(
                 "A certificate of visit needs a visit that took place", 409, "NOT_VISITED", "appointment_id"
             )
     else:
-        year = year or now.astimezone(zone(default_clinic().timezone)).year
+        year = year or now.astimezone(zone(organization_clinic(patient.organization_id).timezone)).year
         if not 2000 <= year <= now.year:
             raise ServiceError("Year is out of range", 422, "VALIDATION_ERROR", "year")
     title, content = _render(kind, patient, language, appointment, year, now)

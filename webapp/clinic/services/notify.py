@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from webapp.clinic.models import Clinic, Patient
 from webapp.core.models import TelegramAccount
 from webapp.extensions import db
@@ -18,7 +20,8 @@ class Chat:
 
 
 def patient_chat(patient: Patient, clinic: Clinic | None = None) -> Chat | None:
-    """Where to reach the patient: their chat with the clinic's own bot, else with any clinic bot.
+    """Where to reach the patient: their chat with the clinic's own bot, else with a clinic bot of the
+    patient's organization or of the platform (never another organization's bot).
 
     None when they have no reachable chat (never talked to a clinic bot, or blocked it).
     """
@@ -31,7 +34,10 @@ def patient_chat(patient: Patient, clinic: Clinic | None = None) -> Chat | None:
         own = [a for a in accounts if a.bot_id == clinic.bot_id]
         if own:
             return Chat(own[0].bot_id, own[0].chat_id)
-    clinic_bots = set(db.session.scalars(db.select(Bot.id).where(Bot.vertical == Vertical.CLINIC.value, Bot.enabled)))
+    ours = sa.or_(Bot.organization_id == patient.organization_id, Bot.organization_id.is_(None))
+    clinic_bots = set(
+        db.session.scalars(db.select(Bot.id).where(Bot.vertical == Vertical.CLINIC.value, Bot.enabled, ours))
+    )
     for account in sorted(accounts, key=lambda a: a.last_seen or a.created_at, reverse=True):
         if account.bot_id in clinic_bots:
             return Chat(account.bot_id, account.chat_id)

@@ -11,11 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from webapp.clinic.models import OsmsStatus, Patient, PatientTag, Sex
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import CLINIC_LANGUAGES, bot_audit
+from webapp.clinic.services.consents import clinic_for_bot
 from webapp.clinic.services.iin import validate_iin
 from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError, ensure_telegram_account, find_user_by_telegram_id, normalize_phone
 from webapp.extensions import db
+from webapp.telegram.models import Bot
 
 # Letters of any script (Cyrillic with the Kazakh letters, Latin), with inner spaces, hyphens, apostrophes.
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$")
@@ -127,21 +129,30 @@ class PatientData:
         )
 
 
-def patient_for_user(user: User | None) -> Patient | None:
+def patient_for_user(user: User | None, organization_id: int) -> Patient | None:
+    """The user's patient at one clinic organization (a person registered with two is two patients)."""
     if user is None:
         return None
-    return db.session.scalar(db.select(Patient).filter_by(user_id=user.id))
+    return db.session.scalar(db.select(Patient).filter_by(organization_id=organization_id, user_id=user.id))
 
 
-def patient_by_telegram(telegram_user_id: int) -> Patient | None:
-    return patient_for_user(find_user_by_telegram_id(telegram_user_id))
+def patient_by_telegram(telegram_user_id: int, organization_id: int) -> Patient | None:
+    return patient_for_user(find_user_by_telegram_id(telegram_user_id), organization_id)
 
 
-def require_patient(telegram_user_id: int) -> Patient:
-    patient = patient_by_telegram(telegram_user_id)
+def require_patient(telegram_user_id: int, organization_id: int) -> Patient:
+    patient = patient_by_telegram(telegram_user_id, organization_id)
     if patient is None or not patient.is_active:
         raise ServiceError("Patient not found", 404, "NOT_FOUND", "telegram_user_id")
     return patient
+
+
+def bot_organization_id(bot: Bot | None) -> int:
+    """The clinic organization a bot registers patients for: its own, else its clinic's (a platform
+    bot linked to none speaks for the default clinic)."""
+    if bot is not None and bot.organization_id is not None:
+        return bot.organization_id
+    return clinic_for_bot(bot.id if bot is not None else None).organization_id
 
 
 def user_for_telegram(telegram_user_id: int, username: str | None = None, language: str | None = None) -> User:
@@ -163,31 +174,45 @@ def apply_consents(patient: Patient, consents: dict[str, bool], now: datetime) -
             setattr(patient, attribute, None)
 
 
+def _iin_owner(organization_id: int, iin: str, patient: Patient | None) -> Patient | None:
+    """Another patient of the organization holding ``iin``; other organizations' are never consulted."""
+    with db.session.no_autoflush:
+        owner = db.session.scalar(db.select(Patient).filter_by(organization_id=organization_id, iin=iin))
+    return owner if owner is not None and owner is not patient else None
+
+
+def iin_taken(patient: Patient) -> bool:
+    return bool(patient.iin) and _iin_owner(patient.organization_id, patient.iin, patient) is not None
+
+
 def upsert_patient(
     user: User,
     data: PatientData,
     *,
+    organization_id: int,
     source: str = "bot",
     telegram_user_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Patient, bool]:
-    """Create the patient of ``user`` or update them. Returns (patient, created).
+    """Create the patient of ``user`` at ``organization_id`` or update them. Returns (patient, created).
 
     A new patient must consent to personal-data processing (the seed's registration refuses
-    otherwise). The IIN is unique: one already registered to someone else is a 409.
+    otherwise). The IIN is unique within the organization: one already registered to someone else
+    there is a 409; another organization's patients are neither consulted nor hinted at.
     """
     now = clock.resolve(now)
     data = data.cleaned(now.date())
-    patient = patient_for_user(user)
+    patient = patient_for_user(user, organization_id)
     created = patient is None
     if created:
         _require_consent(data)
-    _require_free_iin(data.iin, patient)
+    _require_free_iin(organization_id, data.iin, patient)
     if created:  # a concurrent twin of this registration may insert first: then this one updates
         required = ("first_name", "last_name", "phone", "birth_date", "sex", "language")
-        values = {"user_id": user.id, **{name: getattr(data, name) for name in required}}
-        created = insert_missing(Patient, values, ("user_id",))
-        patient = patient_for_user(user)
+        values = {"organization_id": organization_id, "user_id": user.id}
+        values.update({name: getattr(data, name) for name in required})
+        created = insert_missing(Patient, values, ("organization_id", "user_id"))
+        patient = patient_for_user(user, organization_id)
     patient.first_name = data.first_name
     patient.last_name = data.last_name
     patient.middle_name = data.middle_name
@@ -208,16 +233,18 @@ def upsert_patient(
     return patient, created
 
 
-def register_walk_in(data: PatientData, *, source: str = "console", now: datetime | None = None) -> Patient:
-    """A patient the reception registers at the desk: no Telegram account behind them (``user_id``
-    stays empty until they find the clinic's bot). The same rules as the bot's registration: consent
-    to personal-data processing, a unique IIN."""
+def register_walk_in(
+    data: PatientData, *, organization_id: int, source: str = "console", now: datetime | None = None
+) -> Patient:
+    """A patient the reception registers at the desk of ``organization_id``'s clinic: no Telegram
+    account behind them (``user_id`` stays empty until they find the clinic's bot). The same rules as
+    the bot's registration: consent to personal-data processing, an IIN unique in the organization."""
     now = clock.resolve(now)
     data = data.cleaned(now.date())
     _require_consent(data)
-    _require_free_iin(data.iin, None)
+    _require_free_iin(organization_id, data.iin, None)
     required = ("first_name", "last_name", "middle_name", "phone", "birth_date", "sex", "iin", "language")
-    patient = Patient(**{name: getattr(data, name) for name in required})
+    patient = Patient(organization_id=organization_id, **{name: getattr(data, name) for name in required})
     if data.osms_status:
         patient.osms_status = data.osms_status
     apply_consents(patient, data.consents, now)
@@ -234,11 +261,9 @@ def _require_consent(data: PatientData) -> None:
         )
 
 
-def _require_free_iin(iin: str | None, patient: Patient | None) -> None:
-    if iin:
-        owner = db.session.scalar(db.select(Patient).filter_by(iin=iin))
-        if owner is not None and owner is not patient:
-            raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
+def _require_free_iin(organization_id: int, iin: str | None, patient: Patient | None) -> None:
+    if iin and _iin_owner(organization_id, iin, patient) is not None:
+        raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
 
 
 def _flush_or_taken() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from webapp.core import tenancy
 from webapp.core.db import insert_missing
@@ -26,6 +28,7 @@ from webapp.realty.services.bookings import revenue_of
 from webapp.realty.services.listings import invalid, normalize_city
 
 MEMBER_ROLES = (Role.REALTOR.value, Role.ADMIN.value)
+USERNAME = re.compile(r"[\w.@+-]{3,150}")
 
 
 def _clean_agency(fields: dict, creating: bool) -> dict:
@@ -145,14 +148,16 @@ def set_membership(actor: User, user: User, agency: Agency | None, source: str =
 def add_realtor(
     actor: User,
     *,
-    email: str,
+    email: str | None,
     phone: str | None,
     first_name: str,
     password: str,
+    username: str | None = None,
     agency_id: int | None = None,
     source: str = "api",
 ) -> User:
-    """The agency admin's «➕ Добавить»: a new realtor account in the admin's agency."""
+    """The agency admin's «➕ Добавить»: a new realtor account in the admin's own agency (a
+    superuser names the agency). The account signs in with ``username`` (default: the e-mail)."""
     if access.is_superuser(actor):
         if agency_id is None:
             raise invalid("agency_id", "Choose an agency")
@@ -163,22 +168,34 @@ def add_realtor(
             agency is not None and access.is_agency_manager(actor, agency.id) and user_has_role(actor, Role.ADMIN),
             "Only agency admins add realtors",
         )
+        access.require(agency_id in (None, agency.id), "Only agency admins add realtors")
     from webapp.realty.services.accounts import clean_email
 
-    email = clean_email(email)
+    email = clean_email(email) if (email or "").strip() else None
+    username = (username or "").strip() or email
+    if not username:
+        raise invalid("username", "This field is required")
+    if not USERNAME.fullmatch(username):
+        raise invalid("username", "3 to 150 letters, digits and . @ + - _")
     if len(password or "") < 8:
         raise invalid("password", "At least 8 characters")
-    first_name = " ".join((first_name or "").split())
+    first_name = " ".join((first_name or "").split())[:150]
     if not first_name:
         raise invalid("first_name", "This field is required")
-    if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
+    if email and db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
         raise ServiceError("This e-mail belongs to another account", 409, "EMAIL_TAKEN", "email")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise ServiceError("This username is taken", 409, "USERNAME_TAKEN", "username")
     phone = normalize_phone(phone) if phone else None
     if phone and db.session.scalar(sa.select(User.id).where(User.phone == phone)):
         raise ServiceError("This phone number belongs to another account", 409, "PHONE_TAKEN", "phone")
-    user = create_staff_user(
-        email, email, password, Role.REALTOR, actor=actor, source=source, first_name=first_name[:150], phone=phone
-    )
+    try:  # of two admins taking the same name at once, the second is told it is taken
+        with db.session.begin_nested():
+            user = create_staff_user(
+                username, email, password, Role.REALTOR, actor=actor, source=source, first_name=first_name, phone=phone
+            )
+    except IntegrityError as exc:
+        raise ServiceError("This username is taken", 409, "USERNAME_TAKEN", "username") from exc
     tenancy.set_membership(actor, user, db.session.get(Organization, agency.organization_id), source)
     return user
 

@@ -137,7 +137,7 @@ def _apply(listing: Listing, fields: dict) -> None:
             setattr(listing, name, value)
 
 
-def _record(listing: Listing, action: ModerationAction, actor: User | None, reason: str | None = None) -> None:
+def _record(listing: Listing, action: ModerationAction, actor: User | None, reason=None, now=None) -> None:
     db.session.add(
         ModerationEvent(
             listing_id=listing.id,
@@ -148,6 +148,7 @@ def _record(listing: Listing, action: ModerationAction, actor: User | None, reas
             user_id=listing.realtor_id,
             actor_id=actor.id if actor else None,
             reason=reason,
+            occurred_at=now or utcnow(),
         )
     )
 
@@ -253,13 +254,13 @@ def _moderate(actor: User, listing: Listing) -> None:
         raise ServiceError(f"Listing is {listing.status}, not pending", 409, "INVALID_TRANSITION", "status")
 
 
-def approve_listing(actor: User, listing: Listing) -> Listing:
+def approve_listing(actor: User, listing: Listing, now: datetime | None = None) -> Listing:
     _moderate(actor, listing)
     listing.status = ModerationStatus.APPROVED.value
     listing.rejection_reason = None
     listing.moderated_by_id = actor.id
-    listing.moderated_at = utcnow()
-    _record(listing, ModerationAction.APPROVED, actor)
+    listing.moderated_at = now or utcnow()
+    _record(listing, ModerationAction.APPROVED, actor, now=listing.moderated_at)
     if listing.realtor is not None and listing.realtor_id != actor.id:
         notify(
             listing.realtor, "moderation", "Your listing “%(title)s” is approved.", listing=listing, title=listing.title
@@ -267,7 +268,7 @@ def approve_listing(actor: User, listing: Listing) -> Listing:
     return listing
 
 
-def reject_listing(actor: User, listing: Listing, reason: str) -> Listing:
+def reject_listing(actor: User, listing: Listing, reason: str, now: datetime | None = None) -> Listing:
     reason = " ".join((reason or "").split())
     if not reason:
         raise invalid("reason", "Give a reason for the rejection")
@@ -277,8 +278,8 @@ def reject_listing(actor: User, listing: Listing, reason: str) -> Listing:
     listing.status = ModerationStatus.REJECTED.value
     listing.rejection_reason = reason
     listing.moderated_by_id = actor.id
-    listing.moderated_at = utcnow()
-    _record(listing, ModerationAction.REJECTED, actor, reason)
+    listing.moderated_at = now or utcnow()
+    _record(listing, ModerationAction.REJECTED, actor, reason, now=listing.moderated_at)
     if listing.realtor is not None and listing.realtor_id != actor.id:
         notify(
             listing.realtor,
