@@ -93,7 +93,7 @@ def test_search_finds_the_organizations_patients_by_iin_phone_or_name(app, desk,
     organization_b = make_organization("Org B")
     with app.app_context():
         build_clinic(organization_id=organization_b, name="Клиника B")
-        other = build_patient(last_name="Жумабаева", phone="+77010000002")  # no visit here: not ours
+        other = build_patient(last_name="Жумабаева", phone="+77010000002", organization_id=organization_b)
 
     def found(text):
         body = desk.client.get("/admin/clinic_day/patients", query_string={"q": text}).get_json()
