@@ -206,6 +206,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         # The desk (organization name) of a seed 003 ticket that names no category, from a customer
         # no desk knows yet; unset: the platform's only desk, and with several a category is required.
         "HELPDESK_DEFAULT_ORGANIZATION": env.get("HELPDESK_DEFAULT_ORGANIZATION", ""),
+        # A desk's defaults until its admin sets its own (console: Helpdesk → Settings).
+        "HELPDESK_TIMEZONE": env.get("HELPDESK_TIMEZONE", ""),
+        "HELPDESK_FIRST_RESPONSE_MINUTES": _int(env.get("HELPDESK_FIRST_RESPONSE_MINUTES"), 60),
         "REPORTS_MORNING_HOUR": _int(env.get("REPORTS_MORNING_HOUR"), 8),
         # How far ahead a visit or a stay may be booked.
         "CLINIC_BOOKING_HORIZON_DAYS": _int(env.get("CLINIC_BOOKING_HORIZON_DAYS"), 365),

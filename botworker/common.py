@@ -1,5 +1,7 @@
 """Handlers every bot has, whatever its vertical: /start (language first), /help, /menu, /language,
-and the fallbacks that answer anything nobody else handled.
+and the fallbacks that answer anything nobody else handled. ``/start <code>`` from a staff member's
+console profile (a deep link) links their Telegram to their staff account on this bot, whatever the
+vertical (``webapp.core.link_codes``).
 
 Order of registration (first match wins in pyTelegramBotAPI): the common commands, then the
 vertical's handlers, then the fallbacks. /start and /menu also leave any conversation (FSM state)
@@ -15,8 +17,17 @@ import logging
 from telebot import TeleBot, types, util
 
 from botworker import texts
-from botworker.context import current_account, is_first_contact, set_language, user_language
+from botworker.context import (
+    current_account,
+    current_bot,
+    current_update_id,
+    is_first_contact,
+    set_language,
+    use_language,
+    user_language,
+)
 from botworker.registry import VerticalBot
+from webapp.core import link_codes
 from webapp.core.db import utcnow
 from webapp.core.i18n import LANGUAGE_NAMES
 from webapp.core.services import SUPPORTED_LANGUAGES
@@ -87,6 +98,34 @@ def default_on_start(bot: TeleBot, message: types.Message) -> None:
     )
 
 
+# --- a staff member links their Telegram: /start <code> from their console profile's deep link ----
+
+STAFF_LINK_REPLIES = {
+    link_codes.StaffLink.INVALID: "This link is not valid: it was used already or a newer one replaced it. "
+    "Get a new link in your console profile.",
+    link_codes.StaffLink.EXPIRED: "This link has expired. Get a new link in your console profile.",
+    link_codes.StaffLink.OTHER_ORGANIZATION: "This link is not for this bot: open the link of a bot of your own "
+    "organization from your console profile.",
+}
+
+
+def link_staff(bot: TeleBot, message: types.Message, code: str) -> None:
+    outcome, staff = link_codes.redeem_staff_code(current_account(), current_bot(), code)
+    if outcome != link_codes.StaffLink.LINKED:
+        log.info("update %s: staff link code refused (%s)", current_update_id(), outcome.value)
+        bot.send_message(message.chat.id, texts.t(STAFF_LINK_REPLIES[outcome]))
+        return
+    use_language(staff.language)  # from now on this chat is the staff member's
+    log.info("update %s: telegram account %s linked to a staff account", current_update_id(), current_account().id)
+    bot.send_message(
+        message.chat.id,
+        texts.t(
+            "Done: this Telegram is linked to %(name)s in the console. Test broadcasts of this bot will come here.",
+            name=staff.display_name,
+        ),
+    )
+
+
 # --- registration ----------------------------------------------------------------------------------
 
 
@@ -103,6 +142,10 @@ def register_commands(bot: TeleBot, vertical: VerticalBot) -> None:
     @bot.message_handler(commands=["start"], chat_types=["private"])
     def start(message: types.Message) -> None:
         bot.delete_state(message.from_user.id, message.chat.id)
+        payload = util.extract_arguments(message.text or "")
+        if link_codes.is_staff_code(payload):
+            link_staff(bot, message, payload)
+            return
         if is_first_contact():
             offer_languages(message.chat.id)
             return

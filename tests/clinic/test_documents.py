@@ -81,6 +81,19 @@ def test_tax_certificate_counts_the_years_payments(app_ctx, clinic_data):
         documents.generate_document(patient, "tax", year=2040, now=NOW)
 
 
+def test_tax_certificate_totals_each_currency_apart(app_ctx, clinic_data):
+    patient = db.session.get(Patient, build_patient().id)
+    for amount, currency in (("12000", "KZT"), ("3000", "KZT"), ("50000", "UZS")):
+        invoice = payments.create_invoice(patient, amount)
+        invoice.currency = currency
+        payments.demo_provider_pay(invoice, now=NOW)
+    db.session.commit()
+    paid = documents.yearly_payments(patient, 2030, "Asia/Almaty")
+    assert documents.paid_totals(paid) == {"KZT": 15000, "UZS": 50000}
+    document = documents.generate_document(patient, "tax", year=2030, now=NOW + timedelta(days=1))
+    assert documents.read_content(document).startswith(b"%PDF")
+
+
 def test_links_are_signed_and_expire_after_48_hours(app_ctx, clinic_data):
     patient = build_patient()
     appointment = _appointment(clinic_data, patient.id)

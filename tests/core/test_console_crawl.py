@@ -177,6 +177,10 @@ def _crawl(client, view, failures: list[str], label: str, saved: list[bool]) -> 
     return True
 
 
+def _words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def test_every_console_page_and_action_answers_without_500(app):
     from webapp.demo import DEMO_STAFF, seed_demo
     from webapp.extensions import db
@@ -200,6 +204,14 @@ def test_every_console_page_and_action_answers_without_500(app):
             response = client.get(view.url + "/", query_string=params)
             if response.status_code >= 500:
                 failures.append(f"superuser GET {view.url}/ with {params}: {response.status_code}")
+
+    # One title per page: Flask-Admin's view-name heading is not repeated by the page's own heading.
+    for view in views:
+        page = client.get(view.url + "/").text
+        name = re.search(r'<h4 class="mb-4">(.*?)</h4>', page, re.S)
+        own = re.search(r"<h[123][^>]*>(.*?)</h[123]>", page, re.S)
+        if name and own and _words(name.group(1)) == _words(own.group(1)):
+            failures.append(f"superuser GET {view.url}/: the title {_words(own.group(1))!r} is shown twice")
 
     # Translations break pages too (a bad placeholder in one catalog): the superuser's list and
     # create pages in every other console language.

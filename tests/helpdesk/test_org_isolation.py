@@ -227,3 +227,29 @@ def test_other_roles_reach_no_desk(app, client, make_user, auth_header, live_ser
     with pytest.raises(ConnectionError) as refused:
         Client.connect(f"{ws}?token={tokens_for(outsider)['access']}")
     assert refused.value.status_code == 404
+
+
+def test_a_newcomer_sees_the_default_desks_menu_only(
+    app, client, make_user, make_organization, auth_header, hd_category
+):
+    """A customer with no ticket and no desk's bot sees the configured desk's categories, not every
+    business's; with several desks and no default, seed 003's client must offer them all."""
+    other = make_organization("Second support desk")
+    hd_category("Оплата A")
+    hd_category("Секретный раздел B", organization=other)
+    newcomer = make_user("user", first_name="Новичок")
+    headers = auth_header(newcomer)
+
+    def names():
+        response = client.get("/api/v1/categories", headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.get_json()
+        rows = body if isinstance(body, list) else body.get("results", body.get("items", []))
+        return {row["name"] for row in rows}
+
+    app.config["HELPDESK_DEFAULT_ORGANIZATION"] = "Test organization"
+    try:
+        assert names() == {"Оплата A"}
+    finally:
+        app.config["HELPDESK_DEFAULT_ORGANIZATION"] = ""
+    assert names() == {"Оплата A", "Секретный раздел B"}

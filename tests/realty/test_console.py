@@ -172,3 +172,58 @@ def test_dashboard_revenue_is_never_summed_across_currencies(app, client, consol
     card = dashboard.split('id="realty-revenue">', 1)[1].split("</div></div></div>", 1)[0]
     assert all(text in card for text in shown), card
     assert not any(text in card for text in summed)
+
+
+def test_superuser_opens_and_edits_an_agency_through_the_services(app, client, console_login, make_user):
+    """The console's agency form creates the agency with its own organization and audits every
+    change; a bad time zone is refused with a message and changes nothing."""
+    import sqlalchemy as sa
+
+    from webapp.core.models import AuditLog, Organization
+    from webapp.extensions import db
+    from webapp.realty.models import Agency
+
+    superuser = make_user("superuser", language="en")
+    console_login(client, superuser)
+    card = {
+        "name": "Orion Stays",
+        "city": "Almaty",
+        "phone": "+7 701 555 01 02",
+        "email": "",
+        "address": "",
+        "timezone": "Asia/Almaty",
+        "currency": "kzt",
+        "is_active": "y",
+    }
+    page = client.get("/admin/realty_agencies/new/")
+    created = client.post("/admin/realty_agencies/new/", data={**card, "csrf_token": csrf_from(page.text)})
+    assert created.status_code == 302, created.text
+    with app.app_context():
+        agency = db.session.scalar(sa.select(Agency).where(Agency.name == "Orion Stays"))
+        assert agency.currency == "KZT" and agency.phone == "+77015550102"
+        assert db.session.get(Organization, agency.organization_id).name == "Orion Stays"
+        agency_id = agency.id
+
+    form = client.get(f"/admin/realty_agencies/edit/?id={agency_id}")
+    refused = client.post(
+        f"/admin/realty_agencies/edit/?id={agency_id}",
+        data={**card, "city": "Astana", "timezone": "Mars/Olympus", "csrf_token": csrf_from(form.text)},
+        follow_redirects=True,
+    )
+    assert "time zone" in refused.text
+    with app.app_context():
+        assert db.session.get(Agency, agency_id).city == "Almaty"
+    edited = client.post(
+        f"/admin/realty_agencies/edit/?id={agency_id}",
+        data={**card, "city": "Astana", "csrf_token": csrf_from(form.text)},
+    )
+    assert edited.status_code == 302
+    with app.app_context():
+        assert db.session.get(Agency, agency_id).city == "Astana"
+        audit = db.session.execute(
+            sa.select(AuditLog.action, AuditLog.old_value, AuditLog.new_value).where(
+                AuditLog.target_type == "agency", AuditLog.target_id == str(agency_id)
+            )
+        ).all()
+    assert ("agency.create", None, "Orion Stays") in audit
+    assert ("agency.update", "city: Almaty", "city: Astana") in audit

@@ -107,6 +107,7 @@ VALUES = {
         "bot_token.create": _l("API token issued"),
         "bot_token.revoke": _l("API token revoked"),
         "agency.create": _l("Agency created"),
+        "agency.update": _l("Agency changed"),
         "agency.activate": _l("Agency switched on"),
         "agency.deactivate": _l("Agency switched off"),
         "realty.membership": _l("Agency membership changed"),

@@ -18,6 +18,7 @@ from webapp.admin import words
 from webapp.admin.base import MAX_LIST_PAGE, SecureView, int_arg
 from webapp.admin.dashboard import add_card
 from webapp.broadcasts import access
+from webapp.broadcasts.describe import LANGUAGE_WORDS, describe_filters
 from webapp.broadcasts.models import Broadcast, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services import lifecycle, reports, segments
@@ -111,6 +112,51 @@ def _segments_of(bot_id: int | None) -> list[Segment]:
     return list(db.session.scalars(query))
 
 
+def _service_names(bot: Bot, filters: dict[str, Any] | None) -> dict[int, str]:
+    """Names of the clinic services a definition names, from the clinic this bot serves."""
+    ids = [int(s) for s in (filters or {}).get("services") or () if str(s).isdigit()]
+    clinic = segments.vertical_models("clinic") if bot.vertical == "clinic" and ids else None
+    if clinic is None:
+        return {}
+    query = (
+        sa.select(clinic.Service.id, clinic.Service.name)
+        .join(clinic.Clinic, clinic.Clinic.id == clinic.Service.clinic_id)
+        .where(clinic.Service.id.in_(ids), clinic.Clinic.bot_id == bot.id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def describe(bot: Bot, filters: dict[str, Any] | None) -> str:
+    """A definition of ``bot``'s in words (the templates' ``describe``)."""
+    return describe_filters(filters, _service_names(bot, filters))
+
+
+LEFT_OUT_WORDS = {
+    "user_blocked": lambda n: catalog.ngettext(
+        "%(num)s account blocked on the platform", "%(num)s accounts blocked on the platform", n
+    ),
+    "blocked_bot": lambda n: catalog.ngettext("%(num)s blocked the bot", "%(num)s blocked the bot", n),
+    "no_chat": lambda n: catalog.ngettext(
+        "%(num)s never opened a chat with the bot", "%(num)s never opened a chat with the bot", n
+    ),
+    "patient_inactive": lambda n: catalog.ngettext(
+        "%(num)s patient record closed", "%(num)s patient records closed", n
+    ),
+    "no_marketing_consent": lambda n: catalog.ngettext(
+        "%(num)s without marketing consent", "%(num)s without marketing consent", n
+    ),
+}
+
+
+def left_out_words(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Who the delivery leaves out and why, in words (counts only: never who they are)."""
+    return [
+        {"reason": reason, "count": count, "text": LEFT_OUT_WORDS[reason](count)}
+        for reason, count in counts.items()
+        if count
+    ]
+
+
 def _parse_when(raw: str) -> datetime | None:
     """An ISO time with its offset (the page's script adds the browser's offset to datetime-local)."""
     try:
@@ -132,6 +178,8 @@ class _Page:
             languages=LANGUAGES,
             vertical_fields={k: sorted(v) for k, v in VERTICAL_FIELDS.items()},
             roles=[r.value for r in Role],
+            describe=describe,
+            language_words=LANGUAGE_WORDS,
             **context,
         )
 
@@ -333,14 +381,17 @@ class BroadcastConsole(_Page, SecureView):
                 if segment is None or segment.bot_id != bot.id:
                     return jsonify({"error": {"segment_id": _("Choose a segment of this bot")}}), 422
                 access.check_filters(current_user, bot, segment.filters)
-                return jsonify(segments.preview(bot, segment.filters))
+                return jsonify(_with_words(segments.preview(bot, segment.filters), bot))
             filters = filters_from_form(form)
             access.check_filters(current_user, bot, filters)
-            return jsonify(segments.preview(bot, filters))
+            return jsonify(_with_words(segments.preview(bot, filters), bot))
         except ServiceError as exc:
             return jsonify({"error": _error_fields(exc)}), 422
 
     # --- a broadcast -----------------------------------------------------------------------------
+
+    def _audience_source(self, broadcast: Broadcast) -> dict[str, Any]:
+        return broadcast.segment.filters if broadcast.segment is not None else broadcast.filters
 
     @expose("/<int:broadcast_id>")
     def detail(self, broadcast_id: int):
@@ -353,16 +404,22 @@ class BroadcastConsole(_Page, SecureView):
             previews={lang: contents.render_preview(text) for lang, text in (broadcast.texts or {}).items()},
             failures=reports.failures(broadcast.id),
             show_chat_ids=access.shows_identities(current_user, broadcast.bot),
-            audience_count=self._audience_count(broadcast),
+            audience=self._audience_now(broadcast),
+            test_linked=_has_telegram(current_user, broadcast.bot),
         )
 
-    def _audience_count(self, broadcast: Broadcast) -> int | None:
+    def _audience_now(self, broadcast: Broadcast) -> dict[str, Any] | None:
+        """Who a draft or scheduled broadcast would reach now, and who it leaves out."""
         if broadcast.status not in lifecycle.EDITABLE:
             return None
         try:
-            source = broadcast.segment.filters if broadcast.segment is not None else broadcast.filters
+            source = self._audience_source(broadcast)
             access.check_filters(current_user, broadcast.bot, source)
-            return segments.audience_count(broadcast.bot, segments.parse_filters(source, broadcast.bot))
+            filters = segments.parse_filters(source, broadcast.bot)
+            return {
+                "count": segments.audience_count(broadcast.bot, filters),
+                "left_out": left_out_words(segments.left_out(broadcast.bot, filters)),
+            }
         except ServiceError:
             return None
 
@@ -404,7 +461,10 @@ class BroadcastConsole(_Page, SecureView):
         if verb in ("test", "send", "schedule", "resume"):
             access.check_broadcast(current_user, broadcast)
         if verb == "test":
-            send_test(current_user, broadcast)
+            try:
+                send_test(current_user, broadcast)
+            except ServiceError as exc:
+                raise _test_error(exc, broadcast) from exc
             return _("Test sent to your Telegram.")
         if verb == "schedule":
             when = _parse_when(request.form.get("scheduled_at", ""))
@@ -430,6 +490,39 @@ class BroadcastConsole(_Page, SecureView):
             "resume": _("Resumed."),
             "cancel": _("Cancelled."),
         }[verb]
+
+
+def _has_telegram(user, bot: Bot) -> bool:
+    return any(a.bot_id == bot.id and a.chat_id is not None for a in user.telegram_accounts)
+
+
+def _test_error(exc: ServiceError, broadcast: Broadcast) -> ServiceError:
+    """The send path's error for a test send, in the marketer's language and saying what to do."""
+    if exc.code == "NO_TELEGRAM_ACCOUNT":
+        message = _(
+            "Your Telegram is not linked to the bot %(bot)s yet. Open your profile (your name at the top right), "
+            "press “Get a link” next to this bot, open the link in Telegram and press Start, then send the test again.",
+            bot=broadcast.bot.name,
+        )
+    elif exc.code == "BLOCKED":
+        message = _(
+            "You have blocked the bot %(bot)s in Telegram: unblock it, then send the test again.",
+            bot=broadcast.bot.name,
+        )
+    elif exc.code == "TELEGRAM_ERROR":
+        message = _("Telegram did not accept the test message. Check the text and try again.")
+    else:
+        return exc
+    return ServiceError(message, exc.status, exc.code, exc.field)
+
+
+def _with_words(preview: dict[str, Any], bot: Bot) -> dict[str, Any]:
+    """The audience preview plus what the compose page shows in words."""
+    return {
+        **preview,
+        "left_out_words": left_out_words(preview["left_out"]),
+        "description": describe(bot, preview["filters"]),
+    }
 
 
 def _csv(chunks, filename: str) -> Response:

@@ -1,24 +1,26 @@
 """The clinic console: settings, branches, services, doctors with their weekly schedules, patients,
-appointments (list and a per-doctor day view), payments, documents, feedback, FAQ, support tickets,
-and a dashboard (appointments per day, no-show rate, NPS) drawn as inline SVG.
+appointments (the list; the reception's calendar is ``webapp.clinic.reception``), payments,
+documents, feedback, FAQ, support tickets, and a dashboard (appointments per day, no-show rate, NPS)
+drawn as inline SVG.
 
 An organization's admin manages its own clinics and everything in them; superusers manage every
 clinic. Every view's list, counts, details, edit, delete, actions and export ask
 ``webapp.clinic.access`` (the rules the API obeys too), so another organization's rows are simply
 not there, and the choices of every form's related field (clinic, branches, services, the doctor's
 console account, the bot) are the organization's own. A doctor sees only their own appointments —
-in the list, the counts, the details page and the day view — and moves them through the state
-machine with the list actions; nobody edits an appointment's time here (booking rules live in the
-services). The FAQ: an organization's admin manages their organization's own entries (the platform's
-general entries, which their bots show after them, are not listed to them); a superuser manages
-every entry and chooses its organization, none for the platform's.
+in the list, the counts, the details page and the calendar — and moves them through the state
+machine with the list actions or the calendar's appointment page; nobody edits an appointment's
+time in the list (booking rules live in the services). The FAQ: an organization's admin manages
+their organization's own entries (the platform's general entries, which their bots show after
+them, are not listed to them); a superuser manages every entry and chooses its organization, none
+for the platform's.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import flash, request
+from flask import flash
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.form import InlineFormAdmin
@@ -28,13 +30,12 @@ from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
 from webapp.admin import words
-from webapp.admin.base import SecureModelView, SecureView, date_arg, money_formatter
+from webapp.admin.base import SecureModelView, SecureView, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.clinic import access
 from webapp.clinic.models import (
     Appointment,
-    AppointmentStatus,
     Branch,
     Clinic,
     Doctor,
@@ -49,11 +50,11 @@ from webapp.clinic.models import (
     Service,
     SupportTicket,
 )
+from webapp.clinic.reception import ReceptionView
 from webapp.clinic.services import booking, clock, stats, support
-from webapp.clinic.services.common import catalog, default_clinic, local_midnight_utc, zone
+from webapp.clinic.services.common import catalog, default_clinic, zone
 from webapp.clinic.services.iin import validate_iin
 from webapp.clinic.services.patients import clean_name, clean_phone, iin_taken, set_tags
-from webapp.clinic.services.slots import day_slots
 from webapp.core.db import UTCDateTime
 from webapp.core.models import Organization, User
 from webapp.core.roles import Role
@@ -455,55 +456,6 @@ class AppointmentView(ScopedView):
         flash(catalog.gettext("%(count)s appointment(s) cancelled.", count=moved), "success")
 
 
-class DayView(SecureView):
-    """One doctor's day: every grid slot, free or with its appointment (doctors see their own day)."""
-
-    required_roles = STAFF
-
-    @expose("/")
-    def index(self):
-        doctors = list(db.session.scalars(access.scope(db.select(Doctor), current_user).order_by(Doctor.full_name)))
-        chosen = None
-        if doctors:
-            wanted = request.args.get("doctor_id", type=int)
-            chosen = next((d for d in doctors if d.id == wanted), doctors[0])
-        tz = zone(chosen.clinic.timezone if chosen else None)
-        day = date_arg("day") or clock.now().astimezone(tz).date()
-        rows = self._rows(chosen, day, tz) if chosen else []
-        return self.render(
-            "clinic/day.html",
-            t=catalog.gettext,
-            doctors=doctors,
-            chosen=chosen,
-            day=day,
-            previous=day - timedelta(days=1),
-            following=day + timedelta(days=1),
-            rows=rows,
-        )
-
-    @staticmethod
-    def _rows(doctor: Doctor, day: date, tz) -> list[dict]:
-        start = (local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz))
-        appointments = db.session.scalars(
-            db.select(Appointment)
-            .where(
-                Appointment.doctor_id == doctor.id, Appointment.starts_at >= start[0], Appointment.starts_at < start[1]
-            )
-            .order_by(Appointment.starts_at)
-        ).all()
-        live = [a for a in appointments if a.status != AppointmentStatus.CANCELLED.value]
-        day_off = any(off.day == day for off in doctor.days_off)
-        # ``now`` at the start of the day: the past hours of today are listed too.
-        grid = [] if day_off else day_slots(doctor, day, now=start[0])
-        rows = [
-            {"time": s.local_start, "appointment": None}
-            for s in grid
-            if not any(a.starts_at < s.ends_at and a.ends_at > s.starts_at for a in live)
-        ]
-        rows += [{"time": a.starts_at.astimezone(tz), "appointment": a} for a in appointments]
-        return sorted(rows, key=lambda r: (r["time"], r["appointment"] is None))
-
-
 class InvoiceView(ClinicReadOnlyView):
     column_list = (
         "id",
@@ -648,7 +600,7 @@ def register_admin(admin) -> None:
         admin.add_view(view_class(model, db.session, name=name, category=category, endpoint=endpoint))
 
     admin.add_view(ClinicDashboard(name=_l("Clinic dashboard"), category=category, endpoint="clinic_dashboard"))
-    admin.add_view(DayView(name=_l("Day schedule"), category=category, endpoint="clinic_day"))
+    admin.add_view(ReceptionView(name=_l("Calendar"), category=category, endpoint="clinic_day"))
     add(AppointmentView, Appointment, _l("Appointments"), "clinic_appointments")
     add(PatientView, Patient, _l("Patients"), "clinic_patients")
     add(DoctorView, Doctor, _l("Doctors"), "clinic_doctors")

@@ -246,8 +246,9 @@ CONSOLE: dict[str, Access] = {
     "jobs": _platform(),
     "organizations": _platform("platform", "organization"),
     "bots": _org("platform", "bot"),
+    "profile": _org("platform"),  # the viewer's own account and their organization's bots
     "clinic_dashboard": _org("clinic"),
-    "clinic_day": _org("clinic"),
+    "clinic_day": _org("clinic"),  # the reception's calendar
     "clinic_appointments": _org("clinic", "appointment"),
     "clinic_patients": _org("clinic", "patient"),
     "clinic_doctors": _org("clinic", "doctor"),
@@ -299,6 +300,12 @@ CONSOLE_ROUTES: dict[str, Access] = {
     "jobs.delete": _platform(),
     "jobs.requeue": _platform(),
     "bots.check_token_view": _org("platform", "bot"),
+    "profile.link": _org("platform", "bot"),
+    "clinic_day.patients": _org("clinic"),
+    "clinic_day.book": _org("clinic"),
+    "clinic_day.appointment": _org("clinic", "appointment"),
+    "clinic_day.act": _org("clinic", "appointment"),
+    "clinic_day.patient": _org("clinic", "patient"),
     "realty_moderation.reject_view": _platform("realty", "listing"),
     "realty_listings.reject_view": _org("realty", "listing"),
     "realty_moderation.approve": _platform("realty", "listing"),

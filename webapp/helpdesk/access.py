@@ -176,7 +176,11 @@ def scope(query: sa.Select, actor: User | None, model=Ticket) -> sa.Select:
         desks = customer_desks(actor)
         if desks:
             return query.where(TicketCategory.organization_id.in_(desks), TicketCategory.is_active.is_(True))
-        return query.where(TicketCategory.is_active.is_(True))  # a newcomer picks any desk's category
+        # A newcomer sees the default desk's menu; only when the platform has several desks and none
+        # is the default do they pick among every desk's categories (seed 003's client knows no desk).
+        query = query.where(TicketCategory.is_active.is_(True))
+        default = default_desk()
+        return query if default is None else query.where(TicketCategory.organization_id == default)
     if model is Ticket:  # as seed 003's list cuts it (``list_shape``): every desk, one desk, or one's own
         rule = organization_rule(actor, Ticket.organization_id)
         if rule is None:
@@ -275,13 +279,23 @@ def organization_for_new_ticket(author: User, category: TicketCategory | None, b
     desks = customer_desks(author)
     if desks:
         return desks[0]
+    default = default_desk(create=True)
+    if default is not None:
+        return default
+    raise ServiceError("Choose a category for the ticket", 422, "VALIDATION_ERROR", "category_id")
+
+
+def default_desk(create: bool = False) -> int | None:
+    """The desk a customer with no other clue belongs to: the configured one
+    (``HELPDESK_DEFAULT_ORGANIZATION``, created on first use when ``create``), else the platform's
+    only desk; None when there are several and none is configured."""
     configured = (current_app.config.get("HELPDESK_DEFAULT_ORGANIZATION") or "").strip()
     if configured:
-        return tenancy.ensure_organization(configured).id
+        if create:
+            return tenancy.ensure_organization(configured).id
+        return db.session.scalar(sa.select(Organization.id).where(Organization.name == " ".join(configured.split())))
     every = desk_organizations()
-    if len(every) == 1:
-        return every[0]
-    raise ServiceError("Choose a category for the ticket", 422, "VALIDATION_ERROR", "category_id")
+    return every[0] if len(every) == 1 else None
 
 
 def organization_for_new_category(actor: User | None, organization_id: int | None) -> int:
@@ -296,12 +310,9 @@ def organization_for_new_category(actor: User | None, organization_id: int | Non
         if db.session.get(Organization, organization_id) is None:
             raise tenancy.not_found("Organization", "organization_id")
         return organization_id
-    configured = (current_app.config.get("HELPDESK_DEFAULT_ORGANIZATION") or "").strip()
-    if configured:
-        return tenancy.ensure_organization(configured).id
-    every = desk_organizations()
-    if len(every) == 1:
-        return every[0]
+    default = default_desk(create=True)
+    if default is not None:
+        return default
     raise ServiceError("Choose the organization of the category", 422, "VALIDATION_ERROR", "organization_id")
 
 

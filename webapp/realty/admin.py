@@ -31,7 +31,7 @@ from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
-from webapp.realty.listing_pages import ListingPages, created_on_agency_clock, title_link
+from webapp.realty.listing_pages import ListingPages, created_on_agency_clock, error_text, title_link
 from webapp.realty.models import (
     Agency,
     Booking,
@@ -127,21 +127,36 @@ class AgencyView(AgencyScopedView):
     def can_edit(self) -> bool:
         return access.is_superuser(current_user)
 
-    def on_model_change(self, form, model, is_created) -> None:
-        from wtforms.validators import ValidationError
+    # Creates and edits go through the agency services (audited, and a new agency gets its own
+    # organization), not Flask-Admin's default write of the form onto the row.
+    CARD_FIELDS = ("name", "city", "phone", "email", "address", "timezone", "currency")
 
+    def _card(self, form) -> dict:
+        return {name: getattr(form, name).data for name in self.CARD_FIELDS}
+
+    def _saved(self, write) -> bool:
         try:
-            values = agencies._clean_agency(
-                {
-                    name: getattr(model, name)
-                    for name in ("name", "city", "phone", "email", "address", "timezone", "currency")
-                },
-                creating=True,
-            )
+            agency = write()
+            db.session.commit()
         except ServiceError as exc:
-            raise ValidationError(f"{exc.field}: {exc.message}") from exc
-        for name, value in values.items():
-            setattr(model, name, value)
+            db.session.rollback()
+            flash(error_text(exc), "error")
+            return False
+        return agency
+
+    def create_model(self, form):
+        def write():
+            agency = agencies.create_agency(current_user, self._card(form), source="console")
+            return agencies.set_agency_active(current_user, agency, bool(form.is_active.data), source="console")
+
+        return self._saved(write)
+
+    def update_model(self, form, model) -> bool:
+        def write():
+            agencies.update_agency(current_user, model, self._card(form), source="console")
+            return agencies.set_agency_active(current_user, model, bool(form.is_active.data), source="console")
+
+        return bool(self._saved(write))
 
 
 class RealtorView(RealtorPages, AgencyScopedView):

@@ -39,11 +39,21 @@ def _organization_id(bot: Bot) -> int | None:
         return None
 
 
-def restrict_to_patients(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
-    # Written as clinic.MARKETABLE_SQL is, for PostgreSQL to use ix_clinic_patients_marketable.
-    query = query.join(Patient, Patient.user_id == User.id).where(
-        Patient.is_active, Patient.consent_marketing_at.is_not(None), Patient.organization_id == _organization_id(bot)
-    )
+# Who the clinic's marketing leaves out (segments.reachability): closed records, no consent.
+LEFT_OUT = [
+    ("patient_inactive", sa.not_(Patient.is_active)),
+    ("no_marketing_consent", Patient.consent_marketing_at.is_(None)),
+]
+
+
+def restrict_to_patients(
+    query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, reachable: bool = True
+) -> sa.Select:
+    # Only the bot's organization's patient rows: another clinic's consents and tags never count.
+    query = query.join(Patient, Patient.user_id == User.id).where(Patient.organization_id == _organization_id(bot))
+    if reachable:
+        # Written as clinic.MARKETABLE_SQL is, for PostgreSQL to use ix_clinic_patients_marketable.
+        query = query.where(Patient.is_active, Patient.consent_marketing_at.is_not(None))
     today = today_in(tz)
     if filters.age_min is not None:
         query = query.where(Patient.birth_date <= years_before(today, filters.age_min))

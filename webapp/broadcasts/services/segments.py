@@ -219,7 +219,7 @@ def _generic_clauses(filters: SegmentFilters, tz: ZoneInfo) -> list:
     return clauses
 
 
-def _realty(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
+def _realty(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, reachable: bool) -> sa.Select:
     if filters.cities:
         realty = vertical_models("realty")
         cities = [c.lower() for c in filters.cities]
@@ -235,7 +235,7 @@ def _realty(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -
     return query
 
 
-def _finance(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
+def _finance(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, reachable: bool) -> sa.Select:
     if filters.active_days is None:
         return query
     finance = vertical_models("finance")
@@ -245,10 +245,10 @@ def _finance(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) 
     )
 
 
-def _clinic(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot) -> sa.Select:
+def _clinic(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, reachable: bool) -> sa.Select:
     from webapp.broadcasts.services.clinic_segments import restrict_to_patients
 
-    return restrict_to_patients(query, filters, tz, bot)
+    return restrict_to_patients(query, filters, tz, bot, reachable)
 
 
 # Each adds its vertical's joins and conditions to the accounts query.
@@ -259,30 +259,58 @@ VERTICAL_COMPILERS = {
 }
 
 
-def audience_select(bot: Bot, filters: SegmentFilters, *columns) -> sa.Select:
+def reachability(bot: Bot) -> list[tuple[str, sa.ColumnElement[bool]]]:
+    """Why a matching account is left out of every broadcast, as (reason, condition that leaves it
+    out), in the order the console names them; the vertical's own rules (a clinic's marketing
+    consent) come last."""
+    reasons = [
+        ("user_blocked", sa.not_(User.is_active)),
+        ("blocked_bot", TelegramAccount.blocked_bot.is_(True)),
+        ("no_chat", TelegramAccount.chat_id.is_(None)),
+    ]
+    if bot.vertical == Vertical.CLINIC.value and vertical_models(bot.vertical) is not None:
+        from webapp.broadcasts.services.clinic_segments import LEFT_OUT
+
+        reasons += LEFT_OUT
+    return reasons
+
+
+def audience_select(bot: Bot, filters: SegmentFilters, *columns, reachable: bool = True) -> sa.Select:
     """The segment as ONE select over the bot's accounts (default column: the account id).
 
     Every join the verticals add is one-to-one with the account (or an EXISTS), so an account is
-    never listed twice.
+    never listed twice. ``reachable=False``: also the accounts every broadcast leaves out
+    (``reachability``), for counting who is left out and why.
     """
     tz = _timezone(bot)
     query = (
         sa.select(*(columns or (TelegramAccount.id,)))
         .select_from(TelegramAccount)
         .join(User, User.id == TelegramAccount.user_id)
-        .where(
-            TelegramAccount.bot_id == bot.id,
+        .where(TelegramAccount.bot_id == bot.id, *_generic_clauses(filters, tz))
+    )
+    if reachable:
+        query = query.where(
             TelegramAccount.blocked_bot.is_(False),
             TelegramAccount.chat_id.is_not(None),
             # Plain, not IS TRUE: PostgreSQL then probes the partial index ix_users_active_id.
             User.is_active,
-            *_generic_clauses(filters, tz),
         )
-    )
     compiler = VERTICAL_COMPILERS.get(bot.vertical)
     if compiler is not None and vertical_models(bot.vertical) is not None:
-        query = compiler(query, filters, tz, bot)
+        query = compiler(query, filters, tz, bot, reachable)
     return query
+
+
+def left_out(bot: Bot, filters: SegmentFilters) -> dict[str, int]:
+    """How many accounts match ``filters`` but no broadcast reaches, by reason. Each account is
+    counted once, under the first reason of ``reachability`` that applies, so the counts add up."""
+    reasons = reachability(bot)
+    reason = sa.case(*((condition, name) for name, condition in reasons), else_=sa.null()).label("reason")
+    query = audience_select(bot, filters, reason, sa.func.count(), reachable=False).group_by(reason)
+    without_jit()
+    counted = {name: count for name, count in db.session.execute(query) if name is not None}
+    return {name: counted.get(name, 0) for name, _condition in reasons}
 
 
 def without_jit() -> None:
@@ -337,13 +365,15 @@ def preview(bot: Bot, raw_filters: Any) -> dict[str, Any]:
     """What the console and the API show before sending: the audience count and a sample.
 
     The sample is first names only: whoever composes a broadcast (a marketer) learns how big and
-    what kind of audience it is, never who is in it on Telegram (ids, usernames, phones).
+    what kind of audience it is, never who is in it on Telegram (ids, usernames, phones); who is
+    left out is counts only.
     """
     filters = parse_filters(raw_filters, bot)
     return {
         "bot_id": bot.id,
         "filters": filters.as_json(),
         "count": audience_count(bot, filters),
+        "left_out": left_out(bot, filters),
         "sample": [{"first_name": row["first_name"]} for row in audience_sample(bot, filters)],
     }
 

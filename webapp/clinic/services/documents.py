@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
@@ -144,14 +145,22 @@ def _render(
             paid = invoice.paid_at.astimezone(tz)
             line = f"{invoice_text(invoice, language)}  {money(invoice.amount, invoice.currency)}"
             pdf.paragraph(f"{paid:%d.%m.%Y}  {invoice.number}  {line}")
-        total = sum((i.amount for i in invoices), start=0)
         pdf.ln(2)
-        pdf.field(t(language, "Total paid"), money(total, clinic.currency))
+        shown = "; ".join(money(total, currency) for currency, total in paid_totals(invoices).items())
+        pdf.field(t(language, "Total paid"), shown or money(0, clinic.currency))
     pdf.ln(6)
     generated = now.astimezone(zone(clinic.timezone))
     pdf.set_font("DejaVu", "", 9)
     pdf.cell(0, 6, t(language, "Generated %(when)s", when=f"{generated:%d.%m.%Y %H:%M}"))
     return title, bytes(pdf.output())
+
+
+def paid_totals(invoices) -> dict[str, Decimal]:
+    """What was paid, per currency: a clinic may bill in more than one, and amounts never add across them."""
+    totals: dict[str, Decimal] = {}
+    for invoice in invoices:
+        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount
+    return totals
 
 
 def generate_document(

@@ -204,12 +204,9 @@ def upsert_patient(
     data = data.cleaned(now.date())
     patient = patient_for_user(user, organization_id)
     created = patient is None
-    if created and not data.consents.get("personal_data"):
-        raise ServiceError(
-            "Consent to personal data processing is required", 422, "CONSENT_REQUIRED", "consents.personal_data"
-        )
-    if data.iin and _iin_owner(organization_id, data.iin, patient) is not None:
-        raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
+    if created:
+        _require_consent(data)
+    _require_free_iin(organization_id, data.iin, patient)
     if created:  # a concurrent twin of this registration may insert first: then this one updates
         required = ("first_name", "last_name", "phone", "birth_date", "sex", "language")
         values = {"organization_id": organization_id, "user_id": user.id}
@@ -231,13 +228,50 @@ def upsert_patient(
     user.language = data.language
     user.first_name = user.first_name or data.first_name
     user.last_name = user.last_name or data.last_name
+    _flush_or_taken()
+    bot_audit("patient.register" if created else "patient.update", patient, telegram_user_id, source)
+    return patient, created
+
+
+def register_walk_in(
+    data: PatientData, *, organization_id: int, source: str = "console", now: datetime | None = None
+) -> Patient:
+    """A patient the reception registers at the desk of ``organization_id``'s clinic: no Telegram
+    account behind them (``user_id`` stays empty until they find the clinic's bot). The same rules as
+    the bot's registration: consent to personal-data processing, an IIN unique in the organization."""
+    now = clock.resolve(now)
+    data = data.cleaned(now.date())
+    _require_consent(data)
+    _require_free_iin(organization_id, data.iin, None)
+    required = ("first_name", "last_name", "middle_name", "phone", "birth_date", "sex", "iin", "language")
+    patient = Patient(organization_id=organization_id, **{name: getattr(data, name) for name in required})
+    if data.osms_status:
+        patient.osms_status = data.osms_status
+    apply_consents(patient, data.consents, now)
+    db.session.add(patient)
+    _flush_or_taken()
+    bot_audit("patient.register", patient, None, source)
+    return patient
+
+
+def _require_consent(data: PatientData) -> None:
+    if not data.consents.get("personal_data"):
+        raise ServiceError(
+            "Consent to personal data processing is required", 422, "CONSENT_REQUIRED", "consents.personal_data"
+        )
+
+
+def _require_free_iin(organization_id: int, iin: str | None, patient: Patient | None) -> None:
+    if iin and _iin_owner(organization_id, iin, patient) is not None:
+        raise ServiceError("This IIN is already registered", 409, "IIN_TAKEN", "iin")
+
+
+def _flush_or_taken() -> None:
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:  # a concurrent registration took the IIN or the user first
         raise ServiceError("This patient or IIN is already registered", 409, "CONFLICT", "iin") from exc
-    bot_audit("patient.register" if created else "patient.update", patient, telegram_user_id, source)
-    return patient, created
 
 
 def set_language(patient: Patient, language: str) -> None:

@@ -8,7 +8,6 @@ replaces any older unused one.
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from webapp.core.db import utcnow
+from webapp.core.link_codes import digest as _digest
 from webapp.core.models import LinkCode, TelegramAccount, User
 from webapp.core.services import ServiceError, normalize_phone, record_audit
 from webapp.extensions import db
@@ -70,11 +70,6 @@ def register_profile(user: User, phone: str, email: str) -> User:
         t(user, "Hello, %(name)s! Your account is registered and linked to Telegram.", name=user.display_name),
     )
     return user
-
-
-def _digest(code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 def start_link(account: TelegramAccount, email: str) -> LinkCode:

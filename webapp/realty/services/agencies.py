@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -84,10 +83,15 @@ def create_agency(actor: User, fields: dict, source: str = "api") -> Agency:
     return agency
 
 
-def update_agency(actor: User, agency: Agency, fields: dict) -> Agency:
+def update_agency(actor: User, agency: Agency, fields: dict, source: str = "api") -> Agency:
+    """Change an agency's card; each changed field leaves an audit row with its before and after."""
     access.require(access.is_agency_manager(actor, agency.id) and user_has_role(actor, Role.ADMIN))
     for name, value in _clean_agency(fields, creating=False).items():
-        setattr(agency, name, value)
+        old = getattr(agency, name)
+        if old != value:
+            before, after = f"{name}: {old or ''}", f"{name}: {value or ''}"
+            record_audit(actor, "agency.update", "agency", agency.id, before, after, source)
+            setattr(agency, name, value)
     return agency
 
 
@@ -329,11 +333,3 @@ def set_role(actor: User, target: User, role: Role | str, source: str = "bot") -
         tenancy.set_membership(actor, target, None, source)
     db.session.flush()
     return target
-
-
-def get_user_or_404(user_id: str | uuid.UUID) -> User:
-    key = access.parse_uuid(user_id)
-    user = db.session.get(User, key) if key else None
-    if user is None:
-        raise ServiceError("User not found", 404, "NOT_FOUND")
-    return user

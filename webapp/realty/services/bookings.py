@@ -161,13 +161,6 @@ def create_booking(
     return booking
 
 
-def get_booking(booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        raise ServiceError("Booking not found", 404, "NOT_FOUND")
-    return booking
-
-
 def _transition(booking: Booking, allowed_from: tuple[str, ...], to: str) -> None:
     if booking.status not in allowed_from:
         raise ServiceError(f"Booking is {booking.status}; it cannot become {to}", 409, "INVALID_TRANSITION", "status")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.core.db import utcnow
 from webapp.core.limits import require_date_in_range
-from webapp.core.models import Membership, User
+from webapp.core.models import User
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -217,13 +217,6 @@ def set_listing_active(actor: User, listing: Listing, active: bool) -> Listing:
     """The seed's "Активировать/Снять": hide a listing from search without deleting it."""
     access.require(access.can_edit_listing(actor, listing))
     listing.is_active = active
-    return listing
-
-
-def get_listing(listing_id: int) -> Listing:
-    listing = db.session.get(Listing, listing_id)
-    if listing is None:
-        raise ServiceError("Listing not found", 404, "NOT_FOUND")
     return listing
 
 
@@ -533,20 +526,6 @@ def price_example(city: str | None = None) -> PriceExample | None:
     if high <= low:
         high = _round_to_one_digit(low * 2, up=True) if low else Decimal(100)
     return PriceExample(low, high, currency)
-
-
-def is_free(listing_id: int, check_in: date, check_out: date) -> bool:
-    return first_taken_night(listing_id, check_in, check_out) is None
-
-
-def realtors_of(agency_id: int) -> sa.Select:
-    return (
-        sa.select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .join(Agency, Agency.organization_id == Membership.organization_id)
-        .where(Agency.id == agency_id)
-        .order_by(User.first_name, User.username)
-    )
 
 
 ACTIVE_BOOKING_STATUSES = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)

@@ -27,17 +27,31 @@
     });
     var paid = document.getElementById("bd-paid-group");
     if (paid) { paid.hidden = !(bot && bot.getAttribute("data-paid") === "1"); }
-    var segmentSelect = document.getElementById("segment_id");
-    if (segmentSelect) {
-      Array.prototype.forEach.call(segmentSelect.options, function (option) {
-        option.hidden = !bot || option.getAttribute("data-bot") !== bot.value;
-      });
-      var current = segmentSelect.options[segmentSelect.selectedIndex];
-      if (current && current.hidden) {
-        var first = Array.prototype.find.call(segmentSelect.options, function (o) { return !o.hidden; });
-        segmentSelect.value = first ? first.value : "";
-      }
-    }
+    showSegments(bot);
+  }
+
+  // --- saved segments of the chosen bot -----------------------------------------------------------
+  // Another bot's segments are taken out of the list (not just hidden: a select whose chosen
+  // option is hidden shows nothing), and the choice falls on the first of this bot's.
+  var segmentSelect = document.getElementById("segment_id");
+  var allSegments = segmentSelect ? Array.prototype.slice.call(segmentSelect.options) : [];
+  function showSegments(bot) {
+    if (!segmentSelect) { return; }
+    var chosen = segmentSelect.value;
+    var mine = allSegments.filter(function (o) { return bot && o.getAttribute("data-bot") === bot.value; });
+    segmentSelect.innerHTML = "";
+    mine.forEach(function (option) { segmentSelect.appendChild(option); });
+    var keep = mine.some(function (o) { return o.value === chosen; });
+    segmentSelect.value = keep ? chosen : (mine.length ? mine[0].value : "");
+    var none = document.getElementById("bd-no-segments");
+    if (none) { none.hidden = !bot || mine.length > 0; }
+    describeSegment();
+  }
+  function describeSegment() {
+    var box = document.getElementById("bd-segment-description");
+    if (!box || !segmentSelect) { return; }
+    var option = segmentSelect.options[segmentSelect.selectedIndex];
+    box.textContent = option ? option.getAttribute("data-description") : "";
   }
 
   function audienceMode() {
@@ -61,6 +75,10 @@
     var count = document.getElementById("bd-audience-count");
     var error = document.getElementById("bd-audience-error");
     var sample = document.getElementById("bd-audience-sample");
+    var described = document.getElementById("bd-audience-description");
+    var leftOut = document.getElementById("bd-left-out");
+    described.textContent = "";
+    leftOut.textContent = "";
     if (!selectedBot()) { count.textContent = "—"; return; }
     var data = new FormData();
     form.querySelectorAll("input, select, textarea").forEach(function (el) {
@@ -78,12 +96,15 @@
       if (!reply.ok) {
         count.textContent = "—";
         var messages = [];
-        Object.keys(reply.body.error || {}).forEach(function (field) { messages.push(field + ": " + reply.body.error[field]); });
+        Object.keys(reply.body.error || {}).forEach(function (field) { messages.push(reply.body.error[field]); });
         error.textContent = messages.join("; ");
         return;
       }
       error.textContent = "";
       count.textContent = reply.body.count;
+      described.textContent = reply.body.description || "";
+      var parts = (reply.body.left_out_words || []).map(function (row) { return row.text; });
+      leftOut.textContent = parts.length ? leftOut.getAttribute("data-label") + ": " + parts.join(" · ") : "";
       reply.body.sample.forEach(function (row) {
         var item = document.createElement("li");
         item.textContent = row.first_name || "…";
@@ -149,8 +170,9 @@
   var audienceArea = document.getElementById("bd-filters") || form;
   audienceArea.addEventListener("input", refreshAudienceSoon);
   audienceArea.addEventListener("change", refreshAudienceSoon);
-  var segmentSelect = document.getElementById("segment_id");
-  if (segmentSelect) { segmentSelect.addEventListener("change", refreshAudienceSoon); }
+  if (segmentSelect) {
+    segmentSelect.addEventListener("change", function () { describeSegment(); refreshAudienceSoon(); });
+  }
   if (text) { text.addEventListener("input", refreshPreviewSoon); }
   if (photo) { photo.addEventListener("change", refreshPreviewSoon); }
   if (buttons) { buttons.addEventListener("input", refreshButtons); }
