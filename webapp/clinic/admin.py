@@ -507,6 +507,7 @@ class FaqView(OwnOrganizationForm, ClinicAdminView):
     form_args = {
         "organization": {
             "query_factory": _organizations,
+            "blank_text": _l("Platform"),
             "description": _l("None: the platform's general FAQ, shown by every clinic bot"),
         }
     }
