@@ -479,8 +479,9 @@ class VisitSummary(db.Model):
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     no_shows: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
     cancellations: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
-    # The services of the visits (arrived or completed), each once, ascending: "services used".
-    service_ids: Mapped[list[int]] = mapped_column(ServiceIds, default=list, nullable=False)
+    # The services of the visits (arrived or completed), each once, ascending: "services used";
+    # written with the other figures by every refresh, hence no default.
+    service_ids: Mapped[list[int]] = mapped_column(ServiceIds, nullable=False)
 
 
 class ReminderLog(db.Model):
