@@ -7,7 +7,7 @@ appointments; the visit summary now keeps the services of the patient's visits a
 (``service_ids``, ascending, each once), backfilled here from the appointments and from then on by
 ``clinic.services.visits`` with every appointment transition.
 
-Revision ID: 0017_segments
+Revision ID: 0016_segments
 Revises: 0015_desk
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0017_segments"
+revision = "0016_segments"
 down_revision = "0015_desk"
 branch_labels = None
 depends_on = None
