@@ -1,5 +1,5 @@
-"""Seed 002's example segment over a million clinic patients: the visit-summary query against the
-per-patient aggregate it replaced, side by side, on the same data in the same run.
+"""Seed 002's example segment over a million clinic patients: today's query against the query and
+index issue 15 started from and the per-patient aggregate before that, on the same data in one run.
 
     .venv/bin/python bench/segments.py                     # 1,000,000 patients, PostgreSQL on 127.0.0.1
     .venv/bin/python bench/segments.py --patients 200000 --runs 7
@@ -10,8 +10,11 @@ users, each with an account on the bot and a patient record, and 0–6 appointme
 about two years (mostly completed; some arrived, cancelled, no-show). The visit summaries are then
 filled by one INSERT … SELECT over the same aggregates the booking service keeps them with
 (``clinic.services.visits.summary_columns``). After VACUUM ANALYZE (what autovacuum does soon after a
-bulk load) it counts the seed's example segment ``--runs`` times each way, checks both give the same
-number, and prints each run, the medians and their ratio. The database is dropped at the end.
+bulk load) it counts the seed's example segment ``--runs`` times each way and times the console's
+preview (count, who is left out, sample); then it puts the patients' index back as issue 15 found it
+(no organization_id) and counts the way that code did ("services used" from the appointments). It
+checks every way gives the same number and prints each run, the medians and the ratios
+(``--explain``: the count's plan too). The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -76,8 +79,9 @@ GENERATE = [
 def build(app, patients: int) -> tuple[int, list[int]]:
     """The bot, its clinic, and the generated patients; returns the bot id and the service ids."""
     import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import ARRAY
 
-    from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, Service, VisitSummary
+    from webapp.clinic.models import VISITED, Appointment, Branch, Clinic, Doctor, Service, VisitSummary
     from webapp.clinic.services.visits import summary_columns
     from webapp.core.tenancy import ensure_organization
     from webapp.extensions import db
@@ -113,8 +117,10 @@ def build(app, patients: int) -> tuple[int, list[int]]:
             .join(Branch, Branch.id == Appointment.branch_id)
             .group_by(Appointment.patient_id, Branch.clinic_id)
         )
+        used = sa.func.array_agg(sa.distinct(Appointment.service_id)).filter(Appointment.status.in_(VISITED))
+        per_patient = per_patient.add_columns(sa.func.coalesce(used, sa.literal([], ARRAY(sa.Integer))))
         names = ["patient_id", "clinic_id", "visits", "first_visit_at", "last_visit_at", "no_shows", "cancellations"]
-        db.session.execute(sa.insert(VisitSummary).from_select(names, per_patient))
+        db.session.execute(sa.insert(VisitSummary).from_select([*names, "service_ids"], per_patient))
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")
@@ -158,7 +164,69 @@ def aggregate_count(bot, filters) -> int:
     return db.session.scalar(query) or 0
 
 
-def measure(app, bot_id: int, service_ids: list[int], runs: int) -> None:
+def previous_count(bot, filters) -> int:
+    """Issue 15's starting point, for the same count: "services used" as an EXISTS over each
+    candidate's visited appointments (run while the patients' index is as it was, ``PREVIOUS_INDEX``)."""
+    import sqlalchemy as sa
+
+    from webapp.broadcasts.services import segments
+    from webapp.clinic import models as clinic
+    from webapp.clinic.models import Appointment, Patient
+    from webapp.extensions import db
+
+    query = segments.audience_select(bot, filters.model_copy(update={"services": None}), sa.func.count())
+    clinic_id = db.session.scalar(sa.select(clinic.Clinic.id).where(clinic.Clinic.bot_id == bot.id))
+    used = sa.exists().where(
+        Appointment.patient_id == Patient.id,
+        Appointment.service_id.in_(filters.services),
+        Appointment.status.in_(clinic.VISITED),
+        Appointment.branch_id.in_(sa.select(clinic.Branch.id).where(clinic.Branch.clinic_id == clinic_id)),
+    )
+    segments.without_jit()
+    return db.session.scalar(query.where(used)) or 0
+
+
+MARKETABLE_INDEX = "ix_clinic_patients_marketable"
+PREVIOUS_INDEX = (
+    f"CREATE INDEX {MARKETABLE_INDEX} ON clinic_patients (sex, osms_status, birth_date) INCLUDE (id, user_id)"
+    " WHERE is_active AND consent_marketing_at IS NOT NULL"
+)
+
+
+def timed(ways: dict, runs: int) -> tuple[dict[str, float], dict[str, set[int]]]:
+    """Each way ``runs`` times, interleaved; prints every run, returns the medians and the results."""
+    from webapp.extensions import db
+
+    timings: dict[str, list[float]] = {name: [] for name in ways}
+    results: dict[str, set] = {name: set() for name in ways}
+    for run in range(runs):
+        line = []
+        for name, way in ways.items():
+            started = time.perf_counter()
+            results[name].add(way())
+            timings[name].append(time.perf_counter() - started)
+            db.session.commit()
+            line.append(f"{name} {timings[name][-1]:.3f} s")
+        print(f"run {run + 1}: " + "; ".join(line))
+    return {name: statistics.median(t) for name, t in timings.items()}, results
+
+
+def explain(query) -> str:
+    import sqlalchemy as sa
+
+    from webapp.broadcasts.services import segments
+    from webapp.extensions import db
+
+    segments.without_jit()
+    sql = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")))
+    db.session.commit()
+    return plan
+
+
+def measure(app, bot_id: int, service_ids: list[int], runs: int, show_plans: bool = False) -> None:
+    import sqlalchemy as sa
+
     from webapp.broadcasts.services import segments
     from webapp.extensions import db
     from webapp.telegram.models import Bot
@@ -167,26 +235,36 @@ def measure(app, bot_id: int, service_ids: list[int], runs: int) -> None:
         bot = db.session.get(Bot, bot_id)
         example = dict(SEED_EXAMPLE, services=[service_ids[0], service_ids[4], service_ids[6]])
         filters = segments.parse_filters(example, bot)
-        ways = {"visit summary (now)": lambda: segments.audience_count(bot, filters)}
-        ways["aggregate per patient (before)"] = lambda: aggregate_count(bot, filters)
-        timings: dict[str, list[float]] = {name: [] for name in ways}
-        counts: dict[str, set[int]] = {name: set() for name in ways}
-        for run in range(runs):
-            line = []
-            for name, count in ways.items():
-                started = time.perf_counter()
-                counts[name].add(count())
-                timings[name].append(time.perf_counter() - started)
-                db.session.commit()
-                line.append(f"{name} {timings[name][-1]:.3f} s")
-            print(f"run {run + 1}: " + "; ".join(line))
+        ways = {
+            "visit summary (now)": lambda: segments.audience_count(bot, filters),
+            "aggregate per patient (0006 before)": lambda: aggregate_count(bot, filters),
+            "preview (now)": lambda: len(segments.preview(bot, example)["sample"]),
+        }
+        medians, results = timed(ways, runs)
+        if show_plans:
+            print("--- EXPLAIN count (now)\n" + explain(segments.audience_select(bot, filters, sa.func.count())))
+        # Issue 15's starting point: the marketable index without organization_id, services from appointments.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"DROP INDEX {MARKETABLE_INDEX}")
+            connection.exec_driver_sql(PREVIOUS_INDEX)
+            connection.exec_driver_sql("ANALYZE clinic_patients")
+        before, before_results = timed({"issue 15 before": lambda: previous_count(bot, filters)}, runs)
+        medians.update(before)
+        results.update(before_results)
+
+        counts = {name: results[name] for name in medians if name != "preview (now)"}
         if len({frozenset(c) for c in counts.values()}) != 1 or any(len(c) != 1 for c in counts.values()):
-            raise SystemExit(f"the two queries disagree: {counts}")
-        now, before = (statistics.median(t) for t in timings.values())
+            raise SystemExit(f"the queries disagree: {counts}")
+        now = medians["visit summary (now)"]
         print(f"seed 002 example segment: {next(iter(counts['visit summary (now)']))} recipients")
-        print(f"median count: visit summary {now:.3f} s, aggregate per patient {before:.3f} s")
+        print("median: " + "; ".join(f"{name} {seconds:.3f} s" for name, seconds in medians.items()))
+        print(f"ratio now / issue 15 before: {now / medians['issue 15 before']:.2f}")
+        print(f"ratio now / aggregate per patient: {now / medians['aggregate per patient (0006 before)']:.2f}")
         verdict = "meets" if now < TARGET_SECONDS else "MISSES"
-        print(f"ratio summary / aggregate: {now / before:.2f}; {verdict} the target of under {TARGET_SECONDS} s")
+        print(
+            f"count {verdict} the target of under {TARGET_SECONDS} s; preview (count, left out, sample) "
+            f"{medians['preview (now)']:.3f} s"
+        )
 
 
 def main() -> None:
@@ -194,11 +272,12 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN (ANALYZE, BUFFERS) of the count")
     args = parser.parse_args()
-    run(args.patients, args.runs, args.admin_url)
+    run(args.patients, args.runs, args.admin_url, args.explain)
 
 
-def run(patients: int, runs: int = 5, admin_url: str = DEFAULT_ADMIN_URL) -> None:
+def run(patients: int, runs: int = 5, admin_url: str = DEFAULT_ADMIN_URL, show_plans: bool = False) -> None:
     import tempfile
 
     from flask_migrate import upgrade
@@ -215,7 +294,7 @@ def run(patients: int, runs: int = 5, admin_url: str = DEFAULT_ADMIN_URL) -> Non
         started = time.perf_counter()
         bot_id, service_ids = build(app, patients)
         print(f"generated {patients} patients in {time.perf_counter() - started:.1f} s")
-        measure(app, bot_id, service_ids, runs)
+        measure(app, bot_id, service_ids, runs, show_plans)
     finally:
         with app.app_context():
             from webapp.extensions import db

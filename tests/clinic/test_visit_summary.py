@@ -86,6 +86,47 @@ def test_every_transition_keeps_the_summary_exact(app_ctx, clinic_data):
     check((3, at(MONDAY, 10), at(TUESDAY, 11), 1, 1))
 
 
+def used(patient_id: int, clinic_id: int) -> list[int]:
+    db.session.expire_all()
+    return db.session.get(VisitSummary, (patient_id, clinic_id)).service_ids
+
+
+def test_services_used_follow_the_visits_through_every_transition(app_ctx, clinic_data):
+    """A segment's "services used" reads the summary: a service counts once a visit of it took
+    place (arrived or completed), never while booked, cancelled or missed."""
+    patient, clinic = build_patient().id, clinic_data.clinic_id
+    consult, ultrasound = clinic_data.consult_id, clinic_data.ultrasound_id
+
+    def book_service(service_id, starts_at):
+        appointment = booking.book_appointment(
+            db.session.get(Patient, patient),
+            db.session.get(Doctor, clinic_data.doctor_id),
+            db.session.get(Service, service_id),
+            db.session.get(Branch, clinic_data.central_id),
+            starts_at,
+            now=NOW,
+        )
+        db.session.commit()
+        return appointment
+
+    scan = book_service(ultrasound, at(MONDAY, 10))
+    first = book_service(consult, at(MONDAY, 11))
+    second = book_service(consult, at(TUESDAY, 10))
+    missed = book_service(ultrasound, at(TUESDAY, 11))
+    assert used(patient, clinic) == []
+    booking.cancel_appointment(second, now=NOW)
+    booking.mark_no_show(missed, now=at(TUESDAY, 12))
+    db.session.commit()
+    assert used(patient, clinic) == []
+    booking.complete_appointment(first, now=at(MONDAY, 12))
+    db.session.commit()
+    assert used(patient, clinic) == [consult]
+    booking.mark_arrived(scan, now=at(MONDAY, 9, 55))
+    db.session.commit()
+    assert used(patient, clinic) == sorted([consult, ultrasound])
+    db.session.rollback()
+
+
 def test_visits_at_every_branch_of_a_clinic_count_but_not_other_clinics(app_ctx, clinic_data):
     patient = build_patient().id
     central = book(clinic_data, patient, at(MONDAY, 10))
@@ -215,5 +256,6 @@ def test_the_migration_backfills_summaries_from_existing_appointments(empty_data
         db.session.commit()
         upgrade(revision="heads")
         assert summary(patient.id, ids.clinic_id) == (2, at(MONDAY, 10), at(MONDAY, 11), 1, 1)
+        assert used(patient.id, ids.clinic_id) == [ids.consult_id]  # 0017 backfills the services used
         db.session.remove()
         db.engine.dispose()

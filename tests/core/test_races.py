@@ -74,7 +74,8 @@ def in_context(app, fn):
 # --- Telegram accounts and users --------------------------------------------------------------------
 
 
-def test_first_patient_upsert_over_http(app, live_server, frozen_clock):
+def test_first_patient_upsert_over_http(app, live_server, frozen_clock, clinic_data):
+    """A patient belongs to a clinic (``clinic_data``): ten first registrations at once make one."""
     from tests.clinic.test_api import _registration
     from webapp.clinic.models import Patient
     from webapp.core.models import TelegramAccount, User

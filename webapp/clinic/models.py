@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Timestamps, UTCDateTime, utcnow
@@ -296,9 +297,10 @@ class Patient(Timestamps, db.Model):
         sa.UniqueConstraint("organization_id", "user_id"),
         sa.UniqueConstraint("organization_id", "iin"),
         # A clinic segment's candidates (active, marketing consent) read from the index alone:
-        # equality filters first, the age range last.
+        # equality filters first (the bot's organization always), the age range last.
         sa.Index(
             "ix_clinic_patients_marketable",
+            "organization_id",
             "sex",
             "osms_status",
             "birth_date",
@@ -446,10 +448,14 @@ class Appointment(Timestamps, db.Model):
         return f"#{self.id} {self.starts_at:%Y-%m-%d %H:%M}Z"
 
 
+# An integer array where PostgreSQL can test it with && in the row a segment reads anyway; JSON elsewhere.
+ServiceIds = sa.JSON().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")
+
+
 class VisitSummary(db.Model):
     """A patient's visits to one clinic, kept by ``clinic.services.visits`` in the same transaction
-    as every appointment transition, so broadcast segments filter visit count and last visit as
-    columns instead of aggregating every appointment of every candidate patient."""
+    as every appointment transition, so broadcast segments filter visit count, last visit and the
+    services used as columns instead of reading every appointment of every candidate patient."""
 
     __tablename__ = "clinic_visit_summaries"
     __table_args__ = (
@@ -458,7 +464,7 @@ class VisitSummary(db.Model):
             "ix_clinic_visit_summaries_clinic_last",
             "clinic_id",
             "last_visit_at",
-            postgresql_include=["visits"],
+            postgresql_include=["visits", "service_ids"],
         ),
     )
 
@@ -473,6 +479,9 @@ class VisitSummary(db.Model):
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     no_shows: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
     cancellations: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
+    # The services of the visits (arrived or completed), each once, ascending: "services used";
+    # written with the other figures by every refresh, hence no default.
+    service_ids: Mapped[list[int]] = mapped_column(ServiceIds, nullable=False)
 
 
 class ReminderLog(db.Model):

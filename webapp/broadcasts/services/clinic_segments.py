@@ -5,8 +5,8 @@ it the marketing consent are in any of its segments (the same person's patient r
 organization, with its consents and tags, is not consulted; the seed's registration asks for exactly
 that consent). Visits are the appointments that took place (``clinic.models.VISITED``) at the
 clinic this bot serves; their count and last date are columns of the patient's visit summary for
-that clinic (kept current by every appointment transition), "services used" an EXISTS over the
-patient's appointments. Every join is one-to-one per patient, so the query stays one statement
+that clinic (kept current by every appointment transition), and so are "services used", the
+services of those visits. Every join is one-to-one per patient, so the query stays one statement
 that lists an account at most once.
 """
 
@@ -15,10 +15,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from webapp.broadcasts.services.segments import SegmentFilters, _range, today_in, years_before
 from webapp.clinic import models as clinic
-from webapp.clinic.models import Appointment, Branch, Patient, PatientTag, VisitSummary
+from webapp.clinic.models import Patient, PatientTag, VisitSummary
 from webapp.clinic.services.patients import bot_organization_id
 from webapp.core.models import User
 from webapp.core.services import ServiceError
@@ -68,18 +69,20 @@ def restrict_to_patients(
         query = query.where(sa.exists().where(PatientTag.patient_id == Patient.id, PatientTag.tag == tag))
 
     clinic_id = _clinic_id(bot)
-    if filters.services:
-        used = [Appointment.patient_id == Patient.id, Appointment.service_id.in_(filters.services)]
-        used.append(Appointment.status.in_(clinic.VISITED))
-        if clinic_id is not None:
-            used.append(Appointment.branch_id.in_(sa.select(Branch.id).where(Branch.clinic_id == clinic_id)))
-        query = query.where(sa.exists().where(*used))
-    if filters.min_visits is None and not filters.last_visit_from and not filters.last_visit_to:
-        return query
+    by_visits = filters.min_visits is not None or filters.last_visit_from or filters.last_visit_to
     if clinic_id is not None:
+        if not (by_visits or filters.services):
+            return query
         visits = VisitSummary
         query = query.join(visits, sa.and_(visits.patient_id == Patient.id, visits.clinic_id == clinic_id))
+        if filters.services:
+            query = query.where(_uses_any(visits, filters.services))
     else:  # a clinic bot no clinic names: visits at every clinic
+        if filters.services:
+            used = sa.exists().where(VisitSummary.patient_id == Patient.id, _uses_any(VisitSummary, filters.services))
+            query = query.where(used)
+        if not by_visits:
+            return query
         every = (
             sa.select(
                 VisitSummary.patient_id,
@@ -94,3 +97,12 @@ def restrict_to_patients(
     if filters.min_visits is not None:
         query = query.where(visits.visits >= filters.min_visits)
     return query.where(*_range(visits.last_visit_at, filters.last_visit_from, filters.last_visit_to, tz))
+
+
+def _uses_any(summary, service_ids: list[int]) -> sa.ColumnElement[bool]:
+    """The summary lists one of ``service_ids``: PostgreSQL tests its array in the row it has read
+    (no probe into the appointments); SQLite keeps the list as JSON."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return summary.service_ids.op("&&")(sa.literal(service_ids, postgresql.ARRAY(sa.Integer)))
+    used = sa.func.json_each(summary.service_ids).table_valued("value")
+    return sa.exists().select_from(used).where(used.c.value.in_(service_ids))

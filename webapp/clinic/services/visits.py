@@ -32,17 +32,26 @@ def summary_columns() -> list:
 
 
 def refresh_visit_summary(appointment: Appointment) -> None:
-    """Recount ``appointment``'s patient at its clinic; flushes, never commits."""
+    """Recount ``appointment``'s patient at its clinic (figures and services used); flushes, never commits."""
     db.session.flush()  # the transition's own change must be visible to the recount
     clinic_id = db.session.scalar(sa.select(Branch.clinic_id).where(Branch.id == appointment.branch_id))
     key = {"patient_id": appointment.patient_id, "clinic_id": clinic_id}
     insert = _INSERTS[db.session.get_bind().dialect.name]
-    db.session.execute(insert(VisitSummary).values(**key).on_conflict_do_nothing())  # race-safe get-or-create
+    db.session.execute(
+        insert(VisitSummary).values(**key, service_ids=[]).on_conflict_do_nothing()
+    )  # race-safe get-or-create
     db.session.execute(sa.select(VisitSummary.patient_id).filter_by(**key).with_for_update())
-    figures = db.session.execute(
-        sa.select(*summary_columns())
+    of_clinic = (
+        sa.select()
         .select_from(Appointment)
         .join(Branch, Branch.id == Appointment.branch_id)
         .where(Appointment.patient_id == appointment.patient_id, Branch.clinic_id == clinic_id)
-    ).one()
-    db.session.execute(sa.update(VisitSummary).filter_by(**key).values(**figures._asdict()))
+    )
+    figures = db.session.execute(of_clinic.add_columns(*summary_columns())).one()
+    used = db.session.scalars(
+        of_clinic.add_columns(Appointment.service_id)
+        .where(Appointment.status.in_(VISITED))
+        .distinct()
+        .order_by(Appointment.service_id)
+    ).all()
+    db.session.execute(sa.update(VisitSummary).filter_by(**key).values(**figures._asdict(), service_ids=list(used)))
