@@ -110,7 +110,9 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
     doctor.user_id = staff["doctor"].id
     db.session.get(clinic.Branch, c.central_id).name = f"{m} branch"
     db.session.get(clinic.Service, c.consult_id).name = f"{m} service"
-    # The FAQ is the platform's text, shown by every clinic bot: not marked as either organization's.
+    # The organization's own FAQ entry (the fixture's entries are the platform's, shown by every bot).
+    faq = clinic.Faq(organization_id=organization_id, question_ru=f"{m} faq", answer_ru=f"{m} faq answer", position=1)
+    db.session.add(faq)
     db.session.commit()
     patient_ns = build_patient(first_name=f"{m}patient", last_name=f"{m}family")
     start = datetime(2030, 1, 7, 4, 0, tzinfo=UTC) + timedelta(minutes=30 * next(_numbers))
@@ -162,7 +164,7 @@ def build_side(side: str, organization_id: int, organization_name: str, f: Simpl
         feedback=feedback.id,
         support_ticket=support.id,
         reminder=reminder.id,
-        faq=db.session.scalar(sa.select(sa.func.max(clinic.Faq.id))),
+        faq=faq.id,
     )
 
     # --- realty: an agency with its admin and realtor, a listing, a guest's booking and payment ----

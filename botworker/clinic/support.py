@@ -6,7 +6,16 @@ from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
 from botworker.clinic import texts
-from botworker.clinic.base import current_patient, inline, is_button, lang, main_menu, require_patient, tr
+from botworker.clinic.base import (
+    current_patient,
+    inline,
+    is_button,
+    lang,
+    main_menu,
+    organization_id,
+    require_patient,
+    tr,
+)
 from webapp.clinic.services import support
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -37,7 +46,7 @@ def register(bot: TeleBot) -> None:
         bot.answer_callback_query(call.id)
         chat_id = call.message.chat.id
         if call.data == "cl:sup:faq":
-            items = [row.localized(lang()) for row in support.list_faq()]
+            items = [row.localized(lang()) for row in support.list_faq(organization_id())]
             if not items:
                 bot.send_message(chat_id, tr("The FAQ is empty for now."))
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 import requests
 from icalendar import Calendar
 
@@ -24,7 +25,7 @@ from tests.fixtures.telegram import buttons, eventually, inline_data, press, say
 RU_MENU = ["📅 Записаться", "📋 Мои записи", "📄 Документы", "💳 Оплата", "👤 Профиль", "❓ Поддержка"]
 KK_MENU = ["📅 Жазылу", "📋 Менің жазулартым", "📄 Құжаттар", "💳 Төлемдер", "👤 Профиль", "❓ Көмек"]
 RU_WELCOME = "Добро пожаловать в клинику!\n\nЯ помогу вам записаться на приём, получить документы и многое другое."
-UZ_MENU = ["📅 Qabulga yozilish", "📋 Qabullarim", "📄 Hujjatlar", "💳 Toʻlovlar", "👤 Profil", "❓ Yordam"]
+UZ_MENU = ["📅 Qabulga yozilish", "📋 Qabullarim", "📄 Hujjatlar", "💳 Toʻlovlar", "👤 Profil", "❓ Qoʻllab-quvvatlash"]
 UZ_WELCOME = "Klinikaga xush kelibsiz!\n\nQabulga yozilish, hujjatlarni olish va boshqa koʻp narsalarda yordam beraman."
 KK_WELCOME = "Клиникаға қош келдіңіз!\n\nМен сізге қабылдауға жазылуға, құжаттарды алуға және т.б. көмектесемін."
 
@@ -399,3 +400,68 @@ def test_language_command_switches_a_registered_patient_to_uzbek(app, sandbox, c
 
     with app.app_context():
         assert eventually(lambda: fresh(db.select(Patient).filter_by(language="uz")))
+
+
+# --- the FAQ in the patient's language --------------------------------------------------------------
+
+
+def _faq_world(app, bot, make_organization):
+    """The bot's organization's own entry, the platform's entry written in every language, and another
+    organization's entry (which this bot never shows)."""
+    from webapp.clinic.models import Faq
+    from webapp.extensions import db
+
+    other = make_organization("Another clinic group")
+    with app.app_context():
+        db.session.execute(db.delete(Faq))  # only the entries this test writes
+        texts = {lang: (f"{lang} own question", f"{lang} own answer") for lang in ("ru", "kk", "uz", "en")}
+        own = {
+            f"{part}_{lang}": pair[i] for lang, pair in texts.items() for i, part in enumerate(("question", "answer"))
+        }
+        db.session.add_all(
+            [
+                Faq(organization_id=bot.ids.organization_id, position=9, **own),
+                Faq(
+                    position=1,
+                    question_ru="Как записаться?",
+                    answer_ru="Кнопка «Записаться».",
+                    question_uz="Qanday yozilsa boʻladi?",
+                    answer_uz="«Qabulga yozilish» tugmasi.",
+                    question_en="How do I book?",
+                    answer_en="The «Book an appointment» button.",
+                ),
+                Faq(organization_id=other, question_ru="Чужой вопрос", answer_ru="Чужой ответ", position=0),
+            ]
+        )
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "language,menu_label,title,platform",
+    [
+        (
+            "uz",
+            "❓ Qoʻllab-quvvatlash",
+            "Koʻp soʻraladigan savollar",
+            "❓ Qanday yozilsa boʻladi?\n«Qabulga yozilish» tugmasi.",
+        ),
+        ("en", "❓ Support", "Frequently asked questions", "❓ How do I book?\nThe «Book an appointment» button."),
+    ],
+)
+def test_the_faq_speaks_the_patients_language_own_entries_first(
+    app, sandbox, clinic_bot, tg_user, make_organization, language, menu_label, title, platform
+):
+    bot, user = clinic_bot, tg_user(clinic_bot, first_name="Dilshod", language_code=language)
+    _faq_world(app, bot, make_organization)
+    say(sandbox, bot, user, "/help")  # the first contact makes the Telegram account the patient joins
+    from webapp.core.models import TelegramAccount
+    from webapp.extensions import db
+
+    with app.app_context():
+        assert eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
+    _registered(app, bot, user, language=language)
+    help_menu = say(sandbox, bot, user, menu_label)
+    faq = press_and_wait(sandbox, bot, user, help_menu, "cl:sup:faq")
+    own = f"❓ {language} own question\n{language} own answer"
+    assert faq["text"] == f"{title}\n\n{own}\n\n{platform}"
+    assert not CYRILLIC.search(faq["text"])  # nothing fell back to Russian, nothing of the other organization

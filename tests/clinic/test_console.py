@@ -26,7 +26,6 @@ CLINIC_PAGES = [
     "/admin/clinic_settings/",
 ]
 STAFF_PAGES = {"/admin/clinic_dashboard/", "/admin/clinic_day/", "/admin/clinic_appointments/"}
-PLATFORM_PAGES = {"/admin/clinic_faq/"}  # the FAQ every clinic bot shows is the platform's
 
 
 @pytest.fixture
@@ -73,11 +72,7 @@ def test_who_opens_which_page(app, make_user, console_login, clinic_data, role):
     client = _client(app, console_login, make_user(role))
     for page in CLINIC_PAGES:
         status = client.get(page).status_code
-        if (
-            role == "superuser"
-            or (role == "admin" and page not in PLATFORM_PAGES)
-            or (role == "doctor" and page in STAFF_PAGES)
-        ):
+        if role == "superuser" or role == "admin" or (role == "doctor" and page in STAFF_PAGES):
             assert status == 200, (role, page, status)
         else:
             assert status == 403, (role, page, status)

@@ -66,3 +66,14 @@ def test_seed_texts_exactly(app_ctx, language, welcome, menu):
 
     assert t(language, texts.WELCOME) == welcome
     assert [t(language, label) for label in texts.MENU] == menu
+
+
+@pytest.mark.parametrize("language", ["ru", "kk", "uz", "en"])
+def test_menu_labels_are_not_the_common_buttons(app_ctx, language):
+    """The common handlers answer their buttons first: a clinic menu label equal to one of them (the
+    Uzbek "❓ Yordam" once was both Support and Help) would never reach its clinic handler."""
+    from botworker.common import help_button, language_button
+    from webapp.clinic.services.common import t
+
+    menu = {t(language, label) for label in texts.MENU}
+    assert not menu & {help_button(language), language_button(language)}

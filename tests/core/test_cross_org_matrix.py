@@ -463,6 +463,8 @@ def test_the_world_has_both_organizations(app, world):
 # answer without B's marker means B's rows were left out (not that nothing was shown at all).
 OWN_PAGES = [
     ("admin", "console", "/admin/clinic_patients/", "ZQXApatient"),
+    ("admin", "console", "/admin/clinic_faq/", "ZQXA faq"),
+    ("doctor", "api", "/api/bot/support/faq/", "ZQXA faq"),
     ("doctor", "console", "/admin/clinic_appointments/", "ZQXA"),
     ("realtor", "console", "/admin/realty_listings/", "ZQXA listing"),
     ("helper", "console", "/admin/helpdesk_tickets/", "ZQXA ticket"),

@@ -16,8 +16,10 @@ appointment through its doctor's clinic; a patient by their own ``organization_i
 registered with two organizations is two patients, each organization's own); invoices,
 documents, feedback and support tickets through their appointment's clinic when they name one,
 else through their patient; reminder log rows through their appointment; the bot audit and
-patient tags through their patient. The FAQ has no clinic: it is the platform's text every clinic
-bot shows, so only the platform (SYSTEM, superusers) manages it.
+patient tags through their patient; an FAQ entry by its ``organization_id`` — an organization's
+admin manages their organization's own entries, while the platform's general entries (no
+organization) are the platform's (SYSTEM, superusers) to manage. What a clinic bot *shows* is wider
+than what an admin manages: its organization's entries and then the platform's (``faq_shown``).
 
 ``scope(query, actor)`` narrows a select (or a Flask-Admin query) over one of the clinic's models;
 ``can_read(actor, obj)`` and the ``can_<verb>`` functions answer for one object. Whatever an actor may
@@ -72,8 +74,8 @@ BY_PATIENT = (Patient, Invoice, Document, Feedback, SupportTicket, BotAudit, Pat
 BY_DOCTOR = (Appointment, Doctor, DoctorSchedule, DoctorDayOff)
 # Rows that name an appointment (nullable): reached through it when set, else through their patient.
 BY_APPOINTMENT = (Invoice, Document, Feedback)
-# Rows no organization owns: only the platform (SYSTEM, superusers) reaches them.
-PLATFORM_ONLY = (Faq,)
+# Rows an organization owns by their own ``organization_id`` column (a NULL one: the platform's).
+OWN_ORGANIZATION = (Patient, Faq)
 
 
 def is_doctor(actor: Actor | None) -> bool:
@@ -140,11 +142,16 @@ def _appointment_ids(clinics):
     return sa.select(Appointment.id).where(Appointment.doctor_id.in_(_doctor_ids(clinics)))
 
 
-def _patient_rule(actor: Actor) -> sa.ColumnElement[bool]:
-    """The condition on ``Patient`` that keeps a (non-platform) actor inside their organization."""
+def _owner_rule(actor: Actor, model) -> sa.ColumnElement[bool]:
+    """The condition on a model of ``OWN_ORGANIZATION`` that keeps a (non-platform) actor inside
+    their organization (a NULL organization — the platform's row — never matches)."""
     if not _clinical(actor):
         return sa.false()
-    return organization_rule(actor, Patient.organization_id)
+    return organization_rule(actor, model.organization_id)
+
+
+def _patient_rule(actor: Actor) -> sa.ColumnElement[bool]:
+    return _owner_rule(actor, Patient)
 
 
 def _patient_ids(actor: Actor):
@@ -167,8 +174,8 @@ def _organization_filter(actor: Actor, model) -> sa.ColumnElement[bool] | None:
         return ReminderLog.appointment_id.in_(_appointment_ids(clinics))
     if model is VisitSummary:
         return VisitSummary.clinic_id.in_(clinics)
-    if model is Patient:
-        return _patient_rule(actor)
+    if model in OWN_ORGANIZATION:
+        return _owner_rule(actor, model)
     if model in BY_APPOINTMENT:
         return sa.or_(
             sa.and_(model.appointment_id.is_not(None), model.appointment_id.in_(_appointment_ids(clinics))),
@@ -176,7 +183,7 @@ def _organization_filter(actor: Actor, model) -> sa.ColumnElement[bool] | None:
         )
     if model in BY_PATIENT:
         return model.patient_id.in_(_patient_ids(actor))
-    return sa.false()  # PLATFORM_ONLY (the FAQ), and any model not named here until it is given a rule
+    return sa.false()  # any model not named here until it is given a rule
 
 
 def _confine(query, actor: Actor, model):
@@ -250,6 +257,17 @@ def can_register_patients(actor: Actor) -> bool:
     if actor is SYSTEM or sees_every_organization(actor):
         return True
     return _clinical(actor) and not is_doctor(actor) and organization_id_of(actor) is not None
+
+
+def faq_shown(organization_id: int | None):
+    """A select of the FAQ a clinic bot of ``organization_id`` shows: that organization's active
+    entries first, then the platform's, each in their own order — never another organization's."""
+    own = Faq.organization_id.is_(None) if organization_id is None else Faq.organization_id == organization_id
+    return (
+        sa.select(Faq)
+        .where(Faq.is_active.is_(True), sa.or_(own, Faq.organization_id.is_(None)))
+        .order_by(Faq.organization_id.is_(None), Faq.position, Faq.id)
+    )
 
 
 def organization_members(actor: Actor, query, column=User.id):

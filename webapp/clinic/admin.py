@@ -10,8 +10,10 @@ not there, and the choices of every form's related field (clinic, branches, serv
 console account, the bot) are the organization's own. A doctor sees only their own appointments —
 in the list, the counts, the details page and the calendar — and moves them through the state
 machine with the list actions or the calendar's appointment page; nobody edits an appointment's
-time in the list (booking rules live in the services). The FAQ is the platform's text every clinic
-bot shows: only superusers edit it.
+time in the list (booking rules live in the services). The FAQ: an organization's admin manages
+their organization's own entries (the platform's general entries, which their bots show after
+them, are not listed to them); a superuser manages every entry and chooses its organization, none
+for the platform's.
 """
 
 from __future__ import annotations
@@ -141,24 +143,11 @@ class ClinicReadOnlyView(ClinicAdminView):
     can_view_details = True
 
 
-class ClinicSettingsView(ClinicAdminView):
-    column_list = ("name", "organization", "timezone", "currency", "phone", "address", "bot")
-    column_labels = {
-        "name": _l("Name"),
-        "organization": _l("Organization"),
-        "timezone": _l("Time zone"),
-        "bot": _l("Telegram bot"),
-    }
-    form_columns = ("organization", "name", "timezone", "currency", "phone", "address", "bot")
-    form_args = {
-        # A superuser chooses; an organization's admin is not asked (``_without_organization``).
-        "organization": {"query_factory": lambda: db.session.query(Organization).order_by(Organization.name)},
-        "bot": {"query_factory": _organization_rows(Bot, Bot.organization_id)},
-    }
-    can_delete = False
+class OwnOrganizationForm:
+    """A row an organization owns: a superuser chooses its organization in the form; an
+    organization's admin is not asked — the row is their organization's, whatever the form posts."""
 
     def _without_organization(self, form):
-        """An organization's admin does not choose: their clinics are their organization's."""
         if not sees_every_organization(current_user):
             del form.organization
         return form
@@ -169,10 +158,33 @@ class ClinicSettingsView(ClinicAdminView):
     def edit_form(self, obj=None):
         return self._without_organization(super().edit_form(obj))
 
-    def on_model_change(self, form, model, is_created):
+    @staticmethod
+    def _own_organization(model) -> None:
         if not sees_every_organization(current_user):
-            with db.session.no_autoflush:  # the new clinic waits for its organization
+            with db.session.no_autoflush:  # a new row waits for its organization
                 model.organization_id = organization_id_of(current_user)
+
+
+def _organizations():
+    return db.session.query(Organization).order_by(Organization.name)
+
+
+class ClinicSettingsView(OwnOrganizationForm, ClinicAdminView):
+    column_list = ("name", "organization", "timezone", "currency", "phone", "address", "bot")
+    column_labels = {
+        "name": _l("Name"),
+        "timezone": _l("Time zone"),
+        "bot": _l("Telegram bot"),
+    }
+    form_columns = ("organization", "name", "timezone", "currency", "phone", "address", "bot")
+    form_args = {
+        "organization": {"query_factory": _organizations},
+        "bot": {"query_factory": _organization_rows(Bot, Bot.organization_id)},
+    }
+    can_delete = False
+
+    def on_model_change(self, form, model, is_created):
+        self._own_organization(model)
         with db.session.no_autoflush:
             chosen = model.organization_id is not None or model.organization is not None
         if not chosen:
@@ -478,11 +490,36 @@ class FeedbackView(ClinicReadOnlyView):
     column_labels = {"score": _l("Score"), "comment": _l("Comment")}
 
 
-class FaqView(ClinicAdminView):
-    required_roles = (Role.SUPERUSER,)  # the platform's text, shown by every clinic bot
-    column_list = ("position", "question_ru", "question_kk", "is_active")
+class FaqView(OwnOrganizationForm, ClinicAdminView):
+    """An admin's list holds their organization's entries only (``access.scope``): the platform's
+    general entries are the platform's to edit, so they are not listed to them at all."""
+
+    column_list = ("position", "question_ru", "organization", "is_active")
     column_default_sort = "position"
-    form_columns = ("position", "question_ru", "answer_ru", "question_kk", "answer_kk", "is_active")
+    column_searchable_list = ("question_ru", "question_kk", "question_uz", "question_en")
+    column_formatters = {"organization": lambda v, c, m, n: m.organization.name if m.organization else _l("Platform")}
+    form_columns = (
+        "organization",
+        "position",
+        *(f"{part}_{language}" for language in Faq.LANGUAGES for part in ("question", "answer")),
+        "is_active",
+    )
+    form_args = {
+        "organization": {
+            "query_factory": _organizations,
+            "blank_text": _l("Platform"),
+            "description": _l("None: the platform's general FAQ, shown by every clinic bot"),
+        }
+    }
+
+    def on_model_change(self, form, model, is_created):
+        self._own_organization(model)
+        if not (model.question_ru or "").strip() or not (model.answer_ru or "").strip():
+            raise ValidationError(catalog.gettext("Write the question and the answer in Russian at least"))
+        for language in Faq.LANGUAGES:
+            written = [(getattr(model, f"{part}_{language}") or "").strip() for part in ("question", "answer")]
+            if any(written) and not all(written):
+                raise ValidationError(catalog.gettext("Write both the question and the answer, or neither"))
 
 
 class SupportTicketView(ClinicAdminView):

@@ -602,9 +602,11 @@ def support_ticket(json: schemas.SupportTicketIn):
 @staff_or_bot
 @spec.validate(query=schemas.FaqQuery, tags=TAGS, security=SECURITY)
 def faq(query: schemas.FaqQuery):
-    """The FAQ in Russian or Kazakh (Russian where no Kazakh text is written)."""
+    """The FAQ of the clinic the request speaks for (``clinic_id``, else the caller's organization,
+    else the default clinic's): its own entries, then the platform's; in ru, kk, uz or en (Russian
+    where that language's text is not written)."""
     items = []
-    for row in support.list_faq():
+    for row in call(lambda: support.list_faq(speaks_for(query.named_clinic))):
         question, answer = row.localized(query.language)
         items.append({"id": row.id, "question": question, "answer": answer})
     return jsonify({"faqs": items})

@@ -56,32 +56,108 @@ PATIENTS = (
     (9_000_002, "Айгерім", "Сәрсенбаева", None, "+77071234502", date(1995, 5, 20), "F", "kk", "insured", ["chronic"]),
     (9_000_003, "Ольга", "Петрова", "Ивановна", "+77751234503", date(1962, 11, 2), "F", "ru", "not_insured", []),
 )
+# The platform's general FAQ (every clinic bot shows it) and the demo clinic's own entries, which its
+# bot shows first: {language: (question, answer)} in every language the clinic bot speaks.
 FAQ = (
-    (
-        "Как записаться на приём?",
-        "Нажмите «📅 Записаться» и выберите филиал, услугу, врача, дату и время.",
-        "Қабылдауға қалай жазылуға болады?",
-        "«📅 Жазылу» батырмасын басып, филиалды, қызметті, дәрігерді, күн мен уақытты таңдаңыз.",
-    ),
-    (
-        "Как перенести или отменить запись?",
-        "Откройте «📋 Мои записи» и нажмите «Перенести» или «Отменить запись».",
-        "Жазылуды қалай ауыстыруға немесе болдырмауға болады?",
-        "«📋 Менің жазулартым» бөлімін ашып, «Ауыстыру» немесе «Жазылудан бас тарту» батырмасын басыңыз.",
-    ),
-    (
-        "Где взять справку для налогового вычета?",
-        "В разделе «📄 Документы» — «Справка для налогового вычета».",
-        "Салық шегерімі үшін анықтаманы қайдан алуға болады?",
-        "«📄 Құжаттар» бөлімінде — «Салық шегерімі үшін анықтама».",
-    ),
-    (
-        "Нужна ли предоплата?",
-        "Для некоторых услуг можно внести предоплату — это по желанию.",
-        "Алдын ала төлем қажет пе?",
-        "Кейбір қызметтер үшін алдын ала төлеуге болады — бұл міндетті емес.",
-    ),
+    {
+        "ru": (
+            "Как записаться на приём?",
+            "Нажмите «📅 Записаться» и выберите филиал, услугу, врача, дату и время.",
+        ),
+        "kk": (
+            "Қабылдауға қалай жазылуға болады?",
+            "«📅 Жазылу» батырмасын басып, филиалды, қызметті, дәрігерді, күн мен уақытты таңдаңыз.",
+        ),
+        "uz": (
+            "Qabulga qanday yozilsa boʻladi?",
+            "«📅 Qabulga yozilish» tugmasini bosing va filial, xizmat, shifokor, sana va vaqtni tanlang.",
+        ),
+        "en": (
+            "How do I book an appointment?",
+            "Press «📅 Book an appointment» and choose the branch, service, doctor, date and time.",
+        ),
+    },
+    {
+        "ru": (
+            "Как перенести или отменить запись?",
+            "Откройте «📋 Мои записи» и нажмите «Перенести» или «Отменить запись».",
+        ),
+        "kk": (
+            "Жазылуды қалай ауыстыруға немесе болдырмауға болады?",
+            "«📋 Менің жазулартым» бөлімін ашып, «Ауыстыру» немесе «Жазылудан бас тарту» батырмасын басыңыз.",
+        ),
+        "uz": (
+            "Qabulni qanday koʻchirish yoki bekor qilish mumkin?",
+            "«📋 Qabullarim» boʻlimini oching va «Koʻchirish» yoki «Qabulni bekor qilish» tugmasini bosing.",
+        ),
+        "en": (
+            "How do I reschedule or cancel an appointment?",
+            "Open «📋 My appointments» and press «Reschedule» or «Cancel appointment».",
+        ),
+    },
+    {
+        "ru": (
+            "Где взять справку для налогового вычета?",
+            "В разделе «📄 Документы» — «Справка для налогового вычета».",
+        ),
+        "kk": (
+            "Салық шегерімі үшін анықтаманы қайдан алуға болады?",
+            "«📄 Құжаттар» бөлімінде — «Салық шегерімі үшін анықтама».",
+        ),
+        "uz": (
+            "Soliq chegirmasi uchun maʼlumotnomani qayerdan olsa boʻladi?",
+            "«📄 Hujjatlar» boʻlimida — «Soliq chegirmasi uchun maʼlumotnoma».",
+        ),
+        "en": ("Where do I get a certificate for a tax deduction?", "In «📄 Documents» — «Tax deduction certificate»."),
+    },
+    {
+        "ru": ("Нужна ли предоплата?", "Для некоторых услуг можно внести предоплату — это по желанию."),
+        "kk": ("Алдын ала төлем қажет пе?", "Кейбір қызметтер үшін алдын ала төлеуге болады — бұл міндетті емес."),
+        "uz": ("Oldindan toʻlov kerakmi?", "Baʼzi xizmatlar uchun oldindan toʻlash mumkin — bu ixtiyoriy."),
+        "en": ("Do I need to pay in advance?", "Some services can be prepaid — it is optional."),
+    },
 )
+CLINIC_FAQ = (
+    {
+        "ru": ("Есть ли парковка у клиники?", "Да, бесплатная парковка у центрального филиала на пр. Абая, 10."),
+        "kk": (
+            "Клиниканың жанында тұрақ бар ма?",
+            "Иә, Абай даңғылы, 10 мекенжайындағы орталық филиалдың жанында тегін тұрақ бар.",
+        ),
+        "uz": (
+            "Klinika yonida avtoturargoh bormi?",
+            "Ha, Abay shoh koʻchasi, 10-uydagi markaziy filial yonida bepul avtoturargoh bor.",
+        ),
+        "en": ("Is there parking at the clinic?", "Yes, free parking by the central branch at 10 Abay Avenue."),
+    },
+    {
+        "ru": ("Как подготовиться к УЗИ брюшной полости?", "Приходите натощак: не ешьте 6–8 часов до исследования."),
+        "kk": (
+            "Іш қуысының УДЗ-на қалай дайындалу керек?",
+            "Аш қарынға келіңіз: зерттеуге дейін 6–8 сағат тамақ ішпеңіз.",
+        ),
+        "uz": (
+            "Qorin boʻshligʻi UTTsiga qanday tayyorlanish kerak?",
+            "Nahorga keling: tekshiruvdan oldin 6–8 soat ovqat yemang.",
+        ),
+        "en": (
+            "How do I prepare for an abdominal ultrasound?",
+            "Come on an empty stomach: do not eat for 6–8 hours before the scan.",
+        ),
+    },
+)
+
+
+def _faq(entries, organization_id: int | None) -> list[Faq]:
+    rows = []
+    for position, texts in enumerate(entries, start=1):
+        columns = {
+            f"{part}_{language}": pair[i]
+            for language, pair in texts.items()
+            for i, part in enumerate(("question", "answer"))
+        }
+        rows.append(Faq(organization_id=organization_id, position=position, **columns))
+    return rows
 
 
 CLINIC_ADMIN = "clinic_admin"
@@ -137,8 +213,7 @@ def _create_clinic(organization: Organization) -> Clinic:
                 DoctorSchedule(branch=branches[branch_ids[-1]], weekday=5, start_time=time(10), end_time=time(14))
             )
         db.session.add(doctor)
-    for position, (q_ru, a_ru, q_kk, a_kk) in enumerate(FAQ, start=1):
-        db.session.add(Faq(question_ru=q_ru, answer_ru=a_ru, question_kk=q_kk, answer_kk=a_kk, position=position))
+    db.session.add_all([*_faq(CLINIC_FAQ, organization.id), *_faq(FAQ, None)])
     db.session.flush()
     return clinic
 

@@ -603,19 +603,38 @@ class Feedback(db.Model):
 
 
 class Faq(db.Model):
+    """A question and its answer in the clinic bot's ❓ FAQ. A row with an organization is that
+    organization's own (its clinics' bots show it first); without one it is the platform's general
+    text every clinic bot shows."""
+
     __tablename__ = "clinic_faq"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
     question_ru: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     answer_ru: Mapped[str] = mapped_column(sa.Text, nullable=False)
     question_kk: Mapped[str | None] = mapped_column(sa.String(300))
     answer_kk: Mapped[str | None] = mapped_column(sa.Text)
+    question_uz: Mapped[str | None] = mapped_column(sa.String(300))
+    answer_uz: Mapped[str | None] = mapped_column(sa.Text)
+    question_en: Mapped[str | None] = mapped_column(sa.String(300))
+    answer_en: Mapped[str | None] = mapped_column(sa.Text)
     position: Mapped[int] = mapped_column(sa.Integer, default=0, nullable=False)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
 
+    organization: Mapped[Organization | None] = relationship()
+
+    LANGUAGES = ("ru", "kk", "uz", "en")
+
     def localized(self, language: str | None) -> tuple[str, str]:
-        if language == "kk" and self.question_kk and self.answer_kk:
-            return self.question_kk, self.answer_kk
+        """The question and answer in ``language``; Russian unless both are written in it (half a
+        translation would pair a question with an answer in another language)."""
+        if language in self.LANGUAGES:
+            question, answer = getattr(self, f"question_{language}"), getattr(self, f"answer_{language}")
+            if question and answer:
+                return question, answer
         return self.question_ru, self.answer_ru
 
     def __str__(self) -> str:

@@ -149,5 +149,8 @@ class SupportTicketIn(InClinic):
     message: str = Field(..., min_length=1, max_length=4000)
 
 
-class FaqQuery(StrictModel):
-    language: Language = "ru"
+class FaqQuery(InClinic):
+    """Which clinic's FAQ (none: the caller's organization, else the default clinic's) and in which
+    of the clinic bot's languages."""
+
+    language: Literal["ru", "kk", "uz", "en"] = "ru"

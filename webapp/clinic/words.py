@@ -8,6 +8,7 @@ _l = catalog.lazy_gettext
 
 LABELS = {
     "clinic": _l("Clinic"),
+    "organization": _l("Organization"),
     "branch": _l("Branch"),
     "branches": _l("Branches"),
     "doctor": _l("Doctor"),
@@ -45,6 +46,10 @@ LABELS = {
     "question_kk": _l("Question (Kazakh)"),
     "answer_ru": _l("Answer (Russian)"),
     "answer_kk": _l("Answer (Kazakh)"),
+    "question_uz": _l("Question (Uzbek)"),
+    "answer_uz": _l("Answer (Uzbek)"),
+    "question_en": _l("Question (English)"),
+    "answer_en": _l("Answer (English)"),
     "name_kk": _l("Name (Kazakh)"),
     "failed_at": _l("Failed at"),
     "refunded_at": _l("Refunded at"),

@@ -257,7 +257,7 @@ CONSOLE: dict[str, Access] = {
     "clinic_payments": _org("clinic", "invoice"),
     "clinic_documents": _org("clinic", "document"),
     "clinic_feedback": _org("clinic", "feedback"),
-    "clinic_faq": _platform("clinic", "faq"),  # the platform's text, shown by every clinic bot
+    "clinic_faq": _org("clinic", "faq"),  # an organization's own entries (the platform's: superusers)
     "clinic_support": _org("clinic", "support_ticket"),
     "clinic_reminders": _org("clinic", "reminder"),
     "clinic_settings": _org("clinic", "clinic"),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from webapp.clinic.access import faq_shown
 from webapp.clinic.models import VISITED, Faq, Feedback, Patient, SupportTicket, TicketStatus
 from webapp.clinic.services import clock
 from webapp.clinic.services.booking import get_patient_appointment
@@ -51,8 +52,9 @@ def add_feedback_comment(feedback: Feedback, comment: str) -> Feedback:
     return feedback
 
 
-def list_faq() -> list[Faq]:
-    return list(db.session.scalars(db.select(Faq).where(Faq.is_active.is_(True)).order_by(Faq.position, Faq.id)))
+def list_faq(organization_id: int | None) -> list[Faq]:
+    """The FAQ a clinic bot of ``organization_id`` shows: the organization's own entries, then the platform's."""
+    return list(db.session.scalars(faq_shown(organization_id)))
 
 
 def create_ticket(
