@@ -29,7 +29,7 @@ def test_the_migration_keeps_existing_rows_as_the_platforms(empty_database_url):
 
     app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
-        upgrade(revision="0015_desk")
+        upgrade(revision="0016_segments")
         db.session.execute(
             sa.insert(OLD_FAQ),
             [
@@ -47,7 +47,7 @@ def test_the_migration_keeps_existing_rows_as_the_platforms(empty_database_url):
             ],
         )
         db.session.commit()
-        upgrade(revision="0016_faq")
+        upgrade(revision="0017_faq")
 
         rows = db.session.scalars(sa.select(Faq).order_by(Faq.position)).all()
         assert [(r.organization_id, r.question_ru, r.answer_kk, r.is_active) for r in rows] == [
@@ -59,7 +59,7 @@ def test_the_migration_keeps_existing_rows_as_the_platforms(empty_database_url):
         db.session.add(Faq(organization_id=organization.id, question_ru="Свой?", answer_ru="Свой.", position=3))
         db.session.commit()
 
-        downgrade(revision="0015_desk")
+        downgrade(revision="0016_segments")
         left = db.session.execute(sa.select(OLD_FAQ.c.question_ru).order_by(OLD_FAQ.c.position)).scalars().all()
         assert left == ["Как?", "Где?"]
         db.session.commit()

@@ -5,15 +5,15 @@ Existing rows stay the platform's general FAQ: their organization is NULL, their
 (the bot shows them in Russian until someone writes the translation). The downgrade drops the
 organizations' own rows — the old schema has nowhere to keep whose they are — and the new columns.
 
-Revision ID: 0016_faq
-Revises: 0015_desk
+Revision ID: 0017_faq
+Revises: 0016_segments
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_faq"
-down_revision = "0015_desk"
+revision = "0017_faq"
+down_revision = "0016_segments"
 branch_labels = None
 depends_on = None
 
