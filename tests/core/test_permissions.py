@@ -85,6 +85,11 @@ def test_every_api_view_declares_access(app):
     assert undeclared == []
 
 
+# Endpoints that serve bytes, not JSON, and stay out of the OpenAPI document: documented, the listing
+# photo stopped Swagger UI drawing the operations list part-way (tests/core/test_apidocs_offline.py).
+NOT_JSON = {"realty_api.listing_photo": "an uploaded listing photo (image bytes)"}
+
+
 def test_every_api_view_is_documented(app, client):
     """Every declared JSON endpoint appears in /api/openapi.json."""
     paths = client.get("/api/openapi.json").get_json()["paths"]
@@ -92,6 +97,8 @@ def test_every_api_view_is_documented(app, client):
     missing = []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.rule in ("/api/docs", "/api/openapi.json"):
+            continue
+        if rule.endpoint in NOT_JSON:
             continue
         openapi_path = rule.rule
         for arg in rule.arguments:
