@@ -11,7 +11,7 @@ import time
 
 import sqlalchemy as sa
 
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import needs_chromium, sign_in
 from webapp.broadcasts import jobs
 from webapp.broadcasts.models import Broadcast, BroadcastStatus
 from webapp.extensions import db
@@ -47,10 +47,7 @@ def test_marketer_composes_sends_and_watches_progress(app, live_server, bc_sandb
     marketer = make_user("marketer", language="en")
     page = browser_page
 
-    page.goto(f"{live_server.url}/admin/login")
-    page.fill("input[name=login]", marketer.username)
-    page.fill("input[name=password]", marketer.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, marketer)
     page.goto(f"{live_server.url}/admin/broadcasts/")
     page.click("#bd-new")
 

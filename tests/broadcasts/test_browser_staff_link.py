@@ -7,21 +7,18 @@ Screenshots: ``screenshots/marketer-ru-*.png``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import SCREENSHOTS, needs_chromium, sign_in
 from tests.fixtures.telegram import say
 from webapp.broadcasts.services import lifecycle, segments
 from webapp.extensions import db
 
 pytestmark = needs_chromium
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 def test_marketer_links_telegram_and_sends_a_test_to_themself(
     app, live_server, sandbox, sandbox_bot, run_bot, tg_user, bc_factory, make_user, browser_page
 ):
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     bot = sandbox_bot("finance", name="shopru")
     run_bot(bot)
     with app.app_context():
@@ -36,15 +33,12 @@ def test_marketer_links_telegram_and_sends_a_test_to_themself(
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.goto(f"{live_server.url}/admin/login")
-    page.fill("input[name=login]", marketer.username)
-    page.fill("input[name=password]", marketer.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, marketer)
     # Not linked yet: the test send says, in Russian, how to link.
     page.goto(f"{live_server.url}/admin/broadcasts/{draft_id}")
     page.click("#bd-test")
     page.wait_for_selector(".alert:has-text('Ваш Telegram ещё не привязан к боту shopru. Откройте профиль')")
-    page.screenshot(path=str(SHOTS / "marketer-ru-0-not-linked.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "marketer-ru-0-not-linked.png"), full_page=True)
     page.click("#bd-profile")
     page.wait_for_selector(f"#bd-profile-bots tr[data-bot='{bot.bot_id}']:has-text('Не привязан')")
     page.click(f"#bd-link-{bot.bot_id}")
@@ -52,7 +46,7 @@ def test_marketer_links_telegram_and_sends_a_test_to_themself(
     link = page.get_attribute("#bd-link-url", "href")
     command = page.inner_text("#bd-link-command")
     assert link == f"https://t.me/{bot.username}?start={command.removeprefix('/start ')}"
-    page.screenshot(path=str(SHOTS / "marketer-ru-1-profile-link.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "marketer-ru-1-profile-link.png"), full_page=True)
 
     # The marketer opens the link in Telegram: Telegram sends the bot "/start <code>".
     reply = say(sandbox, bot, me, command)
@@ -75,7 +69,7 @@ def test_marketer_links_telegram_and_sends_a_test_to_themself(
     page.wait_for_function("() => document.getElementById('bd-left-out').textContent.includes('заблокировал')")
     assert page.inner_text("#bd-left-out") == "Не получат: 1 заблокировал бота"
     assert "segment_id" not in page.inner_text("#bd-compose")
-    page.screenshot(path=str(SHOTS / "marketer-ru-2-compose.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "marketer-ru-2-compose.png"), full_page=True)
     page.click("#bd-save")
 
     page.wait_for_selector("#bd-test")
@@ -83,7 +77,7 @@ def test_marketer_links_telegram_and_sends_a_test_to_themself(
     assert page.query_selector("#bd-test-hint") is None  # linked: no hint to link
     page.click("#bd-test")
     page.wait_for_selector(".alert:has-text('Тестовое сообщение отправлено вам в Telegram.')")
-    page.screenshot(path=str(SHOTS / "marketer-ru-3-test-sent.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "marketer-ru-3-test-sent.png"), full_page=True)
 
     received = sandbox.wait_for_bot_message(
         bot.token, me.chat_id, after_message_id=reply["message_id"], predicate=lambda m: "Весна" in m["text"]

@@ -4,20 +4,17 @@ opens it and marks the arrival. The screenshots land in screenshots/reception-ru
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import SCREENSHOTS, needs_chromium, sign_in
 from tests.fixtures.clinic import MONDAY, VALID_IIN_MALE_1990, at, build_patient
 
 pytestmark = needs_chromium
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"reception-ru-{name}.png"), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"reception-ru-{name}.png"), full_page=True)
 
 
 def test_reception_books_a_phoned_in_patient_and_marks_the_arrival(
@@ -50,10 +47,7 @@ def test_reception_books_a_phoned_in_patient_and_marks_the_arrival(
 
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 900})
-    page.goto(f"{live_server.url}/admin/login")
-    page.fill("input[name=login]", reception.username)
-    page.fill("input[name=password]", reception.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, reception)
     page.goto(f"{live_server.url}/admin/clinic_day/?day={MONDAY}&view=week")
     page.wait_for_selector("#rc-calendar")
     assert "Asia/Almaty (+05)" in page.inner_text("#rc-zone")

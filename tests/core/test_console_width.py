@@ -6,13 +6,10 @@ Screenshots go to screenshots/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import SCREENSHOTS, needs_chromium, sign_in
 
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 WIDTH, HEIGHT = 1366, 900
 
 
@@ -25,16 +22,13 @@ def test_navbar_is_one_row_and_wide_lists_scroll_at_1366(live_server, browser, m
     superuser = make_user("superuser", language=language, first_name="Gulnoza", last_name="Abdurahmonova")
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
     page.set_default_timeout(20_000)
-    page.goto(live_server.url + "/admin/login")
-    page.fill("input[name=login]", superuser.username)
-    page.fill("input[name=password]", superuser.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, superuser)
     page.wait_for_url("**/admin/**")
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
 
     for name, path in (("home", "/admin/"), ("listings", "/admin/realty_listings/"), ("users", "/admin/users/")):
         page.goto(live_server.url + path)
-        page.screenshot(path=str(SHOTS / f"width-1366-{language}-{name}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"width-1366-{language}-{name}.png"))
         navbar = page.locator("nav.navbar").first.bounding_box()
         assert navbar["height"] < 70, (path, navbar)  # one row: a wrapped navbar is ~110 px
         sign_out = page.locator("nav.navbar button[type=submit]").last.bounding_box()
@@ -53,4 +47,4 @@ def test_navbar_is_one_row_and_wide_lists_scroll_at_1366(live_server, browser, m
     box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
     last = page.locator(".table-responsive th").last
     assert last.evaluate("th => th.getBoundingClientRect().right") <= WIDTH
-    page.screenshot(path=str(SHOTS / f"width-1366-{language}-users-scrolled.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"width-1366-{language}-users-scrolled.png"))

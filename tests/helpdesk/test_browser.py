@@ -7,14 +7,11 @@ without them (``playwright install`` is never needed: the system browser is used
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import SCREENSHOTS, needs_chromium, sign_in
 from tests.fixtures.telegram import say
 from tests.helpdesk.test_bot import begin, open_uncategorised_ticket
 
 pytestmark = needs_chromium
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 def test_helper_replies_in_the_console(
@@ -28,10 +25,7 @@ def test_helper_replies_in_the_console(
 
     helper = make_user("helper", first_name="Анна", language="en")
     page = browser_page
-    page.goto(f"{live_server.url}/admin/login")
-    page.fill("input[name=login]", helper.username)
-    page.fill("input[name=password]", helper.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, helper)
     page.goto(f"{live_server.url}/admin/helpdesk/")
     page.click(f"a:has-text('#{ticket_id.hex[:8]} Не могу войти')")
     page.wait_for_selector("#hd-live.text-success")  # the page's socket is open
@@ -82,13 +76,10 @@ def test_helper_answers_with_a_canned_reply(
     helper = make_user("helper", first_name="Anna", language="en")
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/admin/login")
-    page.fill("input[name=login]", helper.username)
-    page.fill("input[name=password]", helper.password)
-    page.click("button[type=submit]")
+    sign_in(page, live_server.url, helper)
     page.goto(f"{live_server.url}/admin/helpdesk/")
     page.wait_for_selector(".hd-due:has-text('due in')")
-    page.screenshot(path=str(SHOTS / "helpdesk-en-inbox.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "helpdesk-en-inbox.png"), full_page=True)
     page.click(f"a:has-text('#{ticket_id.hex[:8]} Cannot log in')")
     page.wait_for_selector("#hd-live.text-success")
     page.wait_for_selector("#hd-due:has-text('due in')")
@@ -100,7 +91,7 @@ def test_helper_answers_with_a_canned_reply(
     assert offered == ["goodbye", "greet"]  # "reset" does not start with g
     page.keyboard.type("re")
     page.wait_for_function("() => document.querySelectorAll('.hd-canned-item').length === 1")
-    page.screenshot(path=str(SHOTS / "helpdesk-en-canned.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "helpdesk-en-canned.png"), full_page=True)
     page.click(".hd-canned-item:has-text('/greet')")
     assert page.input_value("#hd-content") == greeting
     assert page.is_hidden("#hd-canned")
@@ -108,7 +99,7 @@ def test_helper_answers_with_a_canned_reply(
     page.wait_for_selector(f".hd-staff:has-text('{greeting}')")
     assert page.locator("#hd-due").count() == 0  # answered: no deadline any more
     page.wait_for_selector(".hd-summary:has-text('First response after 1 min')")
-    page.screenshot(path=str(SHOTS / "helpdesk-en-sent.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "helpdesk-en-sent.png"), full_page=True)
 
     before = max(m["message_id"] for m in sandbox.transcript(bot.token, customer.chat_id))
     assert run_jobs() >= 1

@@ -6,21 +6,10 @@ Screenshots go to ``screenshots/`` (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.fixtures.browser import needs_chromium
+from tests.fixtures.browser import SCREENSHOTS, needs_chromium, sign_in
 from tests.realty.test_console_listings import png_bytes
 
 pytestmark = needs_chromium
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def sign_in(page, base_url: str, user) -> None:
-    page.goto(f"{base_url}/admin/login")
-    page.fill("input[name=login]", user.username)
-    page.fill("input[name=password]", user.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def listing(app, listing_id):
@@ -39,25 +28,25 @@ def test_moderator_approves_and_rejects_in_kazakh(app, live_server, realty, make
     moderator = make_user("moderator", language="kk")
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     sign_in(page, live_server.url, moderator)
 
     page.goto(f"{live_server.url}/admin/realty_moderation/")
-    page.screenshot(path=str(SHOTS / "moderation-kk-queue.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "moderation-kk-queue.png"), full_page=True)
     page.click(f"a[href*='/admin/realty_moderation/details/?id={good.id}']")
     page.wait_for_selector("#listing-approve")
     assert "Балкон" in page.inner_text("#listing-amenities")
-    page.screenshot(path=str(SHOTS / "moderation-kk-listing.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "moderation-kk-listing.png"), full_page=True)
     page.click("#listing-approve")
     page.wait_for_selector(".alert-success")
     assert page.query_selector("#listing-approve") is None  # approved: nothing left to moderate
-    page.screenshot(path=str(SHOTS / "moderation-kk-approved.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "moderation-kk-approved.png"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/realty_moderation/details/?id={bad.id}")
     page.fill("#listing-reason", "Фотосуреттер жоқ, мекенжай толық емес")
     page.click("#listing-reject")
     page.wait_for_selector("#listing-rejection")
-    page.screenshot(path=str(SHOTS / "moderation-kk-rejected.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "moderation-kk-rejected.png"), full_page=True)
 
     approved, rejected = listing(app, good.id), listing(app, bad.id)
     assert (approved.status, approved.moderated_by_id) == ("approved", moderator.id)
@@ -72,7 +61,7 @@ def test_realtor_adds_a_listing_with_a_photo_in_uzbek(app, live_server, realty, 
     realtor = realty.realtor(agency, language="uz")
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
-    SHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
     sign_in(page, live_server.url, realtor)
 
     page.goto(f"{live_server.url}/admin/realty_listings/")
@@ -86,11 +75,11 @@ def test_realtor_adds_a_listing_with_a_photo_in_uzbek(app, live_server, realty, 
     page.check("#f-amenity-wifi")
     page.check("#f-amenity-balcony")
     page.set_input_files("#f-photos", {"name": "xona.png", "mimeType": "image/png", "buffer": png_bytes()})
-    page.screenshot(path=str(SHOTS / "realtor-uz-form.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "realtor-uz-form.png"), full_page=True)
     page.click("#listing-save")
     page.wait_for_selector("#listing-photos img")
     page.wait_for_function("() => document.querySelector('#listing-photos img').naturalWidth > 0")
-    page.screenshot(path=str(SHOTS / "realtor-uz-listing.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "realtor-uz-listing.png"), full_page=True)
 
     with app.app_context():
         row = db.session.scalar(db.select(Listing).where(Listing.title == "Chilonzordagi shinam kvartira"))
