@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     import webapp.models  # noqa: F401 - every model registered before migrations/admin look
-    from webapp.core import i18n, ratelimit
+    from webapp.core import i18n, ratelimit, unit_of_work
     from webapp.core.auth.jwt_callbacks import init_jwt_callbacks
     from webapp.core.errors import register_error_handlers
     from webapp.core.limits import register_input_limits
@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_security(app)
     register_error_handlers(app)
+    unit_of_work.install(app)
     register_input_limits(app)
 
 

@@ -160,13 +160,25 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
+def _roll_back() -> None:
+    """A request that fails writes nothing (see ``webapp.core.unit_of_work``)."""
+    from webapp.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # a dead connection must not turn the error answer into another error
+        log.exception("rollback after a failed request failed")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
+        _roll_back()
         return exc.to_response()
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        _roll_back()
         if not is_json_path(request.path):
             return html_error_page(exc)
         status = exc.code or 500
@@ -186,9 +198,7 @@ def register_error_handlers(app: Flask) -> None:
         # The services check before they insert, but two requests at once can both pass the check
         # (the same username, e-mail or phone registered twice): the unique key decides, and the
         # loser is told so with nothing half-written. Any other integrity failure is a bug: a 500.
-        from webapp.extensions import db
-
-        db.session.rollback()
+        _roll_back()
         if not is_unique_violation(exc):
             return _unexpected(exc)
         log.warning("unique conflict on %s %s", request.method, request.path)
@@ -196,6 +206,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        _roll_back()
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not is_json_path(request.path):
             return "Internal Server Error", 500
