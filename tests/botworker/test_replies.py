@@ -142,9 +142,13 @@ def test_a_service_error_rolls_back_and_tells_its_message_in_the_users_language(
     assert account_of(app, bot, user).first_name == "Olga"
 
 
-def test_replies_keep_their_order_and_the_chats_limit(app, sandbox, chat, caplog):
+def test_replies_keep_their_order_and_the_chats_limit(app, sandbox, chat, caplog, monkeypatch):
     """Telegram (the sandbox here) lets a chat have a burst of 3, then one message a second: the
     replies are paced under the chat's limit as jobs are, so no 429 is met, and stay in order."""
+    from webapp.telegram import policy
+
+    monkeypatch.setitem(app.config, "TELEGRAM_PER_CHAT_BURST", policy.PER_CHAT_BURST)  # production's
+    assert policy.PER_CHAT_BURST == 3
     bot, user = chat
     sandbox.set_limits(bot.token, per_second=100, per_chat_per_second=1, per_chat_burst=3)
     time.sleep(1.5)  # the chat's bucket (and our own schedule for it) full again after /start
@@ -160,9 +164,10 @@ def test_replies_keep_their_order_and_the_chats_limit(app, sandbox, chat, caplog
     assert not [r for r in caplog.records if "429" in r.getMessage()]
 
 
-def test_a_429_on_a_reply_is_waited_out_and_retried(app, sandbox, chat, caplog):
+def test_a_429_on_a_reply_is_waited_out_and_retried(app, sandbox, chat, caplog, monkeypatch):
     """This "Telegram" allows a chat no burst at all: the replies meet 429s, wait retry_after, and
     every one still arrives, in order."""
+    monkeypatch.setitem(app.config, "TELEGRAM_PER_CHAT_BURST", 3)
     bot, user = chat
     sandbox.set_limits(bot.token, per_second=100, per_chat_per_second=1, per_chat_burst=1)
     caplog.set_level(logging.WARNING, logger="botworker.transport")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from flask import current_app, has_app_context
 
 from webapp.telegram.botapi import ApiReply
 from webapp.telegram.ratelimit import Limit, SendLimiter
@@ -31,7 +32,8 @@ from webapp.telegram.ratelimit import Limit, SendLimiter
 log = logging.getLogger(__name__)
 
 # Telegram: "avoid sending more than one message per second in a particular chat ... short bursts
-# that go over the limit are allowed". Three at once covers a reply and its menu.
+# that go over the limit are allowed". Three at once covers a reply and its menu; the burst is the
+# TELEGRAM_PER_CHAT_BURST setting (tests, which type faster than people, raise it).
 PER_CHAT_PER_SECOND = 1
 PER_CHAT_BURST = 3
 MAX_RATE_LIMITED = 10  # 429s in a row before giving up on one message
@@ -63,9 +65,15 @@ SEND_METHODS = frozenset(
 )
 
 
+def per_chat() -> tuple[float, int]:
+    """A chat's (messages per second, burst)."""
+    burst = current_app.config.get("TELEGRAM_PER_CHAT_BURST", PER_CHAT_BURST) if has_app_context() else PER_CHAT_BURST
+    return PER_CHAT_PER_SECOND, int(burst)
+
+
 def chat_limit(limiter: SendLimiter, bot_key: str, chat_id: int | str) -> Limit:
     """The per-chat limit of one bot's chat, the same for replies and for jobs."""
-    return (limiter.chat_key(bot_key, chat_id), PER_CHAT_PER_SECOND, PER_CHAT_BURST)
+    return (limiter.chat_key(bot_key, chat_id), *per_chat())
 
 
 def backoff(attempt: int) -> float:

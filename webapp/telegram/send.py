@@ -174,7 +174,7 @@ class _Ahead:
         if lane != self.lane[0] or chat_key not in self.chat_keys:
             return None
         if self.slots is None:
-            per_chat = (policy.PER_CHAT_PER_SECOND, policy.PER_CHAT_BURST)
+            per_chat = policy.per_chat()
             delays = self.limiter.reserve_many(self.lane, [(key, *per_chat) for key in self.chat_keys])
             now = time.monotonic()  # the delays count from the answer, as ``SendLimiter.wait`` counts them
             self.slots = {key: now + delay for key, delay in zip(self.chat_keys, delays, strict=True)}
