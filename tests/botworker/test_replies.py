@@ -206,3 +206,24 @@ def test_a_403_on_a_reply_marks_the_account_blocked(app, sandbox, chat, tg_user)
     blocked = eventually(lambda: (a := account_of(app, bot, other)).blocked_bot and a)
     assert blocked and blocked.blocked_at is not None
     assert not account_of(app, bot, user).blocked_bot
+
+
+def test_a_held_call_answers_what_telebot_builds_its_result_from():
+    """Handlers do not use what a send returns, but telebot parses it: the stand-in must parse."""
+    from telebot import types
+
+    from botworker.transport import Call, _stand_in
+
+    def held(method: str, **params):
+        return _stand_in(Call("1:t", method, "post", params, None, None, None))
+
+    sent = types.Message.de_json(held("sendMessage", chat_id="5", text="hi"))
+    assert (sent.message_id, sent.chat.id, sent.chat.type) == (0, 5, "private")
+    assert types.Message.de_json(held("sendPhoto", chat_id="-1001", caption="x")).chat.id == -1001
+    edited = types.Message.de_json(held("editMessageText", chat_id="5", message_id="7", text="x"))
+    assert edited.message_id == 7  # an edit keeps its message's id
+    assert held("editMessageText", inline_message_id="abc", text="x") is True
+    assert held("answerCallbackQuery", callback_query_id="1") is True
+    assert types.MessageID.de_json(held("copyMessage", chat_id="5", from_chat_id="6", message_id="1")).message_id == 0
+    album = held("sendMediaGroup", chat_id="5", media='[{"type": "photo"}, {"type": "photo"}]')
+    assert [types.Message.de_json(m).chat.id for m in album] == [5, 5]
