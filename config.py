@@ -179,6 +179,9 @@ def load_config(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_BASE_URL": env.get("SANDBOX_BASE_URL", "http://127.0.0.1:5000/sandbox"),
         "SANDBOX_PER_SECOND": _int(env.get("SANDBOX_PER_SECOND"), 30),
         "SANDBOX_PER_CHAT_PER_SECOND": _int(env.get("SANDBOX_PER_CHAT_PER_SECOND"), 1),
+        # The one send policy (webapp.telegram.policy): a chat gets this many messages at once, then one
+        # a second, whether they are a handler's replies or a job's.
+        "TELEGRAM_PER_CHAT_BURST": _int(env.get("TELEGRAM_PER_CHAT_BURST"), 3),
         # Chat-id login (seed 000) trusts whoever knows a Telegram id: outside the embedded default
         # only the bot's backend, holding the service credential, may call it.
         "TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH": _bool(env.get("TELEGRAM_LOGIN_REQUIRES_SERVICE_AUTH"), not embedded),

@@ -1,15 +1,19 @@
 """The class middleware every bot runs: who is writing, in which language, and one commit per update.
 
 The app context of the update is pushed by ``BotdeskTeleBot`` around the whole of middleware +
-handler (so even a failing filter cannot leak it). Here, before the handler: load or create the
-sender's ``TelegramAccount``, refuse users whose account is blocked, set the locale, update
-last_seen and seed 000's BotSession counters. After it: commit, or roll back and apologise in the
-user's language when the handler raised.
+handler (so even a failing filter cannot leak it). Here, before the handler: hold the update's
+replies until it commits (``transport.HeldReplies``), load or create the sender's
+``TelegramAccount``, refuse users whose account is blocked, set the locale, update last_seen and
+seed 000's BotSession counters. After it: commit, then send the replies; or, when the handler
+raised, roll back (its replies are dropped with its writes) and tell the user in their language —
+a ServiceError's own message (a rule refused), anything else an apology. A send that met a 403
+marks the chat's account blocked, as ``webapp.telegram.send`` does.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import g
@@ -18,10 +22,20 @@ from telebot.handler_backends import BaseMiddleware, SkipHandler
 from telebot.util import update_types
 
 from botworker import texts
-from botworker.context import use_language
+from botworker.context import use_language, user_language
+from botworker.transport import HeldReplies, held_replies
+from webapp.core.i18n import TRANSLATIONS_DIR, Catalog
 from webapp.core.ratelimit import allow_update
-from webapp.core.services import count_message, ensure_telegram_account, find_telegram_account, normalize_language
+from webapp.core.services import (
+    ServiceError,
+    count_message,
+    ensure_telegram_account,
+    find_telegram_account,
+    normalize_language,
+)
 from webapp.extensions import db
+from webapp.telegram.models import Bot
+from webapp.telegram.send import mark_blocked
 
 log = logging.getLogger("botworker")
 
@@ -51,6 +65,7 @@ class UpdateMiddleware(BaseMiddleware):
         self.bot_id = bot_id
 
     def pre_process(self, obj: Any, data: dict) -> SkipHandler | None:
+        HeldReplies.start(self.bot.token)
         g.botdesk_bot_id = self.bot_id
         user = sender_of(obj)
         if user is None:
@@ -92,7 +107,15 @@ class UpdateMiddleware(BaseMiddleware):
 
     def post_process(self, obj: Any, data: dict, exception: BaseException | None) -> None:
         if exception is None:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except Exception as exc:  # the commit itself failed: nothing of the update happened
+                fail_update(self.bot, obj, exc)
+                return
+            finish_update()
+            return
+        if isinstance(exception, ServiceError):
+            refuse_update(self.bot, obj, exception)
             return
         fail_update(self.bot, obj, exception)
 
@@ -114,9 +137,70 @@ def tell(bot, obj: Any, text: str) -> None:
         bot.send_message(chat_id, text)
 
 
-def fail_update(bot, obj: Any, exception: BaseException) -> None:
-    """Roll the update's writes back, log it with its update id, and tell the user politely."""
+def finish_update() -> None:
+    """After the update's commit (or rollback): send the replies that were committed, in order, and
+    mark the chats whose send met a 403 as having blocked the bot (committed on their own)."""
+    held = held_replies()
+    if held is None:
+        return
+    held.release()
+    _mark_blocked(held)
+
+
+def _mark_blocked(held: HeldReplies) -> None:
+    if not held.blocked:
+        return
+    chats, held.blocked = held.blocked, []
+    try:
+        bot = db.session.get(Bot, g.get("botdesk_bot_id"))
+        if bot is not None:
+            for chat_id in dict.fromkeys(chats):
+                mark_blocked(bot, int(chat_id))
+        db.session.commit()
+    except Exception:  # the replies went (or did not); losing the mark is not worth failing the update
+        db.session.rollback()
+        log.exception("update %s: could not mark a blocked chat", g.get("botdesk_update_id"))
+
+
+_catalogs: dict[str, Catalog] = {}
+
+
+def refusal_text(bot, message: str) -> str:
+    """A ServiceError's message in the user's language: service messages are English msgids of the
+    vertical's catalog (or the bot's, or the web's)."""
+    vertical = getattr(getattr(bot, "spec", None), "vertical", None)
+    for domain in (vertical, "bot", "messages"):
+        if not domain or not any(Path(TRANSLATIONS_DIR).glob(f"*/LC_MESSAGES/{domain}.po")):
+            continue
+        catalog = _catalogs.get(domain) or _catalogs.setdefault(domain, Catalog(domain))
+        text = catalog.for_language(user_language(), message)
+        if text != message:
+            return text
+    return message
+
+
+def refuse_update(bot, obj: Any, error: ServiceError) -> None:
+    """A rule refused what the user asked: roll the update back and tell them why, in their language."""
     db.session.rollback()
+    log.info("update %s refused: %s", g.get("botdesk_update_id"), error.code)  # the code: no user data
+    held = held_replies()
+    if held is not None:
+        held.release()  # replies committed before the refusal (a commit mid-handler) still go, first
+    if sender_of(obj) is not None:
+        try:
+            tell(bot, obj, "⚠️ " + refusal_text(bot, error.message))
+        except Exception:  # best effort, as the apology
+            log.exception("update %s: could not tell the user about the refusal", g.get("botdesk_update_id"))
+    finish_update()
+
+
+def fail_update(bot, obj: Any, exception: BaseException) -> None:
+    """Roll the update's writes back (its held replies with them), log it with its update id, and tell
+    the user politely — at once, since the transaction the apology would wait for never commits."""
+    db.session.rollback()
+    held = held_replies()
+    if held is not None:
+        held.release()
     log.error(
         "update %s (bot %s) failed: %s",
         g.get("botdesk_update_id"),
@@ -124,9 +208,9 @@ def fail_update(bot, obj: Any, exception: BaseException) -> None:
         type(exception).__name__,  # the line stays free of what the user wrote; the traceback is below
         exc_info=(type(exception), exception, exception.__traceback__),
     )
-    if sender_of(obj) is None:
-        return
-    try:
-        tell(bot, obj, texts.t("Sorry, something went wrong. Please try again in a moment."))
-    except Exception:  # the apology is best effort; the failure is already logged
-        log.exception("update %s: could not tell the user about the failure", g.get("botdesk_update_id"))
+    if sender_of(obj) is not None:
+        try:
+            tell(bot, obj, texts.t("Sorry, something went wrong. Please try again in a moment."))
+        except Exception:  # the apology is best effort; the failure is already logged
+            log.exception("update %s: could not tell the user about the failure", g.get("botdesk_update_id"))
+    finish_update()

@@ -1,7 +1,8 @@
 """The bot worker: one TeleBot per enabled bot, each long-polling in its own thread.
 
 - Every update is handled in an app context of its own, behind ``UpdateMiddleware`` (account,
-  language, counters, commit/rollback). Updates of one chat are handled one after another, in
+  language, counters, commit/rollback; the handler's replies go out after the commit, held on that
+  context's ``g``, so threads never share them). Updates of one chat are handled one after another, in
   order; different chats in parallel (telebot's thread pool alone would let a user's second
   message overtake the first).
 - A handler that raises, a network error or a Telegram error never stops polling: it is logged

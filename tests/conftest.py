@@ -72,6 +72,9 @@ def make_app(**overrides):
         # Tests fire faster than people; the limits' own tests set them low (tests/core/test_rate_limits.py).
         "BOT_API_RATE_LIMIT": "10000 per minute",
         "BOT_UPDATE_RATE_LIMIT": "10000 per minute",
+        # A bot's replies to a test's quick conversation would wait a second each (tests/botworker/test_replies.py
+        # sets the production burst back).
+        "TELEGRAM_PER_CHAT_BURST": 1000,
         "SANDBOX_ENABLED": True,
         "SERVER_NAME": None,
         # Seed 003 tickets without a category go to the test organization's desk.

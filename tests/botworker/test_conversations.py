@@ -27,7 +27,14 @@ def account_of(app, bot_ns, user_ns):
 
 
 def account_when(app, bot_ns, user_ns, check=lambda account: True):
-    """The account once the worker has committed what ``check`` looks for."""
+    """The account, checked at once: a reply goes out only after its update has committed."""
+    account = account_of(app, bot_ns, user_ns)
+    assert account is not None and check(account)
+    return account
+
+
+def account_eventually(app, bot_ns, user_ns, check):
+    """The account once the worker has committed what ``check`` looks for (an update with no reply)."""
     return eventually(lambda: (a := account_of(app, bot_ns, user_ns)) is not None and check(a) and a)
 
 
@@ -240,10 +247,10 @@ def test_blocking_and_unblocking_the_bot_is_recorded(app, sandbox, sandbox_bot, 
     user = tg_user(bot, language_code="ru")
     say(sandbox, bot, user, "/start")
     sandbox.block(bot.token, user.user_id)
-    blocked = account_when(app, bot, user, lambda a: a.blocked_bot)
+    blocked = account_eventually(app, bot, user, lambda a: a.blocked_bot)
     assert blocked and blocked.blocked_at is not None
     sandbox.unblock(bot.token, user.user_id)
-    assert account_when(app, bot, user, lambda a: not a.blocked_bot).blocked_at is None
+    assert account_eventually(app, bot, user, lambda a: not a.blocked_bot).blocked_at is None
 
 
 def test_handlers_download_files_from_their_own_bot_api_server(sandbox, sandbox_bot, run_bot, tg_user):

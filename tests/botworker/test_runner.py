@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from botworker import common, registry, transport
-from tests.fixtures.telegram import eventually, inline_data, press, say
+from tests.fixtures.telegram import inline_data, press, say
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,7 +132,7 @@ def test_worker_process_answers_and_stops_cleanly_on_sigterm(sandbox, sandbox_bo
     try:
         reply = sandbox.wait_for_bot_message(bot.token, user.chat_id, after_message_id=pressed["after"], timeout=30)
         assert reply["from_bot"]
-        assert eventually(lambda: text_of(sandbox, bot, user, offer["message_id"]) == "Language: English")
+        assert text_of(sandbox, bot, user, offer["message_id"]) == "Language: English"  # edited before the reply
     finally:
         code, output = stop_worker(worker)
     assert code == 0, output[-3000:]

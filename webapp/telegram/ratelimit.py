@@ -23,31 +23,36 @@ PAID_BROADCAST_PER_SECOND = 1000
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = #KEYS
 local slot = now
+local tats = {}
 for i, key in ipairs(KEYS) do
-    local tat = tonumber(redis.call('GET', key) or '0')
-    if tat > slot then slot = tat end
+    tats[i] = tonumber(redis.call('GET', key) or '0')
+    local earliest = tats[i] - tonumber(ARGV[n + i] or '0')
+    if earliest > slot then slot = earliest end
 end
 for i, key in ipairs(KEYS) do
-    local interval = tonumber(ARGV[i])
-    local tat = slot + interval
+    local tat = math.max(tats[i], slot) + tonumber(ARGV[i])
     redis.call('SET', key, tat, 'PX', math.ceil((tat - now) / 1000) + 1000)
 end
 return slot - now
 """
 
 # One slot for each of several chats in a row, as that many RESERVEs would give them: KEYS[1] the
-# bot's lane, KEYS[2..] the chats; ARGV[1], ARGV[2] the lane's and a chat's interval.
+# bot's lane, KEYS[2..] the chats; ARGV[1], ARGV[2] the lane's and a chat's interval, ARGV[3] a chat's
+# burst tolerance.
 _RESERVE_MANY = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local bot_interval, chat_interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local chat_tolerance = tonumber(ARGV[3] or '0')
 local bot_tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local delays = {}
 for i = 2, #KEYS do
-    local slot = math.max(now, bot_tat, tonumber(redis.call('GET', KEYS[i]) or '0'))
+    local chat_tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+    local slot = math.max(now, bot_tat, chat_tat - chat_tolerance)
     bot_tat = slot + bot_interval
-    local chat_tat = slot + chat_interval
+    chat_tat = math.max(chat_tat, slot) + chat_interval
     redis.call('SET', KEYS[i], chat_tat, 'PX', math.ceil((chat_tat - now) / 1000) + 1000)
     delays[#delays + 1] = slot - now
 end
@@ -67,9 +72,20 @@ return 1
 """
 
 
+# A limit: (Redis key, sends per second) or (key, per second, burst). A burst of N lets N sends go
+# at once after a quiet spell, then one per interval (GCRA's tolerance): how Telegram (and the
+# sandbox) treat a chat, where a reply of two messages must not wait a second for the second one.
+Limit = tuple[str, float] | tuple[str, float, int]
+
+
 def interval_us(per_second: float) -> int:
     """Microseconds between two slots for a limit of ``per_second`` sends, with the safety margin."""
     return int(1_000_000 * (1 + SAFETY_MARGIN) / max(per_second, 0.001))
+
+
+def tolerance_us(per_second: float, burst: int = 1) -> int:
+    """How far ahead of its even spacing a send may go: ``burst - 1`` intervals."""
+    return interval_us(per_second) * max(burst - 1, 0)
 
 
 class SendLimiter:
@@ -88,24 +104,26 @@ class SendLimiter:
     def chat_key(self, bot_key: str, chat_id: int | str) -> str:
         return f"{self.prefix}:{bot_key}:chat:{chat_id}"
 
-    def reserve(self, limits: list[tuple[str, float]]) -> float:
-        """Reserve one slot under every (key, per_second) limit; seconds to wait before sending."""
-        keys = [key for key, _ in limits]
-        intervals = [interval_us(rate) for _, rate in limits]
-        return int(self._reserve(keys=keys, args=intervals)) / 1_000_000
+    def reserve(self, limits: list[Limit]) -> float:
+        """Reserve one slot under every (key, per_second[, burst]) limit; seconds to wait before sending."""
+        keys = [limit[0] for limit in limits]
+        args = [interval_us(limit[1]) for limit in limits]
+        if any(len(limit) > 2 for limit in limits):
+            args += [tolerance_us(*limit[1:]) for limit in limits]
+        return int(self._reserve(keys=keys, args=args)) / 1_000_000
 
-    def reserve_many(self, lane: tuple[str, float], chats: list[tuple[str, float]]) -> list[float]:
+    def reserve_many(self, lane: Limit, chats: list[Limit]) -> list[float]:
         """One slot per chat under the lane's and that chat's limit, in one step, in order (as many
         ``reserve`` calls would give them); seconds to wait before each send."""
         if not chats:
             return []
-        keys = [lane[0], *(key for key, _ in chats)]
-        args = [interval_us(lane[1]), interval_us(chats[0][1])]
-        if any(rate != chats[0][1] for _, rate in chats):
+        keys = [lane[0], *(chat[0] for chat in chats)]
+        args = [interval_us(lane[1]), interval_us(chats[0][1]), tolerance_us(*chats[0][1:])]
+        if any(chat[1:] != chats[0][1:] for chat in chats):
             raise ValueError("every chat of one reservation has the same limit")
         return [int(delay) / 1_000_000 for delay in self._reserve_many(keys=keys, args=args)]
 
-    def wait(self, limits: list[tuple[str, float]]) -> float:
+    def wait(self, limits: list[Limit]) -> float:
         """Reserve a slot and sleep until it comes; returns how long it slept."""
         delay = self.reserve(limits)
         if delay > 0:

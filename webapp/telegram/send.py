@@ -4,7 +4,8 @@ Jobs, the console, broadcasts and notifications call ``send_message`` / ``send_d
 ``send_photo``. Each send waits for a slot under the bot's global limit and the chat's limit
 (shared by every process through Redis), waits out Telegram's ``retry_after`` on 429 and tries
 again, and on 403 marks the chat's ``TelegramAccount.blocked_bot`` (flushed; the caller commits,
-as with every service) and reports ``blocked``. Text longer than Telegram's 4096 characters is
+as with every service) and reports ``blocked`` — the one policy of ``webapp.telegram.policy``, which
+bot replies follow too. Text longer than Telegram's 4096 characters is
 split on paragraph, then line, then word boundaries (or refused when ``split=False``).
 """
 
@@ -19,14 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from flask import current_app
 
 from webapp import metrics
 from webapp.core.db import utcnow
 from webapp.core.models import TelegramAccount
 from webapp.extensions import db, redis_store
-from webapp.telegram import botapi
+from webapp.telegram import botapi, policy
 from webapp.telegram.models import Bot
 from webapp.telegram.ratelimit import PAID_BROADCAST_PER_SECOND, SendLimiter
 from webapp.telegram.tokens import decrypt_token
@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-PER_CHAT_PER_SECOND = 1
-MAX_RATE_LIMITED = 10  # 429s in a row before giving up on one message
-MAX_TRANSIENT = 4  # network errors / 5xx in a row before giving up
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,8 @@ class _Ahead:
         if lane != self.lane[0] or chat_key not in self.chat_keys:
             return None
         if self.slots is None:
-            delays = self.limiter.reserve_many(self.lane, [(key, PER_CHAT_PER_SECOND) for key in self.chat_keys])
+            per_chat = policy.per_chat()
+            delays = self.limiter.reserve_many(self.lane, [(key, *per_chat) for key in self.chat_keys])
             now = time.monotonic()  # the delays count from the answer, as ``SendLimiter.wait`` counts them
             self.slots = {key: now + delay for key, delay in zip(self.chat_keys, delays, strict=True)}
         self.chat_keys = [key for key in self.chat_keys if key != chat_key]
@@ -219,52 +217,35 @@ def _deliver(
     limiter = _limiter()
     key = limiter_key(token)
     lane, rate = _lane(limiter, key, bot, paid)
-    limits = [(lane, rate), (limiter.chat_key(key, chat_id), PER_CHAT_PER_SECOND)]
+    chat = policy.chat_limit(limiter, key, chat_id)
     ahead = getattr(_ahead, "plan", None)
-    slot = ahead.take(lane, limits[1][0]) if ahead is not None else None
-    rate_limited = transient = 0
-    retry_after = None
-    while True:
-        if slot is not None:  # reserved ahead (slots_reserved); a retry reserves anew
-            delay, slot = slot - time.monotonic(), None
-            if delay > 0:
-                time.sleep(delay)
-        else:
-            limiter.wait(limits)
-        try:
-            reply = botapi.call(template, token, method, {"chat_id": chat_id, **data}, files)
-        except requests.RequestException as exc:
-            transient += 1
-            if transient >= MAX_TRANSIENT:
-                return SendResult(False, error=f"network error: {exc.__class__.__name__}", retry_after=retry_after)
-            time.sleep(0.5 * 2**transient)
-            continue
-        if reply.ok:
-            if count_sent:
-                metrics.count("sends", bot.name, path="jobs")
-            message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
-            return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
-        if reply.error_code == 429:
-            metrics.count("rate_limited", bot.name, path="jobs")
-            rate_limited += 1
-            retry_after = float(reply.retry_after or 1)
-            log.warning("bot %s: 429 from Telegram, waiting %ss (%s)", bot.name, retry_after, method)
-            if rate_limited > MAX_RATE_LIMITED:
-                return SendResult(False, error=reply.description or "Too Many Requests", retry_after=retry_after)
-            # Everyone sending as this bot holds off, not just this caller: Telegram asked the bot.
-            limiter.penalize(lane, retry_after)
-            if ahead is not None:
-                ahead.give_up()
-            continue
-        if reply.error_code == 403:
-            mark_blocked(bot, chat_id)
-            return SendResult(False, blocked=True, error=reply.description or "Forbidden", retry_after=retry_after)
-        if reply.status >= 500:
-            transient += 1
-            if transient < MAX_TRANSIENT:
-                time.sleep(0.5 * 2**transient)
-                continue
-        return SendResult(False, error=reply.description or f"HTTP {reply.status}", retry_after=retry_after)
+    slot = ahead.take(lane, chat[0]) if ahead is not None else None
+    payload = {"chat_id": chat_id, **data}
+
+    def attempt() -> tuple[botapi.ApiReply, None]:
+        return botapi.call(template, token, method, payload, files), None
+
+    def rate_limited(retry_after: float) -> None:
+        metrics.count("rate_limited", bot.name, path="jobs")
+        log.warning("bot %s: 429 from Telegram, waiting %ss (%s)", bot.name, retry_after, method)
+        if ahead is not None:
+            ahead.give_up()  # slots reserved before the pause fall inside it
+
+    outcome = policy.deliver(attempt, limiter, [(lane, rate), chat], slot=slot, on_rate_limited=rate_limited)
+    reply, retry_after = outcome.reply, outcome.retry_after
+    if reply is None:
+        return SendResult(False, error=f"network error: {outcome.error.__class__.__name__}", retry_after=retry_after)
+    if reply.ok:
+        if count_sent:
+            metrics.count("sends", bot.name, path="jobs")
+        message_id = (reply.result or {}).get("message_id") if isinstance(reply.result, dict) else None
+        return SendResult(True, message_id=message_id, retry_after=retry_after, file_id=_file_id(reply.result))
+    if outcome.blocked:
+        mark_blocked(bot, chat_id)
+        return SendResult(False, blocked=True, error=reply.description or "Forbidden", retry_after=retry_after)
+    if reply.error_code == 429:
+        return SendResult(False, error=reply.description or "Too Many Requests", retry_after=retry_after)
+    return SendResult(False, error=reply.description or f"HTTP {reply.status}", retry_after=retry_after)
 
 
 def _paid(bot: Bot, allow_paid_broadcast: bool) -> bool:
