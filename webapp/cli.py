@@ -27,7 +27,7 @@ def register_cli(app: Flask) -> None:
             user = create_staff_user(username, email, password, Role.SUPERUSER, source="cli")
         except ServiceError as exc:
             raise click.ClickException(exc.message) from exc
-        db.session.commit()
+        db.session.commit()  # a command is a boundary, like a request: it commits once, here
         click.echo(f"superuser {user.username} created ({user.id})")
 
     @app.cli.command("seed-demo")

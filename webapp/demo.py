@@ -48,6 +48,8 @@ def seed_demo() -> Iterator[str]:
     seeders: list[Callable[[], Iterator[str]]] = [_seed_staff, *(m.seed for m in each_module("demo"))]
     for seeder in seeders:
         yield from seeder()
+        # The command's boundary, once per package: a package whose seed fails keeps the ones before
+        # it, and running the command again completes the rest.
         db.session.commit()
 
 

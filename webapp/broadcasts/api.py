@@ -6,7 +6,9 @@ Seed 002 (marketer and up, or the seed's bot with ``Authorization: Bearer <TELEG
 
 Console API (marketer and up, JWT): segments CRUD and preview (count + sample of 20), broadcasts
 CRUD, test send to yourself, send now / schedule / unschedule / pause / resume / cancel, progress,
-deliveries. Thin: validate → service → serialise; a refused service call is a 4xx with nothing written.
+deliveries. Thin: validate → service → serialise; a refused service call is a 4xx with nothing written
+(the app's one ServiceError handler rolls the request back; a view that writes flushes before it
+serialises, and the request commits once, at its end: ``webapp.core.unit_of_work``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from webapp.core.errors import ApiError
 from webapp.core.limits import BoundedDatetime
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
 from webapp.core.roles import Role
-from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
 
@@ -40,8 +41,10 @@ SERVICE_OR_JWT = [{"jwt": []}, {"service_secret": []}]
 TAGS = ["broadcasts"]
 
 
-def api_errors(prefix: str | None = None) -> Callable:
-    """ServiceError → its 4xx in the API format (filter fields prefixed with the body key), rolled back."""
+def filter_fields(prefix: str) -> Callable:
+    """Name a refused filter by where it sits in the request body (``filters.city``): a segment's
+    filters come as ``filters``, a broadcast's own as ``segment_filters``. The refusal itself is
+    answered, and the request rolled back, by the app's one ServiceError handler."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -49,16 +52,12 @@ def api_errors(prefix: str | None = None) -> Callable:
             try:
                 return view(*args, **kwargs)
             except FilterError as exc:
-                db.session.rollback()
-                details = [
-                    {**d, "field": f"{prefix}.{d['field']}" if prefix and d["field"] != prefix else d["field"]}
-                    for d in exc.details
-                ]
-                raise ApiError(422, "Invalid segment filters", "VALIDATION_ERROR", details) from exc
-            except ServiceError as exc:
-                db.session.rollback()
-                details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-                raise ApiError(exc.status, exc.message, exc.code, details) from exc
+                raise FilterError(
+                    [
+                        {**d, "field": f"{prefix}.{d['field']}" if d["field"] != prefix else d["field"]}
+                        for d in exc.details
+                    ]
+                ) from exc
 
         return wrapper
 
@@ -147,17 +146,11 @@ def delivery_out(row: BroadcastDelivery, with_identities: bool) -> dict:
 
 def _broadcast(broadcast_id: int) -> Broadcast:
     """The broadcast if the caller's organization owns its bot; else 404 (never 403)."""
-    try:
-        return access.get_broadcast(_who(), broadcast_id)
-    except ServiceError as exc:
-        raise ApiError(404, exc.message, exc.code) from exc
+    return access.get_broadcast(_who(), broadcast_id)
 
 
 def _segment(segment_id: int) -> Segment:
-    try:
-        return access.get_segment(_who(), segment_id)
-    except ServiceError as exc:
-        raise ApiError(404, exc.message, exc.code) from exc
+    return access.get_segment(_who(), segment_id)
 
 
 # --- request bodies --------------------------------------------------------------------------------
@@ -272,7 +265,7 @@ def _default_bot_id() -> int:
 @bp.post("/api/broadcasts/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
 @spec.validate(json=BroadcastIn, tags=TAGS, security=SERVICE_OR_JWT)
-@api_errors("segment_filters")
+@filter_fields("segment_filters")
 def create_broadcast(json: BroadcastIn):
     """Create a broadcast (a draft; scheduled at once when ``scheduled_at`` is given)."""
     text, texts = _texts(json)
@@ -293,7 +286,7 @@ def create_broadcast(json: BroadcastIn):
     )
     if json.scheduled_at is not None:
         lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at, source=_source())
-    db.session.commit()
+    db.session.flush()
     return jsonify(broadcast_out(broadcast)), 201
 
 
@@ -302,7 +295,7 @@ def _transition(broadcast_id: int, move: Callable) -> Any:
     if move in (lifecycle.start_broadcast, lifecycle.resume_broadcast):
         access.check_broadcast(_who(), broadcast)
     move(_actor(), broadcast, source=_source())
-    db.session.commit()
+    db.session.flush()
     return jsonify(broadcast_out(broadcast))
 
 
@@ -310,7 +303,6 @@ def _transition(broadcast_id: int, move: Callable) -> Any:
 @bp.post("/api/broadcasts/<int:broadcast_id>/send/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
 @spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
-@api_errors()
 def start_broadcast(broadcast_id: int):
     """Send now: the audience is frozen and the workers start (a draft or a scheduled broadcast)."""
     return _transition(broadcast_id, lifecycle.start_broadcast)
@@ -329,7 +321,6 @@ def broadcast_stats(broadcast_id: int):
 @bp.post("/api/broadcasts/<int:broadcast_id>/pause/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
 @spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
-@api_errors()
 def pause_broadcast(broadcast_id: int):
     """Pause a sending broadcast (workers stop within a second)."""
     return _transition(broadcast_id, lifecycle.pause_broadcast)
@@ -339,7 +330,6 @@ def pause_broadcast(broadcast_id: int):
 @bp.post("/api/broadcasts/<int:broadcast_id>/resume/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
 @spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
-@api_errors()
 def resume_broadcast(broadcast_id: int):
     """Resume a paused broadcast."""
     return _transition(broadcast_id, lifecycle.resume_broadcast)
@@ -349,7 +339,6 @@ def resume_broadcast(broadcast_id: int):
 @bp.post("/api/broadcasts/<int:broadcast_id>/cancel/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
 @spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
-@api_errors()
 def cancel_broadcast(broadcast_id: int):
     """Cancel for good; recipients not reached yet stay pending in the record."""
     return _transition(broadcast_id, lifecycle.cancel_broadcast)
@@ -372,20 +361,20 @@ def list_segments(query: SegmentQuery):
 @bp.post("/api/broadcasts/segments/")
 @require_role(Role.MARKETER)
 @spec.validate(json=SegmentIn, tags=TAGS, security=JWT)
-@api_errors("filters")
+@filter_fields("filters")
 def create_segment(json: SegmentIn):
     """Save a segment of a bot's audience."""
     bot = access.get_bot(_who(), json.bot_id)
     access.check_filters(_who(), bot, json.filters)
     segment = segments.create_segment(_actor(), bot.id, json.name, json.filters, json.description)
-    db.session.commit()
+    db.session.flush()
     return jsonify(segment_out(segment)), 201
 
 
 @bp.post("/api/broadcasts/segments/preview/")
 @require_role(Role.MARKETER)
 @spec.validate(json=PreviewIn, tags=TAGS, security=JWT)
-@api_errors("filters")
+@filter_fields("filters")
 def preview_filters(json: PreviewIn):
     """Audience count and a sample of 20 first names for unsaved filters."""
     bot = access.get_bot(_who(), json.bot_id)
@@ -404,13 +393,13 @@ def get_segment(segment_id: int):
 @bp.patch("/api/broadcasts/segments/<int:segment_id>/")
 @require_role(Role.MARKETER)
 @spec.validate(json=SegmentPatch, tags=TAGS, security=JWT)
-@api_errors("filters")
+@filter_fields("filters")
 def update_segment(segment_id: int, json: SegmentPatch):
     """Rename, describe or change the filters of a segment."""
     segment = _segment(segment_id)
     access.check_filters(_who(), segment.bot, json.filters)
     segment = segments.update_segment(segment, name=json.name, filters=json.filters, description=json.description)
-    db.session.commit()
+    db.session.flush()
     return jsonify(segment_out(segment))
 
 
@@ -420,14 +409,14 @@ def update_segment(segment_id: int, json: SegmentPatch):
 def delete_segment(segment_id: int):
     """Delete a segment (broadcasts keep their copy of its filters)."""
     segments.delete_segment(_segment(segment_id))
-    db.session.commit()
+    db.session.flush()
     return "", 204
 
 
 @bp.get("/api/broadcasts/segments/<int:segment_id>/preview/")
 @require_role(Role.MARKETER)
 @spec.validate(tags=TAGS, security=JWT)
-@api_errors("filters")
+@filter_fields("filters")
 def preview_segment(segment_id: int):
     """Audience count and a sample of 20 of a saved segment, as it is now."""
     segment = _segment(segment_id)
@@ -459,7 +448,7 @@ def get_broadcast(broadcast_id: int):
 @bp.patch("/api/broadcasts/<int:broadcast_id>/")
 @require_role(Role.MARKETER)
 @spec.validate(json=BroadcastPatch, tags=TAGS, security=JWT)
-@api_errors("segment_filters")
+@filter_fields("segment_filters")
 def update_broadcast(broadcast_id: int, json: BroadcastPatch):
     """Edit a draft or scheduled broadcast."""
     broadcast = _broadcast(broadcast_id)
@@ -475,51 +464,47 @@ def update_broadcast(broadcast_id: int, json: BroadcastPatch):
         filters=json.segment_filters,
         allow_paid_broadcast=json.allow_paid_broadcast,
     )
-    db.session.commit()
+    db.session.flush()
     return jsonify(broadcast_out(broadcast))
 
 
 @bp.delete("/api/broadcasts/<int:broadcast_id>/")
 @require_role(Role.MARKETER)
 @spec.validate(tags=TAGS, security=JWT)
-@api_errors()
 def delete_broadcast(broadcast_id: int):
     """Delete a draft."""
     lifecycle.delete_broadcast(_actor(), _broadcast(broadcast_id))
-    db.session.commit()
+    db.session.flush()
     return "", 204
 
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/test/")
 @require_role(Role.MARKETER)
 @spec.validate(tags=TAGS, security=JWT)
-@api_errors()
 def test_broadcast(broadcast_id: int):
     """Send the broadcast to yourself (your Telegram account linked to its bot), not to the audience."""
     broadcast = _broadcast(broadcast_id)
     access.check_broadcast(_who(), broadcast)
     result = send_test(_actor(), broadcast)
-    db.session.commit()
+    db.session.flush()
     return jsonify(result)
 
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/schedule/")
 @require_role(Role.MARKETER)
 @spec.validate(json=ScheduleIn, tags=TAGS, security=JWT)
-@api_errors()
 def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
     """Schedule (or move) the start; ``scheduled_at`` with its UTC offset, in the future."""
     broadcast = _broadcast(broadcast_id)
     access.check_broadcast(_who(), broadcast)
     lifecycle.schedule_broadcast(_actor(), broadcast, json.scheduled_at)
-    db.session.commit()
+    db.session.flush()
     return jsonify(broadcast_out(broadcast))
 
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/unschedule/")
 @require_role(Role.MARKETER)
 @spec.validate(tags=TAGS, security=JWT)
-@api_errors()
 def unschedule_broadcast(broadcast_id: int):
     """Back to draft."""
     return _transition(broadcast_id, lifecycle.unschedule_broadcast)

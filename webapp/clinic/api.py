@@ -9,6 +9,10 @@ organization it speaks for — that of the appointment or doctor it names, else 
 Anything out of reach answers 404. The payment provider's callback is open but HMAC-verified; a document download link
 is open but signed and expires after 48 hours. The broadcast endpoints belong to the broadcasts
 vertical.
+
+A refused rule (``ServiceError``) is answered by the app's one handler, which rolls the request back;
+a view that writes flushes before it serialises, and the request commits once, at its end
+(``webapp.core.unit_of_work``).
 """
 
 from __future__ import annotations
@@ -99,20 +103,6 @@ def reachable_appointment(appointment_id: int | None) -> Appointment | None:
     appointment = db.session.get(Appointment, appointment_id)
     access.require(access.can_read(actor(), appointment), "Appointment", "appointment_id")
     return appointment
-
-
-def api_error(exc: ServiceError) -> ApiError:
-    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-    return ApiError(exc.status, exc.message, exc.code, details)
-
-
-def call(fn, *args, **kwargs):
-    """Run a service; a refusal rolls back whatever it began and becomes the API's error."""
-    try:
-        return fn(*args, **kwargs)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise api_error(exc) from exc
 
 
 def _money(value) -> str:
@@ -264,8 +254,8 @@ def patient_upsert(json: schemas.PatientUpsertIn):
             user, data, organization_id=organization_id, source="api", telegram_user_id=json.telegram_user_id
         )
 
-    patient, created = call(run)
-    db.session.commit()
+    patient, created = run()
+    db.session.flush()
     body = {
         "patient_id": patient.id,
         "telegram_link_id": patient_link_json(patient, json.telegram_user_id)["id"],
@@ -336,8 +326,8 @@ def doctors(query: schemas.DoctorsQuery):
 @spec.validate(query=schemas.SlotsQuery, tags=TAGS, security=SECURITY)
 def slots(query: schemas.SlotsQuery):
     """Every grid time of the doctor's local day with whether it is free (for ``service_id``'s duration)."""
-    doctor = call(reachable, Doctor, query.doctor_id, "Doctor", "doctor_id")
-    service = call(reachable, Service, query.service_id, "Service", "service_id") if query.service_id else None
+    doctor = reachable(Doctor, query.doctor_id, "Doctor", "doctor_id")
+    service = reachable(Service, query.service_id, "Service", "service_id") if query.service_id else None
     found = day_slots(doctor, query.date, service=service, branch_id=query.branch_id)
     return jsonify(
         {
@@ -395,8 +385,8 @@ def create_appointment(json: schemas.AppointmentIn):
             telegram_user_id=json.telegram_user_id,
         )
 
-    appointment = call(run)
-    db.session.commit()
+    appointment = run()
+    db.session.flush()
     return jsonify(appointment_json(appointment)), 201
 
 
@@ -419,8 +409,8 @@ def reschedule(appointment_id: int, json: schemas.AppointmentPatchIn):
     """Move the appointment to another free slot of its doctor (local ``date`` and ``time``)."""
     appointment = _owned(appointment_id, json.telegram_user_id)
     starts_at = local_start(appointment.doctor, json.date, json.time)
-    call(booking.reschedule_appointment, appointment, starts_at, source="api", telegram_user_id=json.telegram_user_id)
-    db.session.commit()
+    booking.reschedule_appointment(appointment, starts_at, source="api", telegram_user_id=json.telegram_user_id)
+    db.session.flush()
     return jsonify(appointment_json(appointment))
 
 
@@ -430,14 +420,13 @@ def reschedule(appointment_id: int, json: schemas.AppointmentPatchIn):
 def cancel(appointment_id: int, json: schemas.CancelIn):
     """Cancel before the start (409 afterwards or when already cancelled); the body is optional."""
     appointment = _owned(appointment_id, json.telegram_user_id)
-    call(
-        booking.cancel_appointment,
+    booking.cancel_appointment(
         appointment,
         reason=json.reason,
         source="api",
         telegram_user_id=json.telegram_user_id,
     )
-    db.session.commit()
+    db.session.flush()
     return jsonify(appointment_json(appointment))
 
 
@@ -470,8 +459,8 @@ def document_generate(json: schemas.DocumentGenerateIn):
             patient, json.document_type, language=json.language, appointment_id=json.appointment_id, year=json.year
         )
 
-    document = call(run)
-    db.session.commit()
+    document = run()
+    db.session.flush()
     return jsonify(document_json(document, document.generated_at)), 201
 
 
@@ -483,7 +472,7 @@ def document_download(document_id):
     document = db.session.get(Document, document_id)
     if document is None or not access.can_read(actor(), document):
         raise ApiError(404, "Document not found", "NOT_FOUND")
-    url = call(documents.download_url, document)
+    url = documents.download_url(document)
     return jsonify({"download_url": url, "expires_at": iso(document.expires_at), "filename": document.filename})
 
 
@@ -492,8 +481,8 @@ def document_download(document_id):
 @spec.validate(tags=TAGS)
 def document_file(token: str):
     """The PDF behind a signed link (open: the signature is the credential)."""
-    document = call(documents.resolve_download, token)
-    content = call(documents.read_content, document)
+    document = documents.resolve_download(token)
+    content = documents.read_content(document)
     return Response(
         content,
         mimetype="application/pdf",
@@ -523,8 +512,8 @@ def invoice_create(json: schemas.InvoiceIn):
             patient, json.amount, description=json.description, appointment=appointment, source="api"
         )
 
-    invoice = call(run)
-    db.session.commit()
+    invoice = run()
+    db.session.flush()
     return jsonify(invoice_json(invoice)), 201
 
 
@@ -533,7 +522,7 @@ def invoice_create(json: schemas.InvoiceIn):
 @spec.validate(tags=TAGS, security=SECURITY)
 def invoice_status(invoice_id: int):
     """The invoice's payment status."""
-    invoice = call(payments.get_invoice, invoice_id)
+    invoice = payments.get_invoice(invoice_id)
     if not access.can_read(actor(), invoice):
         raise ApiError(404, "Invoice not found", "NOT_FOUND")
     return jsonify(invoice_json(invoice))
@@ -545,8 +534,8 @@ def invoice_status(invoice_id: int):
 def payment_callback():
     """The provider's report, ``{"payment_id", "status", "amount"}`` signed with HMAC-SHA256 of the raw
     body (hex, ``X-Signature``). Repeats are accepted and change nothing."""
-    result = call(payments.handle_callback, request.get_data(), request.headers.get(payments.SIGNATURE_HEADER))
-    db.session.commit()
+    result = payments.handle_callback(request.get_data(), request.headers.get(payments.SIGNATURE_HEADER))
+    db.session.flush()
     return jsonify({"status": "ok", "changed": result.changed, "invoice_id": result.invoice.id})
 
 
@@ -555,7 +544,7 @@ def payment_callback():
 @spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
 def balance(query: schemas.TelegramUserQuery):
     """Payments received minus completed visits (negative: the patient owes)."""
-    patient = call(lambda: reachable_patient(query.telegram_user_id, speaks_for(query.named_clinic)))
+    patient = reachable_patient(query.telegram_user_id, speaks_for(query.named_clinic))
     figures = payments.patient_balance(patient)
     return jsonify({"currency": "KZT", **{key: float(value) for key, value in figures.items()}})
 
@@ -576,8 +565,8 @@ def feedback(json: schemas.FeedbackIn):
             patient, json.appointment_id, json.score, json.comment, source="api", telegram_user_id=json.telegram_user_id
         )
 
-    row = call(run)
-    db.session.commit()
+    row = run()
+    db.session.flush()
     return jsonify({"id": str(row.id), "score": row.score, "is_low_score": row.is_low_score}), 201
 
 
@@ -593,8 +582,8 @@ def support_ticket(json: schemas.SupportTicketIn):
             patient, json.subject, json.message, telegram_user_id=json.telegram_user_id, source="api"
         )
 
-    ticket = call(run)
-    db.session.commit()
+    ticket = run()
+    db.session.flush()
     return jsonify({"ticket_id": str(ticket.id), "subject": ticket.subject, "status": ticket.status}), 201
 
 
@@ -606,7 +595,7 @@ def faq(query: schemas.FaqQuery):
     else the default clinic's): its own entries, then the platform's; in ru, kk, uz or en (Russian
     where that language's text is not written)."""
     items = []
-    for row in call(lambda: support.list_faq(speaks_for(query.named_clinic))):
+    for row in support.list_faq(speaks_for(query.named_clinic)):
         question, answer = row.localized(query.language)
         items.append({"id": row.id, "question": question, "answer": answer})
     return jsonify({"faqs": items})

@@ -17,7 +17,6 @@ from webapp.core.auth.service_tokens import find_service_token, shared_secret_ma
 from webapp.core.db import utcnow
 from webapp.core.errors import ApiError, seed_004_path
 from webapp.core.roles import Role, user_has_role
-from webapp.extensions import db
 
 # What a view may be called with, besides a JWT of a user holding one of the roles.
 SERVICE_NONE = frozenset()
@@ -39,8 +38,7 @@ def _service_identity(allowed: frozenset[str]) -> str | None:
         row = find_service_token(bot_token.strip())
         if row is None:
             raise ApiError(401, "Invalid bot token", body={"detail": "Invalid bot token"})
-        row.last_used_at = utcnow()
-        db.session.commit()
+        row.last_used_at = utcnow()  # written with the request (webapp.core.unit_of_work)
         return f"bot_token:{row.id}"
     if "shared_secret" in allowed:
         header = request.headers.get("Authorization", "")

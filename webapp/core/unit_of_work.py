@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 
 def refusal(exc: ServiceError) -> ApiError:
-    """A business rule's refusal in the API's error format."""
-    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    """A business rule's refusal in the API's error format; a refusal that names several fields
+    (a segment's filters) carries them all in ``details``."""
+    details = getattr(exc, "details", None) or ([{"field": exc.field, "message": exc.message}] if exc.field else None)
     return ApiError(exc.status, exc.message, exc.code, details)
 
 

@@ -1,14 +1,16 @@
 """Finance JSON API (seed 000): the signed-in user's own transactions, balance, goals, debts, analytics,
 and the command parser for app clients. Thin: validate → ledger service → serialise.
+
+A refused rule (``ServiceError``) is answered by the app's one handler, which rolls the request back;
+a view that writes flushes before it serialises, and the request commits once, at its end — the
+built-in categories a read creates on first use included (``webapp.core.unit_of_work``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import wraps
 from typing import Literal
 
 from flask import Blueprint, g, jsonify
@@ -16,10 +18,8 @@ from pydantic import Field
 
 from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
 from webapp.core.db import iso, utcnow
-from webapp.core.errors import ApiError
 from webapp.core.limits import BoundedDate, BoundedDateOrDatetime, BoundedDatetime
 from webapp.core.permissions import require_role
-from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.finance.models import Debt, Goal, Transaction, TxSource
 from webapp.finance.services import ledger
@@ -35,21 +35,6 @@ CategoryCode = Field(None, min_length=1, max_length=32)
 
 def _money(value: Decimal) -> str:
     return str(Decimal(value).quantize(ledger.CENT))
-
-
-def ledger_errors(view: Callable) -> Callable:
-    """A refused service call becomes its 4xx in the API error format, with nothing written."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ServiceError as exc:
-            db.session.rollback()
-            details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-            raise ApiError(exc.status, exc.message, exc.code, details) from exc
-
-    return wrapper
 
 
 def _start_of(value: datetime | date | None, *, next_day: bool = False) -> datetime | None:
@@ -142,7 +127,6 @@ class TransactionQuery(PageQuery):
 @bp.get("/api/transactions/")
 @require_role()
 @spec.validate(query=TransactionQuery, tags=["finance"], security=JWT)
-@ledger_errors
 def list_transactions(query: TransactionQuery):
     """The user's transactions, newest first; filters: type, category, currency, source, date_from, date_to."""
     select = ledger.transactions_query(
@@ -160,7 +144,6 @@ def list_transactions(query: TransactionQuery):
 @bp.post("/api/transactions/")
 @require_role()
 @spec.validate(json=TransactionIn, tags=["finance"], security=JWT)
-@ledger_errors
 def create_transaction(json: TransactionIn):
     """Record an income or expense (seed 000 payload: amount, type, description, date)."""
     tx = ledger.add_transaction(
@@ -173,14 +156,13 @@ def create_transaction(json: TransactionIn):
         occurred_at=json.date,
         source=TxSource.API,
     )
-    db.session.commit()
+    db.session.flush()
     return jsonify(transaction_out(tx, g.user.language)), 201
 
 
 @bp.get("/api/transactions/<uuid:tx_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def get_transaction(tx_id: uuid.UUID):
     """One of the user's transactions."""
     return jsonify(transaction_out(ledger.get_transaction(g.user, tx_id), g.user.language))
@@ -189,25 +171,23 @@ def get_transaction(tx_id: uuid.UUID):
 @bp.patch("/api/transactions/<uuid:tx_id>/")
 @require_role()
 @spec.validate(json=TransactionPatch, tags=["finance"], security=JWT)
-@ledger_errors
 def update_transaction(tx_id: uuid.UUID, json: TransactionPatch):
     """Change some fields of a transaction."""
     tx = ledger.get_transaction(g.user, tx_id)
     changes = json.model_dump(exclude_unset=True)
     changes["occurred_at"] = changes.pop("date", None)
     ledger.update_transaction(g.user, tx, **changes)
-    db.session.commit()
+    db.session.flush()
     return jsonify(transaction_out(tx, g.user.language))
 
 
 @bp.delete("/api/transactions/<uuid:tx_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def delete_transaction(tx_id: uuid.UUID):
     """Delete a transaction; 204."""
     ledger.delete_transaction(g.user, ledger.get_transaction(g.user, tx_id))
-    db.session.commit()
+    db.session.flush()
     return "", 204
 
 
@@ -236,7 +216,6 @@ def balance():
 def list_categories():
     """Categories the user can file transactions under, named in the user's language."""
     rows = ledger.category_rows(g.user)
-    db.session.commit()  # the built-in categories, created on first use
     return jsonify(
         [
             {"code": c.code, "type": c.type, "name": c.name(g.user.language), "custom": c.user_id is not None}
@@ -274,20 +253,18 @@ def list_goals(query: GoalQuery):
 @bp.post("/api/goals/")
 @require_role()
 @spec.validate(json=GoalIn, tags=["finance"], security=JWT)
-@ledger_errors
 def create_goal(json: GoalIn):
     """Create a savings goal."""
     goal = ledger.create_goal(
         g.user, json.title, json.target_amount, currency=json.currency, deadline=json.deadline, source=TxSource.API
     )
-    db.session.commit()
+    db.session.flush()
     return jsonify(goal_out(goal)), 201
 
 
 @bp.get("/api/goals/<uuid:goal_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def get_goal(goal_id: uuid.UUID):
     """One goal with its progress."""
     return jsonify(goal_out(ledger.get_goal(g.user, goal_id)))
@@ -296,34 +273,31 @@ def get_goal(goal_id: uuid.UUID):
 @bp.post("/api/goals/<uuid:goal_id>/deposit/")
 @require_role()
 @spec.validate(json=DepositIn, tags=["finance"], security=JWT)
-@ledger_errors
 def deposit(goal_id: uuid.UUID, json: DepositIn):
     """Put money towards an active goal; 409 for an achieved or cancelled one."""
     goal = ledger.get_goal(g.user, goal_id)
     ledger.deposit_to_goal(g.user, goal, json.amount)
-    db.session.commit()
+    db.session.flush()
     return jsonify(goal_out(goal))
 
 
 @bp.post("/api/goals/<uuid:goal_id>/cancel/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def cancel_goal(goal_id: uuid.UUID):
     """Cancel an active goal."""
     goal = ledger.cancel_goal(g.user, ledger.get_goal(g.user, goal_id))
-    db.session.commit()
+    db.session.flush()
     return jsonify(goal_out(goal))
 
 
 @bp.delete("/api/goals/<uuid:goal_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def delete_goal(goal_id: uuid.UUID):
     """Delete a goal and its deposits; 204."""
     ledger.undo_record(g.user, "goal", str(goal_id))
-    db.session.commit()
+    db.session.flush()
     return "", 204
 
 
@@ -360,7 +334,6 @@ def list_debts(query: DebtQuery):
 @bp.post("/api/debts/")
 @require_role()
 @spec.validate(json=DebtIn, tags=["finance"], security=JWT)
-@ledger_errors
 def create_debt(json: DebtIn):
     """Record a debt: who, which direction, how much, when due."""
     debt = ledger.add_debt(
@@ -373,7 +346,7 @@ def create_debt(json: DebtIn):
         description=json.description,
         source=TxSource.API,
     )
-    db.session.commit()
+    db.session.flush()
     return jsonify(debt_out(debt)), 201
 
 
@@ -394,7 +367,6 @@ def due_debts(query: DueQuery):
 @bp.get("/api/debts/<uuid:debt_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def get_debt(debt_id: uuid.UUID):
     """One debt."""
     return jsonify(debt_out(ledger.get_debt(g.user, debt_id)))
@@ -403,22 +375,20 @@ def get_debt(debt_id: uuid.UUID):
 @bp.post("/api/debts/<uuid:debt_id>/settle/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def settle_debt(debt_id: uuid.UUID):
     """Mark a debt repaid; 409 when it already is."""
     debt = ledger.settle_debt(g.user, ledger.get_debt(g.user, debt_id))
-    db.session.commit()
+    db.session.flush()
     return jsonify(debt_out(debt))
 
 
 @bp.delete("/api/debts/<uuid:debt_id>/")
 @require_role()
 @spec.validate(tags=["finance"], security=JWT)
-@ledger_errors
 def delete_debt(debt_id: uuid.UUID):
     """Delete a debt; 204."""
     ledger.undo_record(g.user, "debt", str(debt_id))
-    db.session.commit()
+    db.session.flush()
     return "", 204
 
 
@@ -440,7 +410,6 @@ class MonthlyAnalyticsQuery(StrictModel):
 @bp.get("/api/analytics/categories/")
 @require_role()
 @spec.validate(query=CategoryAnalyticsQuery, tags=["finance"], security=JWT)
-@ledger_errors
 def analytics_categories(query: CategoryAnalyticsQuery):
     """Totals by category for one month (default: the current one), largest first, with shares in percent."""
     today = utcnow().astimezone(ledger.local_zone()).date()
@@ -463,7 +432,6 @@ def analytics_categories(query: CategoryAnalyticsQuery):
 @bp.get("/api/analytics/monthly/")
 @require_role()
 @spec.validate(query=MonthlyAnalyticsQuery, tags=["finance"], security=JWT)
-@ledger_errors
 def analytics_monthly(query: MonthlyAnalyticsQuery):
     """Income, expense and net per month for the last ``months`` months, oldest first."""
     series = ledger.monthly_totals(g.user, query.months, currency=query.currency)
@@ -490,7 +458,6 @@ def parse(json: ParseIn):
     """Parse a phrase the way the bot does (nothing is saved): intent, amount, currency, category,
     description, and a question when the phrase is ambiguous."""
     parsed = parse_command(json.text, categories=ledger.parser_categories(g.user))
-    db.session.commit()  # the built-in categories, created on first use
     body = parsed.as_dict()
     body["question_text"] = question_text(parsed.question, json.language or g.user.language)
     return jsonify(body)

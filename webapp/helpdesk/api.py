@@ -1,7 +1,9 @@
 """Seed 003's ``/api/v1`` endpoints: tickets, messages, files, categories, users, statistics.
 
 Thin: parse (spectree + pydantic) → service → serialise. Errors use the seed's format; a
-``ServiceError`` from a rule becomes an ``ApiError`` with its status and field.
+``ServiceError`` from a rule is answered, with its status and field, by the app's one handler, which
+rolls the request back (``webapp.core.unit_of_work``). A view that writes flushes before it
+serialises, so the answer shows the stored row; the request commits once, at its end.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from flask import Blueprint, current_app, g, jsonify, request, send_file
 from flask_limiter.util import get_remote_address
 
 from webapp.core.apispec import JWT, paginate, spec
-from webapp.core.auth.api import service_error, user_seed_003
+from webapp.core.auth.api import user_seed_003
 from webapp.core.db import iso
 from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
-from webapp.core.services import ServiceError, can_manage, get_user, set_user_active
+from webapp.core.services import can_manage, get_user, set_user_active
 from webapp.extensions import db, limiter
 from webapp.helpdesk import access, schemas, serializers, services
 from webapp.helpdesk.models import Ticket, TicketCategory
@@ -49,19 +51,6 @@ def _caller_key() -> str:
 
 
 write_limited = limiter.limit(_write_limit, key_func=_caller_key, methods=["POST"])
-
-
-def _commit() -> None:
-    db.session.commit()
-
-
-def _service(call, *args, **kwargs):
-    """Run a service call; a refused rule rolls back and answers in the seed's error format."""
-    try:
-        return call(*args, **kwargs)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise service_error(exc) from exc
 
 
 def _refuse(what: str):
@@ -114,8 +103,8 @@ def list_tickets(query: schemas.TicketQuery):
 @spec.validate(json=schemas.TicketIn, tags=TAGS, security=JWT)
 def create_ticket(json: schemas.TicketIn):
     """Open a ticket as the caller."""
-    ticket = _service(services.create_ticket, g.user, json.title, json.description, json.category_id, json.priority)
-    _commit()
+    ticket = services.create_ticket(g.user, json.title, json.description, json.category_id, json.priority)
+    db.session.flush()
     return jsonify(serializers.ticket_created(ticket)), 201
 
 
@@ -135,8 +124,8 @@ def update_ticket(ticket_id: str, json: schemas.TicketUpdate):
     category and assignee (staff). Only the fields sent change."""
     ticket = _ticket_for(ticket_id)
     changes = {name: getattr(json, name) for name in json.model_fields_set}
-    _service(services.update_ticket, ticket, g.user, **changes)
-    _commit()
+    services.update_ticket(ticket, g.user, **changes)
+    db.session.flush()
     return jsonify(serializers.ticket_detail(ticket))
 
 
@@ -146,8 +135,7 @@ def update_ticket(ticket_id: str, json: schemas.TicketUpdate):
 def delete_ticket(ticket_id: str):
     """Delete a ticket with its conversation and files (admins only)."""
     ticket = _ticket_for(ticket_id)
-    _service(services.delete_ticket, ticket, g.user)
-    _commit()
+    services.delete_ticket(ticket, g.user)
     return jsonify({"message": "Тикет успешно удален"})
 
 
@@ -170,8 +158,8 @@ def list_messages(ticket_id: str, query: schemas.MessagesQuery):
 def add_message(ticket_id: str, json: schemas.MessageIn):
     """Write into a ticket; ``is_internal`` (staff only) makes a note the customer never sees."""
     ticket = _ticket_for(ticket_id)
-    message = _service(services.add_message, ticket, g.user, json.content, json.is_internal, json.attachments)
-    _commit()
+    message = services.add_message(ticket, g.user, json.content, json.is_internal, json.attachments)
+    db.session.flush()
     return jsonify(serializers.message_created(message)), 201
 
 
@@ -188,8 +176,8 @@ def upload_file(form: schemas.UploadForm):
     if upload is None:
         raise validation_error("file", "Send the file as multipart/form-data in the field 'file'")
     content = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-    row = _service(services.store_upload, g.user, content, upload.filename)
-    _commit()
+    row = services.store_upload(g.user, content, upload.filename)
+    db.session.flush()
     return jsonify(serializers.file_out(row)), 201
 
 
@@ -241,9 +229,9 @@ def list_categories():
 def create_category(json: schemas.CategoryIn):
     """Create a category (admins only)."""
     fields = json.model_dump()
-    organization_id = _service(access.organization_for_new_category, g.user, fields.pop("organization_id"))
-    category = _service(services.create_category, organization_id, **fields)
-    _commit()
+    organization_id = access.organization_for_new_category(g.user, fields.pop("organization_id"))
+    category = services.create_category(organization_id, **fields)
+    db.session.flush()
     return jsonify(serializers.category_out(category)), 201
 
 
@@ -254,8 +242,8 @@ def update_category(category_id: str, json: schemas.CategoryUpdate):
     """Change a category (admins only); only the fields sent change."""
     category = _category(category_id)
     changes = {name: getattr(json, name) for name in json.model_fields_set}
-    _service(services.update_category, category, **changes)
-    _commit()
+    services.update_category(category, **changes)
+    db.session.flush()
     return jsonify(serializers.category_out(category))
 
 
@@ -265,8 +253,7 @@ def update_category(category_id: str, json: schemas.CategoryUpdate):
 def delete_category(category_id: str):
     """Delete an unused category (admins only); one with tickets must be deactivated instead."""
     category = _category(category_id)
-    _service(services.delete_category, category)
-    _commit()
+    services.delete_category(category)
     return jsonify({"message": "Категория успешно удалена"})
 
 
@@ -316,8 +303,8 @@ def list_users(query: schemas.UsersQuery):
 def set_role(user_id: str, json: schemas.RoleIn):
     """Change a user's role (admins only; audited). Granting ADMIN takes a superuser."""
     target = _target_user(user_id)
-    _service(change_desk_role, g.user, target, FROM_SEED_003_ROLE[json.role])
-    _commit()
+    change_desk_role(g.user, target, FROM_SEED_003_ROLE[json.role])
+    db.session.flush()
     return jsonify(_user_out(target, activity_of([target.id])[target.id]))
 
 
@@ -327,8 +314,8 @@ def set_role(user_id: str, json: schemas.RoleIn):
 def set_status(user_id: str, json: schemas.StatusIn):
     """Block or unblock a user (admins only; audited)."""
     target = _target_user(user_id)
-    _service(set_user_active, g.user, target, json.is_active, source="api")
-    _commit()
+    set_user_active(g.user, target, json.is_active, source="api")
+    db.session.flush()
     return jsonify(_user_out(target, activity_of([target.id])[target.id]))
 
 

@@ -1,24 +1,21 @@
 """Realty JSON API (``/api/v1/realty/...``): guests search, book, pay (demo), favourite and review;
 staff manage listings, calendars, bookings and moderation; superusers manage agencies.
 
-Thin: parse → service → serialise. Another agency's rows answer 404, not 403, so staff cannot
-probe which ids exist elsewhere.
+Thin: parse → service → serialise. A refused rule (``ServiceError``) is answered by the app's one
+handler, which rolls the request back; a view that writes flushes before it serialises, and the
+request commits once, at its end (``webapp.core.unit_of_work``). Another agency's rows answer 404,
+not 403, so staff cannot probe which ids exist elsewhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask import Blueprint, Response, g, jsonify
 
 from webapp.core.apispec import JWT, paginate, spec
-from webapp.core.auth.api import service_error
 from webapp.core.errors import not_found
 from webapp.core.models import User
 from webapp.core.permissions import public, require_role
 from webapp.core.roles import Role
-from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty import access
 from webapp.realty import schemas as s
@@ -28,17 +25,6 @@ from webapp.realty.services import agencies, bookings, listings, notify, photos,
 bp = Blueprint("realty_api", __name__)
 PREFIX = "/api/v1/realty"
 TAGS = ["realty"]
-
-
-@contextmanager
-def service_call() -> Iterator[None]:
-    """Commit what the block did, or roll it back and answer the ServiceError in the API format."""
-    try:
-        yield
-    except ServiceError as exc:
-        db.session.rollback()
-        raise service_error(exc) from exc
-    db.session.commit()
 
 
 def _page(query, q, serialize) -> dict:
@@ -80,10 +66,7 @@ def search_listings(query: s.SearchQuery):
         amenities=query.amenities,
         sort=query.sort,
     )
-    try:
-        page = listings.search(filters, query.page, query.size)
-    except ServiceError as exc:
-        raise service_error(exc) from exc
+    page = listings.search(filters, query.page, query.size)
     page["items"] = [s.listing_out(item) for item in page["items"]]
     return jsonify(page)
 
@@ -112,8 +95,7 @@ def listing_detail(listing_id: int):
 @public
 def listing_photo(head: str, key: str):
     """A photo uploaded in the console (open: its random key is the credential, like a CDN link)."""
-    with service_call():
-        content, mimetype = photos.load(f"{head}/{key}")
+    content, mimetype = photos.load(f"{head}/{key}")
     return Response(
         content,
         mimetype=mimetype,
@@ -155,8 +137,8 @@ def listing_reviews(listing_id: int, query: s.PageQuery):
 @spec.validate(json=s.BookingIn, tags=TAGS, security=JWT)
 def create_booking(json: s.BookingIn):
     """Book [check_in, check_out); 409 DATES_TAKEN when any night is taken. Starts pending."""
-    with service_call():
-        booking = bookings.create_booking(g.user, json.listing_id, json.check_in, json.check_out, json.guests)
+    booking = bookings.create_booking(g.user, json.listing_id, json.check_in, json.check_out, json.guests)
+    db.session.flush()
     return jsonify(s.booking_out(booking)), 201
 
 
@@ -181,8 +163,8 @@ def booking_detail(booking_id: int):
 def cancel_booking(booking_id: int, json: s.ReasonIn):
     """The guest (before check-in) or the listing's staff cancel; the nights free up."""
     booking = _booking_for(booking_id)
-    with service_call():
-        bookings.cancel_booking(g.user, booking, json.reason)
+    bookings.cancel_booking(g.user, booking, json.reason)
+    db.session.flush()
     return jsonify(s.booking_out(booking))
 
 
@@ -192,8 +174,8 @@ def cancel_booking(booking_id: int, json: s.ReasonIn):
 def pay_booking(booking_id: int):
     """Demo payment: pays the total and confirms a pending booking (seed: «Оплатить (демо)»)."""
     booking = _booking_for(booking_id)
-    with service_call():
-        payment = bookings.pay_demo(g.user, booking)
+    payment = bookings.pay_demo(g.user, booking)
+    db.session.flush()
     return jsonify(
         {
             "payment": {
@@ -223,8 +205,8 @@ def list_favorites(query: s.PageQuery):
 @spec.validate(json=s.FavoriteIn, tags=TAGS, security=JWT)
 def add_favorite(json: s.FavoriteIn):
     """Idempotent: adding a favourite twice keeps one."""
-    with service_call():
-        favorite = social.add_favorite(g.user, json.listing_id)
+    favorite = social.add_favorite(g.user, json.listing_id)
+    db.session.flush()
     return jsonify(s.listing_out(favorite.listing)), 201
 
 
@@ -232,8 +214,7 @@ def add_favorite(json: s.FavoriteIn):
 @require_role()
 @spec.validate(tags=TAGS, security=JWT)
 def remove_favorite(listing_id: int):
-    with service_call():
-        removed = social.remove_favorite(g.user, listing_id)
+    removed = social.remove_favorite(g.user, listing_id)
     if not removed:
         raise not_found("Favorite")
     return "", 204
@@ -245,8 +226,8 @@ def remove_favorite(listing_id: int):
 def add_review(json: s.ReviewIn):
     """Rate one's own completed stay, once (1–5)."""
     booking = _booking_for(json.booking_id)
-    with service_call():
-        review = social.add_review(g.user, booking, json.rating, json.text)
+    review = social.add_review(g.user, booking, json.rating, json.text)
+    db.session.flush()
     return jsonify(s.review_out(review)), 201
 
 
@@ -262,8 +243,7 @@ def list_notifications(query: s.NotificationQuery):
 @spec.validate(json=s.ReadIn, tags=TAGS, security=JWT)
 def read_notifications(json: s.ReadIn):
     """Mark the given (or all unread) notifications of the caller read."""
-    with service_call():
-        changed = notify.mark_read(g.user, json.ids)
+    changed = notify.mark_read(g.user, json.ids)
     return jsonify({"marked_read": changed})
 
 
@@ -275,10 +255,7 @@ def read_notifications(json: s.ReadIn):
 @spec.validate(query=s.ListingQuery, tags=TAGS, security=JWT)
 def staff_listings(query: s.ListingQuery):
     """Realtors: their own listings; agency admins: the agency's; superusers: all."""
-    try:
-        select = listings.staff_listings(g.user, query.status, query.mine)
-    except ServiceError as exc:
-        raise service_error(exc) from exc
+    select = listings.staff_listings(g.user, query.status, query.mine)
     return jsonify(_page(select, query, s.listing_out))
 
 
@@ -288,8 +265,8 @@ def staff_listings(query: s.ListingQuery):
 def create_listing(json: s.ListingIn):
     """A new listing in the caller's agency, pending moderation."""
     fields = json.model_dump(exclude={"agency_id", "realtor_id"})
-    with service_call():
-        listing = listings.create_listing(g.user, fields, json.agency_id, json.realtor_id)
+    listing = listings.create_listing(g.user, fields, json.agency_id, json.realtor_id)
+    db.session.flush()
     return jsonify(s.listing_out(listing)), 201
 
 
@@ -301,11 +278,11 @@ def update_listing(listing_id: int, json: s.ListingPatch):
     listing = _staff_listing(listing_id)
     fields = json.model_dump(exclude_unset=True)
     active = fields.pop("is_active", None)
-    with service_call():
-        if fields:
-            listings.update_listing(g.user, listing, fields)
-        if active is not None:
-            listings.set_listing_active(g.user, listing, active)
+    if fields:
+        listings.update_listing(g.user, listing, fields)
+    if active is not None:
+        listings.set_listing_active(g.user, listing, active)
+    db.session.flush()
     return jsonify(s.listing_out(listing))
 
 
@@ -315,8 +292,8 @@ def update_listing(listing_id: int, json: s.ListingPatch):
 def add_block(listing_id: int, json: s.BlockIn):
     """Close [date_from, date_to) on the calendar; 409 when a booking or block holds any night."""
     listing = _staff_listing(listing_id)
-    with service_call():
-        block = listings.add_block(g.user, listing, json.date_from, json.date_to, json.reason)
+    block = listings.add_block(g.user, listing, json.date_from, json.date_to, json.reason)
+    db.session.flush()
     return jsonify(_block_out(block)), 201
 
 
@@ -334,8 +311,7 @@ def remove_block(block_id: int):
     block = db.session.get(AvailabilityBlock, block_id)
     if block is None or not access.can_edit_listing(g.user, block.listing):
         raise not_found("Block")
-    with service_call():
-        listings.remove_block(g.user, block)
+    listings.remove_block(g.user, block)
     return "", 204
 
 
@@ -354,10 +330,7 @@ def _block_out(block: AvailabilityBlock) -> dict:
 @spec.validate(query=s.BookingQuery, tags=TAGS, security=JWT)
 def staff_bookings(query: s.BookingQuery):
     """Bookings of the caller's listings (realtor) or agency (admin); all for superusers."""
-    try:
-        select = bookings.staff_bookings(g.user, query.status, query.listing_id)
-    except ServiceError as exc:
-        raise service_error(exc) from exc
+    select = bookings.staff_bookings(g.user, query.status, query.listing_id)
     return jsonify(_page(select, query, s.booking_out))
 
 
@@ -368,8 +341,8 @@ def confirm_booking(booking_id: int):
     booking = db.session.get(Booking, booking_id)
     if booking is None or not access.can_handle_booking(g.user, booking):
         raise not_found("Booking")
-    with service_call():
-        bookings.confirm_booking(g.user, booking)
+    bookings.confirm_booking(g.user, booking)
+    db.session.flush()
     return jsonify(s.booking_out(booking))
 
 
@@ -381,10 +354,7 @@ def confirm_booking(booking_id: int):
 @spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
 def moderation_queue(query: s.PageQuery):
     """Pending listings the caller may moderate, oldest first."""
-    try:
-        select = listings.moderation_queue(g.user)
-    except ServiceError as exc:
-        raise service_error(exc) from exc
+    select = listings.moderation_queue(g.user)
     return jsonify(_page(select, query, s.listing_out))
 
 
@@ -400,8 +370,8 @@ def _moderatable(listing_id: int) -> Listing:
 @spec.validate(tags=TAGS, security=JWT)
 def approve_listing(listing_id: int):
     listing = _moderatable(listing_id)
-    with service_call():
-        listings.approve_listing(g.user, listing)
+    listings.approve_listing(g.user, listing)
+    db.session.flush()
     return jsonify(s.listing_out(listing))
 
 
@@ -410,8 +380,8 @@ def approve_listing(listing_id: int):
 @spec.validate(json=s.RejectIn, tags=TAGS, security=JWT)
 def reject_listing(listing_id: int, json: s.RejectIn):
     listing = _moderatable(listing_id)
-    with service_call():
-        listings.reject_listing(g.user, listing, json.reason)
+    listings.reject_listing(g.user, listing, json.reason)
+    db.session.flush()
     return jsonify(s.listing_out(listing))
 
 
@@ -452,8 +422,8 @@ def list_agencies(query: s.PageQuery):
 @require_role(Role.SUPERUSER)
 @spec.validate(json=s.AgencyIn, tags=TAGS, security=JWT)
 def create_agency(json: s.AgencyIn):
-    with service_call():
-        agency = agencies.create_agency(g.user, json.model_dump())
+    agency = agencies.create_agency(g.user, json.model_dump())
+    db.session.flush()
     return jsonify(_agency_out(agency)), 201
 
 
@@ -462,8 +432,8 @@ def create_agency(json: s.AgencyIn):
 @spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
 def set_agency_active(agency_id: int, json: s.ActiveIn):
     agency = _managed_agency(agency_id)
-    with service_call():
-        agencies.set_agency_active(g.user, agency, json.is_active)
+    agencies.set_agency_active(g.user, agency, json.is_active)
+    db.session.flush()
     return jsonify(_agency_out(agency))
 
 
@@ -480,15 +450,15 @@ def agency_metrics(agency_id: int):
 @spec.validate(json=s.RealtorIn, tags=TAGS, security=JWT)
 def add_realtor(json: s.RealtorIn):
     """An agency admin adds a realtor account (e-mail, phone, name, password) to their agency."""
-    with service_call():
-        user = agencies.add_realtor(
-            g.user,
-            email=json.email,
-            phone=json.phone,
-            first_name=json.first_name,
-            password=json.password,
-            agency_id=json.agency_id,
-        )
+    user = agencies.add_realtor(
+        g.user,
+        email=json.email,
+        phone=json.phone,
+        first_name=json.first_name,
+        password=json.password,
+        agency_id=json.agency_id,
+    )
+    db.session.flush()
     return jsonify({**s.person(user), "email": user.email, "phone": user.phone, "is_active": user.is_active}), 201
 
 
@@ -499,6 +469,6 @@ def set_realtor_active(user_id, json: s.ActiveIn):
     realtor = db.session.get(User, user_id)
     if realtor is None:
         raise not_found("Realtor")
-    with service_call():  # another agency's realtor is not found (404)
-        agencies.set_realtor_active(g.user, realtor, json.is_active)
+    agencies.set_realtor_active(g.user, realtor, json.is_active)  # another agency's realtor is not found (404)
+    db.session.flush()
     return jsonify({**s.person(realtor), "is_active": realtor.is_active})

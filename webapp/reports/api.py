@@ -17,11 +17,9 @@ from pydantic import BaseModel, Field, field_validator
 from spectree import Response
 
 from webapp.core.apispec import JWT_OR_BOT_TOKEN, StrictModel, spec
-from webapp.core.errors import ApiError
 from webapp.core.limits import DATE_MAX, DATE_MIN, in_date_range
 from webapp.core.permissions import SERVICE_BOT_TOKEN, require_role
 from webapp.core.roles import Role
-from webapp.core.services import ServiceError
 from webapp.reports import access, services
 
 bp = Blueprint("reports_api", __name__)
@@ -89,20 +87,13 @@ def _scope() -> int | None:
     return access.report_scope(g.user) if service is None else access.service_scope(service)
 
 
-def _answer(build):
-    try:
-        return jsonify(build())
-    except ServiceError as exc:
-        raise ApiError(exc.status, exc.message, exc.code, [{"field": exc.field, "message": exc.message}]) from exc
-
-
 @bp.get("/api/reports/daily/")
 @require_role(Role.MODERATOR, Role.ADMIN, service=SERVICE_BOT_TOKEN)
 @spec.validate(query=DailyQuery, resp=Response(HTTP_200=DailyReportOut), tags=["reports"], security=JWT_OR_BOT_TOKEN)
 def daily(query: DailyQuery):
     """Moderation figures of one local day: totals added/approved/rejected and top regions/districts/users."""
     day = _iso_date(query.date) or services.local_today()
-    return _answer(lambda: services.daily_report(day, _scope()))
+    return jsonify(services.daily_report(day, _scope()))
 
 
 @bp.get("/api/reports/range/")
@@ -110,4 +101,4 @@ def daily(query: DailyQuery):
 @spec.validate(query=RangeQuery, resp=Response(HTTP_200=RangeReportOut), tags=["reports"], security=JWT_OR_BOT_TOKEN)
 def date_range(query: RangeQuery):
     """Moderation figures of the local days date_from..date_to (inclusive, at most 366 days)."""
-    return _answer(lambda: services.range_report(_iso_date(query.date_from), _iso_date(query.date_to), _scope()))
+    return jsonify(services.range_report(_iso_date(query.date_from), _iso_date(query.date_to), _scope()))

@@ -22,6 +22,9 @@ def _bot(name: str) -> Bot:
 
 
 def _run(step, *args):
+    """One step of a command, committed on its own: a command is a boundary like a request
+    (webapp.core.unit_of_work). ``bot add`` takes two steps so that a bot whose token check fails
+    stays added, as it says."""
     try:
         result = step(*args)
     except ServiceError as exc:

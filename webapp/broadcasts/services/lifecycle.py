@@ -352,5 +352,7 @@ def start_due_broadcasts(now: datetime | None = None) -> list[int]:
                 # The segment no longer validates (e.g. a vertical was removed): say so, keep it.
                 broadcast.status = S.DRAFT.value
                 broadcast.last_error = exc.message
+        # The cron's boundary, once per broadcast: a started broadcast's delivery jobs go out (on
+        # commit) without waiting for the rest of the list. Called only by the cron jobs.
         db.session.commit()
     return started

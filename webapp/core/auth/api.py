@@ -21,7 +21,6 @@ from webapp.core.models import ServiceToken, User
 from webapp.core.permissions import SERVICE_ANY, optional_service, public, require_role
 from webapp.core.roles import SEED_003_ROLE, Role
 from webapp.core.services import (
-    ServiceError,
     authenticate_staff,
     find_user_by_telegram_id,
     get_user,
@@ -40,11 +39,6 @@ bp = Blueprint("auth_api", __name__)
 
 def _auth_limit() -> str:
     return current_app.config["AUTH_RATE_LIMIT"]
-
-
-def service_error(exc: ServiceError) -> ApiError:
-    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-    return ApiError(exc.status, exc.message, exc.code, details)
 
 
 # --- serialisers -----------------------------------------------------------------------------------
@@ -71,7 +65,7 @@ def user_seed_003(user: User) -> dict:
 
 def _tokens_response(user: User, status: int = 200):
     mark_login(user)
-    db.session.commit()
+    db.session.flush()
     return jsonify({**tokens.issue_tokens(user), "user": user_seed_000(user)}), status
 
 
@@ -109,19 +103,15 @@ def _active(user: User) -> User:
 def telegram_register(json: schemas.TelegramRegisterIn):
     """Register a user by Telegram chat id (seed 000); 409 when already registered."""
     _telegram_login_gate()
-    try:
-        phone = normalize_phone(json.phone_number) if json.phone_number else None
-        user = register_telegram_user(
-            int(json.telegram_chat_id),
-            phone=phone,
-            language=json.language,
-            first_name=json.first_name,
-            last_name=json.last_name,
-            username=json.username,
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        raise service_error(exc) from exc
+    phone = normalize_phone(json.phone_number) if json.phone_number else None
+    user = register_telegram_user(
+        int(json.telegram_chat_id),
+        phone=phone,
+        language=json.language,
+        first_name=json.first_name,
+        last_name=json.last_name,
+        username=json.username,
+    )
     return _tokens_response(user, 201)
 
 
@@ -137,10 +127,7 @@ def telegram_login(json: schemas.TelegramLoginIn):
         raise ApiError(404, "User is not registered; send /start to the bot first", "NOT_FOUND")
     _active(user)
     if json.phone_number:
-        try:
-            phone = normalize_phone(json.phone_number)
-        except ServiceError as exc:
-            raise service_error(exc) from exc
+        phone = normalize_phone(json.phone_number)
         if user.phone and user.phone != phone:
             raise ApiError(401, "Phone number does not match", "INVALID_CREDENTIALS")
     return _tokens_response(user)
@@ -227,13 +214,9 @@ def webapp_auth(json: schemas.WebAppAuthIn):
     except InitDataError as exc:
         raise ApiError(401, str(exc), "INVALID_INIT_DATA") from exc
     bot_id = next(bot_id for bot_id, token in pairs if token == signer)
-    try:
-        user = _active(upsert_webapp_user(fields["user"], bot_id))
-    except ServiceError as exc:
-        db.session.rollback()
-        raise service_error(exc) from exc
+    user = _active(upsert_webapp_user(fields["user"], bot_id))
     mark_login(user)
-    db.session.commit()
+    db.session.flush()
     issued = tokens.issue_tokens(user)
     return jsonify(
         {
@@ -272,7 +255,7 @@ def update_profile(json: schemas.ProfileIn):
             raise validation_error(required, "This field cannot be null")
     for key, value in changes.items():
         setattr(user, key, value)
-    db.session.commit()
+    db.session.flush()
     return jsonify(user_seed_003(user))
 
 
@@ -294,7 +277,7 @@ def staff_login(json: schemas.StaffLoginIn):
     if not user.is_active:
         raise ApiError(403, "Account is blocked", body={"detail": "Account is blocked"})
     mark_login(user)
-    db.session.commit()
+    db.session.flush()
     return jsonify({**tokens.issue_tokens(user), "user": user_seed_003(user)})
 
 
@@ -323,7 +306,6 @@ def generate_bot_token(json: schemas.BotTokenIn):
         )
     plain, row = generate_service_token(g.user, json.name, days)
     record_audit(g.user, "bot_token.create", "service_token", row.id, None, row.prefix)
-    db.session.commit()
     return jsonify({"bot_token": plain, "expires_at": iso(row.expires_at), "id": row.id}), 201
 
 
@@ -346,7 +328,7 @@ def revoke_bot_token(token_id: int):
         raise ApiError(404, "Not found", body={"detail": "Not found."})
     revoke_service_token(row)
     record_audit(g.user, "bot_token.revoke", "service_token", row.id)
-    db.session.commit()
+    db.session.flush()
     return jsonify(_bot_token_out(row))
 
 
