@@ -24,12 +24,14 @@ from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStat
 from webapp.broadcasts.services import lifecycle, reports, segments
 from webapp.broadcasts.services.delivery import send_test
 from webapp.broadcasts.services.segments import FilterError
-from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError
 from webapp.core.limits import BoundedDatetime
+from webapp.core.pagination import paginate
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
 from webapp.core.roles import Role
+from webapp.core.schemas import PageQuery, StrictModel
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical

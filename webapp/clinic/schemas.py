@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from webapp.core.apispec import StrictModel
 from webapp.core.limits import BoundedDate, field_error
+from webapp.core.schemas import StrictModel
 
 TelegramId = Field(..., gt=0, lt=10**15, description="Telegram user id")
 Id = Field(..., gt=0, lt=2**31)

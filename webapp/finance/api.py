@@ -14,11 +14,13 @@ from typing import Literal
 from flask import Blueprint, g, jsonify
 from pydantic import Field
 
-from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.db import iso, utcnow
 from webapp.core.errors import ApiError
 from webapp.core.limits import BoundedDate, BoundedDateOrDatetime, BoundedDatetime
+from webapp.core.pagination import paginate
 from webapp.core.permissions import require_role
+from webapp.core.schemas import PageQuery, StrictModel
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.finance.models import Debt, Goal, Transaction, TxSource

@@ -13,11 +13,12 @@ import jwt as pyjwt
 from flask import Blueprint, current_app, g, jsonify, request, send_file
 from flask_limiter.util import get_remote_address
 
-from webapp.core.apispec import JWT, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.auth.api import service_error, user_seed_003
 from webapp.core.db import iso
 from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
+from webapp.core.pagination import paginate
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
 from webapp.core.services import ServiceError, can_manage, get_user, set_user_active

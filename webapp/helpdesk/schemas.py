@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field, StrictBool, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
-from webapp.core.apispec import PageQuery, StrictModel
 from webapp.core.limits import BoundedDate, field_error
+from webapp.core.schemas import PageQuery, StrictModel
 from webapp.helpdesk.models import TicketPriority, TicketStatus
 
 # Seed 003's four roles first, then the platform's others (shown as themselves, see core.roles).

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 
 from flask import Blueprint, Response, g, jsonify
 
-from webapp.core.apispec import JWT, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.auth.api import service_error
 from webapp.core.errors import not_found
 from webapp.core.models import User
+from webapp.core.pagination import paginate
 from webapp.core.permissions import public, require_role
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
-from webapp.core.apispec import StrictModel
 from webapp.core.db import iso
 from webapp.core.limits import BoundedDate
 from webapp.core.models import User
+from webapp.core.schemas import StrictModel
 from webapp.realty.models import AMENITIES, Booking, Listing, Notification, Review
 
 
