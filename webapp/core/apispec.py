@@ -9,6 +9,9 @@ package's ``schemas.py`` (the shared ones in ``webapp.core.schemas``); pages are
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from webapp.core.apidocs import PAGE_TEMPLATES
@@ -23,7 +26,32 @@ def _before(req, resp, req_validation_error, instance, model_adapter=None) -> No
         raise ApiError(422, "Invalid data", "VALIDATION_ERROR", pydantic_details(req_validation_error.errors()))
 
 
-spec = SpecTree(
+BYTES_ATTR = "_serves_bytes"
+
+
+def serves_bytes(view: Callable) -> Callable:
+    """Mark a documented view that answers a file, not JSON: its 200 is documented as binary."""
+    setattr(view, BYTES_ATTR, True)
+    return view
+
+
+class BotdeskSpecTree(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        # spectree documents JSON bodies only; a file download gets its binary 200 here.
+        document = super()._generate_spec()
+        for route in self.backend.find_routes():
+            for method, func in self.backend.parse_func(route):
+                if not getattr(func, BYTES_ATTR, False):
+                    continue
+                path, _parameters = self.backend.parse_path(route, None)
+                operation = document["paths"].get(path, {}).get(method.lower())
+                if operation is not None:
+                    ok = operation["responses"].setdefault("200", {"description": "OK"})
+                    ok["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+        return document
+
+
+spec = BotdeskSpecTree(
     "flask",
     title="Botdesk API",
     version="1.0",

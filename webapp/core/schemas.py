@@ -13,6 +13,7 @@ name (pydantic's default), so a field added to a payload is undocumented until n
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model, field_validator
 from spectree import Response
@@ -125,12 +126,10 @@ SEED_004_ERRORS = {401: DetailBody, 403: DetailBody, 422: ErrorBody}
 PUBLIC_ERRORS = {422: ErrorBody}
 
 
-def responses(
-    ok: type[BaseModel] | None, status: int = 200, errors: dict[int, type[BaseModel]] | None = None, **more
-) -> Response:
-    """An operation's answers: ``ok`` for the success ``status`` (None: no body, as for 204), the
-    family's error bodies, and any other ``HTTP_<code>=Model`` given."""
-    codes: dict[str, type[BaseModel] | None] = {f"HTTP_{code}": model for code, model in (errors or {}).items()}
+def responses(ok: Any, status: int = 200, errors: dict[int, type[BaseModel]] | None = None, **more) -> Response:
+    """An operation's answers: ``ok`` for the success ``status`` (None: no body, as for 204; or a
+    ``(model, description)`` pair), the family's error bodies, and any other ``HTTP_<code>=Model``."""
+    codes: dict[str, Any] = {f"HTTP_{code}": model for code, model in (errors or {}).items()}
     codes[f"HTTP_{status}"] = ok
     codes.update(more)
     return Response(**codes)
