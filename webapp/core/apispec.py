@@ -29,10 +29,14 @@ def _before(req, resp, req_validation_error, instance, model_adapter=None) -> No
 BYTES_ATTR = "_serves_bytes"
 
 
-def serves_bytes(view: Callable) -> Callable:
+def serves_bytes(media_type: str = "application/octet-stream") -> Callable[[Callable], Callable]:
     """Mark a documented view that answers a file, not JSON: its 200 is documented as binary."""
-    setattr(view, BYTES_ATTR, True)
-    return view
+
+    def mark(view: Callable) -> Callable:
+        setattr(view, BYTES_ATTR, media_type)
+        return view
+
+    return mark
 
 
 class BotdeskSpecTree(SpecTree):
@@ -41,13 +45,14 @@ class BotdeskSpecTree(SpecTree):
         document = super()._generate_spec()
         for route in self.backend.find_routes():
             for method, func in self.backend.parse_func(route):
-                if not getattr(func, BYTES_ATTR, False):
+                media_type = getattr(func, BYTES_ATTR, None)
+                if media_type is None:
                     continue
                 path, _parameters = self.backend.parse_path(route, None)
                 operation = document["paths"].get(path, {}).get(method.lower())
                 if operation is not None:
                     ok = operation["responses"].setdefault("200", {"description": "OK"})
-                    ok["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+                    ok["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
         return document
 
 

@@ -206,7 +206,7 @@ def upload_file(form: schemas.UploadForm):
     tags=TAGS,
     security=JWT,
 )
-@serves_bytes
+@serves_bytes()
 def download_file(file_id: str):
     """The file's bytes, for its uploader and whoever may read the message it is attached to."""
     row = services.get_file(file_id)
