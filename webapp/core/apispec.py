@@ -16,6 +16,7 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from webapp.core.apidocs import PAGE_TEMPLATES
 from webapp.core.errors import ApiError, pydantic_details
+from webapp.core.schemas import ErrorBody
 
 
 def _before(req, resp, req_validation_error, instance, model_adapter=None) -> None:
@@ -68,6 +69,8 @@ spec = BotdeskSpecTree(
     annotations=True,
     before=_before,
     validation_error_status=422,
+    # _before answers a refused request with the platform's error body, so that is what a 422 documents.
+    validation_error_model=ErrorBody,
     security_schemes=[
         SecurityScheme(name="jwt", data=SecuritySchemeData(type="http", scheme="bearer", bearer_format="JWT")),
         SecurityScheme(name="bot_token", data=SecuritySchemeData(type="apiKey", field_in="header", name="X-Bot-Token")),
