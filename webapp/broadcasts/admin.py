@@ -27,6 +27,7 @@ from webapp.broadcasts.services.segments import LANGUAGES, VERTICAL_FIELDS, Filt
 from webapp.core.db import iso
 from webapp.core.export import safe_writer
 from webapp.core.i18n import Catalog
+from webapp.core.pagination import fetch_page
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -212,12 +213,17 @@ class BroadcastConsole(_Page, SecureView):
     @expose("/")
     def index(self):
         query, chosen = self._list_query()
-        page = min(max(request.args.get("page", 1, type=int), 1), MAX_LIST_PAGE)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-        rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        found = fetch_page(
+            query, request.args.get("page", 1, type=int) or 1, PAGE_SIZE, shape="console", max_page=MAX_LIST_PAGE
+        )
         return self._render(
-            "broadcasts/list.html", rows=rows, total=total, page=page, pages=pages, chosen=chosen, bots=_bots()
+            "broadcasts/list.html",
+            rows=found.items,
+            total=found.total,
+            page=found.page,
+            pages=found.pages,
+            chosen=chosen,
+            bots=_bots(),
         )
 
     @expose("/export.csv")

@@ -15,23 +15,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify
-from pydantic import Field
 
 from webapp.broadcasts import access
-from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, Segment
+from webapp.broadcasts import schemas as bs
+from webapp.broadcasts.models import Broadcast, BroadcastDelivery, Segment
+from webapp.broadcasts.schemas import (
+    BroadcastIn,
+    BroadcastPatch,
+    BroadcastQuery,
+    ButtonIn,
+    DeliveryQuery,
+    PreviewIn,
+    ScheduleIn,
+    SegmentIn,
+    SegmentPatch,
+    SegmentQuery,
+)
 from webapp.broadcasts.services import lifecycle, reports, segments
 from webapp.broadcasts.services.delivery import send_test
 from webapp.broadcasts.services.segments import FilterError
-from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError
-from webapp.core.limits import BoundedDatetime
+from webapp.core.pagination import paginate
 from webapp.core.permissions import SERVICE_SHARED_SECRET, require_role
 from webapp.core.roles import Role
+from webapp.core.schemas import SEED_ERRORS, responses
 from webapp.extensions import db
 from webapp.telegram.models import Bot, Vertical
 
@@ -153,82 +166,6 @@ def _segment(segment_id: int) -> Segment:
     return access.get_segment(_who(), segment_id)
 
 
-# --- request bodies --------------------------------------------------------------------------------
-
-Title = Field(min_length=1, max_length=200)
-Text = Field(None, min_length=1, max_length=20_000)
-
-
-class ButtonIn(StrictModel):
-    text: str = Field(min_length=1, max_length=64)
-    url: str | None = Field(None, max_length=2048)
-    callback_data: str | None = Field(None, max_length=64)
-
-
-class BroadcastIn(StrictModel):
-    """Seed 002's payload (``title``, ``text_ru``/``text_kk``, ``segment_filters(_json)``, ``scheduled_at``)
-    and ours (``text``, ``texts``, ``segment_id``, ``buttons``, ``bot_id``)."""
-
-    bot_id: int | None = Field(None, ge=1)
-    title: str = Title
-    text: str | None = Text
-    text_ru: str | None = Text
-    text_kk: str | None = Text
-    texts: dict[Literal["ru", "kk", "uz", "en"], str] | None = None
-    segment_id: int | None = Field(None, ge=1)
-    segment_filters: dict[str, Any] | None = None
-    segment_filters_json: dict[str, Any] | None = None
-    buttons: list[list[ButtonIn]] | None = Field(None, max_length=10)
-    scheduled_at: BoundedDatetime | None = None
-    allow_paid_broadcast: bool = False
-
-
-class BroadcastPatch(StrictModel):
-    title: str | None = Field(None, min_length=1, max_length=200)
-    text: str | None = Text
-    texts: dict[Literal["ru", "kk", "uz", "en"], str] | None = None
-    segment_id: int | None = Field(None, ge=1)
-    segment_filters: dict[str, Any] | None = None
-    buttons: list[list[ButtonIn]] | None = Field(None, max_length=10)
-    allow_paid_broadcast: bool | None = None
-
-
-class ScheduleIn(StrictModel):
-    scheduled_at: BoundedDatetime
-
-
-class SegmentIn(StrictModel):
-    bot_id: int = Field(ge=1)
-    name: str = Field(min_length=1, max_length=150)
-    description: str | None = Field(None, max_length=2000)
-    filters: dict[str, Any] = Field(default_factory=dict)
-
-
-class SegmentPatch(StrictModel):
-    name: str | None = Field(None, min_length=1, max_length=150)
-    description: str | None = Field(None, max_length=2000)
-    filters: dict[str, Any] | None = None
-
-
-class PreviewIn(StrictModel):
-    bot_id: int = Field(ge=1)
-    filters: dict[str, Any] = Field(default_factory=dict)
-
-
-class SegmentQuery(PageQuery):
-    bot_id: int | None = Field(None, ge=1)
-
-
-class BroadcastQuery(PageQuery):
-    bot_id: int | None = Field(None, ge=1)
-    status: Literal[tuple(s.value for s in BroadcastStatus)] | None = None  # type: ignore[valid-type]
-    q: str | None = Field(None, max_length=200)
-
-
-class DeliveryQuery(PageQuery):
-    status: Literal[tuple(s.value for s in DeliveryStatus)] | None = None  # type: ignore[valid-type]
-
-
 def _buttons(value: list[list[ButtonIn]] | None) -> list | None:
     if value is None:
         return None
@@ -264,7 +201,7 @@ def _default_bot_id() -> int:
 @bp.post("/api/bot/broadcast/create/")
 @bp.post("/api/broadcasts/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(json=BroadcastIn, tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(json=BroadcastIn, resp=responses(bs.BroadcastOut, 201, SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 @filter_fields("segment_filters")
 def create_broadcast(json: BroadcastIn):
     """Create a broadcast (a draft; scheduled at once when ``scheduled_at`` is given)."""
@@ -302,7 +239,7 @@ def _transition(broadcast_id: int, move: Callable) -> Any:
 @bp.post("/api/bot/broadcast/<int:broadcast_id>/start/")
 @bp.post("/api/broadcasts/<int:broadcast_id>/send/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 def start_broadcast(broadcast_id: int):
     """Send now: the audience is frozen and the workers start (a draft or a scheduled broadcast)."""
     return _transition(broadcast_id, lifecycle.start_broadcast)
@@ -311,7 +248,7 @@ def start_broadcast(broadcast_id: int):
 @bp.get("/api/bot/broadcast/<int:broadcast_id>/stats/")
 @bp.get("/api/broadcasts/<int:broadcast_id>/progress/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(resp=responses(bs.BroadcastStatsOut, errors=SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 def broadcast_stats(broadcast_id: int):
     """Live counters: total, sent (= delivered), failed, blocked, unknown, pending; percent, rate, ETA."""
     return jsonify(reports.stats(_broadcast(broadcast_id)))
@@ -320,7 +257,7 @@ def broadcast_stats(broadcast_id: int):
 @bp.post("/api/bot/broadcast/<int:broadcast_id>/pause/")
 @bp.post("/api/broadcasts/<int:broadcast_id>/pause/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 def pause_broadcast(broadcast_id: int):
     """Pause a sending broadcast (workers stop within a second)."""
     return _transition(broadcast_id, lifecycle.pause_broadcast)
@@ -329,7 +266,7 @@ def pause_broadcast(broadcast_id: int):
 @bp.post("/api/bot/broadcast/<int:broadcast_id>/resume/")
 @bp.post("/api/broadcasts/<int:broadcast_id>/resume/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 def resume_broadcast(broadcast_id: int):
     """Resume a paused broadcast."""
     return _transition(broadcast_id, lifecycle.resume_broadcast)
@@ -338,7 +275,7 @@ def resume_broadcast(broadcast_id: int):
 @bp.post("/api/bot/broadcast/<int:broadcast_id>/cancel/")
 @bp.post("/api/broadcasts/<int:broadcast_id>/cancel/")
 @require_role(Role.MARKETER, service=SERVICE_SHARED_SECRET)
-@spec.validate(tags=TAGS, security=SERVICE_OR_JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=SERVICE_OR_JWT)
 def cancel_broadcast(broadcast_id: int):
     """Cancel for good; recipients not reached yet stay pending in the record."""
     return _transition(broadcast_id, lifecycle.cancel_broadcast)
@@ -349,7 +286,7 @@ def cancel_broadcast(broadcast_id: int):
 
 @bp.get("/api/broadcasts/segments/")
 @require_role(Role.MARKETER)
-@spec.validate(query=SegmentQuery, tags=TAGS, security=JWT)
+@spec.validate(query=SegmentQuery, resp=responses(bs.SegmentPage, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def list_segments(query: SegmentQuery):
     """Saved segments, newest first (``bot_id`` to narrow)."""
     select = access.scope(sa.select(Segment).order_by(Segment.id.desc()), _who(), Segment)
@@ -360,7 +297,7 @@ def list_segments(query: SegmentQuery):
 
 @bp.post("/api/broadcasts/segments/")
 @require_role(Role.MARKETER)
-@spec.validate(json=SegmentIn, tags=TAGS, security=JWT)
+@spec.validate(json=SegmentIn, resp=responses(bs.SegmentOut, 201, SEED_ERRORS), tags=TAGS, security=JWT)
 @filter_fields("filters")
 def create_segment(json: SegmentIn):
     """Save a segment of a bot's audience."""
@@ -373,7 +310,7 @@ def create_segment(json: SegmentIn):
 
 @bp.post("/api/broadcasts/segments/preview/")
 @require_role(Role.MARKETER)
-@spec.validate(json=PreviewIn, tags=TAGS, security=JWT)
+@spec.validate(json=PreviewIn, resp=responses(bs.PreviewOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 @filter_fields("filters")
 def preview_filters(json: PreviewIn):
     """Audience count and a sample of 20 first names for unsaved filters."""
@@ -384,7 +321,7 @@ def preview_filters(json: PreviewIn):
 
 @bp.get("/api/broadcasts/segments/<int:segment_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(bs.SegmentOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def get_segment(segment_id: int):
     """One segment."""
     return jsonify(segment_out(_segment(segment_id)))
@@ -392,7 +329,7 @@ def get_segment(segment_id: int):
 
 @bp.patch("/api/broadcasts/segments/<int:segment_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(json=SegmentPatch, tags=TAGS, security=JWT)
+@spec.validate(json=SegmentPatch, resp=responses(bs.SegmentOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 @filter_fields("filters")
 def update_segment(segment_id: int, json: SegmentPatch):
     """Rename, describe or change the filters of a segment."""
@@ -405,7 +342,7 @@ def update_segment(segment_id: int, json: SegmentPatch):
 
 @bp.delete("/api/broadcasts/segments/<int:segment_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(None, 204, SEED_ERRORS), tags=TAGS, security=JWT)
 def delete_segment(segment_id: int):
     """Delete a segment (broadcasts keep their copy of its filters)."""
     segments.delete_segment(_segment(segment_id))
@@ -415,7 +352,7 @@ def delete_segment(segment_id: int):
 
 @bp.get("/api/broadcasts/segments/<int:segment_id>/preview/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(bs.PreviewOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 @filter_fields("filters")
 def preview_segment(segment_id: int):
     """Audience count and a sample of 20 of a saved segment, as it is now."""
@@ -429,7 +366,7 @@ def preview_segment(segment_id: int):
 
 @bp.get("/api/broadcasts/")
 @require_role(Role.MARKETER)
-@spec.validate(query=BroadcastQuery, tags=TAGS, security=JWT)
+@spec.validate(query=BroadcastQuery, resp=responses(bs.BroadcastPage, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def list_broadcasts(query: BroadcastQuery):
     """Broadcasts, newest first; filters: bot_id, status, q (title contains)."""
     select = reports.broadcasts_query(bot_id=query.bot_id, status=query.status, search=query.q)
@@ -439,7 +376,7 @@ def list_broadcasts(query: BroadcastQuery):
 
 @bp.get("/api/broadcasts/<int:broadcast_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def get_broadcast(broadcast_id: int):
     """One broadcast with its counters."""
     return jsonify(broadcast_out(_broadcast(broadcast_id)))
@@ -447,7 +384,7 @@ def get_broadcast(broadcast_id: int):
 
 @bp.patch("/api/broadcasts/<int:broadcast_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(json=BroadcastPatch, tags=TAGS, security=JWT)
+@spec.validate(json=BroadcastPatch, resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 @filter_fields("segment_filters")
 def update_broadcast(broadcast_id: int, json: BroadcastPatch):
     """Edit a draft or scheduled broadcast."""
@@ -470,7 +407,7 @@ def update_broadcast(broadcast_id: int, json: BroadcastPatch):
 
 @bp.delete("/api/broadcasts/<int:broadcast_id>/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(None, 204, SEED_ERRORS), tags=TAGS, security=JWT)
 def delete_broadcast(broadcast_id: int):
     """Delete a draft."""
     lifecycle.delete_broadcast(_actor(), _broadcast(broadcast_id))
@@ -480,7 +417,7 @@ def delete_broadcast(broadcast_id: int):
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/test/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(bs.SendTestOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def test_broadcast(broadcast_id: int):
     """Send the broadcast to yourself (your Telegram account linked to its bot), not to the audience."""
     broadcast = _broadcast(broadcast_id)
@@ -492,7 +429,7 @@ def test_broadcast(broadcast_id: int):
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/schedule/")
 @require_role(Role.MARKETER)
-@spec.validate(json=ScheduleIn, tags=TAGS, security=JWT)
+@spec.validate(json=ScheduleIn, resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
     """Schedule (or move) the start; ``scheduled_at`` with its UTC offset, in the future."""
     broadcast = _broadcast(broadcast_id)
@@ -504,7 +441,7 @@ def schedule_broadcast(broadcast_id: int, json: ScheduleIn):
 
 @bp.post("/api/broadcasts/<int:broadcast_id>/unschedule/")
 @require_role(Role.MARKETER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(bs.BroadcastOut, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def unschedule_broadcast(broadcast_id: int):
     """Back to draft."""
     return _transition(broadcast_id, lifecycle.unschedule_broadcast)
@@ -512,7 +449,7 @@ def unschedule_broadcast(broadcast_id: int):
 
 @bp.get("/api/broadcasts/<int:broadcast_id>/deliveries/")
 @require_role(Role.MARKETER)
-@spec.validate(query=DeliveryQuery, tags=TAGS, security=JWT)
+@spec.validate(query=DeliveryQuery, resp=responses(bs.DeliveryPage, errors=SEED_ERRORS), tags=TAGS, security=JWT)
 def list_deliveries(broadcast_id: int, query: DeliveryQuery):
     """The recipients' delivery rows (``status`` to list e.g. the failures with their reasons)."""
     broadcast = _broadcast(broadcast_id)

@@ -34,11 +34,12 @@ from webapp.clinic.services.patients import (
 )
 from webapp.clinic.services.render import local_time
 from webapp.clinic.services.slots import day_slots, local_start
-from webapp.core.apispec import spec
+from webapp.core.apispec import serves_bytes, spec
 from webapp.core.db import iso
 from webapp.core.errors import ApiError
 from webapp.core.permissions import SERVICE_SHARED_SECRET, public, require_role
 from webapp.core.roles import Role
+from webapp.core.schemas import SEED_ERRORS, ErrorBody, responses
 from webapp.core.services import ServiceError
 from webapp.core.tenancy import organization_id_of
 from webapp.extensions import db
@@ -225,7 +226,12 @@ def invoice_json(invoice: Invoice) -> dict:
 
 @bp.post("/api/bot/patient/upsert/")
 @staff_or_bot
-@spec.validate(json=schemas.PatientUpsertIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.PatientUpsertIn,
+    resp=responses(schemas.PatientUpsertOut, 201, SEED_ERRORS, HTTP_200=schemas.PatientUpsertOut),
+    tags=TAGS,
+    security=SECURITY,
+)
 def patient_upsert(json: schemas.PatientUpsertIn):
     """Create the patient of a Telegram user, or update them (201 created / 200 updated)."""
     data = PatientData(
@@ -267,7 +273,9 @@ def patient_upsert(json: schemas.PatientUpsertIn):
 
 @bp.post("/api/bot/patient/verify-iin/")
 @staff_or_bot
-@spec.validate(json=schemas.VerifyIinIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.VerifyIinIn, resp=responses(schemas.IinVerdictOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def verify_iin(json: schemas.VerifyIinIn):
     """Check an IIN (and, when given, that it matches a birth date and sex); always 200 with the verdict."""
     result = validate_iin(json.iin, birth_date=json.birth_date, sex=json.sex)
@@ -285,7 +293,9 @@ def verify_iin(json: schemas.VerifyIinIn):
 
 @bp.get("/api/bot/patient/by-telegram/<int:telegram_user_id>/")
 @staff_or_bot
-@spec.validate(query=schemas.ClinicQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.ClinicQuery, resp=responses(schemas.PatientLinkOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def patient_by_telegram_id(telegram_user_id: int, query: schemas.ClinicQuery):
     """The patient linked to a Telegram user id (404 when not registered)."""
     patient = visible_patient(telegram_user_id, query.named_clinic)
@@ -299,7 +309,9 @@ def patient_by_telegram_id(telegram_user_id: int, query: schemas.ClinicQuery):
 
 @bp.get("/api/bot/branches/")
 @staff_or_bot
-@spec.validate(query=schemas.BranchesQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.BranchesQuery, resp=responses(schemas.BranchList, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def branches(query: schemas.BranchesQuery):
     """Active branches (of one clinic with ``organization_id``/``clinic_id``)."""
     return jsonify([branch_json(b) for b in list_branches(query.clinic_id or query.organization_id, narrow)])
@@ -307,7 +319,9 @@ def branches(query: schemas.BranchesQuery):
 
 @bp.get("/api/bot/services/")
 @staff_or_bot
-@spec.validate(query=schemas.ServicesQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.ServicesQuery, resp=responses(schemas.ServiceList, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def services(query: schemas.ServicesQuery):
     """Active services, those of one branch with ``branch_id``."""
     return jsonify([service_json(s) for s in list_services(query.branch_id, narrow)])
@@ -315,7 +329,9 @@ def services(query: schemas.ServicesQuery):
 
 @bp.get("/api/bot/doctors/")
 @staff_or_bot
-@spec.validate(query=schemas.DoctorsQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.DoctorsQuery, resp=responses(schemas.DoctorList, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def doctors(query: schemas.DoctorsQuery):
     """Doctors providing ``service_id`` (at ``branch_id``), working on ``date`` when given."""
     return jsonify([doctor_json(d) for d in list_doctors(query.service_id, query.branch_id, query.date, narrow)])
@@ -323,7 +339,9 @@ def doctors(query: schemas.DoctorsQuery):
 
 @bp.get("/api/bot/slots/")
 @staff_or_bot
-@spec.validate(query=schemas.SlotsQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.SlotsQuery, resp=responses(schemas.SlotsOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def slots(query: schemas.SlotsQuery):
     """Every grid time of the doctor's local day with whether it is free (for ``service_id``'s duration)."""
     doctor = reachable(Doctor, query.doctor_id, "Doctor", "doctor_id")
@@ -362,7 +380,9 @@ def _owned(appointment_id: int, telegram_user_id: int | None) -> Appointment:
 
 @bp.post("/api/bot/appointments/")
 @staff_or_bot
-@spec.validate(json=schemas.AppointmentIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.AppointmentIn, resp=responses(schemas.AppointmentOut, 201, SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def create_appointment(json: schemas.AppointmentIn):
     """Book a slot for the patient of ``telegram_user_id`` (409 when taken or not a slot)."""
 
@@ -392,7 +412,12 @@ def create_appointment(json: schemas.AppointmentIn):
 
 @bp.get("/api/bot/appointments/my/")
 @staff_or_bot
-@spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.TelegramUserQuery,
+    resp=responses(schemas.AppointmentList, errors=SEED_ERRORS),
+    tags=TAGS,
+    security=SECURITY,
+)
 def my_appointments(query: schemas.TelegramUserQuery):
     """The patient's appointments from 30 days ago on, newest first (empty for an unknown user)."""
     patient = visible_patient(query.telegram_user_id, query.named_clinic)
@@ -404,7 +429,12 @@ def my_appointments(query: schemas.TelegramUserQuery):
 
 @bp.patch("/api/bot/appointments/<int:appointment_id>/")
 @staff_or_bot
-@spec.validate(json=schemas.AppointmentPatchIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.AppointmentPatchIn,
+    resp=responses(schemas.AppointmentOut, errors=SEED_ERRORS),
+    tags=TAGS,
+    security=SECURITY,
+)
 def reschedule(appointment_id: int, json: schemas.AppointmentPatchIn):
     """Move the appointment to another free slot of its doctor (local ``date`` and ``time``)."""
     appointment = _owned(appointment_id, json.telegram_user_id)
@@ -416,7 +446,9 @@ def reschedule(appointment_id: int, json: schemas.AppointmentPatchIn):
 
 @bp.post("/api/bot/appointments/<int:appointment_id>/cancel/")
 @staff_or_bot
-@spec.validate(json=schemas.CancelIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.CancelIn, resp=responses(schemas.AppointmentOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def cancel(appointment_id: int, json: schemas.CancelIn):
     """Cancel before the start (409 afterwards or when already cancelled); the body is optional."""
     appointment = _owned(appointment_id, json.telegram_user_id)
@@ -435,7 +467,9 @@ def cancel(appointment_id: int, json: schemas.CancelIn):
 
 @bp.get("/api/bot/documents/")
 @staff_or_bot
-@spec.validate(query=schemas.DocumentsQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.DocumentsQuery, resp=responses(schemas.DocumentList, errors=SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def document_list(query: schemas.DocumentsQuery):
     """The patient's documents whose link is still valid (empty for an unknown user)."""
     patient = visible_patient(query.telegram_user_id, query.named_clinic)
@@ -448,7 +482,9 @@ def document_list(query: schemas.DocumentsQuery):
 
 @bp.post("/api/bot/documents/generate/")
 @staff_or_bot
-@spec.validate(json=schemas.DocumentGenerateIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.DocumentGenerateIn, resp=responses(schemas.DocumentOut, 201, SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def document_generate(json: schemas.DocumentGenerateIn):
     """Generate a PDF (ticket or visit certificate of an appointment, or the yearly tax certificate)."""
 
@@ -466,7 +502,9 @@ def document_generate(json: schemas.DocumentGenerateIn):
 
 @bp.get("/api/bot/documents/<uuid:document_id>/download/")
 @staff_or_bot
-@spec.validate(tags=TAGS, security=SECURITY)
+@spec.validate(
+    resp=responses(schemas.DownloadLinkOut, errors=SEED_ERRORS, HTTP_410=ErrorBody), tags=TAGS, security=SECURITY
+)
 def document_download(document_id):
     """A signed download link, valid until the document expires (48 h after generation); 410 afterwards."""
     document = db.session.get(Document, document_id)
@@ -478,7 +516,8 @@ def document_download(document_id):
 
 @bp.get("/api/bot/documents/download/<token>/")
 @public
-@spec.validate(tags=TAGS)
+@spec.validate(resp=responses((None, "the PDF"), errors={404: ErrorBody, 410: ErrorBody}), tags=TAGS)
+@serves_bytes("application/pdf")
 def document_file(token: str):
     """The PDF behind a signed link (open: the signature is the credential)."""
     document = documents.resolve_download(token)
@@ -498,7 +537,9 @@ def document_file(token: str):
 
 @bp.post("/api/bot/payments/invoice/")
 @staff_or_bot
-@spec.validate(json=schemas.InvoiceIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.InvoiceIn, resp=responses(schemas.InvoiceOut, 201, SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def invoice_create(json: schemas.InvoiceIn):
     """Create an invoice with the demo provider (status pending)."""
 
@@ -519,7 +560,7 @@ def invoice_create(json: schemas.InvoiceIn):
 
 @bp.get("/api/bot/payments/<int:invoice_id>/status/")
 @staff_or_bot
-@spec.validate(tags=TAGS, security=SECURITY)
+@spec.validate(resp=responses(schemas.InvoiceOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY)
 def invoice_status(invoice_id: int):
     """The invoice's payment status."""
     invoice = payments.get_invoice(invoice_id)
@@ -530,7 +571,10 @@ def invoice_status(invoice_id: int):
 
 @bp.post("/api/bot/payments/callback/")
 @public
-@spec.validate(tags=TAGS)
+@spec.validate(
+    resp=responses(schemas.PaymentCallbackOut, errors={400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody}),
+    tags=TAGS,
+)
 def payment_callback():
     """The provider's report, ``{"payment_id", "status", "amount"}`` signed with HMAC-SHA256 of the raw
     body (hex, ``X-Signature``). Repeats are accepted and change nothing."""
@@ -541,7 +585,12 @@ def payment_callback():
 
 @bp.get("/api/bot/payments/balance/")
 @staff_or_bot
-@spec.validate(query=schemas.TelegramUserQuery, tags=TAGS, security=SECURITY)
+@spec.validate(
+    query=schemas.TelegramUserQuery,
+    resp=responses(schemas.PatientBalanceOut, errors=SEED_ERRORS),
+    tags=TAGS,
+    security=SECURITY,
+)
 def balance(query: schemas.TelegramUserQuery):
     """Payments received minus completed visits (negative: the patient owes)."""
     patient = reachable_patient(query.telegram_user_id, speaks_for(query.named_clinic))
@@ -554,7 +603,9 @@ def balance(query: schemas.TelegramUserQuery):
 
 @bp.post("/api/bot/feedback/")
 @staff_or_bot
-@spec.validate(json=schemas.FeedbackIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.FeedbackIn, resp=responses(schemas.FeedbackOut, 201, SEED_ERRORS), tags=TAGS, security=SECURITY
+)
 def feedback(json: schemas.FeedbackIn):
     """Record an NPS score (0–10) for a visit that took place; one per visit."""
 
@@ -572,7 +623,12 @@ def feedback(json: schemas.FeedbackIn):
 
 @bp.post("/api/bot/support/ticket/")
 @staff_or_bot
-@spec.validate(json=schemas.SupportTicketIn, tags=TAGS, security=SECURITY)
+@spec.validate(
+    json=schemas.SupportTicketIn,
+    resp=responses(schemas.SupportTicketOut, 201, SEED_ERRORS),
+    tags=TAGS,
+    security=SECURITY,
+)
 def support_ticket(json: schemas.SupportTicketIn):
     """Open a support ticket for the patient of ``telegram_user_id``."""
 
@@ -589,7 +645,7 @@ def support_ticket(json: schemas.SupportTicketIn):
 
 @bp.get("/api/bot/support/faq/")
 @staff_or_bot
-@spec.validate(query=schemas.FaqQuery, tags=TAGS, security=SECURITY)
+@spec.validate(query=schemas.FaqQuery, resp=responses(schemas.FaqOut, errors=SEED_ERRORS), tags=TAGS, security=SECURITY)
 def faq(query: schemas.FaqQuery):
     """The FAQ of the clinic the request speaks for (``clinic_id``, else the caller's organization,
     else the default clinic's): its own entries, then the platform's; in ru, kk, uz or en (Russian

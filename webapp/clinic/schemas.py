@@ -1,4 +1,4 @@
-"""Request bodies and query strings of the clinic bot API, with seed 002's field names."""
+"""Request and response models of the clinic bot API (``webapp.clinic.api``), with seed 002's field names."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, RootModel, model_validator
 
-from webapp.core.apispec import StrictModel
 from webapp.core.limits import BoundedDate, field_error
+from webapp.core.schemas import StrictModel
 
 TelegramId = Field(..., gt=0, lt=10**15, description="Telegram user id")
 Id = Field(..., gt=0, lt=2**31)
@@ -154,3 +154,199 @@ class FaqQuery(InClinic):
     of the clinic bot's languages."""
 
     language: Literal["ru", "kk", "uz", "en"] = "ru"
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+Money = Field(description="two decimals, as a string")
+
+
+class PatientUpsertOut(BaseModel):
+    patient_id: int
+    telegram_link_id: str | None
+    created: bool
+    full_name: str
+
+
+class IinVerdictOut(BaseModel):
+    valid: bool
+    iin: str
+    birth_date: str | None
+    sex: str | None
+    error: str | None = Field(description="why not, in the request's language")
+    code: str | None
+
+
+class PatientLinkOut(BaseModel):
+    """Seed 002's PatientTelegramLink, with the patient fields the bot shows in its profile."""
+
+    id: str | None
+    patient: int
+    telegram_user_id: int
+    telegram_username: str | None
+    language: str | None
+    consents_json: dict[str, bool]
+    is_active: bool
+    last_interaction_at: str | None
+    created_at: str | None
+    patient_full_name: str
+    patient_phone: str | None
+    first_name: str | None
+    last_name: str | None
+    middle_name: str | None
+    birth_date: str
+    sex: str | None
+    iin: str | None
+    osms_status: str | None
+    tags: list[str]
+
+
+class BranchOut(BaseModel):
+    id: int
+    name: str
+    address: str | None
+    phone: str | None
+
+
+class BranchList(RootModel[list[BranchOut]]):
+    pass
+
+
+class ServiceOut(BaseModel):
+    id: int
+    name: str
+    name_kk: str | None
+    price: str = Money
+    duration_minutes: int
+    prepayment_amount: str = Money
+
+
+class ServiceList(RootModel[list[ServiceOut]]):
+    pass
+
+
+class DoctorOut(BaseModel):
+    id: int
+    full_name: str
+    specialty: str | None
+    photo: str | None
+
+
+class DoctorList(RootModel[list[DoctorOut]]):
+    pass
+
+
+class SlotOut(BaseModel):
+    time: str = Field(description="HH:MM, the clinic's local time")
+    available: bool
+    starts_at: str | None
+    branch_id: int | None
+
+
+class SlotsOut(BaseModel):
+    date: str
+    timezone: str
+    slots: list[SlotOut]
+
+
+class AppointmentOut(BaseModel):
+    """Seed 002's AppointmentSerializer (the clinic's local date and times) plus UTC instants."""
+
+    id: int
+    date: str
+    time_from: str
+    time_to: str
+    doctor_name: str
+    service_name: str
+    branch_name: str
+    branch_address: str | None
+    status: str
+    notes: str
+    created_at: str | None
+    employee_id: int
+    service_id: int
+    branch_id: int
+    starts_at: str | None
+    ends_at: str | None
+    timezone: str
+    price: str = Money
+    prepayment_status: str | None
+
+
+class AppointmentList(RootModel[list[AppointmentOut]]):
+    pass
+
+
+class DocumentOut(BaseModel):
+    id: str
+    patient: int
+    patient_name: str
+    document_type: str
+    title: str
+    language: str | None
+    file_path: str | None
+    appointment_id: int | None
+    expires_at: str | None
+    is_expired: bool
+    created_at: str | None
+
+
+class DocumentList(RootModel[list[DocumentOut]]):
+    pass
+
+
+class DownloadLinkOut(BaseModel):
+    download_url: str
+    expires_at: str | None
+    filename: str
+
+
+class InvoiceOut(BaseModel):
+    invoice_id: int
+    number: str
+    amount: float
+    currency: str
+    status: str
+    payment_id: str | None
+    provider: str
+    qr_code_url: str | None
+    appointment_id: int | None
+    kind: str
+    paid_at: str | None
+    created_at: str | None
+
+
+class PaymentCallbackOut(BaseModel):
+    status: str
+    changed: bool = Field(description="false for a repeated report")
+    invoice_id: int
+
+
+class PatientBalanceOut(BaseModel):
+    currency: str
+    balance: float = Field(description="paid minus charged; negative: the patient owes")
+    paid: float
+    charged: float
+    pending: float
+
+
+class FeedbackOut(BaseModel):
+    id: str
+    score: int
+    is_low_score: bool
+
+
+class SupportTicketOut(BaseModel):
+    ticket_id: str
+    subject: str
+    status: str
+
+
+class FaqItem(BaseModel):
+    id: int
+    question: str
+    answer: str
+
+
+class FaqOut(BaseModel):
+    faqs: list[FaqItem]

@@ -6,22 +6,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, render_template
-from pydantic import BaseModel
-from spectree import Response
 
 from webapp.core.apispec import spec
 from webapp.core.permissions import public
+from webapp.core.schemas import HealthOut, responses
 from webapp.extensions import db, redis_store
 
 bp = Blueprint("core_api", __name__)
-
-
-class HealthOut(BaseModel):
-    status: str
-    tz: str
-    server_time: str
-    db: str
-    redis: str
 
 
 def _check(probe) -> str:
@@ -35,7 +26,7 @@ def _check(probe) -> str:
 
 @bp.get("/api/reports/health/")
 @public
-@spec.validate(resp=Response(HTTP_200=HealthOut, HTTP_503=HealthOut), tags=["health"])
+@spec.validate(resp=responses(HealthOut, HTTP_503=HealthOut), tags=["health"])
 def health():
     """Liveness and dependencies: ``{"status","tz","server_time","db","redis"}``; 503 when degraded."""
     tz = current_app.config["DEFAULT_TIMEZONE"]

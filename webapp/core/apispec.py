@@ -2,20 +2,21 @@
 
 Every API view is decorated with ``spec.validate`` (strict mode: only decorated views are
 documented), so ``/api/openapi.json`` describes exactly what is served, and every request body
-and query string is checked by a pydantic model before the view runs.
+and query string is checked by a pydantic model before the view runs. The models live in each
+package's ``schemas.py`` (the shared ones in ``webapp.core.schemas``); pages are cut by
+``webapp.core.pagination``.
 """
 
 from __future__ import annotations
 
-import math
-import re
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from webapp.core.apidocs import PAGE_TEMPLATES
 from webapp.core.errors import ApiError, pydantic_details
+from webapp.core.schemas import ErrorBody
 
 
 def _before(req, resp, req_validation_error, instance, model_adapter=None) -> None:
@@ -26,7 +27,37 @@ def _before(req, resp, req_validation_error, instance, model_adapter=None) -> No
         raise ApiError(422, "Invalid data", "VALIDATION_ERROR", pydantic_details(req_validation_error.errors()))
 
 
-spec = SpecTree(
+BYTES_ATTR = "_serves_bytes"
+
+
+def serves_bytes(media_type: str = "application/octet-stream") -> Callable[[Callable], Callable]:
+    """Mark a documented view that answers a file, not JSON: its 200 is documented as binary."""
+
+    def mark(view: Callable) -> Callable:
+        setattr(view, BYTES_ATTR, media_type)
+        return view
+
+    return mark
+
+
+class BotdeskSpecTree(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        # spectree documents JSON bodies only; a file download gets its binary 200 here.
+        document = super()._generate_spec()
+        for route in self.backend.find_routes():
+            for method, func in self.backend.parse_func(route):
+                media_type = getattr(func, BYTES_ATTR, None)
+                if media_type is None:
+                    continue
+                path, _parameters = self.backend.parse_path(route, None)
+                operation = document["paths"].get(path, {}).get(method.lower())
+                if operation is not None:
+                    ok = operation["responses"].setdefault("200", {"description": "OK"})
+                    ok["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+        return document
+
+
+spec = BotdeskSpecTree(
     "flask",
     title="Botdesk API",
     version="1.0",
@@ -38,6 +69,8 @@ spec = SpecTree(
     annotations=True,
     before=_before,
     validation_error_status=422,
+    # _before answers a refused request with the platform's error body, so that is what a 422 documents.
+    validation_error_model=ErrorBody,
     security_schemes=[
         SecurityScheme(name="jwt", data=SecuritySchemeData(type="http", scheme="bearer", bearer_format="JWT")),
         SecurityScheme(name="bot_token", data=SecuritySchemeData(type="apiKey", field_in="header", name="X-Bot-Token")),
@@ -50,48 +83,3 @@ spec = SpecTree(
 
 JWT = [{"jwt": []}]
 JWT_OR_BOT_TOKEN = [{"jwt": []}, {"bot_token": []}]
-
-
-# Whitespace and the invisible: zero-width space, non-joiner and joiner, word joiner, BOM.
-INVISIBLE_EDGES = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+|[\s\u200b\u200c\u200d\u2060\ufeff]+$")
-
-
-class StrictModel(BaseModel):
-    """Request bodies: unknown keys are ignored, types are checked strictly enough to refuse junk."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strip_invisible_edges(cls, value):
-        # A title of zero-width characters looks empty to every reader: they go with the whitespace
-        # (before the length checks), so it is refused as empty.
-        return INVISIBLE_EDGES.sub("", value) if isinstance(value, str) else value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul_characters(cls, value):
-        # PostgreSQL cannot store NUL in text; refuse it here rather than fail at the database.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
-
-
-class PageQuery(StrictModel):
-    page: int = Field(1, ge=1, le=100_000)
-    size: int = Field(20, ge=1, le=100)
-
-
-def paginate(query, page: int, size: int, serialize) -> dict[str, Any]:
-    """Seed 003's page shape: items, total, page, size, pages."""
-    from webapp.extensions import db
-
-    total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.limit(size).offset((page - 1) * size)).all()
-    return page_of([serialize(row) for row in rows], total, page, size)
-
-
-def page_of(items: list, total: int, page: int, size: int) -> dict[str, Any]:
-    """Seed 003's page shape around items already fetched."""
-    pages = math.ceil(total / size) if total else 0
-    return {"items": items, "total": total, "page": page, "size": size, "pages": pages}

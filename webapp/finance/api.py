@@ -11,26 +11,36 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
 
 from flask import Blueprint, g, jsonify
-from pydantic import Field
 
-from webapp.core.apispec import JWT, PageQuery, StrictModel, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.db import iso, utcnow
-from webapp.core.limits import BoundedDate, BoundedDateOrDatetime, BoundedDatetime
+from webapp.core.pagination import paginate
 from webapp.core.permissions import require_role
+from webapp.core.schemas import SEED_ERRORS, responses
 from webapp.extensions import db
+from webapp.finance import schemas as fs
 from webapp.finance.models import Debt, Goal, Transaction, TxSource
+from webapp.finance.schemas import (
+    CategoryAnalyticsQuery,
+    DebtIn,
+    DebtQuery,
+    DepositIn,
+    DueQuery,
+    GoalIn,
+    GoalQuery,
+    MonthlyAnalyticsQuery,
+    ParseIn,
+    TransactionIn,
+    TransactionPatch,
+    TransactionQuery,
+)
 from webapp.finance.services import ledger
 from webapp.finance.services.parser import parse_command
 from webapp.finance.services.texts import question_text
 
 bp = Blueprint("finance_api", __name__)
-
-Amount = Field(gt=0, max_digits=18, decimal_places=2)
-CurrencyCode = Field(None, pattern=r"^[A-Za-z]{3}$")
-CategoryCode = Field(None, min_length=1, max_length=32)
 
 
 def _money(value: Decimal) -> str:
@@ -97,36 +107,11 @@ def debt_out(debt: Debt) -> dict:
 # --- transactions ---------------------------------------------------------------------------------
 
 
-class TransactionIn(StrictModel):
-    amount: Decimal = Amount
-    type: Literal["income", "expense"]
-    description: str = Field("", max_length=500)
-    date: BoundedDatetime | None = None
-    category: str | None = CategoryCode
-    currency: str | None = CurrencyCode
-
-
-class TransactionPatch(StrictModel):
-    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
-    type: Literal["income", "expense"] | None = None
-    description: str | None = Field(None, max_length=500)
-    date: BoundedDatetime | None = None
-    category: str | None = CategoryCode
-    currency: str | None = CurrencyCode
-
-
-class TransactionQuery(PageQuery):
-    type: Literal["income", "expense"] | None = None
-    category: str | None = CategoryCode
-    currency: str | None = CurrencyCode
-    source: Literal["text", "voice", "api", "console"] | None = None
-    date_from: BoundedDateOrDatetime | None = None
-    date_to: BoundedDateOrDatetime | None = None
-
-
 @bp.get("/api/transactions/")
 @require_role()
-@spec.validate(query=TransactionQuery, tags=["finance"], security=JWT)
+@spec.validate(
+    query=TransactionQuery, resp=responses(fs.TransactionPage, errors=SEED_ERRORS), tags=["finance"], security=JWT
+)
 def list_transactions(query: TransactionQuery):
     """The user's transactions, newest first; filters: type, category, currency, source, date_from, date_to."""
     select = ledger.transactions_query(
@@ -143,7 +128,7 @@ def list_transactions(query: TransactionQuery):
 
 @bp.post("/api/transactions/")
 @require_role()
-@spec.validate(json=TransactionIn, tags=["finance"], security=JWT)
+@spec.validate(json=TransactionIn, resp=responses(fs.TransactionOut, 201, SEED_ERRORS), tags=["finance"], security=JWT)
 def create_transaction(json: TransactionIn):
     """Record an income or expense (seed 000 payload: amount, type, description, date)."""
     tx = ledger.add_transaction(
@@ -162,7 +147,7 @@ def create_transaction(json: TransactionIn):
 
 @bp.get("/api/transactions/<uuid:tx_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.TransactionOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def get_transaction(tx_id: uuid.UUID):
     """One of the user's transactions."""
     return jsonify(transaction_out(ledger.get_transaction(g.user, tx_id), g.user.language))
@@ -170,7 +155,9 @@ def get_transaction(tx_id: uuid.UUID):
 
 @bp.patch("/api/transactions/<uuid:tx_id>/")
 @require_role()
-@spec.validate(json=TransactionPatch, tags=["finance"], security=JWT)
+@spec.validate(
+    json=TransactionPatch, resp=responses(fs.TransactionOut, errors=SEED_ERRORS), tags=["finance"], security=JWT
+)
 def update_transaction(tx_id: uuid.UUID, json: TransactionPatch):
     """Change some fields of a transaction."""
     tx = ledger.get_transaction(g.user, tx_id)
@@ -183,7 +170,7 @@ def update_transaction(tx_id: uuid.UUID, json: TransactionPatch):
 
 @bp.delete("/api/transactions/<uuid:tx_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(None, 204, SEED_ERRORS), tags=["finance"], security=JWT)
 def delete_transaction(tx_id: uuid.UUID):
     """Delete a transaction; 204."""
     ledger.delete_transaction(g.user, ledger.get_transaction(g.user, tx_id))
@@ -196,7 +183,7 @@ def delete_transaction(tx_id: uuid.UUID):
 
 @bp.get("/api/balance/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.BalanceOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def balance():
     """Income minus expense per currency: ``{"balances": [{"currency","balance","formatted"}]}``."""
     rows = ledger.balances(g.user) or {ledger.DEFAULT_CURRENCY: Decimal("0.00")}
@@ -212,7 +199,7 @@ def balance():
 
 @bp.get("/api/categories/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.CategoryList, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def list_categories():
     """Categories the user can file transactions under, named in the user's language."""
     rows = ledger.category_rows(g.user)
@@ -227,24 +214,9 @@ def list_categories():
 # --- goals ----------------------------------------------------------------------------------------
 
 
-class GoalIn(StrictModel):
-    title: str = Field(min_length=1, max_length=200)
-    target_amount: Decimal = Amount
-    currency: str | None = CurrencyCode
-    deadline: BoundedDate | None = None
-
-
-class GoalQuery(PageQuery):
-    status: Literal["active", "achieved", "cancelled"] | None = None
-
-
-class DepositIn(StrictModel):
-    amount: Decimal = Amount
-
-
 @bp.get("/api/goals/")
 @require_role()
-@spec.validate(query=GoalQuery, tags=["finance"], security=JWT)
+@spec.validate(query=GoalQuery, resp=responses(fs.GoalPage, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def list_goals(query: GoalQuery):
     """The user's savings goals with progress; filter by status."""
     return jsonify(paginate(ledger.goals_query(g.user, query.status), query.page, query.size, goal_out))
@@ -252,7 +224,7 @@ def list_goals(query: GoalQuery):
 
 @bp.post("/api/goals/")
 @require_role()
-@spec.validate(json=GoalIn, tags=["finance"], security=JWT)
+@spec.validate(json=GoalIn, resp=responses(fs.GoalOut, 201, SEED_ERRORS), tags=["finance"], security=JWT)
 def create_goal(json: GoalIn):
     """Create a savings goal."""
     goal = ledger.create_goal(
@@ -264,7 +236,7 @@ def create_goal(json: GoalIn):
 
 @bp.get("/api/goals/<uuid:goal_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.GoalOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def get_goal(goal_id: uuid.UUID):
     """One goal with its progress."""
     return jsonify(goal_out(ledger.get_goal(g.user, goal_id)))
@@ -272,7 +244,7 @@ def get_goal(goal_id: uuid.UUID):
 
 @bp.post("/api/goals/<uuid:goal_id>/deposit/")
 @require_role()
-@spec.validate(json=DepositIn, tags=["finance"], security=JWT)
+@spec.validate(json=DepositIn, resp=responses(fs.GoalOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def deposit(goal_id: uuid.UUID, json: DepositIn):
     """Put money towards an active goal; 409 for an achieved or cancelled one."""
     goal = ledger.get_goal(g.user, goal_id)
@@ -283,7 +255,7 @@ def deposit(goal_id: uuid.UUID, json: DepositIn):
 
 @bp.post("/api/goals/<uuid:goal_id>/cancel/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.GoalOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def cancel_goal(goal_id: uuid.UUID):
     """Cancel an active goal."""
     goal = ledger.cancel_goal(g.user, ledger.get_goal(g.user, goal_id))
@@ -293,7 +265,7 @@ def cancel_goal(goal_id: uuid.UUID):
 
 @bp.delete("/api/goals/<uuid:goal_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(None, 204, SEED_ERRORS), tags=["finance"], security=JWT)
 def delete_goal(goal_id: uuid.UUID):
     """Delete a goal and its deposits; 204."""
     ledger.undo_record(g.user, "goal", str(goal_id))
@@ -304,27 +276,9 @@ def delete_goal(goal_id: uuid.UUID):
 # --- debts ----------------------------------------------------------------------------------------
 
 
-class DebtIn(StrictModel):
-    counterparty: str = Field(min_length=1, max_length=200)
-    direction: Literal["i_owe", "owed_to_me"]
-    amount: Decimal = Amount
-    currency: str | None = CurrencyCode
-    due_date: BoundedDate | None = None
-    description: str = Field("", max_length=500)
-
-
-class DebtQuery(PageQuery):
-    settled: bool | None = None
-    direction: Literal["i_owe", "owed_to_me"] | None = None
-
-
-class DueQuery(StrictModel):
-    days: int = Field(7, ge=0, le=3650)
-
-
 @bp.get("/api/debts/")
 @require_role()
-@spec.validate(query=DebtQuery, tags=["finance"], security=JWT)
+@spec.validate(query=DebtQuery, resp=responses(fs.DebtPage, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def list_debts(query: DebtQuery):
     """The user's debts, open ones by nearest due date first; filters: settled, direction."""
     select = ledger.debts_query(g.user, settled=query.settled, direction=query.direction)
@@ -333,7 +287,7 @@ def list_debts(query: DebtQuery):
 
 @bp.post("/api/debts/")
 @require_role()
-@spec.validate(json=DebtIn, tags=["finance"], security=JWT)
+@spec.validate(json=DebtIn, resp=responses(fs.DebtOut, 201, SEED_ERRORS), tags=["finance"], security=JWT)
 def create_debt(json: DebtIn):
     """Record a debt: who, which direction, how much, when due."""
     debt = ledger.add_debt(
@@ -352,7 +306,7 @@ def create_debt(json: DebtIn):
 
 @bp.get("/api/debts/due/")
 @require_role()
-@spec.validate(query=DueQuery, tags=["finance"], security=JWT)
+@spec.validate(query=DueQuery, resp=responses(fs.DueDebtsOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def due_debts(query: DueQuery):
     """Open debts due within ``days`` days (overdue included) and the open totals per direction."""
     totals = ledger.debt_totals(g.user)
@@ -366,7 +320,7 @@ def due_debts(query: DueQuery):
 
 @bp.get("/api/debts/<uuid:debt_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.DebtOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def get_debt(debt_id: uuid.UUID):
     """One debt."""
     return jsonify(debt_out(ledger.get_debt(g.user, debt_id)))
@@ -374,7 +328,7 @@ def get_debt(debt_id: uuid.UUID):
 
 @bp.post("/api/debts/<uuid:debt_id>/settle/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(fs.DebtOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def settle_debt(debt_id: uuid.UUID):
     """Mark a debt repaid; 409 when it already is."""
     debt = ledger.settle_debt(g.user, ledger.get_debt(g.user, debt_id))
@@ -384,7 +338,7 @@ def settle_debt(debt_id: uuid.UUID):
 
 @bp.delete("/api/debts/<uuid:debt_id>/")
 @require_role()
-@spec.validate(tags=["finance"], security=JWT)
+@spec.validate(resp=responses(None, 204, SEED_ERRORS), tags=["finance"], security=JWT)
 def delete_debt(debt_id: uuid.UUID):
     """Delete a debt; 204."""
     ledger.undo_record(g.user, "debt", str(debt_id))
@@ -395,21 +349,14 @@ def delete_debt(debt_id: uuid.UUID):
 # --- analytics ------------------------------------------------------------------------------------
 
 
-class CategoryAnalyticsQuery(StrictModel):
-    year: int | None = Field(None, ge=2000, le=2100)
-    month: int | None = Field(None, ge=1, le=12)
-    type: Literal["income", "expense"] = "expense"
-    currency: str = Field("UZS", pattern=r"^[A-Za-z]{3}$")
-
-
-class MonthlyAnalyticsQuery(StrictModel):
-    months: int = Field(6, ge=1, le=60)
-    currency: str = Field("UZS", pattern=r"^[A-Za-z]{3}$")
-
-
 @bp.get("/api/analytics/categories/")
 @require_role()
-@spec.validate(query=CategoryAnalyticsQuery, tags=["finance"], security=JWT)
+@spec.validate(
+    query=CategoryAnalyticsQuery,
+    resp=responses(fs.CategoryAnalyticsOut, errors=SEED_ERRORS),
+    tags=["finance"],
+    security=JWT,
+)
 def analytics_categories(query: CategoryAnalyticsQuery):
     """Totals by category for one month (default: the current one), largest first, with shares in percent."""
     today = utcnow().astimezone(ledger.local_zone()).date()
@@ -431,7 +378,12 @@ def analytics_categories(query: CategoryAnalyticsQuery):
 
 @bp.get("/api/analytics/monthly/")
 @require_role()
-@spec.validate(query=MonthlyAnalyticsQuery, tags=["finance"], security=JWT)
+@spec.validate(
+    query=MonthlyAnalyticsQuery,
+    resp=responses(fs.MonthlyAnalyticsOut, errors=SEED_ERRORS),
+    tags=["finance"],
+    security=JWT,
+)
 def analytics_monthly(query: MonthlyAnalyticsQuery):
     """Income, expense and net per month for the last ``months`` months, oldest first."""
     series = ledger.monthly_totals(g.user, query.months, currency=query.currency)
@@ -446,14 +398,9 @@ def analytics_monthly(query: MonthlyAnalyticsQuery):
 # --- commands -------------------------------------------------------------------------------------
 
 
-class ParseIn(StrictModel):
-    text: str = Field(min_length=1, max_length=1000)
-    language: Literal["ru", "uz", "kk", "en"] | None = None
-
-
 @bp.post("/api/commands/parse/")
 @require_role()
-@spec.validate(json=ParseIn, tags=["finance"], security=JWT)
+@spec.validate(json=ParseIn, resp=responses(fs.ParseOut, errors=SEED_ERRORS), tags=["finance"], security=JWT)
 def parse(json: ParseIn):
     """Parse a phrase the way the bot does (nothing is saved): intent, amount, currency, category,
     description, and a question when the phrase is ambiguous."""

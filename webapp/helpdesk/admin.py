@@ -8,7 +8,6 @@ same WebSockets as seed 003's clients, authenticated by the console session.
 from __future__ import annotations
 
 import io
-import math
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from webapp.admin.base import SecureModelView, SecureView, date_arg
 from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
 from webapp.core.models import User
+from webapp.core.pagination import fetch_page
 from webapp.core.roles import Role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -134,10 +134,8 @@ class InboxView(HelpdeskView):
         if search:
             conditions.append(Ticket.title.ilike(f"%{search}%"))
         query = desk_tickets(*conditions).order_by(PRIORITY_ORDER, Ticket.updated_at.desc(), Ticket.id)
-        total = db.session.scalar(db.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(max(args.get("page", 1, type=int) or 1, 1), pages)
-        tickets = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        found = fetch_page(query, args.get("page", 1, type=int) or 1, PAGE_SIZE, shape="console")
+        total, pages, page, tickets = found.total, found.pages, found.page, found.items
         counts = {q: desk_count(*queue_filter(q, current_user, now)) for q in QUEUES}
         stats = services.message_stats([t.id for t in tickets], include_internal=True)
         template = "helpdesk/_inbox_rows.html" if args.get("partial") else "helpdesk/inbox.html"

@@ -15,13 +15,15 @@ import jwt as pyjwt
 from flask import Blueprint, current_app, g, jsonify, request, send_file
 from flask_limiter.util import get_remote_address
 
-from webapp.core.apispec import JWT, paginate, spec
+from webapp.core.apispec import JWT, serves_bytes, spec
 from webapp.core.auth.api import user_seed_003
 from webapp.core.db import iso
 from webapp.core.errors import not_found, validation_error
 from webapp.core.models import User
+from webapp.core.pagination import paginate
 from webapp.core.permissions import forbidden, require_role
 from webapp.core.roles import FROM_SEED_003_ROLE, Role
+from webapp.core.schemas import V1_ERRORS, responses
 from webapp.core.services import can_manage, get_user, set_user_active
 from webapp.extensions import db, limiter
 from webapp.helpdesk import access, schemas, serializers, services
@@ -81,7 +83,7 @@ def _category(category_id: str) -> TicketCategory:
 
 @bp.get(f"{PREFIX}/tickets")
 @require_role()
-@spec.validate(query=schemas.TicketQuery, tags=TAGS, security=JWT)
+@spec.validate(query=schemas.TicketQuery, resp=responses(schemas.TicketPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_tickets(query: schemas.TicketQuery):
     """Tickets the caller may see (a customer: their own), newest first, filtered and paginated."""
     return jsonify(
@@ -100,7 +102,7 @@ def list_tickets(query: schemas.TicketQuery):
 @bp.post(f"{PREFIX}/tickets")
 @write_limited
 @require_role()
-@spec.validate(json=schemas.TicketIn, tags=TAGS, security=JWT)
+@spec.validate(json=schemas.TicketIn, resp=responses(schemas.TicketCreatedOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def create_ticket(json: schemas.TicketIn):
     """Open a ticket as the caller."""
     ticket = services.create_ticket(g.user, json.title, json.description, json.category_id, json.priority)
@@ -110,7 +112,7 @@ def create_ticket(json: schemas.TicketIn):
 
 @bp.get(f"{PREFIX}/tickets/<ticket_id>")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(schemas.TicketOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def get_ticket(ticket_id: str):
     """One ticket with its category, customer and assignee."""
     return jsonify(serializers.ticket_detail(_ticket_for(ticket_id)))
@@ -118,7 +120,7 @@ def get_ticket(ticket_id: str):
 
 @bp.put(f"{PREFIX}/tickets/<ticket_id>")
 @require_role()
-@spec.validate(json=schemas.TicketUpdate, tags=TAGS, security=JWT)
+@spec.validate(json=schemas.TicketUpdate, resp=responses(schemas.TicketOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def update_ticket(ticket_id: str, json: schemas.TicketUpdate):
     """Change title/description (owner or staff), status (staff; the owner may close), priority,
     category and assignee (staff). Only the fields sent change."""
@@ -131,7 +133,7 @@ def update_ticket(ticket_id: str, json: schemas.TicketUpdate):
 
 @bp.delete(f"{PREFIX}/tickets/<ticket_id>")
 @require_role(Role.ADMIN)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(schemas.MessageText, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def delete_ticket(ticket_id: str):
     """Delete a ticket with its conversation and files (admins only)."""
     ticket = _ticket_for(ticket_id)
@@ -144,7 +146,9 @@ def delete_ticket(ticket_id: str):
 
 @bp.get(f"{PREFIX}/tickets/<ticket_id>/messages")
 @require_role()
-@spec.validate(query=schemas.MessagesQuery, tags=TAGS, security=JWT)
+@spec.validate(
+    query=schemas.MessagesQuery, resp=responses(schemas.MessagePage, errors=V1_ERRORS), tags=TAGS, security=JWT
+)
 def list_messages(ticket_id: str, query: schemas.MessagesQuery):
     """The conversation, oldest first; internal notes only for staff."""
     ticket = _ticket_for(ticket_id)
@@ -154,7 +158,9 @@ def list_messages(ticket_id: str, query: schemas.MessagesQuery):
 @bp.post(f"{PREFIX}/tickets/<ticket_id>/messages")
 @write_limited
 @require_role()
-@spec.validate(json=schemas.MessageIn, tags=TAGS, security=JWT)
+@spec.validate(
+    json=schemas.MessageIn, resp=responses(schemas.MessageCreatedOut, 201, V1_ERRORS), tags=TAGS, security=JWT
+)
 def add_message(ticket_id: str, json: schemas.MessageIn):
     """Write into a ticket; ``is_internal`` (staff only) makes a note the customer never sees."""
     ticket = _ticket_for(ticket_id)
@@ -169,7 +175,7 @@ def add_message(ticket_id: str, json: schemas.MessageIn):
 @bp.post(f"{PREFIX}/files/upload")
 @write_limited
 @require_role()
-@spec.validate(form=schemas.UploadForm, tags=TAGS, security=JWT)
+@spec.validate(form=schemas.UploadForm, resp=responses(schemas.FileOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def upload_file(form: schemas.UploadForm):
     """Upload one file (multipart field ``file``); attach it by id when writing a message."""
     upload = request.files.get("file")
@@ -183,7 +189,12 @@ def upload_file(form: schemas.UploadForm):
 
 @bp.get(f"{PREFIX}/files/<file_id>")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(
+    resp=responses((None, "the file's bytes, in the content type it was uploaded with"), errors=V1_ERRORS),
+    tags=TAGS,
+    security=JWT,
+)
+@serves_bytes()
 def download_file(file_id: str):
     """The file's bytes, for its uploader and whoever may read the message it is attached to."""
     row = services.get_file(file_id)
@@ -216,7 +227,7 @@ def download_file(file_id: str):
 
 @bp.get(f"{PREFIX}/categories")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(schemas.CategoryList, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_categories():
     """Categories in display order; customers see the active ones only."""
     rows = services.list_categories(include_inactive=services.is_staff(g.user), viewer=g.user)
@@ -225,7 +236,7 @@ def list_categories():
 
 @bp.post(f"{PREFIX}/categories")
 @require_role(Role.ADMIN)
-@spec.validate(json=schemas.CategoryIn, tags=TAGS, security=JWT)
+@spec.validate(json=schemas.CategoryIn, resp=responses(schemas.CategoryOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def create_category(json: schemas.CategoryIn):
     """Create a category (admins only)."""
     fields = json.model_dump()
@@ -237,7 +248,9 @@ def create_category(json: schemas.CategoryIn):
 
 @bp.put(f"{PREFIX}/categories/<category_id>")
 @require_role(Role.ADMIN)
-@spec.validate(json=schemas.CategoryUpdate, tags=TAGS, security=JWT)
+@spec.validate(
+    json=schemas.CategoryUpdate, resp=responses(schemas.CategoryOut, errors=V1_ERRORS), tags=TAGS, security=JWT
+)
 def update_category(category_id: str, json: schemas.CategoryUpdate):
     """Change a category (admins only); only the fields sent change."""
     category = _category(category_id)
@@ -249,7 +262,7 @@ def update_category(category_id: str, json: schemas.CategoryUpdate):
 
 @bp.delete(f"{PREFIX}/categories/<category_id>")
 @require_role(Role.ADMIN)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(schemas.MessageText, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def delete_category(category_id: str):
     """Delete an unused category (admins only); one with tickets must be deactivated instead."""
     category = _category(category_id)
@@ -286,7 +299,7 @@ def _target_user(user_id: str) -> User:
 
 @bp.get(f"{PREFIX}/users")
 @require_role(Role.ADMIN)
-@spec.validate(query=schemas.UsersQuery, tags=TAGS, security=JWT)
+@spec.validate(query=schemas.UsersQuery, resp=responses(schemas.UserPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_users(query: schemas.UsersQuery):
     """Users with ticket counts and last activity (the desk's admins: their organization's staff
     and customers; superusers: everyone)."""
@@ -299,7 +312,7 @@ def list_users(query: schemas.UsersQuery):
 
 @bp.put(f"{PREFIX}/users/<user_id>/role")
 @require_role(Role.ADMIN)
-@spec.validate(json=schemas.RoleIn, tags=TAGS, security=JWT)
+@spec.validate(json=schemas.RoleIn, resp=responses(schemas.UserOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def set_role(user_id: str, json: schemas.RoleIn):
     """Change a user's role (admins only; audited). Granting ADMIN takes a superuser."""
     target = _target_user(user_id)
@@ -310,7 +323,7 @@ def set_role(user_id: str, json: schemas.RoleIn):
 
 @bp.put(f"{PREFIX}/users/<user_id>/status")
 @require_role(Role.ADMIN)
-@spec.validate(json=schemas.StatusIn, tags=TAGS, security=JWT)
+@spec.validate(json=schemas.StatusIn, resp=responses(schemas.UserOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def set_status(user_id: str, json: schemas.StatusIn):
     """Block or unblock a user (admins only; audited)."""
     target = _target_user(user_id)
@@ -324,7 +337,7 @@ def set_status(user_id: str, json: schemas.StatusIn):
 
 @bp.get(f"{PREFIX}/statistics/dashboard")
 @require_role(Role.HELPER)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(schemas.DashboardOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def statistics_dashboard():
     """All-time figures: tickets by status, first-response times, categories, helpers (staff)."""
     return jsonify(services.ticket_statistics(viewer=g.user))
@@ -332,7 +345,12 @@ def statistics_dashboard():
 
 @bp.get(f"{PREFIX}/statistics/tickets")
 @require_role(Role.HELPER)
-@spec.validate(query=schemas.StatisticsQuery, tags=TAGS, security=JWT)
+@spec.validate(
+    query=schemas.StatisticsQuery,
+    resp=responses(schemas.TicketStatisticsOut, errors=V1_ERRORS),
+    tags=TAGS,
+    security=JWT,
+)
 def statistics_tickets(query: schemas.StatisticsQuery):
     """The same figures for tickets created in a date range / category, with a per-day series."""
     if query.category_id and services.get_category(query.category_id, viewer=g.user) is None:

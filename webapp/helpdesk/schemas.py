@@ -1,15 +1,17 @@
-"""Request bodies and query strings of seed 003's ``/api/v1`` endpoints."""
+"""Request and response models of seed 003's ``/api/v1`` endpoints (``webapp.helpdesk.api``); the
+response payloads are built in ``webapp.helpdesk.serializers``, shared with the live events."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import BaseModel, Field, RootModel, StrictBool, model_validator
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
-from webapp.core.apispec import PageQuery, StrictModel
+from webapp.core.auth.schemas import UserSeed003
 from webapp.core.limits import BoundedDate, field_error
+from webapp.core.schemas import PageQuery, StrictModel, page_model
 from webapp.helpdesk.models import TicketPriority, TicketStatus
 
 # Seed 003's four roles first, then the platform's others (shown as themselves, see core.roles).
@@ -107,3 +109,186 @@ class StatisticsQuery(StrictModel):
         if self.from_date and self.to_date and self.from_date > self.to_date:
             raise field_error("to_date", "from_date is after to_date")
         return self
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+class PersonOut(BaseModel):
+    """A staff member or author as others see them: no contact details."""
+
+    id: str
+    first_name: str | None
+    role: str
+
+
+class CustomerOut(BaseModel):
+    id: str
+    telegram_id: int | None = Field(description="shown for customers only")
+    first_name: str | None
+    username: str | None
+
+
+class CategoryBrief(BaseModel):
+    id: str
+    name: str
+    icon: str | None
+    color: str | None
+
+
+class CategoryOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    icon: str | None
+    color: str | None
+    is_active: bool
+    sort_order: int
+
+
+class CategoryList(RootModel[list[CategoryOut]]):
+    pass
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    size: int
+    content_type: str
+    url: str
+    created_at: str | None
+
+
+class TicketCreatedOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: str
+    priority: str
+    category_id: str | None
+    user_id: str
+    created_at: str | None
+
+
+class TicketOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: str
+    priority: str
+    category: CategoryBrief | None
+    user: CustomerOut
+    assigned_to: PersonOut | None
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    first_response_at: str | None
+
+
+class TicketListItem(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: str
+    priority: str
+    category: CategoryBrief | None
+    user: CustomerOut
+    assigned_to: PersonOut | None
+    created_at: str | None
+    updated_at: str | None
+    messages_count: int = Field(description="the messages the viewer may read")
+    last_message_at: str | None
+
+
+class MessageOut(BaseModel):
+    id: str
+    ticket_id: str
+    content: str
+    user: PersonOut | None
+    attachments: list[FileOut]
+    is_internal: bool
+    created_at: str | None
+
+
+class MessageCreatedOut(BaseModel):
+    id: str
+    content: str
+    user_id: str | None
+    ticket_id: str
+    is_internal: bool
+    attachments: list[FileOut]
+    created_at: str | None
+
+
+class MessageText(BaseModel):
+    """Seed 003's confirmation of a deletion."""
+
+    message: str
+
+
+class UserOut(UserSeed003):
+    tickets_count: int
+    last_activity: str | None
+
+
+TicketPage = page_model(TicketListItem, "TicketPage")
+MessagePage = page_model(MessageOut)
+UserPage = page_model(UserOut)
+
+
+class TicketCounts(BaseModel):
+    total: int
+    open: int
+    in_progress: int
+    waiting_response: int
+    resolved: int
+    closed: int
+
+
+class ResponseTime(BaseModel):
+    average_hours: float | None
+    median_hours: float | None
+    responded: int
+
+
+class CategoryCount(BaseModel):
+    id: str | None
+    name: str | None
+    icon: str | None
+    color: str | None
+    count: int
+    percentage: float
+
+
+class HelperLoad(BaseModel):
+    user: PersonOut
+    tickets_handled: int
+    avg_response_time: float | None = Field(description="hours")
+
+
+class DashboardOut(BaseModel):
+    tickets: TicketCounts
+    response_time: ResponseTime
+    categories: list[CategoryCount]
+    helpers: list[HelperLoad]
+    priorities: dict[str, int] = Field(description="priority → open tickets")
+
+
+class StatisticsPeriod(BaseModel):
+    from_date: str | None
+    to_date: str | None
+    timezone: str
+
+
+class DayFigures(BaseModel):
+    date: str
+    created: int
+    by_status: dict[str, int]
+    resolved: int
+    closed: int
+    avg_response_hours: float | None
+
+
+class TicketStatisticsOut(DashboardOut):
+    period: StatisticsPeriod
+    daily: list[DayFigures]

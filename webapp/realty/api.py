@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify
 
-from webapp.core.apispec import JWT, paginate, spec
+from webapp.core.apispec import JWT, spec
 from webapp.core.errors import not_found
 from webapp.core.models import User
+from webapp.core.pagination import paginate
 from webapp.core.permissions import public, require_role
 from webapp.core.roles import Role
+from webapp.core.schemas import V1_ERRORS, ErrorBody, responses
 from webapp.extensions import db
 from webapp.realty import access
 from webapp.realty import schemas as s
@@ -52,7 +54,7 @@ def _booking_for(booking_id: int) -> Booking:
 
 @bp.get(f"{PREFIX}/listings/")
 @require_role()
-@spec.validate(query=s.SearchQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.SearchQuery, resp=responses(s.ListingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def search_listings(query: s.SearchQuery):
     """Approved, active listings free on every night of [check_in, check_out), filtered, sorted, paginated."""
     filters = listings.SearchFilters(
@@ -80,7 +82,7 @@ def _readable_listing(listing_id: int) -> Listing:
 
 @bp.get(f"{PREFIX}/listings/<int:listing_id>/")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.ListingDetailOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def listing_detail(listing_id: int):
     """A listing with its rating; guests see approved listings, staff also their agency's others."""
     listing = _readable_listing(listing_id)
@@ -110,7 +112,7 @@ def listing_photo(head: str, key: str):
 
 @bp.get(f"{PREFIX}/listings/<int:listing_id>/calendar/")
 @require_role()
-@spec.validate(query=s.CalendarQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.CalendarQuery, resp=responses(s.CalendarOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def listing_calendar(listing_id: int, query: s.CalendarQuery):
     """Each day from ``start`` (default: today in the agency's zone): free, blocked, pending or confirmed."""
     listing = _readable_listing(listing_id)
@@ -123,7 +125,7 @@ def listing_calendar(listing_id: int, query: s.CalendarQuery):
 
 @bp.get(f"{PREFIX}/listings/<int:listing_id>/reviews/")
 @require_role()
-@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.PageQuery, resp=responses(s.ReviewPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def listing_reviews(listing_id: int, query: s.PageQuery):
     listing = _readable_listing(listing_id)
     return jsonify(_page(social.reviews_of(listing.id), query, s.review_out))
@@ -134,7 +136,9 @@ def listing_reviews(listing_id: int, query: s.PageQuery):
 
 @bp.post(f"{PREFIX}/bookings/")
 @require_role()
-@spec.validate(json=s.BookingIn, tags=TAGS, security=JWT)
+@spec.validate(
+    json=s.BookingIn, resp=responses(s.BookingOut, 201, V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT
+)
 def create_booking(json: s.BookingIn):
     """Book [check_in, check_out); 409 DATES_TAKEN when any night is taken. Starts pending."""
     booking = bookings.create_booking(g.user, json.listing_id, json.check_in, json.check_out, json.guests)
@@ -144,7 +148,7 @@ def create_booking(json: s.BookingIn):
 
 @bp.get(f"{PREFIX}/bookings/")
 @require_role()
-@spec.validate(query=s.BookingQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.BookingQuery, resp=responses(s.BookingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def my_bookings(query: s.BookingQuery):
     """The caller's own bookings as a guest, newest stay first."""
     return jsonify(_page(bookings.guest_bookings(g.user, query.status), query, s.booking_out))
@@ -152,14 +156,16 @@ def my_bookings(query: s.BookingQuery):
 
 @bp.get(f"{PREFIX}/bookings/<int:booking_id>/")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.BookingOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def booking_detail(booking_id: int):
     return jsonify(s.booking_out(_booking_for(booking_id)))
 
 
 @bp.post(f"{PREFIX}/bookings/<int:booking_id>/cancel/")
 @require_role()
-@spec.validate(json=s.ReasonIn, tags=TAGS, security=JWT)
+@spec.validate(
+    json=s.ReasonIn, resp=responses(s.BookingOut, errors=V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT
+)
 def cancel_booking(booking_id: int, json: s.ReasonIn):
     """The guest (before check-in) or the listing's staff cancel; the nights free up."""
     booking = _booking_for(booking_id)
@@ -170,7 +176,7 @@ def cancel_booking(booking_id: int, json: s.ReasonIn):
 
 @bp.post(f"{PREFIX}/bookings/<int:booking_id>/pay/")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.PaidBookingOut, errors=V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT)
 def pay_booking(booking_id: int):
     """Demo payment: pays the total and confirms a pending booking (seed: «Оплатить (демо)»)."""
     booking = _booking_for(booking_id)
@@ -195,14 +201,14 @@ def pay_booking(booking_id: int):
 
 @bp.get(f"{PREFIX}/favorites/")
 @require_role()
-@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.PageQuery, resp=responses(s.ListingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_favorites(query: s.PageQuery):
     return jsonify(_page(social.favorites_of(g.user), query, lambda fav: s.listing_out(fav.listing)))
 
 
 @bp.post(f"{PREFIX}/favorites/")
 @require_role()
-@spec.validate(json=s.FavoriteIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.FavoriteIn, resp=responses(s.ListingOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def add_favorite(json: s.FavoriteIn):
     """Idempotent: adding a favourite twice keeps one."""
     favorite = social.add_favorite(g.user, json.listing_id)
@@ -212,7 +218,7 @@ def add_favorite(json: s.FavoriteIn):
 
 @bp.delete(f"{PREFIX}/favorites/<int:listing_id>/")
 @require_role()
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(None, 204, V1_ERRORS), tags=TAGS, security=JWT)
 def remove_favorite(listing_id: int):
     removed = social.remove_favorite(g.user, listing_id)
     if not removed:
@@ -222,7 +228,9 @@ def remove_favorite(listing_id: int):
 
 @bp.post(f"{PREFIX}/reviews/")
 @require_role()
-@spec.validate(json=s.ReviewIn, tags=TAGS, security=JWT)
+@spec.validate(
+    json=s.ReviewIn, resp=responses(s.ReviewOut, 201, V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT
+)
 def add_review(json: s.ReviewIn):
     """Rate one's own completed stay, once (1–5)."""
     booking = _booking_for(json.booking_id)
@@ -233,14 +241,14 @@ def add_review(json: s.ReviewIn):
 
 @bp.get(f"{PREFIX}/notifications/")
 @require_role()
-@spec.validate(query=s.NotificationQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.NotificationQuery, resp=responses(s.NotificationPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_notifications(query: s.NotificationQuery):
     return jsonify(_page(notify.list_notifications(g.user, query.unread), query, s.notification_out))
 
 
 @bp.post(f"{PREFIX}/notifications/read/")
 @require_role()
-@spec.validate(json=s.ReadIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.ReadIn, resp=responses(s.MarkedReadOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def read_notifications(json: s.ReadIn):
     """Mark the given (or all unread) notifications of the caller read."""
     changed = notify.mark_read(g.user, json.ids)
@@ -252,7 +260,7 @@ def read_notifications(json: s.ReadIn):
 
 @bp.get(f"{PREFIX}/staff/listings/")
 @require_role(Role.REALTOR)
-@spec.validate(query=s.ListingQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.ListingQuery, resp=responses(s.ListingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def staff_listings(query: s.ListingQuery):
     """Realtors: their own listings; agency admins: the agency's; superusers: all."""
     select = listings.staff_listings(g.user, query.status, query.mine)
@@ -261,7 +269,7 @@ def staff_listings(query: s.ListingQuery):
 
 @bp.post(f"{PREFIX}/staff/listings/")
 @require_role(Role.REALTOR)
-@spec.validate(json=s.ListingIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.ListingIn, resp=responses(s.ListingOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def create_listing(json: s.ListingIn):
     """A new listing in the caller's agency, pending moderation."""
     fields = json.model_dump(exclude={"agency_id", "realtor_id"})
@@ -272,7 +280,7 @@ def create_listing(json: s.ListingIn):
 
 @bp.patch(f"{PREFIX}/staff/listings/<int:listing_id>/")
 @require_role(Role.REALTOR)
-@spec.validate(json=s.ListingPatch, tags=TAGS, security=JWT)
+@spec.validate(json=s.ListingPatch, resp=responses(s.ListingOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def update_listing(listing_id: int, json: s.ListingPatch):
     """Edit fields and/or (de)activate («Активировать/Снять»); a rejected listing returns to moderation."""
     listing = _staff_listing(listing_id)
@@ -288,7 +296,7 @@ def update_listing(listing_id: int, json: s.ListingPatch):
 
 @bp.post(f"{PREFIX}/staff/listings/<int:listing_id>/blocks/")
 @require_role(Role.REALTOR)
-@spec.validate(json=s.BlockIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.BlockIn, resp=responses(s.BlockOut, 201, V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT)
 def add_block(listing_id: int, json: s.BlockIn):
     """Close [date_from, date_to) on the calendar; 409 when a booking or block holds any night."""
     listing = _staff_listing(listing_id)
@@ -299,14 +307,14 @@ def add_block(listing_id: int, json: s.BlockIn):
 
 @bp.get(f"{PREFIX}/staff/listings/<int:listing_id>/blocks/")
 @require_role(Role.REALTOR)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.BlockList, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_blocks(listing_id: int):
     return jsonify({"items": [_block_out(b) for b in listings.blocks_of(_staff_listing(listing_id))]})
 
 
 @bp.delete(f"{PREFIX}/staff/blocks/<int:block_id>/")
 @require_role(Role.REALTOR)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(None, 204, V1_ERRORS), tags=TAGS, security=JWT)
 def remove_block(block_id: int):
     block = db.session.get(AvailabilityBlock, block_id)
     if block is None or not access.can_edit_listing(g.user, block.listing):
@@ -327,7 +335,7 @@ def _block_out(block: AvailabilityBlock) -> dict:
 
 @bp.get(f"{PREFIX}/staff/bookings/")
 @require_role(Role.REALTOR)
-@spec.validate(query=s.BookingQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.BookingQuery, resp=responses(s.BookingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def staff_bookings(query: s.BookingQuery):
     """Bookings of the caller's listings (realtor) or agency (admin); all for superusers."""
     select = bookings.staff_bookings(g.user, query.status, query.listing_id)
@@ -336,7 +344,7 @@ def staff_bookings(query: s.BookingQuery):
 
 @bp.post(f"{PREFIX}/staff/bookings/<int:booking_id>/confirm/")
 @require_role(Role.REALTOR)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.BookingOut, errors=V1_ERRORS, HTTP_409=ErrorBody), tags=TAGS, security=JWT)
 def confirm_booking(booking_id: int):
     booking = db.session.get(Booking, booking_id)
     if booking is None or not access.can_handle_booking(g.user, booking):
@@ -351,7 +359,7 @@ def confirm_booking(booking_id: int):
 
 @bp.get(f"{PREFIX}/moderation/")
 @require_role(Role.MODERATOR)
-@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.PageQuery, resp=responses(s.ListingPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def moderation_queue(query: s.PageQuery):
     """Pending listings the caller may moderate, oldest first."""
     select = listings.moderation_queue(g.user)
@@ -367,7 +375,7 @@ def _moderatable(listing_id: int) -> Listing:
 
 @bp.post(f"{PREFIX}/moderation/<int:listing_id>/approve/")
 @require_role(Role.MODERATOR)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.ListingOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def approve_listing(listing_id: int):
     listing = _moderatable(listing_id)
     listings.approve_listing(g.user, listing)
@@ -377,7 +385,7 @@ def approve_listing(listing_id: int):
 
 @bp.post(f"{PREFIX}/moderation/<int:listing_id>/reject/")
 @require_role(Role.MODERATOR)
-@spec.validate(json=s.RejectIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.RejectIn, resp=responses(s.ListingOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def reject_listing(listing_id: int, json: s.RejectIn):
     listing = _moderatable(listing_id)
     listings.reject_listing(g.user, listing, json.reason)
@@ -411,7 +419,7 @@ def _managed_agency(agency_id: int) -> Agency:
 
 @bp.get(f"{PREFIX}/agencies/")
 @require_role(Role.MODERATOR, Role.ADMIN)
-@spec.validate(query=s.PageQuery, tags=TAGS, security=JWT)
+@spec.validate(query=s.PageQuery, resp=responses(s.AgencyPage, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def list_agencies(query: s.PageQuery):
     """Superusers and the platform moderator: every agency's card; agency admins: their own."""
     select = access.scope(db.select(Agency), g.user).order_by(Agency.name)
@@ -420,7 +428,7 @@ def list_agencies(query: s.PageQuery):
 
 @bp.post(f"{PREFIX}/agencies/")
 @require_role(Role.SUPERUSER)
-@spec.validate(json=s.AgencyIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.AgencyIn, resp=responses(s.AgencyOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def create_agency(json: s.AgencyIn):
     agency = agencies.create_agency(g.user, json.model_dump())
     db.session.flush()
@@ -429,7 +437,7 @@ def create_agency(json: s.AgencyIn):
 
 @bp.post(f"{PREFIX}/agencies/<int:agency_id>/active/")
 @require_role(Role.SUPERUSER)
-@spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.ActiveIn, resp=responses(s.AgencyOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def set_agency_active(agency_id: int, json: s.ActiveIn):
     agency = _managed_agency(agency_id)
     agencies.set_agency_active(g.user, agency, json.is_active)
@@ -439,7 +447,7 @@ def set_agency_active(agency_id: int, json: s.ActiveIn):
 
 @bp.get(f"{PREFIX}/agencies/<int:agency_id>/metrics/")
 @require_role(Role.MODERATOR, Role.ADMIN)
-@spec.validate(tags=TAGS, security=JWT)
+@spec.validate(resp=responses(s.AgencyMetricsOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def agency_metrics(agency_id: int):
     """Realtors, listings, bookings, revenue, contacts, top listings and realtors."""
     return jsonify(agencies.agency_metrics(_managed_agency(agency_id)))
@@ -447,7 +455,7 @@ def agency_metrics(agency_id: int):
 
 @bp.post(f"{PREFIX}/realtors/")
 @require_role(Role.ADMIN)
-@spec.validate(json=s.RealtorIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.RealtorIn, resp=responses(s.RealtorOut, 201, V1_ERRORS), tags=TAGS, security=JWT)
 def add_realtor(json: s.RealtorIn):
     """An agency admin adds a realtor account (e-mail, phone, name, password) to their agency."""
     user = agencies.add_realtor(
@@ -464,7 +472,7 @@ def add_realtor(json: s.RealtorIn):
 
 @bp.post(f"{PREFIX}/realtors/<uuid:user_id>/active/")
 @require_role(Role.ADMIN)
-@spec.validate(json=s.ActiveIn, tags=TAGS, security=JWT)
+@spec.validate(json=s.ActiveIn, resp=responses(s.RealtorActiveOut, errors=V1_ERRORS), tags=TAGS, security=JWT)
 def set_realtor_active(user_id, json: s.ActiveIn):
     realtor = db.session.get(User, user_id)
     if realtor is None:

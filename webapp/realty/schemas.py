@@ -1,4 +1,5 @@
-"""Request models and JSON shapes of the realty API (shared by the API and the console)."""
+"""Request and response models of the realty API (``webapp.realty.api``), and the functions that build
+its JSON shapes (shared by the API and the console)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from webapp.core.apispec import StrictModel
 from webapp.core.db import iso
 from webapp.core.limits import BoundedDate
 from webapp.core.models import User
+from webapp.core.schemas import PageQuery, StrictModel, page_model
 from webapp.realty.models import AMENITIES, Booking, Listing, Notification, Review
 
 
@@ -56,11 +57,6 @@ class SearchQuery(StrictModel):
 class CalendarQuery(StrictModel):
     start: IsoDate | None = None
     days: int = Field(30, ge=1, le=366)
-
-
-class PageQuery(StrictModel):
-    page: int = Field(1, ge=1, le=100_000)
-    size: int = Field(20, ge=1, le=100)
 
 
 class BookingQuery(PageQuery):
@@ -237,3 +233,199 @@ def notification_out(row: Notification) -> dict:
         "created_at": iso(row.created_at),
         "read_at": iso(row.read_at),
     }
+
+
+# --- response models (what the functions above and the API build) -------------------------------
+
+Money = Field(description="the agency's currency, as a decimal string")
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+
+
+class AgencyBrief(BaseModel):
+    id: int
+    name: str
+
+
+class ListingOut(BaseModel):
+    id: int
+    title: str
+    city: str
+    district: str | None
+    address: str | None
+    price_per_night: str = Money
+    currency: str
+    max_guests: int
+    amenities: list[str]
+    description: str
+    photos: list[str]
+    is_active: bool
+    status: str
+    rejection_reason: str | None
+    agency: AgencyBrief
+    realtor: PersonOut | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class ListingDetailOut(ListingOut):
+    rating: float | None = Field(description="average of its reviews; null without any")
+    reviews_count: int
+    is_favorite: bool
+
+
+class CalendarDay(BaseModel):
+    date: str
+    state: str = Field(description="free, blocked, pending or confirmed (staff); free or taken (guests)")
+    booking_id: int | None = Field(None, description="staff only")
+    block_id: int | None = Field(None, description="staff only")
+
+
+class CalendarOut(BaseModel):
+    listing_id: int
+    days: list[CalendarDay]
+
+
+class ListingBrief(BaseModel):
+    id: int
+    title: str
+    city: str
+
+
+class BookingOut(BaseModel):
+    id: int
+    listing: ListingBrief
+    guest: PersonOut | None
+    check_in: str
+    check_out: str
+    nights: int
+    guests: int
+    total_price: str = Money
+    currency: str
+    status: str
+    is_paid: bool
+    cancel_reason: str | None
+    created_at: str | None
+    confirmed_at: str | None
+    cancelled_at: str | None
+    completed_at: str | None
+
+
+class PaymentOut(BaseModel):
+    id: int
+    amount: str = Money
+    currency: str
+    provider: str
+    status: str
+
+
+class PaidBookingOut(BaseModel):
+    payment: PaymentOut
+    booking: BookingOut
+
+
+class ReviewOut(BaseModel):
+    id: int
+    booking_id: int
+    listing_id: int
+    author: PersonOut | None
+    rating: int
+    text: str | None
+    created_at: str | None
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    text: str
+    booking_id: int | None
+    listing_id: int | None
+    created_at: str | None
+    read_at: str | None
+
+
+class MarkedReadOut(BaseModel):
+    marked_read: int
+
+
+class BlockOut(BaseModel):
+    id: int
+    listing_id: int
+    date_from: str
+    date_to: str = Field(description="exclusive, like a check-out day")
+    reason: str | None
+
+
+class BlockList(BaseModel):
+    items: list[BlockOut]
+
+
+class AgencyOut(BaseModel):
+    id: int
+    name: str
+    city: str
+    phone: str | None
+    email: str | None
+    address: str | None
+    timezone: str
+    currency: str
+    is_active: bool
+
+
+class AgencyCard(BaseModel):
+    id: int
+    name: str
+    city: str
+    is_active: bool
+
+
+class AgencyContacts(BaseModel):
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class TopListing(BaseModel):
+    id: int
+    title: str
+    bookings: int
+    revenue: str = Money
+
+
+class TopRealtor(BaseModel):
+    id: str
+    name: str
+    bookings: int
+    revenue: str = Money
+
+
+class AgencyMetricsOut(BaseModel):
+    agency: AgencyCard
+    contacts: AgencyContacts
+    currency: str
+    realtors: int
+    listings: dict[str, int] = Field(description="total and per moderation status")
+    bookings: dict[str, int] = Field(description="total and per booking status")
+    revenue: str = Money
+    top_listings: list[TopListing]
+    top_realtors: list[TopRealtor]
+
+
+class RealtorOut(PersonOut):
+    email: str | None
+    phone: str | None
+    is_active: bool
+
+
+class RealtorActiveOut(PersonOut):
+    is_active: bool
+
+
+ListingPage = page_model(ListingOut)
+BookingPage = page_model(BookingOut)
+ReviewPage = page_model(ReviewOut)
+NotificationPage = page_model(NotificationOut)
+AgencyPage = page_model(AgencyOut)

@@ -7,8 +7,8 @@ import binascii
 
 from pydantic import Field, field_validator, model_validator
 
-from webapp.core.apispec import StrictModel
 from webapp.core.limits import field_error
+from webapp.core.schemas import StrictModel
 
 
 class BotIn(StrictModel):

@@ -19,8 +19,10 @@ from telebot import types
 from webapp.core.apispec import spec
 from webapp.core.errors import ApiError, not_found
 from webapp.core.permissions import public
+from webapp.core.schemas import responses
 from webapp.extensions import db
 from webapp.telegram.models import Bot, BotMode, Vertical
+from webapp.telegram.schemas import WEBHOOK_ERRORS, WebhookAck, WebhookStatusOut
 
 bp = Blueprint("telegram_api", __name__)
 log = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ def _receive(bot: Bot | None):
 
 @bp.post("/telegram/webhook/<name>")
 @public
-@spec.validate(tags=["telegram"])
+@spec.validate(resp=responses(WebhookAck, errors=WEBHOOK_ERRORS), tags=["telegram"])
 def webhook(name: str):
     """Telegram update for the bot ``name`` (secret in X-Telegram-Bot-Api-Secret-Token); 200 "OK"."""
     return _receive(db.session.scalar(db.select(Bot).filter_by(name=name)))
@@ -93,7 +95,7 @@ def webhook(name: str):
 
 @bp.post("/telegram/webhook/")
 @public
-@spec.validate(tags=["telegram"])
+@spec.validate(resp=responses(WebhookAck, errors=WEBHOOK_ERRORS), tags=["telegram"])
 def finance_webhook():
     """Seed 000's webhook: a Telegram update for the finance bot; 200 "OK"."""
     return _receive(_finance_bot())
@@ -101,7 +103,7 @@ def finance_webhook():
 
 @bp.get("/telegram/webhook/")
 @public
-@spec.validate(tags=["telegram"])
+@spec.validate(resp=responses(WebhookStatusOut), tags=["telegram"])
 def webhook_status():
     """Seed 000's webhook check: is a finance bot set up to receive updates here."""
     bot = _finance_bot()

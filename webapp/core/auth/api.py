@@ -20,6 +20,7 @@ from webapp.core.errors import ApiError, auth_failure, validation_error
 from webapp.core.models import ServiceToken, User
 from webapp.core.permissions import SERVICE_ANY, optional_service, public, require_role
 from webapp.core.roles import SEED_003_ROLE, Role
+from webapp.core.schemas import SEED_004_ERRORS, SEED_ERRORS, V1_ERRORS, responses
 from webapp.core.services import (
     authenticate_staff,
     find_user_by_telegram_id,
@@ -99,7 +100,9 @@ def _active(user: User) -> User:
 @bp.post("/api/auth/telegram-register/")
 @limiter.limit(_auth_limit)
 @optional_service
-@spec.validate(json=schemas.TelegramRegisterIn, tags=["auth"])
+@spec.validate(
+    json=schemas.TelegramRegisterIn, resp=responses(schemas.TelegramTokensOut, 201, SEED_ERRORS), tags=["auth"]
+)
 def telegram_register(json: schemas.TelegramRegisterIn):
     """Register a user by Telegram chat id (seed 000); 409 when already registered."""
     _telegram_login_gate()
@@ -118,7 +121,9 @@ def telegram_register(json: schemas.TelegramRegisterIn):
 @bp.post("/api/auth/telegram-login/")
 @limiter.limit(_auth_limit)
 @optional_service
-@spec.validate(json=schemas.TelegramLoginIn, tags=["auth"])
+@spec.validate(
+    json=schemas.TelegramLoginIn, resp=responses(schemas.TelegramTokensOut, errors=SEED_ERRORS), tags=["auth"]
+)
 def telegram_login(json: schemas.TelegramLoginIn):
     """Tokens for a registered Telegram chat id; the phone, when given, must match."""
     _telegram_login_gate()
@@ -136,7 +141,7 @@ def telegram_login(json: schemas.TelegramLoginIn):
 @bp.post("/api/auth/telegram-auth/")
 @limiter.limit(_auth_limit)
 @optional_service
-@spec.validate(json=schemas.TelegramAuthIn, tags=["auth"])
+@spec.validate(json=schemas.TelegramAuthIn, resp=responses(schemas.TelegramAuthOut, errors=SEED_ERRORS), tags=["auth"])
 def telegram_auth(json: schemas.TelegramAuthIn):
     """Whether the caller is authenticated as this Telegram chat id (seed 000's client checks its tokens).
 
@@ -158,7 +163,7 @@ def telegram_auth(json: schemas.TelegramAuthIn):
 @bp.post("/api/token/refresh/")
 @limiter.limit(_auth_limit)
 @public
-@spec.validate(json=schemas.RefreshIn, tags=["auth"])
+@spec.validate(json=schemas.RefreshIn, resp=responses(schemas.TokenPair, errors=SEED_ERRORS), tags=["auth"])
 def token_refresh(json: schemas.RefreshIn):
     """Rotate: the given refresh token is revoked and a new access + refresh pair returned."""
     try:
@@ -182,7 +187,9 @@ def token_refresh(json: schemas.RefreshIn):
 
 @bp.post("/api/auth/logout/")
 @require_role()
-@spec.validate(json=schemas.LogoutIn, tags=["auth"], security=JWT)
+@spec.validate(
+    json=schemas.LogoutIn, resp=responses(schemas.DetailOut, errors=SEED_ERRORS), tags=["auth"], security=JWT
+)
 def logout(json: schemas.LogoutIn):
     """End this session: every access and refresh token of this login, rotated ones included."""
     tokens.revoke_token(get_jwt())
@@ -203,7 +210,7 @@ def logout(json: schemas.LogoutIn):
 @bp.post("/api/v1/auth/telegram")
 @limiter.limit(_auth_limit)
 @public
-@spec.validate(json=schemas.WebAppAuthIn, tags=["auth"])
+@spec.validate(json=schemas.WebAppAuthIn, resp=responses(schemas.WebAppTokensOut, errors=V1_ERRORS), tags=["auth"])
 def webapp_auth(json: schemas.WebAppAuthIn):
     """Log in with Telegram WebApp initData signed by any enabled bot (or TELEGRAM_BOT_TOKEN)."""
     pairs = enabled_bot_tokens()
@@ -231,7 +238,7 @@ def webapp_auth(json: schemas.WebAppAuthIn):
 
 @bp.get("/api/v1/auth/me")
 @require_role()
-@spec.validate(tags=["auth"], security=JWT)
+@spec.validate(resp=responses(schemas.UserSeed003, errors=V1_ERRORS), tags=["auth"], security=JWT)
 def me():
     """The current user (seed 003 shape)."""
     return jsonify(user_seed_003(g.user))
@@ -239,7 +246,9 @@ def me():
 
 @bp.put("/api/v1/auth/profile")
 @require_role()
-@spec.validate(json=schemas.ProfileIn, tags=["auth"], security=JWT)
+@spec.validate(
+    json=schemas.ProfileIn, resp=responses(schemas.UserSeed003, errors=V1_ERRORS), tags=["auth"], security=JWT
+)
 def update_profile(json: schemas.ProfileIn):
     """Update first/last name, username and language of the current user."""
     user: User = g.user
@@ -265,7 +274,7 @@ def update_profile(json: schemas.ProfileIn):
 @bp.post("/api/login/")
 @limiter.limit(_auth_limit)
 @public
-@spec.validate(json=schemas.StaffLoginIn, tags=["auth"])
+@spec.validate(json=schemas.StaffLoginIn, resp=responses(schemas.StaffTokensOut, errors=SEED_004_ERRORS), tags=["auth"])
 def staff_login(json: schemas.StaffLoginIn):
     """Username (or e-mail) and password → JWT pair; 401 {"detail": "Invalid credentials"}."""
     login = json.username or json.email
@@ -295,7 +304,12 @@ def _bot_token_out(row: ServiceToken) -> dict:
 
 @bp.post("/api/generate_bot_token/")
 @require_role(Role.ADMIN)
-@spec.validate(json=schemas.BotTokenIn, tags=["auth"], security=JWT)
+@spec.validate(
+    json=schemas.BotTokenIn,
+    resp=responses(schemas.BotTokenCreatedOut, 201, SEED_004_ERRORS),
+    tags=["auth"],
+    security=JWT,
+)
 def generate_bot_token(json: schemas.BotTokenIn):
     """A new X-Bot-Token (admins); the value is shown only in this response."""
     days = json.expires_in_days or current_app.config["BOT_TOKEN_DEFAULT_DAYS"] or None
@@ -311,7 +325,7 @@ def generate_bot_token(json: schemas.BotTokenIn):
 
 @bp.get("/api/bot_tokens/")
 @require_role(Role.ADMIN)
-@spec.validate(tags=["auth"], security=JWT)
+@spec.validate(resp=responses(schemas.BotTokenList, errors=SEED_004_ERRORS), tags=["auth"], security=JWT)
 def list_bot_tokens():
     """Issued bot tokens of the caller's organization (a superuser: every one), never their values."""
     rows = db.session.scalars(service_tokens_query(g.user)).all()
@@ -320,7 +334,7 @@ def list_bot_tokens():
 
 @bp.delete("/api/bot_tokens/<int:token_id>/")
 @require_role(Role.ADMIN)
-@spec.validate(tags=["auth"], security=JWT)
+@spec.validate(resp=responses(schemas.BotTokenOut, errors=SEED_004_ERRORS), tags=["auth"], security=JWT)
 def revoke_bot_token(token_id: int):
     """Revoke a bot token of the caller's organization: it stops working at once (another's: 404)."""
     row = get_service_token(g.user, token_id)
@@ -334,7 +348,11 @@ def revoke_bot_token(token_id: int):
 
 @bp.get("/api/auth/service/")
 @require_role(Role.ADMIN, service=SERVICE_ANY)
-@spec.validate(tags=["auth"], security=[{"bot_token": []}, {"service_secret": []}, {"jwt": []}])
+@spec.validate(
+    resp=responses(schemas.ServiceWhoamiOut, errors=SEED_ERRORS),
+    tags=["auth"],
+    security=[{"bot_token": []}, {"service_secret": []}, {"jwt": []}],
+)
 def service_whoami():
     """Which credential this call was authenticated with: lets a bot check its X-Bot-Token."""
     if g.service:

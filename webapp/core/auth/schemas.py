@@ -1,10 +1,10 @@
-"""Request bodies of the auth endpoints, with the seeds' field names."""
+"""Request and response models of the auth endpoints (``webapp.core.auth.api``), with the seeds' field names."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator
 
-from webapp.core.apispec import StrictModel
+from webapp.core.schemas import StrictModel
 
 CHAT_ID_PATTERN = r"^-?\d{1,16}$"  # Telegram ids have at most 52 significant bits
 
@@ -65,3 +65,84 @@ class StaffLoginIn(StrictModel):
 class BotTokenIn(StrictModel):
     name: str = Field("bot", min_length=1, max_length=100)
     expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+class UserSeed000(BaseModel):
+    """Seed 000's user (``api.user_seed_000``)."""
+
+    id: str
+    phone_number: str | None
+    language: str | None
+    is_active: bool
+
+
+class UserSeed003(BaseModel):
+    """Seed 003's user (``api.user_seed_003``)."""
+
+    id: str
+    telegram_id: int | None
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    role: str = Field(description="seed 003's role name: USER, HELPER, ADMIN …")
+    is_active: bool
+    created_at: str | None
+    updated_at: str | None
+
+
+class TokenPair(BaseModel):
+    access: str
+    refresh: str
+
+
+class TelegramTokensOut(TokenPair):
+    user: UserSeed000
+
+
+class TelegramAuthOut(BaseModel):
+    authenticated: bool
+    user: UserSeed000 | None
+
+
+class DetailOut(BaseModel):
+    detail: str
+
+
+class WebAppTokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: UserSeed003
+
+
+class StaffTokensOut(TokenPair):
+    user: UserSeed003
+
+
+class BotTokenCreatedOut(BaseModel):
+    bot_token: str = Field(description="shown once: only its hash is kept")
+    expires_at: str | None
+    id: int
+
+
+class BotTokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+    last_used_at: str | None
+
+
+class BotTokenList(RootModel[list[BotTokenOut]]):
+    pass
+
+
+class ServiceWhoamiOut(BaseModel):
+    service: str | None = Field(description="the service credential's identity; None for a JWT")
+    user: UserSeed003 | None = Field(None, description="present for a JWT")

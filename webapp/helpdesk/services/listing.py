@@ -22,9 +22,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from webapp.core.apispec import page_of
 from webapp.core.db import iso
 from webapp.core.models import TelegramAccount, User
+from webapp.core.pagination import page_of, page_window
 from webapp.core.roles import SEED_003_ROLE, Role
 from webapp.extensions import db
 from webapp.helpdesk.access import SHAPE_OWN, list_shape, shape_where
@@ -57,10 +57,10 @@ def ticket_page(viewer: User, *, page: int, size: int, **filters: Any) -> dict[s
         return db.session.scalar(_count_statement(*shape), values) or 0
 
     total = cached_count(values, count) if staff else count()
-    offset = (page - 1) * size
+    limit, offset = page_window(page, size)
     items = []
     if total > offset:
-        rows = db.session.execute(_page_statement(*shape), {**values, "limit": size, "offset": offset})
+        rows = db.session.execute(_page_statement(*shape), {**values, "limit": limit, "offset": offset})
         items = [_item(row) for row in rows]
     return page_of(items, total, page, size)
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.core.db import utcnow
 from webapp.core.limits import require_date_in_range
 from webapp.core.models import User
+from webapp.core.pagination import fetch_page
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import ServiceError
 from webapp.extensions import db
@@ -471,16 +472,7 @@ def search_query(filters: SearchFilters) -> sa.Select:
 
 def search(filters: SearchFilters, page: int = 1, size: int = 10) -> dict:
     """One page of search results: ``items`` (Listing rows), ``total``, ``page``, ``size``, ``pages``."""
-    query = search_query(filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
-    return {
-        "items": items,
-        "total": total,
-        "page": page,
-        "size": size,
-        "pages": math.ceil(total / size) if total else 0,
-    }
+    return fetch_page(search_query(filters), page, size, unique=True).as_dict()
 
 
 def quote(listing: Listing, check_in: date, check_out: date) -> Decimal:
