@@ -1,0 +1,117 @@
+"""The clinic's booking handlers alone: module-level functions registered on a bot by themselves
+(no other clinic handler), talking to the sandbox; and buttons forged with another organization's
+branch, service or doctor, which are refused as stale buttons."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from tests.fixtures.clinic import build_clinic, build_patient, fresh
+from tests.fixtures.telegram import callback_answer, eventually, press, say
+
+STALE_RU = "Эта кнопка больше не активна."
+
+
+def forge_button(telebot) -> None:
+    """``/forge <data>``: a message with one inline button carrying ``data`` — what a client that
+    sends any callback data it likes can press (the sandbox only presses buttons it was shown)."""
+
+    def forge(message) -> None:
+        from telebot import types
+
+        data = message.text.split(" ", 1)[1]
+        markup = types.InlineKeyboardMarkup()
+        markup.row(types.InlineKeyboardButton("forged", callback_data=data))
+        telebot.send_message(message.chat.id, "forged", reply_markup=markup)
+
+    telebot.register_message_handler(forge, commands=["forge"])
+
+
+@pytest.fixture
+def booking_bot(app, sandbox, sandbox_bot, run_bot, frozen_clock, make_organization):
+    """A clinic bot running the booking handlers and nothing else of the clinic's, plus another
+    organization's clinic whose ids it must never book."""
+    from botworker.clinic import booking
+
+    bot = sandbox_bot("clinic")
+    sandbox.set_limits(bot.token, per_second=100, per_chat_per_second=100)
+    other_organization = make_organization("Other clinic organization")
+    with app.app_context():
+        bot.ids = build_clinic(bot_id=bot.bot_id)
+        bot.other = build_clinic(organization_id=other_organization, name="Чужая клиника")
+    alone = SimpleNamespace(register_handlers=booking.register)
+    run_bot(bot, vertical=alone, extra_handlers=forge_button)
+    return bot
+
+
+def _patient(app, bot, sandbox, user):
+    from webapp.core.models import TelegramAccount
+    from webapp.extensions import db
+
+    say(sandbox, bot, user, "/help")  # the first contact creates the Telegram account
+    with app.app_context():
+        assert eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
+        return build_patient(telegram_user_id=user.user_id)
+
+
+def test_the_booking_handlers_alone_list_the_bots_own_branches(app, sandbox, booking_bot, tg_user):
+    bot, user = booking_bot, tg_user(booking_bot)
+    _patient(app, bot, sandbox, user)
+    branches = say(sandbox, bot, user, "📅 Записаться")
+    assert branches["text"] == "Выберите филиал:"
+    data = [b["callback_data"] for row in branches["reply_markup"]["inline_keyboard"] for b in row]
+    assert sorted(data) == sorted([f"cl:bk:b:{bot.ids.central_id}", f"cl:bk:b:{bot.ids.east_id}"])
+
+
+@pytest.mark.parametrize("which", ["branch", "service", "doctor"])
+def test_a_forged_button_of_another_organization_is_refused(app, sandbox, booking_bot, tg_user, which):
+    bot, user, own, other = booking_bot, tg_user(booking_bot), booking_bot.ids, booking_bot.other
+    _patient(app, bot, sandbox, user)
+    data = {
+        "branch": f"cl:bk:b:{other.central_id}",
+        "service": f"cl:bk:s:{own.central_id}:{other.consult_id}",
+        "doctor": f"cl:bk:d:{own.central_id}:{own.consult_id}:{other.doctor_id}",
+    }[which]
+    forged = say(sandbox, bot, user, f"/forge {data}")
+    pressed = press(sandbox, bot, user, forged, data)
+    answer = callback_answer(sandbox, bot, pressed["callback_query_id"])
+    assert answer["answered"] and answer["text"] == STALE_RU
+    # Nothing of the other clinic was shown: the forged message was not edited into a step.
+    message = next(m for m in sandbox.transcript(bot.token, user.chat_id) if m["message_id"] == forged["message_id"])
+    assert message["text"] == "forged"
+
+
+@pytest.mark.parametrize("data", ["cl:bk:zz:1", "cl:bk:b:notanumber", "cl:bk:t:1:2", "cl:bk:c:{own}:bad"])
+def test_unknown_or_malformed_booking_buttons_get_a_polite_answer(app, sandbox, booking_bot, tg_user, data):
+    bot, user, ids = booking_bot, tg_user(booking_bot), booking_bot.ids
+    _patient(app, bot, sandbox, user)
+    data = data.format(own=f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}")
+    forged = say(sandbox, bot, user, f"/forge {data}")
+    answer = callback_answer(sandbox, bot, press(sandbox, bot, user, forged, data)["callback_query_id"])
+    assert answer["answered"] and answer["text"] == STALE_RU
+
+
+def test_booking_choice_loads_only_the_organizations_own_rows(app, make_organization):
+    from webapp.clinic.services.directory import booking_choice
+    from webapp.core.services import ServiceError
+
+    other_organization = make_organization("Another")
+    with app.app_context():
+        own = build_clinic()
+        other = build_clinic(organization_id=other_organization, name="Чужая")
+        choice = booking_choice(own.organization_id, own.central_id, own.consult_id, own.doctor_id)
+        assert (choice.branch.id, choice.service.id, choice.doctor.id) == (
+            own.central_id,
+            own.consult_id,
+            own.doctor_id,
+        )
+        for ids in [
+            (other.central_id,),
+            (own.central_id, other.consult_id),
+            (own.central_id, own.consult_id, other.doctor_id),
+        ]:
+            with pytest.raises(ServiceError) as refused:
+                booking_choice(own.organization_id, *ids)
+            assert refused.value.status == 404
