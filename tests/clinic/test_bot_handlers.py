@@ -4,46 +4,29 @@ branch, service or doctor, which are refused as stale buttons."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from tests.fixtures.clinic import build_clinic, build_patient, fresh
-from tests.fixtures.telegram import callback_answer, eventually, press, say
+from tests.fixtures.handlers import press_forged
+from tests.fixtures.telegram import eventually, say
 
 STALE_RU = "Эта кнопка больше не активна."
 
 
-def forge_button(telebot) -> None:
-    """``/forge <data>``: a message with one inline button carrying ``data`` — what a client that
-    sends any callback data it likes can press (the sandbox only presses buttons it was shown)."""
-
-    def forge(message) -> None:
-        from telebot import types
-
-        data = message.text.split(" ", 1)[1]
-        markup = types.InlineKeyboardMarkup()
-        markup.row(types.InlineKeyboardButton("forged", callback_data=data))
-        telebot.send_message(message.chat.id, "forged", reply_markup=markup)
-
-    telebot.register_message_handler(forge, commands=["forge"])
-
-
 @pytest.fixture
-def booking_bot(app, sandbox, sandbox_bot, run_bot, frozen_clock, make_organization):
+def booking_bot(app, handler_bot, frozen_clock, make_organization):
     """A clinic bot running the booking handlers and nothing else of the clinic's, plus another
     organization's clinic whose ids it must never book."""
     from botworker.clinic import booking
 
-    bot = sandbox_bot("clinic")
-    sandbox.set_limits(bot.token, per_second=100, per_chat_per_second=100)
     other_organization = make_organization("Other clinic organization")
-    with app.app_context():
-        bot.ids = build_clinic(bot_id=bot.bot_id)
-        bot.other = build_clinic(organization_id=other_organization, name="Чужая клиника")
-    alone = SimpleNamespace(register_handlers=booking.register)
-    run_bot(bot, vertical=alone, extra_handlers=forge_button)
-    return bot
+
+    def clinics(bot) -> None:
+        with app.app_context():
+            bot.ids = build_clinic(bot_id=bot.bot_id)
+            bot.other = build_clinic(organization_id=other_organization, name="Чужая клиника")
+
+    return handler_bot("clinic", booking.register, before=clinics)
 
 
 def _patient(app, bot, sandbox, user):
@@ -74,9 +57,7 @@ def test_a_forged_button_of_another_organization_is_refused(app, sandbox, bookin
         "service": f"cl:bk:s:{own.central_id}:{other.consult_id}",
         "doctor": f"cl:bk:d:{own.central_id}:{own.consult_id}:{other.doctor_id}",
     }[which]
-    forged = say(sandbox, bot, user, f"/forge {data}")
-    pressed = press(sandbox, bot, user, forged, data)
-    answer = callback_answer(sandbox, bot, pressed["callback_query_id"])
+    forged, answer = press_forged(sandbox, bot, user, data)
     assert answer["answered"] and answer["text"] == STALE_RU
     # Nothing of the other clinic was shown: the forged message was not edited into a step.
     message = next(m for m in sandbox.transcript(bot.token, user.chat_id) if m["message_id"] == forged["message_id"])
@@ -88,8 +69,7 @@ def test_unknown_or_malformed_booking_buttons_get_a_polite_answer(app, sandbox, 
     bot, user, ids = booking_bot, tg_user(booking_bot), booking_bot.ids
     _patient(app, bot, sandbox, user)
     data = data.format(own=f"{ids.central_id}:{ids.consult_id}:{ids.doctor_id}")
-    forged = say(sandbox, bot, user, f"/forge {data}")
-    answer = callback_answer(sandbox, bot, press(sandbox, bot, user, forged, data)["callback_query_id"])
+    _, answer = press_forged(sandbox, bot, user, data)
     assert answer["answered"] and answer["text"] == STALE_RU
 
 
