@@ -95,3 +95,54 @@ def test_booking_choice_loads_only_the_organizations_own_rows(app, make_organiza
             with pytest.raises(ServiceError) as refused:
                 booking_choice(own.organization_id, *ids)
             assert refused.value.status == 404
+
+
+# --- 💳 payments alone: the unpaid invoices come from payments.unpaid_invoices ---------------------
+
+
+@pytest.fixture
+def payments_bot(app, handler_bot, frozen_clock):
+    from botworker.clinic import payments
+
+    def clinic(bot) -> None:
+        with app.app_context():
+            bot.ids = build_clinic(bot_id=bot.bot_id)
+
+    return handler_bot("clinic", payments.register, before=clinic)
+
+
+def _invoice_of(app, patient, ids, hour: int) -> int:
+    """A pending prepayment invoice of a new appointment of ``patient``."""
+    from tests.fixtures.clinic import MONDAY, NOW, at
+    from webapp.clinic.models import Branch, Doctor, Patient, Service
+    from webapp.clinic.services.booking import book_appointment
+    from webapp.clinic.services.payments import request_prepayment
+    from webapp.extensions import db
+
+    with app.app_context():
+        appointment = book_appointment(
+            db.session.get(Patient, patient.id),
+            db.session.get(Doctor, ids.doctor_id),
+            db.session.get(Service, ids.consult_id),
+            db.session.get(Branch, ids.central_id),
+            at(MONDAY, hour),
+            now=NOW,
+        )
+        invoice = request_prepayment(appointment)
+        db.session.commit()
+        return invoice.id
+
+
+def test_payments_alone_list_only_the_patients_own_unpaid_invoices(app, sandbox, payments_bot, tg_user):
+    bot, user = payments_bot, tg_user(payments_bot)
+    own = _invoice_of(app, _patient(app, bot, sandbox, user), bot.ids, 10)
+    with app.app_context():
+        someone_else = build_patient()
+    other = _invoice_of(app, someone_else, bot.ids, 11)
+    menu = say(sandbox, bot, user, "💳 Оплата")
+    data = [b["callback_data"] for row in menu["reply_markup"]["inline_keyboard"] for b in row]
+    assert data == [f"cl:pay:{own}"]
+    _, answer = press_forged(sandbox, bot, user, f"cl:pay:{other}")  # another patient's invoice
+    assert answer["answered"] and answer["text"] == STALE_RU
+    _, answer = press_forged(sandbox, bot, user, "cl:pay:x")
+    assert answer["answered"] and answer["text"] == STALE_RU
