@@ -149,24 +149,6 @@ def stale(bot, call: types.CallbackQuery) -> None:
     bot.answer_callback_query(call.id, t("This button is no longer active."))
 
 
-class Chat:
-    """The three ways every realty handler answers: a new message, back to the menu, an edit in place."""
-
-    def __init__(self, bot) -> None:
-        self.bot = bot
-
-    def reply(self, chat_id: int, text: str, markup=None) -> None:
-        self.bot.send_message(chat_id, text, reply_markup=markup)
-
-    def to_menu(self, message: types.Message, text: str) -> None:
-        """End any conversation state and show the role's main menu."""
-        self.bot.delete_state(message.from_user.id, message.chat.id)
-        self.reply(message.chat.id, text, main_menu(user_language()))
-
-    def edit(self, call: types.CallbackQuery, text: str, markup) -> None:
-        self.bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
-
-
 # --- inline keyboards ------------------------------------------------------------------------------
 
 
