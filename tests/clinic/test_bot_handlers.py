@@ -146,3 +146,16 @@ def test_payments_alone_list_only_the_patients_own_unpaid_invoices(app, sandbox,
     assert answer["answered"] and answer["text"] == STALE_RU
     _, answer = press_forged(sandbox, bot, user, "cl:pay:x")
     assert answer["answered"] and answer["text"] == STALE_RU
+
+
+def test_the_booking_cancel_button_reaches_its_step(app, sandbox, booking_bot, tg_user):
+    """cl:bk:x is a step of the dispatch: the cl:bk: prefix used to take it for a malformed step."""
+    from tests.fixtures.clinic import message_by_id
+    from tests.fixtures.telegram import press
+
+    bot, user = booking_bot, tg_user(booking_bot)
+    _patient(app, bot, sandbox, user)
+    forged = say(sandbox, bot, user, "/forge cl:bk:x")
+    press(sandbox, bot, user, forged, "cl:bk:x")
+    edited = message_by_id(sandbox, bot, user, forged["message_id"], lambda m: m["text"] != "forged")
+    assert edited["text"] == "Запись отменена"
