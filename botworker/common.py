@@ -17,6 +17,7 @@ from functools import cache, partial
 from telebot import TeleBot, types, util
 
 from botworker import texts
+from botworker.callbacks import Callback
 from botworker.context import (
     current_account,
     current_bot,
@@ -34,9 +35,9 @@ from webapp.core.services import SUPPORTED_LANGUAGES
 
 log = logging.getLogger("botworker")
 
-# callback_data of the language keyboard (Telegram allows 64 bytes).
-LANG_START = "lang:start:"
-LANG_SET = "lang:set:"
+# The language keyboard: on first contact (then /start follows) and from /language.
+LANG_START = Callback("lang:start")  # lang:start:<code>
+LANG_SET = Callback("lang:set")  # lang:set:<code>
 # Shown before the user has a language, so in all of them.
 CHOOSE_LANGUAGE_ALL = "Выберите язык · Тілді таңдаңыз · Tilni tanlang · Choose your language"
 
@@ -60,10 +61,13 @@ def _labels(message: str) -> frozenset[str]:
     return frozenset(texts.for_language(lang, message) for lang in SUPPORTED_LANGUAGES)
 
 
-def language_keyboard(prefix: str) -> types.InlineKeyboardMarkup:
+def language_keyboard(kind: Callback) -> types.InlineKeyboardMarkup:
     markup = types.InlineKeyboardMarkup(row_width=2)
     markup.add(
-        *(types.InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=prefix + code) for code in SUPPORTED_LANGUAGES)
+        *(
+            types.InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=kind.new(code))
+            for code in SUPPORTED_LANGUAGES
+        )
     )
     return markup
 
@@ -164,8 +168,8 @@ def language_command(message: types.Message, bot: TeleBot) -> None:
 
 
 def language_chosen(call: types.CallbackQuery, bot: TeleBot, vertical: VerticalBot) -> None:
-    first_time = call.data.startswith(LANG_START)
-    code = call.data.rsplit(":", 1)[-1]
+    first_time = LANG_START.matches(call)
+    code = ((LANG_START if first_time else LANG_SET).parts(call) or [""])[0]
     if code not in SUPPORTED_LANGUAGES:
         bot.answer_callback_query(call.id, texts.t("This button is no longer active."))
         return
@@ -232,7 +236,7 @@ def register_commands(bot: TeleBot, vertical: VerticalBot) -> None:
     bot.register_message_handler(language_command, func=lambda m: m.text in _labels(LANGUAGE_BUTTON), pass_bot=True)
     bot.register_callback_query_handler(
         partial(language_chosen, vertical=vertical),
-        func=lambda c: (c.data or "").startswith((LANG_START, LANG_SET)),
+        func=lambda c: LANG_START.matches(c) or LANG_SET.matches(c),
         pass_bot=True,
     )
 

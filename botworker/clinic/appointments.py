@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telebot import TeleBot, types
 
-from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    CANCEL,
     answer_stale,
     appointment_action,
     appointment_keyboard,
@@ -22,7 +22,6 @@ from webapp.clinic.services.render import appointment_details
 from webapp.core.services import ServiceError
 
 SHOWN = 10
-CANCEL = Callback("cl:ca")  # cl:ca:<ask|ok|no>:<appointment>
 
 
 def my_appointments(message: types.Message, bot: TeleBot) -> None:
@@ -46,7 +45,7 @@ def my_appointments(message: types.Message, bot: TeleBot) -> None:
 
 def cancel(call: types.CallbackQuery, bot: TeleBot) -> None:
     """❌ Cancel: ask, then cancel ("ok") or keep ("no")."""
-    found = appointment_action(call, CANCEL.prefix)
+    found = appointment_action(call, CANCEL)
     if found is None:
         answer_stale(bot, call)
         return

@@ -19,6 +19,7 @@ from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
     NOOP,
+    RESCHEDULE,
     answer_stale,
     appointment_action,
     appointment_keyboard,
@@ -58,7 +59,6 @@ from webapp.core.services import ServiceError
 BOOK = Callback("cl:bk")  # cl:bk:<step>:<branch>:<service>:<doctor>[:<day, month or start>]
 BOOK_CANCELLED = "cl:bk:x"
 PREPAY = Callback("cl:pp")  # cl:pp:<pay|skip>:<appointment>
-RESCHEDULE = Callback("cl:rs")  # cl:rs:<step>:<appointment>[:<day, month or start>]
 BOOKING_DAYS = 60  # how far ahead the calendar reaches
 REFUSALS = {
     "SLOT_TAKEN": "Sorry, this time has just been taken. Please choose another one.",
@@ -176,8 +176,8 @@ def offer_prepayment_or_ticket(bot: TeleBot, chat_id: int, appointment: Appointm
             ),
             reply_markup=inline(
                 [
-                    [(tr("💳 Prepay %(amount)s (demo)", amount=price), f"cl:pp:pay:{appointment.id}")],
-                    [(tr("Continue without prepayment"), f"cl:pp:skip:{appointment.id}")],
+                    [(tr("💳 Prepay %(amount)s (demo)", amount=price), PREPAY.new("pay", appointment.id))],
+                    [(tr("Continue without prepayment"), PREPAY.new("skip", appointment.id))],
                 ]
             ),
         )
@@ -466,7 +466,7 @@ RESCHEDULE_STEPS = {
 
 def reschedule_step(call: types.CallbackQuery, bot: TeleBot) -> None:
     """Any ``cl:rs:`` button of the patient's own appointment (see ``RESCHEDULE_STEPS``)."""
-    found = appointment_action(call, RESCHEDULE.prefix)
+    found = appointment_action(call, RESCHEDULE)
     step = RESCHEDULE_STEPS.get(found[0]) if found is not None else None
     if step is None or len(found[2]) < step[1]:
         answer_stale(bot, call)

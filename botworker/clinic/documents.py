@@ -7,9 +7,9 @@ import io
 
 from telebot import TeleBot, types
 
-from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    DOCUMENT,
     answer_stale,
     current_patient,
     inline,
@@ -26,7 +26,6 @@ from webapp.clinic.services.render import date_text, local_time
 from webapp.core.services import ServiceError
 
 RECENT_VISITS = 10
-DOCUMENT = Callback("cl:doc")  # cl:doc:list:<t|v>, cl:doc:<t|v>:<appointment>, cl:doc:tax, cl:doc:get:<id>
 KINDS = {"t": "ticket", "v": "visit", "tax": "tax"}
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
-from botworker.clinic.base import answer_stale, callback_parts, current_patient, lang, main_menu, refuse, tr
+from botworker.callbacks import Callback
+from botworker.clinic.base import answer_stale, current_patient, lang, main_menu, refuse, tr
 from webapp.clinic.services import booking, support
 from webapp.clinic.services.reminders import ARRIVED_CALLBACK, NPS_CALLBACK
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+
+ARRIVED = Callback(ARRIVED_CALLBACK)  # <appointment>:<y|n>, sent by the arrival check
+NPS = Callback(NPS_CALLBACK)  # <appointment>:<score>, sent after the visit
 
 
 class FeedbackStates(StatesGroup):
@@ -21,7 +25,7 @@ def arrived(call: types.CallbackQuery, bot: TeleBot) -> None:
     """The "Вы пришли?" buttons: yes → arrived, no → no-show."""
     patient = current_patient()
     try:
-        appointment_id, answer = callback_parts(call, ARRIVED_CALLBACK + ":")
+        appointment_id, answer = ARRIVED.parts(call)
         appointment = booking.get_patient_appointment(patient, int(appointment_id))
     except (ValueError, ServiceError, AttributeError):
         answer_stale(bot, call)
@@ -44,7 +48,7 @@ def score(call: types.CallbackQuery, bot: TeleBot) -> None:
     """An NPS score button; then an optional comment."""
     patient = current_patient()
     try:
-        appointment_id, value = callback_parts(call, NPS_CALLBACK + ":")
+        appointment_id, value = NPS.parts(call)
         feedback = support.record_feedback(
             patient, int(appointment_id), int(value), source="bot", telegram_user_id=call.from_user.id
         )
@@ -80,10 +84,6 @@ def comment(message: types.Message, bot: TeleBot) -> None:
 
 
 def register(bot: TeleBot) -> None:
-    bot.register_callback_query_handler(
-        arrived, func=lambda c: (c.data or "").startswith(ARRIVED_CALLBACK + ":"), pass_bot=True
-    )
-    bot.register_callback_query_handler(
-        score, func=lambda c: (c.data or "").startswith(NPS_CALLBACK + ":"), pass_bot=True
-    )
+    bot.register_callback_query_handler(arrived, func=ARRIVED.matches, pass_bot=True)
+    bot.register_callback_query_handler(score, func=NPS.matches, pass_bot=True)
     bot.register_message_handler(comment, state=FeedbackStates.comment, content_types=["text"], pass_bot=True)
