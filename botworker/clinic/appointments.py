@@ -6,6 +6,7 @@ from telebot import TeleBot, types
 
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    CANCEL,
     answer_stale,
     appointment_action,
     appointment_keyboard,
@@ -23,63 +24,70 @@ from webapp.core.services import ServiceError
 SHOWN = 10
 
 
-def register(bot: TeleBot) -> None:
-    @bot.message_handler(func=lambda m: is_button(m, texts.MENU_MY), content_types=["text"])
-    def my_appointments(message: types.Message) -> None:
-        patient = require_patient(bot, message.chat.id)
-        if patient is None:
-            return
-        bot.delete_state(message.from_user.id, message.chat.id)
-        upcoming = booking.patient_appointments(patient, upcoming_only=True)[:SHOWN]
-        if not upcoming:
-            bot.send_message(message.chat.id, tr("You have no appointments"))
-            return
-        bot.send_message(message.chat.id, tr("Your appointments:"))
-        for appointment in upcoming:
-            bot.send_message(
-                message.chat.id,
-                appointment_details(appointment, lang()),
-                reply_markup=appointment_keyboard(appointment),
-            )
+def my_appointments(message: types.Message, bot: TeleBot) -> None:
+    """📋 The upcoming appointments, each with its buttons."""
+    patient = require_patient(bot, message.chat.id)
+    if patient is None:
+        return
+    bot.delete_state(message.from_user.id, message.chat.id)
+    upcoming = booking.patient_appointments(patient, upcoming_only=True)[:SHOWN]
+    if not upcoming:
+        bot.send_message(message.chat.id, tr("You have no appointments"))
+        return
+    bot.send_message(message.chat.id, tr("Your appointments:"))
+    for appointment in upcoming:
+        bot.send_message(
+            message.chat.id,
+            appointment_details(appointment, lang()),
+            reply_markup=appointment_keyboard(appointment),
+        )
 
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:ca:"))
-    def cancel(call: types.CallbackQuery) -> None:
-        found = appointment_action(call, "cl:ca:")
-        if found is None:
-            answer_stale(bot, call)
-            return
-        action, appointment, _ = found
-        chat_id, message_id = call.message.chat.id, call.message.message_id
-        if action == "ask":
-            bot.answer_callback_query(call.id)
-            markup = inline(
-                [
-                    [(tr("Yes, cancel it"), f"cl:ca:ok:{appointment.id}")],
-                    [(tr("No, keep it"), f"cl:ca:no:{appointment.id}")],
-                ]
-            )
-            bot.edit_message_text(
-                appointment_details(appointment, lang()) + "\n\n" + tr("Cancel this appointment?"),
-                chat_id,
-                message_id,
-                reply_markup=markup,
-            )
-            return
-        if action == "ok":
-            try:
-                booking.cancel_appointment(appointment, source="bot", telegram_user_id=call.from_user.id)
-            except ServiceError:
-                refuse(bot, call, tr("This appointment can no longer be cancelled: it has started or is over."))
-                return
-            bot.answer_callback_query(call.id)
-            bot.edit_message_text(
-                appointment_details(appointment, lang()) + "\n\n" + tr("Appointment cancelled"), chat_id, message_id
-            )
+
+def cancel(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """❌ Cancel: ask, then cancel ("ok") or keep ("no")."""
+    found = appointment_action(call, CANCEL)
+    if found is None:
+        answer_stale(bot, call)
+        return
+    action, appointment, _ = found
+    chat_id, message_id = call.message.chat.id, call.message.message_id
+    if action == "ask":
+        bot.answer_callback_query(call.id)
+        markup = inline(
+            [
+                [(tr("Yes, cancel it"), CANCEL.new("ok", appointment.id))],
+                [(tr("No, keep it"), CANCEL.new("no", appointment.id))],
+            ]
+        )
+        bot.edit_message_text(
+            appointment_details(appointment, lang()) + "\n\n" + tr("Cancel this appointment?"),
+            chat_id,
+            message_id,
+            reply_markup=markup,
+        )
+        return
+    if action == "ok":
+        try:
+            booking.cancel_appointment(appointment, source="bot", telegram_user_id=call.from_user.id)
+        except ServiceError:
+            refuse(bot, call, tr("This appointment can no longer be cancelled: it has started or is over."))
             return
         bot.answer_callback_query(call.id)
         bot.edit_message_text(
-            appointment_details(appointment, lang()),
-            chat_id,
-            message_id,
-            reply_markup=appointment_keyboard(appointment),
+            appointment_details(appointment, lang()) + "\n\n" + tr("Appointment cancelled"), chat_id, message_id
         )
+        return
+    bot.answer_callback_query(call.id)
+    bot.edit_message_text(
+        appointment_details(appointment, lang()),
+        chat_id,
+        message_id,
+        reply_markup=appointment_keyboard(appointment),
+    )
+
+
+def register(bot: TeleBot) -> None:
+    bot.register_message_handler(
+        my_appointments, func=lambda m: is_button(m, texts.MENU_MY), content_types=["text"], pass_bot=True
+    )
+    bot.register_callback_query_handler(cancel, func=CANCEL.matches, pass_bot=True)

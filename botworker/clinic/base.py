@@ -8,6 +8,7 @@ from functools import cache
 from flask import g
 from telebot import TeleBot, types
 
+from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.context import current_bot, current_user, user_language
 from webapp.clinic.models import Appointment, AppointmentStatus, Patient
@@ -17,6 +18,10 @@ from webapp.extensions import db
 
 log = logging.getLogger("botworker.clinic")
 NOOP = "cl:noop"
+# The buttons of an appointment, shared by its card, the booking flow and the documents.
+RESCHEDULE = Callback("cl:rs")  # cl:rs:<step>:<appointment>[:<day, month or start>]
+CANCEL = Callback("cl:ca")  # cl:ca:<ask|ok|no>:<appointment>
+DOCUMENT = Callback("cl:doc")  # cl:doc:list:<t|v>, cl:doc:<t|v>:<appointment>, cl:doc:tax, cl:doc:get:<id>
 
 
 def organization_id() -> int:
@@ -89,10 +94,6 @@ def refuse(bot: TeleBot, call: types.CallbackQuery, text: str) -> None:
     bot.answer_callback_query(call.id, text, show_alert=True)
 
 
-def callback_parts(call: types.CallbackQuery, prefix: str) -> list[str]:
-    return call.data[len(prefix) :].split(":") if call.data.startswith(prefix) else []
-
-
 def appointment_keyboard(appointment: Appointment) -> types.InlineKeyboardMarkup | None:
     """Reschedule / cancel / ticket buttons of a live appointment (none once it has started or ended)."""
     if appointment.status not in (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value):
@@ -100,18 +101,18 @@ def appointment_keyboard(appointment: Appointment) -> types.InlineKeyboardMarkup
     key = appointment.id
     return inline(
         [
-            [(tr("🔁 Reschedule"), f"cl:rs:go:{key}"), (tr("❌ Cancel appointment"), f"cl:ca:ask:{key}")],
-            [(tr("🎫 Ticket (PDF)"), f"cl:doc:t:{key}")],
+            [(tr("🔁 Reschedule"), RESCHEDULE.new("go", key)), (tr("❌ Cancel appointment"), CANCEL.new("ask", key))],
+            [(tr("🎫 Ticket (PDF)"), DOCUMENT.new("t", key))],
         ]
     )
 
 
-def appointment_action(call: types.CallbackQuery, prefix: str) -> tuple[str, Appointment, list[str]] | None:
-    """``<prefix><action>:<appointment id>[:more]`` pressed by the appointment's own patient, else None."""
+def appointment_action(call: types.CallbackQuery, kind: Callback) -> tuple[str, Appointment, list[str]] | None:
+    """``<kind>:<action>:<appointment id>[:more]`` pressed by the appointment's own patient, else None."""
     from webapp.clinic.services.booking import get_patient_appointment
     from webapp.core.services import ServiceError
 
-    parts = callback_parts(call, prefix)
+    parts = kind.parts(call)
     patient = current_patient()
     if patient is None or len(parts) < 2:
         return None

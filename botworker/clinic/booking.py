@@ -13,16 +13,16 @@ import calendar
 import io
 from datetime import UTC, date, datetime, timedelta
 
-import sqlalchemy as sa
 from telebot import TeleBot, types
 
+from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
     NOOP,
+    RESCHEDULE,
     answer_stale,
     appointment_action,
     appointment_keyboard,
-    callback_parts,
     current_patient,
     inline,
     is_button,
@@ -33,10 +33,16 @@ from botworker.clinic.base import (
     require_patient,
     tr,
 )
-from webapp.clinic.models import Appointment, Branch, Clinic, Doctor, PrepaymentStatus, Service
+from webapp.clinic.models import Appointment, Branch, Doctor, PrepaymentStatus, Service
 from webapp.clinic.services import booking, clock, payments
 from webapp.clinic.services.common import booking_horizon_days, t, zone
-from webapp.clinic.services.directory import list_branches, list_doctors, list_services
+from webapp.clinic.services.directory import (
+    BookingChoice,
+    booking_choice,
+    list_doctors,
+    list_services,
+    organization_branches,
+)
 from webapp.clinic.services.render import (
     appointment_details,
     appointment_ics,
@@ -49,8 +55,10 @@ from webapp.clinic.services.render import (
 )
 from webapp.clinic.services.slots import available_days, day_slots
 from webapp.core.services import ServiceError
-from webapp.extensions import db
 
+BOOK = Callback("cl:bk")  # cl:bk:<step>:<branch>:<service>:<doctor>[:<day, month or start>]
+BOOK_CANCELLED = "cl:bk:x"
+PREPAY = Callback("cl:pp")  # cl:pp:<pay|skip>:<appointment>
 BOOKING_DAYS = 60  # how far ahead the calendar reaches
 REFUSALS = {
     "SLOT_TAKEN": "Sorry, this time has just been taken. Please choose another one.",
@@ -61,11 +69,6 @@ REFUSALS = {
     "CANNOT_RESCHEDULE": "This appointment can no longer be rescheduled.",
     "BEYOND_HORIZON": "This date is too far ahead to book. Please choose an earlier one.",
 }
-
-
-def own_clinics(query):
-    """Branches of the clinics of this bot's organization: its patients book nowhere else."""
-    return query.where(Branch.clinic_id.in_(sa.select(Clinic.id).where(Clinic.organization_id == organization_id())))
 
 
 def refusal_text(exc: ServiceError) -> str:
@@ -173,8 +176,8 @@ def offer_prepayment_or_ticket(bot: TeleBot, chat_id: int, appointment: Appointm
             ),
             reply_markup=inline(
                 [
-                    [(tr("💳 Prepay %(amount)s (demo)", amount=price), f"cl:pp:pay:{appointment.id}")],
-                    [(tr("Continue without prepayment"), f"cl:pp:skip:{appointment.id}")],
+                    [(tr("💳 Prepay %(amount)s (demo)", amount=price), PREPAY.new("pay", appointment.id))],
+                    [(tr("Continue without prepayment"), PREPAY.new("skip", appointment.id))],
                 ]
             ),
         )
@@ -196,222 +199,289 @@ def confirmation_text(doctor: Doctor, service: Service, branch: Branch, starts_a
     )
 
 
-# --- handlers --------------------------------------------------------------------------------------
+# --- handlers -----------------------------------------------------------------------------------------
+# Each booking step is a function of (bot, call, choice, rest): ``choice`` holds the branch, service
+# and doctor the button names (loaded within the bot's organization), ``rest`` whatever follows them.
+# ``STEPS`` maps a step to its function and to how many of the three it needs.
+
+
+def edit(bot: TeleBot, call: types.CallbackQuery, text: str, markup: types.InlineKeyboardMarkup | None) -> None:
+    bot.answer_callback_query(call.id)
+    bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
+
+
+def branches_step(bot: TeleBot, chat_id: int, call: types.CallbackQuery | None = None) -> None:
+    rows = [[(b.name, BOOK.new("b", b.id))] for b in organization_branches(organization_id())]
+    if not rows:
+        text, markup = tr("Sorry, booking is not available yet."), None
+    else:
+        text, markup = tr("Choose a branch:"), inline(rows)
+    if call is None:
+        bot.send_message(chat_id, text, reply_markup=markup)
+    else:
+        edit(bot, call, text, markup)
+
+
+def step_start(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice | None, rest: list[str]) -> None:
+    branches_step(bot, call.message.chat.id, call)
+
+
+def step_cancelled(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice | None, rest: list[str]) -> None:
+    bot.answer_callback_query(call.id)
+    bot.edit_message_text(tr("Booking cancelled"), call.message.chat.id, call.message.message_id)
+
+
+def step_services(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    branch = choice.branch
+    currency, language = branch.clinic.currency, lang()
+    rows = [
+        [(service_label(service, currency, language), BOOK.new("s", branch.id, service.id))]
+        for service in list_services(branch.id)
+    ]
+    rows.append([(tr(texts.BACK), BOOK.new("start"))])
+    edit(bot, call, tr("Choose a service:"), inline(rows))
+
+
+def step_doctors(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    branch, service = choice.branch, choice.service
+    rows = [
+        [(f"{d.full_name} — {d.specialty or ''}".rstrip(" —"), BOOK.new("d", branch.id, service.id, d.id))]
+        for d in list_doctors(service.id, branch.id)
+    ]
+    rows.append([(tr(texts.BACK), BOOK.new("b", branch.id))])
+    edit(bot, call, tr("Choose a doctor:"), inline(rows))
+
+
+def _chosen(choice: BookingChoice) -> tuple[int, int, int]:
+    return choice.branch.id, choice.service.id, choice.doctor.id
+
+
+def step_calendar(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    """ "d" opens the calendar on this month, "m" on the month the button names."""
+    month = _month(rest[0]) if rest else _today(choice.doctor)
+    chosen = _chosen(choice)
+    markup = calendar_keyboard(
+        choice.doctor,
+        choice.service,
+        choice.branch.id,
+        month,
+        day_data=lambda d: BOOK.new("t", *chosen, f"{d:%Y%m%d}"),
+        month_data=lambda m: BOOK.new("m", *chosen, f"{m:%Y%m}"),
+        back_data=BOOK.new("s", choice.branch.id, choice.service.id),
+    )
+    edit(bot, call, tr("Choose a date:"), markup)
+
+
+def step_times(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    day = _day(rest[0])
+    slots = day_slots(choice.doctor, day, service=choice.service, branch_id=choice.branch.id)
+    if not any(s.available for s in slots):
+        bot.answer_callback_query(
+            call.id, tr("Unfortunately, there are no free slots on the chosen date"), show_alert=True
+        )
+        return
+    chosen = _chosen(choice)
+    markup = times_keyboard(
+        slots, lambda s: BOOK.new("c", *chosen, _epoch(s)), back_data=BOOK.new("m", *chosen, f"{day:%Y%m}")
+    )
+    edit(bot, call, tr("Choose a convenient time (%(date)s):", date=f"{day:%d.%m.%Y}"), markup)
+
+
+def step_confirm(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    starts_at = _from_epoch(rest[0])
+    local_day = starts_at.astimezone(zone(choice.doctor.clinic.timezone)).date()
+    chosen = _chosen(choice)
+    markup = inline(
+        [
+            [(tr("✅ Confirm"), BOOK.new("ok", *chosen, rest[0]))],
+            [(tr(texts.BACK), BOOK.new("t", *chosen, f"{local_day:%Y%m%d}"))],
+            [(tr("❌ Cancel"), BOOK_CANCELLED)],
+        ]
+    )
+    edit(bot, call, confirmation_text(choice.doctor, choice.service, choice.branch, starts_at), markup)
+
+
+def step_book(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, rest: list[str]) -> None:
+    try:
+        appointment = booking.book_appointment(
+            current_patient(),
+            choice.doctor,
+            choice.service,
+            choice.branch,
+            _from_epoch(rest[0]),
+            source="bot",
+            telegram_user_id=call.from_user.id,
+        )
+    except ServiceError as exc:
+        refuse(bot, call, refusal_text(exc))
+        return
+    edit(bot, call, confirmation_text(choice.doctor, choice.service, choice.branch, appointment.starts_at), None)
+    offer_prepayment_or_ticket(bot, call.message.chat.id, appointment)
+
+
+# step → (function, how many of branch/service/doctor it needs, how many parts follow them)
+STEPS = {
+    "start": (step_start, 0, 0),
+    "x": (step_cancelled, 0, 0),
+    "b": (step_services, 1, 0),
+    "s": (step_doctors, 2, 0),
+    "d": (step_calendar, 3, 0),
+    "m": (step_calendar, 3, 1),
+    "t": (step_times, 3, 1),
+    "c": (step_confirm, 3, 1),
+    "ok": (step_book, 3, 1),
+}
+
+
+def book(message: types.Message, bot: TeleBot) -> None:
+    """📅 Book: the first step, the branches of this bot's organization."""
+    if require_patient(bot, message.chat.id) is not None:
+        bot.delete_state(message.from_user.id, message.chat.id)
+        branches_step(bot, message.chat.id)
+
+
+def booking_step(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """Any ``cl:bk:`` button: the step it names, with the choices it carries (see ``STEPS``)."""
+    step, *args = BOOK.parts(call) or [""]
+    found = STEPS.get(step)
+    if current_patient() is None or found is None:
+        answer_stale(bot, call)
+        return
+    handler, needed, extra = found
+    try:
+        ids = [int(a) for a in args[:needed]]
+    except ValueError:
+        ids = []
+    if len(ids) < needed or len(args) < needed + extra:
+        answer_stale(bot, call)
+        return
+    try:
+        choice = booking_choice(organization_id(), *ids) if needed else None
+    except ServiceError:  # a branch, service or doctor of another organization (or gone): not found
+        answer_stale(bot, call)
+        return
+    try:
+        handler(bot, call, choice, args[needed:])
+    except ValueError:  # a day, month or time in the button that is not one
+        answer_stale(bot, call)
+
+
+def prepayment(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """💳 Prepay or continue without: then the ticket."""
+    action, appointment_id = (PREPAY.parts(call) + ["", ""])[:2]
+    patient = current_patient()
+    try:
+        appointment = booking.get_patient_appointment(patient, int(appointment_id)) if patient else None
+    except (ServiceError, ValueError):
+        appointment = None
+    if appointment is None:
+        answer_stale(bot, call)
+        return
+    chat_id = call.message.chat.id
+    if action == "pay":
+        try:
+            invoice = payments.request_prepayment(appointment)
+            payments.demo_provider_pay(invoice)
+        except ServiceError:
+            refuse(bot, call, tr("This payment is no longer possible."))
+            return
+        bot.answer_callback_query(call.id)
+        bot.edit_message_text(
+            tr("✅ Prepayment %(amount)s received.", amount=money(invoice.amount, invoice.currency)),
+            chat_id,
+            call.message.message_id,
+        )
+    else:
+        bot.answer_callback_query(call.id)
+        bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=None)
+    send_ticket(bot, chat_id, appointment)
+
+
+# --- rescheduling: the same calendar and times for an existing appointment -------------------------
+
+
+def reschedule_calendar(bot: TeleBot, call: types.CallbackQuery, appointment: Appointment, rest: list[str]) -> None:
+    """ "go" opens the calendar on this month, "m" on the month the button names."""
+    key = appointment.id
+    month = _month(rest[0]) if rest else _today(appointment.doctor)
+    markup = calendar_keyboard(
+        appointment.doctor,
+        appointment.service,
+        appointment.branch_id,
+        month,
+        day_data=lambda d: RESCHEDULE.new("t", key, f"{d:%Y%m%d}"),
+        month_data=lambda m: RESCHEDULE.new("m", key, f"{m:%Y%m}"),
+        back_data=RESCHEDULE.new("back", key),
+    )
+    edit(bot, call, tr("Choose a new date for appointment #%(id)s:", id=key), markup)
+
+
+def reschedule_times(bot: TeleBot, call: types.CallbackQuery, appointment: Appointment, rest: list[str]) -> None:
+    key, day = appointment.id, _day(rest[0])
+    slots = day_slots(
+        appointment.doctor,
+        day,
+        service=appointment.service,
+        branch_id=appointment.branch_id,
+        exclude_appointment_id=key,
+    )
+    markup = times_keyboard(
+        slots, lambda s: RESCHEDULE.new("ok", key, _epoch(s)), back_data=RESCHEDULE.new("m", key, f"{day:%Y%m}")
+    )
+    edit(bot, call, tr("Choose a new time:"), markup)
+
+
+def reschedule_done(bot: TeleBot, call: types.CallbackQuery, appointment: Appointment, rest: list[str]) -> None:
+    try:
+        booking.reschedule_appointment(
+            appointment, _from_epoch(rest[0]), source="bot", telegram_user_id=call.from_user.id
+        )
+    except ServiceError as exc:
+        refuse(bot, call, refusal_text(exc))
+        return
+    local = appointment.starts_at.astimezone(zone(appointment.timezone))
+    text = tr(
+        "🔁 Appointment #%(id)s moved to %(date)s at %(time)s.",
+        id=appointment.id,
+        date=date_text(local),
+        time=time_text(local),
+    )
+    edit(bot, call, text, None)
+    send_ticket(bot, call.message.chat.id, appointment)
+
+
+def reschedule_back(bot: TeleBot, call: types.CallbackQuery, appointment: Appointment, rest: list[str]) -> None:
+    edit(bot, call, appointment_details(appointment, lang()), appointment_keyboard(appointment))
+
+
+# step → (function, how many parts follow the appointment id)
+RESCHEDULE_STEPS = {
+    "go": (reschedule_calendar, 0),
+    "m": (reschedule_calendar, 1),
+    "t": (reschedule_times, 1),
+    "ok": (reschedule_done, 1),
+    "back": (reschedule_back, 0),
+}
+
+
+def reschedule_step(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """Any ``cl:rs:`` button of the patient's own appointment (see ``RESCHEDULE_STEPS``)."""
+    found = appointment_action(call, RESCHEDULE)
+    step = RESCHEDULE_STEPS.get(found[0]) if found is not None else None
+    if step is None or len(found[2]) < step[1]:
+        answer_stale(bot, call)
+        return
+    handler, _ = step
+    try:
+        handler(bot, call, found[1], found[2])
+    except ValueError:  # a day, month or time in the button that is not one
+        answer_stale(bot, call)
 
 
 def register(bot: TeleBot) -> None:
-    def edit(call: types.CallbackQuery, text: str, markup: types.InlineKeyboardMarkup | None) -> None:
-        bot.answer_callback_query(call.id)
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
-
-    def branches_step(chat_id: int, call: types.CallbackQuery | None = None) -> None:
-        rows = [[(b.name, f"cl:bk:b:{b.id}")] for b in list_branches(narrow=own_clinics)]
-        if not rows:
-            text, markup = tr("Sorry, booking is not available yet."), None
-        else:
-            text, markup = tr("Choose a branch:"), inline(rows)
-        if call is None:
-            bot.send_message(chat_id, text, reply_markup=markup)
-        else:
-            edit(call, text, markup)
-
-    @bot.message_handler(func=lambda m: is_button(m, texts.MENU_BOOK), content_types=["text"])
-    def book(message: types.Message) -> None:
-        if require_patient(bot, message.chat.id) is not None:
-            bot.delete_state(message.from_user.id, message.chat.id)
-            branches_step(message.chat.id)
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:bk:"))
-    def booking_step(call: types.CallbackQuery) -> None:
-        if current_patient() is None:
-            answer_stale(bot, call)
-            return
-        step, *args = call.data[len("cl:bk:") :].split(":")
-        try:
-            ids = [int(a) for a in args[:3]]
-        except ValueError:
-            answer_stale(bot, call)
-            return
-        if step == "start":
-            branches_step(call.message.chat.id, call)
-            return
-        branch = db.session.get(Branch, ids[0]) if ids else None
-        if branch is None or branch.clinic.organization_id != organization_id():
-            answer_stale(bot, call)
-            return
-        if step == "b":
-            currency, language = branch.clinic.currency, lang()
-            rows = [
-                [(service_label(service, currency, language), f"cl:bk:s:{branch.id}:{service.id}")]
-                for service in list_services(branch.id)
-            ]
-            rows.append([(tr(texts.BACK), "cl:bk:start")])
-            edit(call, tr("Choose a service:"), inline(rows))
-            return
-        service = db.session.get(Service, ids[1]) if len(ids) > 1 else None
-        if service is None:
-            answer_stale(bot, call)
-            return
-        if step == "s":
-            doctors = list_doctors(service.id, branch.id)
-            rows = [
-                [(f"{d.full_name} — {d.specialty or ''}".rstrip(" —"), f"cl:bk:d:{branch.id}:{service.id}:{d.id}")]
-                for d in doctors
-            ]
-            rows.append([(tr(texts.BACK), f"cl:bk:b:{branch.id}")])
-            edit(call, tr("Choose a doctor:"), inline(rows))
-            return
-        doctor = db.session.get(Doctor, ids[2]) if len(ids) > 2 else None
-        if doctor is None:
-            answer_stale(bot, call)
-            return
-        prefix = f"{branch.id}:{service.id}:{doctor.id}"
-        if step in ("d", "m"):
-            month = _month(args[3]) if step == "m" else _today(doctor)
-            markup = calendar_keyboard(
-                doctor,
-                service,
-                branch.id,
-                month,
-                day_data=lambda d: f"cl:bk:t:{prefix}:{d:%Y%m%d}",
-                month_data=lambda m: f"cl:bk:m:{prefix}:{m:%Y%m}",
-                back_data=f"cl:bk:s:{branch.id}:{service.id}",
-            )
-            edit(call, tr("Choose a date:"), markup)
-            return
-        if step == "t":
-            day = _day(args[3])
-            slots = day_slots(doctor, day, service=service, branch_id=branch.id)
-            if not any(s.available for s in slots):
-                bot.answer_callback_query(
-                    call.id, tr("Unfortunately, there are no free slots on the chosen date"), show_alert=True
-                )
-                return
-            markup = times_keyboard(
-                slots, lambda s: f"cl:bk:c:{prefix}:{_epoch(s)}", back_data=f"cl:bk:m:{prefix}:{day:%Y%m}"
-            )
-            edit(call, tr("Choose a convenient time (%(date)s):", date=f"{day:%d.%m.%Y}"), markup)
-            return
-        if step == "c":
-            starts_at = _from_epoch(args[3])
-            local_day = starts_at.astimezone(zone(doctor.clinic.timezone)).date()
-            markup = inline(
-                [
-                    [(tr("✅ Confirm"), f"cl:bk:ok:{prefix}:{args[3]}")],
-                    [(tr(texts.BACK), f"cl:bk:t:{prefix}:{local_day:%Y%m%d}")],
-                    [(tr("❌ Cancel"), "cl:bk:x")],
-                ]
-            )
-            edit(call, confirmation_text(doctor, service, branch, starts_at), markup)
-            return
-        if step == "ok":
-            try:
-                appointment = booking.book_appointment(
-                    current_patient(),
-                    doctor,
-                    service,
-                    branch,
-                    _from_epoch(args[3]),
-                    source="bot",
-                    telegram_user_id=call.from_user.id,
-                )
-            except ServiceError as exc:
-                refuse(bot, call, refusal_text(exc))
-                return
-            edit(call, confirmation_text(doctor, service, branch, appointment.starts_at), None)
-            offer_prepayment_or_ticket(bot, call.message.chat.id, appointment)
-            return
-        answer_stale(bot, call)
-
-    @bot.callback_query_handler(func=lambda c: c.data == "cl:bk:x")
-    def booking_cancelled(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        bot.edit_message_text(tr("Booking cancelled"), call.message.chat.id, call.message.message_id)
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:pp:"))
-    def prepayment(call: types.CallbackQuery) -> None:
-        action, appointment_id = (callback_parts(call, "cl:pp:") + ["", ""])[:2]
-        patient = current_patient()
-        try:
-            appointment = booking.get_patient_appointment(patient, int(appointment_id)) if patient else None
-        except (ServiceError, ValueError):
-            appointment = None
-        if appointment is None:
-            answer_stale(bot, call)
-            return
-        chat_id = call.message.chat.id
-        if action == "pay":
-            try:
-                invoice = payments.request_prepayment(appointment)
-                payments.demo_provider_pay(invoice)
-            except ServiceError:
-                refuse(bot, call, tr("This payment is no longer possible."))
-                return
-            bot.answer_callback_query(call.id)
-            bot.edit_message_text(
-                tr("✅ Prepayment %(amount)s received.", amount=money(invoice.amount, invoice.currency)),
-                chat_id,
-                call.message.message_id,
-            )
-        else:
-            bot.answer_callback_query(call.id)
-            bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=None)
-        send_ticket(bot, chat_id, appointment)
-
-    # --- rescheduling: the same calendar and times for an existing appointment -------------------
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:rs:"))
-    def reschedule_step(call: types.CallbackQuery) -> None:
-        found = appointment_action(call, "cl:rs:")
-        if found is None:
-            answer_stale(bot, call)
-            return
-        step, appointment, rest = found
-        doctor, service, branch_id = appointment.doctor, appointment.service, appointment.branch_id
-        key = appointment.id
-        if step in ("go", "m"):
-            month = _month(rest[0]) if step == "m" else _today(doctor)
-            markup = calendar_keyboard(
-                doctor,
-                service,
-                branch_id,
-                month,
-                day_data=lambda d: f"cl:rs:t:{key}:{d:%Y%m%d}",
-                month_data=lambda m: f"cl:rs:m:{key}:{m:%Y%m}",
-                back_data=f"cl:rs:back:{key}",
-            )
-            edit(call, tr("Choose a new date for appointment #%(id)s:", id=key), markup)
-            return
-        if step == "t":
-            day = _day(rest[0])
-            slots = day_slots(doctor, day, service=service, branch_id=branch_id, exclude_appointment_id=key)
-            markup = times_keyboard(
-                slots, lambda s: f"cl:rs:ok:{key}:{_epoch(s)}", back_data=f"cl:rs:m:{key}:{day:%Y%m}"
-            )
-            edit(call, tr("Choose a new time:"), markup)
-            return
-        if step == "ok":
-            try:
-                booking.reschedule_appointment(
-                    appointment, _from_epoch(rest[0]), source="bot", telegram_user_id=call.from_user.id
-                )
-            except ServiceError as exc:
-                refuse(bot, call, refusal_text(exc))
-                return
-            local = appointment.starts_at.astimezone(zone(appointment.timezone))
-            edit(
-                call,
-                tr(
-                    "🔁 Appointment #%(id)s moved to %(date)s at %(time)s.",
-                    id=key,
-                    date=date_text(local),
-                    time=time_text(local),
-                ),
-                None,
-            )
-            send_ticket(bot, call.message.chat.id, appointment)
-            return
-        if step == "back":
-            edit(call, appointment_details(appointment, lang()), appointment_keyboard(appointment))
-            return
-        answer_stale(bot, call)
+    bot.register_message_handler(
+        book, func=lambda m: is_button(m, texts.MENU_BOOK), content_types=["text"], pass_bot=True
+    )
+    bot.register_callback_query_handler(booking_step, func=BOOK.matches, pass_bot=True)
+    bot.register_callback_query_handler(prepayment, func=PREPAY.matches, pass_bot=True)
+    bot.register_callback_query_handler(reschedule_step, func=RESCHEDULE.matches, pass_bot=True)

@@ -17,10 +17,10 @@ from flask import g
 from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
+from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
     back_keyboard,
-    callback_parts,
     current_patient,
     inline,
     is_button,
@@ -53,6 +53,8 @@ CONSENT_LABELS = {
     "marketing": "3. Marketing messages",
 }
 SKIP_COMMAND = "/skip"
+REGISTRATION = Callback("cl:reg")  # cl:reg:c:<consent>, cl:reg:ok, cl:reg:no
+LANGUAGE = Callback("cl:reg:lang")  # cl:reg:lang:<code>
 CONSENTS_TEXT = (
     "Please read the consents:\n\n1. Personal data processing\n2. Medical intervention\n3. Marketing messages"
 )
@@ -90,17 +92,17 @@ def _ids(message: types.Message) -> tuple[int, int]:
 
 
 def language_keyboard() -> types.InlineKeyboardMarkup:
-    return inline([[(name, f"cl:reg:lang:{code}") for code, name in texts.LANGUAGE_NAMES.items()]])
+    return inline([[(name, LANGUAGE.new(code)) for code, name in texts.LANGUAGE_NAMES.items()]])
 
 
 def consent_keyboard(language: str, chosen: dict[str, bool]) -> types.InlineKeyboardMarkup:
     """A link to the full texts (in the patient's language), a toggle per consent, accept / decline."""
     rows = [
-        [(("☑️ " if chosen.get(key) else "⬜ ") + t(language, CONSENT_LABELS[key]), f"cl:reg:c:{key}")]
+        [(("☑️ " if chosen.get(key) else "⬜ ") + t(language, CONSENT_LABELS[key]), REGISTRATION.new("c", key))]
         for key in CONSENT_KEYS
     ]
-    rows.append([(t(language, "✅ Accept and continue"), "cl:reg:ok")])
-    rows.append([(t(language, "❌ Decline"), "cl:reg:no")])
+    rows.append([(t(language, "✅ Accept and continue"), REGISTRATION.new("ok"))])
+    rows.append([(t(language, "❌ Decline"), REGISTRATION.new("no"))])
     markup = inline(rows)
     link = types.InlineKeyboardButton(
         t(language, "📄 Full texts of the consents"), url=consent_url(clinic_for_bot(current_bot().id), language)
@@ -170,144 +172,153 @@ def _previous(state: str | None) -> State:
     return Reg.language if index == 0 else ORDER[index - 1]
 
 
+def back(message: types.Message, bot: TeleBot) -> None:
+    """⬅️ Back: the previous step's question."""
+    user_id, chat_id = _ids(message)
+    ask(bot, user_id, chat_id, _previous(bot.get_state(user_id, chat_id)))
+
+
+def language_chosen(call: types.CallbackQuery, bot: TeleBot) -> None:
+    code = (LANGUAGE.parts(call) or [""])[0]
+    if code not in texts.LANGUAGE_NAMES:
+        bot.answer_callback_query(call.id)
+        return
+    set_language(code)
+    bot.answer_callback_query(call.id)
+    if current_patient() is not None:  # a registered patient changing the language from the profile
+        set_patient_language(current_patient(), code)
+        bot.send_message(call.message.chat.id, tr("Language changed"), reply_markup=main_menu(code))
+        return
+    ask_first_question(bot, call.from_user.id, call.message.chat.id)
+
+
+# state → (data key, PatientData field, next state, required)
+NAME_STEPS = {
+    Reg.first_name.name: ("first_name", "first_name", Reg.last_name, True),
+    Reg.last_name.name: ("last_name", "last_name", Reg.middle_name, True),
+    Reg.middle_name.name: ("middle_name", "middle_name", Reg.phone, False),
+}
+
+
+def name_given(message: types.Message, bot: TeleBot) -> None:
+    """First name, last name or patronymic (``NAME_STEPS``), by the step the user is at."""
+    user_id, chat_id = _ids(message)
+    key, field, following, required = NAME_STEPS[bot.get_state(user_id, chat_id)]
+    text = message.text or ""
+    if not required and (is_button(message, texts.SKIP) or text.strip() == SKIP_COMMAND):
+        text = ""
+    try:
+        value = clean_name(text, field, required=required)
+    except ServiceError:
+        bot.send_message(chat_id, tr("Please use letters only (a hyphen or apostrophe is fine), up to 100 characters."))
+        return
+    bot.add_data(user_id, chat_id, **{key: value})
+    ask(bot, user_id, chat_id, following)
+
+
+def phone(message: types.Message, bot: TeleBot) -> None:
+    user_id, chat_id = _ids(message)
+    if message.content_type == "contact":
+        if message.contact.user_id not in (None, user_id):
+            bot.send_message(chat_id, tr("Please send your own phone number."))
+            return
+        raw = message.contact.phone_number
+    else:
+        raw = message.text
+    try:
+        value = clean_phone(raw)
+    except ServiceError:
+        bot.send_message(chat_id, tr("This does not look like a phone number. Example: +7 701 123 45 67"))
+        return
+    bot.add_data(user_id, chat_id, phone=value)
+    ask(bot, user_id, chat_id, Reg.consents)
+
+
+def iin(message: types.Message, bot: TeleBot) -> None:
+    """A valid IIN carries the date of birth and the sex: keep all three and ask to confirm them."""
+    user_id, chat_id = _ids(message)
+    today = clock.now().date()
+    result = validate_iin(message.text, today=today)
+    reason = result.reason
+    if result.valid:
+        try:
+            clean_birth_date(result.birth_date, today)
+        except ServiceError as exc:
+            reason = BIRTH_DATE_REASONS.get(exc.message, exc.message)
+    if reason:
+        bot.send_message(
+            chat_id, tr("❌ Invalid IIN: %(reason)s.\nPlease check it and enter it again:", reason=tr(reason))
+        )
+        return
+    bot.add_data(user_id, chat_id, iin=result.iin, birth_date=result.birth_date.isoformat(), sex=result.sex)
+    ask(bot, user_id, chat_id, Reg.iin_confirm)
+
+
+def iin_confirm(message: types.Message, bot: TeleBot) -> None:
+    user_id, chat_id = _ids(message)
+    if is_button(message, texts.IIN_CORRECT):
+        ask(bot, user_id, chat_id, Reg.first_name)
+    elif is_button(message, texts.IIN_WRONG):
+        ask(bot, user_id, chat_id, Reg.iin)
+    else:
+        bot.send_message(chat_id, tr("Please choose with the buttons below."))
+
+
+def consents_typed(message: types.Message, bot: TeleBot) -> None:
+    """The consents are ticked with their buttons; anything typed shows them again."""
+    user_id, chat_id = _ids(message)
+    ask(bot, user_id, chat_id, Reg.consents, tr("Please choose with the buttons below.") + "\n\n")
+
+
+def consents(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """A consent ticked or unticked, "Accept and continue" (then the patient is created) or "Decline"."""
+    user_id, chat_id = call.from_user.id, call.message.chat.id
+    action = call.data[len(REGISTRATION.prefix) :]
+    with bot.retrieve_data(user_id, chat_id) as data:
+        chosen = data.setdefault("consents", {})
+        if action.startswith("c:") and action[2:] in CONSENT_KEYS:
+            chosen[action[2:]] = not chosen.get(action[2:], False)
+        answers = dict(data)
+    if action.startswith("c:"):
+        bot.answer_callback_query(call.id)
+        bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=consent_keyboard(lang(), chosen))
+        return
+    if action == "no":
+        bot.answer_callback_query(call.id)
+        bot.delete_state(user_id, chat_id)
+        bot.send_message(
+            chat_id,
+            tr(
+                "Unfortunately, we cannot register you without consent to personal data processing.\n\n"
+                "You can start the registration again with /start"
+            ),
+            reply_markup=types.ReplyKeyboardRemove(),
+        )
+        return
+    if not chosen.get("personal_data"):
+        bot.answer_callback_query(call.id, tr("Consent to personal data processing is required."), show_alert=True)
+        return
+    finish(bot, call, answers)
+
+
+def stale(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """A registration button outside the registration (an old message)."""
+    bot.answer_callback_query(call.id, tr("This button is no longer active."))
+
+
 def register(bot: TeleBot) -> None:
     states = [s.name for s in (Reg.language, *ORDER)]
-
-    @bot.message_handler(state=states, func=lambda m: is_button(m, texts.BACK), content_types=["text"])
-    def back(message: types.Message) -> None:
-        user_id, chat_id = _ids(message)
-        ask(bot, user_id, chat_id, _previous(bot.get_state(user_id, chat_id)))
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:reg:lang:"))
-    def language_chosen(call: types.CallbackQuery) -> None:
-        code = callback_parts(call, "cl:reg:lang:")[0]
-        if code not in texts.LANGUAGE_NAMES:
-            bot.answer_callback_query(call.id)
-            return
-        set_language(code)
-        bot.answer_callback_query(call.id)
-        if current_patient() is not None:  # a registered patient changing the language from the profile
-            set_patient_language(current_patient(), code)
-            bot.send_message(call.message.chat.id, tr("Language changed"), reply_markup=main_menu(code))
-            return
-        ask_first_question(bot, call.from_user.id, call.message.chat.id)
-
-    def take_name(message: types.Message, key: str, field: str, following: State, required: bool = True) -> None:
-        user_id, chat_id = _ids(message)
-        text = message.text or ""
-        if not required and (is_button(message, texts.SKIP) or text.strip() == SKIP_COMMAND):
-            text = ""
-        try:
-            value = clean_name(text, field, required=required)
-        except ServiceError:
-            bot.send_message(
-                chat_id, tr("Please use letters only (a hyphen or apostrophe is fine), up to 100 characters.")
-            )
-            return
-        bot.add_data(user_id, chat_id, **{key: value})
-        ask(bot, user_id, chat_id, following)
-
-    @bot.message_handler(state=Reg.first_name, content_types=["text"])
-    def first_name(message: types.Message) -> None:
-        take_name(message, "first_name", "first_name", Reg.last_name)
-
-    @bot.message_handler(state=Reg.last_name, content_types=["text"])
-    def last_name(message: types.Message) -> None:
-        take_name(message, "last_name", "last_name", Reg.middle_name)
-
-    @bot.message_handler(state=Reg.middle_name, content_types=["text"])
-    def middle_name(message: types.Message) -> None:
-        take_name(message, "middle_name", "middle_name", Reg.phone, required=False)
-
-    @bot.message_handler(state=Reg.phone, content_types=["contact", "text"])
-    def phone(message: types.Message) -> None:
-        user_id, chat_id = _ids(message)
-        if message.content_type == "contact":
-            if message.contact.user_id not in (None, user_id):
-                bot.send_message(chat_id, tr("Please send your own phone number."))
-                return
-            raw = message.contact.phone_number
-        else:
-            raw = message.text
-        try:
-            value = clean_phone(raw)
-        except ServiceError:
-            bot.send_message(chat_id, tr("This does not look like a phone number. Example: +7 701 123 45 67"))
-            return
-        bot.add_data(user_id, chat_id, phone=value)
-        ask(bot, user_id, chat_id, Reg.consents)
-
-    @bot.message_handler(state=Reg.iin, content_types=["text"])
-    def iin(message: types.Message) -> None:
-        """A valid IIN carries the date of birth and the sex: keep all three and ask to confirm them."""
-        user_id, chat_id = _ids(message)
-        today = clock.now().date()
-        result = validate_iin(message.text, today=today)
-        reason = result.reason
-        if result.valid:
-            try:
-                clean_birth_date(result.birth_date, today)
-            except ServiceError as exc:
-                reason = BIRTH_DATE_REASONS.get(exc.message, exc.message)
-        if reason:
-            bot.send_message(
-                chat_id, tr("❌ Invalid IIN: %(reason)s.\nPlease check it and enter it again:", reason=tr(reason))
-            )
-            return
-        bot.add_data(user_id, chat_id, iin=result.iin, birth_date=result.birth_date.isoformat(), sex=result.sex)
-        ask(bot, user_id, chat_id, Reg.iin_confirm)
-
-    @bot.message_handler(state=Reg.iin_confirm, content_types=["text"])
-    def iin_confirm(message: types.Message) -> None:
-        user_id, chat_id = _ids(message)
-        if is_button(message, texts.IIN_CORRECT):
-            ask(bot, user_id, chat_id, Reg.first_name)
-        elif is_button(message, texts.IIN_WRONG):
-            ask(bot, user_id, chat_id, Reg.iin)
-        else:
-            bot.send_message(chat_id, tr("Please choose with the buttons below."))
-
-    @bot.message_handler(state=Reg.consents, content_types=["text", "contact"])
-    def consents_typed(message: types.Message) -> None:
-        """The consents are ticked with their buttons; anything typed shows them again."""
-        user_id, chat_id = _ids(message)
-        ask(bot, user_id, chat_id, Reg.consents, tr("Please choose with the buttons below.") + "\n\n")
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:reg:"), state=Reg.consents.name)
-    def consents(call: types.CallbackQuery) -> None:
-        user_id, chat_id = call.from_user.id, call.message.chat.id
-        action = call.data[len("cl:reg:") :]
-        with bot.retrieve_data(user_id, chat_id) as data:
-            chosen = data.setdefault("consents", {})
-            if action.startswith("c:") and action[2:] in CONSENT_KEYS:
-                chosen[action[2:]] = not chosen.get(action[2:], False)
-            answers = dict(data)
-        if action.startswith("c:"):
-            bot.answer_callback_query(call.id)
-            bot.edit_message_reply_markup(
-                chat_id, call.message.message_id, reply_markup=consent_keyboard(lang(), chosen)
-            )
-            return
-        if action == "no":
-            bot.answer_callback_query(call.id)
-            bot.delete_state(user_id, chat_id)
-            bot.send_message(
-                chat_id,
-                tr(
-                    "Unfortunately, we cannot register you without consent to personal data processing.\n\n"
-                    "You can start the registration again with /start"
-                ),
-                reply_markup=types.ReplyKeyboardRemove(),
-            )
-            return
-        if not chosen.get("personal_data"):
-            bot.answer_callback_query(call.id, tr("Consent to personal data processing is required."), show_alert=True)
-            return
-        finish(bot, call, answers)
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith("cl:reg:"))
-    def stale(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id, tr("This button is no longer active."))
+    bot.register_message_handler(
+        back, state=states, func=lambda m: is_button(m, texts.BACK), content_types=["text"], pass_bot=True
+    )
+    bot.register_callback_query_handler(language_chosen, func=LANGUAGE.matches, pass_bot=True)
+    bot.register_message_handler(name_given, state=list(NAME_STEPS), content_types=["text"], pass_bot=True)
+    bot.register_message_handler(phone, state=Reg.phone, content_types=["contact", "text"], pass_bot=True)
+    bot.register_message_handler(iin, state=Reg.iin, content_types=["text"], pass_bot=True)
+    bot.register_message_handler(iin_confirm, state=Reg.iin_confirm, content_types=["text"], pass_bot=True)
+    bot.register_message_handler(consents_typed, state=Reg.consents, content_types=["text", "contact"], pass_bot=True)
+    bot.register_callback_query_handler(consents, func=REGISTRATION.matches, state=Reg.consents.name, pass_bot=True)
+    bot.register_callback_query_handler(stale, func=REGISTRATION.matches, pass_bot=True)
 
 
 def finish(bot: TeleBot, call: types.CallbackQuery, answers: dict) -> None:

@@ -15,6 +15,7 @@ from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
 from botworker import common
+from botworker.callbacks import Callback
 from botworker.context import current_bot, current_user, is_first_contact, user_language
 from botworker.finance import pending
 from botworker.finance import texts as tx
@@ -29,7 +30,7 @@ from webapp.finance.services.texts import direction_text, intent_text, question_
 
 log = logging.getLogger("botworker.finance")
 
-CB = "fin:"  # every callback_data of this bot starts with it (64 bytes max: ids are short or UUIDs)
+FIN = Callback("fin")  # fin:<action>:<argument>… (64 bytes max: ids are short or UUIDs)
 KIND_CODES = {"transaction": "t", "goal": "g", "debt": "d"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
 DUE_SOON_DAYS = 7
@@ -128,7 +129,7 @@ def report_text() -> str:
 
 
 def goals_message() -> tuple[str, types.InlineKeyboardMarkup | None]:
-    goals = list(db.session.scalars(ledger.goals_query(current_user(), GoalStatus.ACTIVE).limit(LIST_LIMIT)))
+    goals = ledger.active_goals(current_user(), LIST_LIMIT)
     hint = t("To create a goal, send e.g. «Хочу накопить на телефон 5000000».")
     if not goals:
         return t("🎯 You have no savings goals yet.") + "\n\n" + hint, None
@@ -138,7 +139,7 @@ def goals_message() -> tuple[str, types.InlineKeyboardMarkup | None]:
         lines.append(f"{goal.title}\n{ledger.progress_bar(percent)} {percent}%")
         lines.append(f"{money(goal.saved_amount, goal.currency)} / {money(goal.target_amount, goal.currency)}\n")
     lines.append(hint)
-    buttons = [[(f"➕ {goal.title[:40]}", f"{CB}gd:{goal.id}")] for goal in goals]
+    buttons = [[(f"➕ {goal.title[:40]}", FIN.new("gd", goal.id))] for goal in goals]
     return "\n".join(lines), inline(*buttons)
 
 
@@ -148,7 +149,7 @@ def settle_label(who: str, amount: str) -> str:
 
 def debts_message() -> tuple[str, types.InlineKeyboardMarkup | None]:
     user = current_user()
-    debts = list(db.session.scalars(ledger.debts_query(user, settled=False).limit(LIST_LIMIT)))
+    debts = ledger.open_debts(user, LIST_LIMIT)
     hint = t("To add a debt, send e.g. «Ахмед должен мне 500000» or «Занял у брата 1 млн».")
     if not debts:
         return t("💳 You have no open debts.") + "\n\n" + hint, None
@@ -171,7 +172,7 @@ def debts_message() -> tuple[str, types.InlineKeyboardMarkup | None]:
         arrow = "⬅️" if debt.direction == DebtDirection.OWED_TO_ME else "➡️"
         lines.append(f"{arrow} {debt.counterparty} — {money(debt.amount, debt.currency)}{mark}")
     lines += ["", hint]
-    buttons = [[(settle_label(d.counterparty, money(d.amount, d.currency)), f"{CB}ds:{d.id}")] for d in debts]
+    buttons = [[(settle_label(d.counterparty, money(d.amount, d.currency)), FIN.new("ds", d.id))] for d in debts]
     return "\n".join(lines), inline(*buttons)
 
 
@@ -185,13 +186,13 @@ def offer(bot: TeleBot, chat_id: int, item: pending.Pending, prefix: str = "", e
     if parsed.complete:
         pid = pending.put(bot_id, chat_id, item)
         text = prefix + t("Please check:") + "\n" + summary(parsed) + "\n\n" + t("Save it?")
-        markup = inline([(t(tx.BTN_SAVE), f"{CB}ok:{pid}"), (t(tx.BTN_CANCEL), f"{CB}no:{pid}")])
+        markup = inline([(t(tx.BTN_SAVE), FIN.new("ok", pid)), (t(tx.BTN_CANCEL), FIN.new("no", pid))])
     elif parsed.question == p.Q_INTENT and parsed.amount is not None:
         pid = pending.put(bot_id, chat_id, item)
         text = prefix + question_text(parsed.question, user_language())
         markup = inline(
-            [(t(tx.BTN_EXPENSE), f"{CB}as:e:{pid}"), (t(tx.BTN_INCOME), f"{CB}as:i:{pid}")],
-            [(t(tx.BTN_CANCEL), f"{CB}no:{pid}")],
+            [(t(tx.BTN_EXPENSE), FIN.new("as", "e", pid)), (t(tx.BTN_INCOME), FIN.new("as", "i", pid))],
+            [(t(tx.BTN_CANCEL), FIN.new("no", pid))],
         )
     else:
         text, markup = prefix + question_text(parsed.question, user_language()), None
@@ -218,229 +219,262 @@ def cancel_voice_of(item: pending.Pending) -> None:
             voice.cancel_voice(entry)
 
 
-# --- registration -----------------------------------------------------------------------------------
+# --- handlers: menu, commands, phrases, voice ---------------------------------------------------------
+
+_labels: dict[str, frozenset[str]] = {}
+
+
+def is_button(message: types.Message, label: str) -> bool:
+    if label not in _labels:
+        _labels[label] = tx.labels(label)
+    return message.text in _labels[label]
+
+
+def show_balance(message: types.Message, bot: TeleBot) -> None:
+    bot.send_message(message.chat.id, balance_text(), reply_markup=main_menu(user_language()))
+
+
+def show_report(message: types.Message, bot: TeleBot) -> None:
+    bot.send_message(message.chat.id, report_text())
+
+
+def show_goals(message: types.Message, bot: TeleBot) -> None:
+    text, markup = goals_message()
+    bot.send_message(message.chat.id, text, reply_markup=markup)
+
+
+def show_debts(message: types.Message, bot: TeleBot) -> None:
+    text, markup = debts_message()
+    bot.send_message(message.chat.id, text, reply_markup=markup)
+
+
+def menu_action(message: types.Message):
+    """The handler for a main-menu button or command, if the text is one."""
+    text = message.text or ""
+    if text in ("/balance",) or is_button(message, tx.BTN_BALANCE):
+        return show_balance
+    if text in ("/report",) or text.startswith("📊"):
+        return show_report
+    if text in ("/goals",) or is_button(message, tx.BTN_GOALS):
+        return show_goals
+    if text in ("/debts",) or is_button(message, tx.BTN_DEBTS):
+        return show_debts
+    return None
+
+
+def menu_button(message: types.Message, bot: TeleBot) -> None:
+    """/balance, /report, /goals, /debts and their menu buttons."""
+    menu_action(message)(message, bot)
+
+
+def deposit_amount(message: types.Message, bot: TeleBot) -> None:
+    """The amount typed after "➕" on a goal (or a menu button, which drops the deposit)."""
+    action = menu_action(message)
+    if action is not None:  # the user went elsewhere in the menu: drop the deposit
+        bot.delete_state(message.from_user.id, message.chat.id)
+        action(message, bot)
+        return
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        goal_id = (data or {}).get("goal_id")
+    amount = p.parse_command(message.text or "").amount
+    if amount is None:
+        bot.send_message(message.chat.id, t("Please send the amount as a number, e.g. 100000."))
+        return
+    bot.delete_state(message.from_user.id, message.chat.id)
+    user = current_user()
+    try:
+        goal = ledger.get_goal(user, goal_id)
+        ledger.deposit_to_goal(user, goal, amount)
+    except ServiceError:
+        db.session.rollback()  # nothing of a refused deposit is kept
+        bot.send_message(message.chat.id, t("This goal does not accept deposits any more."))
+        return
+    percent = ledger.goal_progress(goal)
+    text = t(
+        "✅ %(title)s: %(bar)s %(percent)s%%\n%(saved)s / %(target)s",
+        title=goal.title,
+        bar=ledger.progress_bar(percent),
+        percent=percent,
+        saved=money(goal.saved_amount, goal.currency),
+        target=money(goal.target_amount, goal.currency),
+    )
+    if goal.status == GoalStatus.ACHIEVED:
+        text += "\n\n" + t("🎉 Goal reached!")
+    bot.send_message(message.chat.id, text, reply_markup=main_menu(user_language()))
+
+
+def phrase(message: types.Message, bot: TeleBot) -> None:
+    """Any other text: parsed into a record to confirm (nothing is saved before "Save")."""
+    if is_first_contact():
+        bot.send_message(
+            message.chat.id, common.CHOOSE_LANGUAGE_ALL, reply_markup=common.language_keyboard(common.LANG_START)
+        )
+        return
+    parsed = p.parse_command(message.text or "", categories=ledger.parser_categories(current_user()))
+    offer(bot, message.chat.id, pending.Pending(parsed, TxSource.TEXT.value))
+
+
+def voice_note(message: types.Message, bot: TeleBot) -> None:
+    """A voice note: recognised, parsed, offered like a phrase."""
+    user, chat_id = current_user(), message.chat.id
+    engine = speech.engine_for(current_app)
+    note = message.voice
+    if engine is None:
+        voice.process_voice(
+            user, b"", None, language=user_language(), duration=note.duration, bot_id=current_bot().id,
+            file_id=note.file_id,
+        )  # fmt: skip
+        bot.send_message(
+            chat_id,
+            t(
+                "🎤 Voice recognition is not available right now. Please type your command, "
+                "e.g. «Потратил 50000 на продукты»."
+            ),
+        )
+        return
+    data = b""
+    if (note.duration or 0) <= speech.MAX_SECONDS:
+        try:
+            data = bot.download_file(bot.get_file(note.file_id).file_path)
+        except Exception:  # Telegram or the network failed us: the user can retry or type
+            log.exception("voice note %s could not be downloaded", note.file_id)
+    outcome = voice.process_voice(
+        user, data, engine, language=user_language(), duration=note.duration, bot_id=current_bot().id,
+        file_id=note.file_id,
+    )  # fmt: skip
+    if outcome.status in (VoiceStatus.FAILED, VoiceStatus.EMPTY):
+        bot.send_message(chat_id, t("🎤 Sorry, I could not make out the voice message. Please try again or type it."))
+        return
+    item = pending.Pending(outcome.parsed, TxSource.VOICE.value, outcome.log.id)
+    offer(bot, chat_id, item, prefix=heard_prefix(outcome.log.text))
+
+
+# --- handlers: buttons (fin:<action>:<argument>) ----------------------------------------------------
+
+
+def stale(bot: TeleBot, call: types.CallbackQuery) -> None:
+    bot.answer_callback_query(call.id, t("This button is no longer active."))
+
+
+def refuse(bot: TeleBot, call: types.CallbackQuery) -> None:
+    """A button whose action the rules refused: nothing the handler began is kept."""
+    db.session.rollback()
+    stale(bot, call)
+
+
+def confirm(bot: TeleBot, call: types.CallbackQuery, pid: str) -> None:
+    chat_id = call.message.chat.id
+    item = pending.take(current_bot().id, chat_id, pid)
+    if item is None:
+        stale(bot, call)
+        return
+    try:
+        kind, row = save(item)
+    except ServiceError:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, t("This record cannot be saved. Please send it again."))
+        return
+    bot.answer_callback_query(call.id, t("Saved"))
+    text = t("✅ Saved.") + "\n" + summary(item.parsed)
+    markup = inline([(t(tx.BTN_UNDO), FIN.new("undo", KIND_CODES[kind], row.id))])
+    bot.edit_message_text(text, chat_id, call.message.message_id, reply_markup=markup)
+
+
+def cancel(bot: TeleBot, call: types.CallbackQuery, pid: str) -> None:
+    item = pending.take(current_bot().id, call.message.chat.id, pid)
+    if item is None:
+        stale(bot, call)
+        return
+    cancel_voice_of(item)
+    bot.answer_callback_query(call.id)
+    bot.edit_message_text(t("✖️ Cancelled. Nothing was saved."), call.message.chat.id, call.message.message_id)
+
+
+def choose_intent(bot: TeleBot, call: types.CallbackQuery, arg: str) -> None:
+    code, _, pid = arg.partition(":")
+    chat_id = call.message.chat.id
+    item = pending.take(current_bot().id, chat_id, pid)
+    if item is None or code not in ("e", "i"):
+        stale(bot, call)
+        return
+    intent = p.EXPENSE if code == "e" else p.INCOME
+    item.parsed = p.with_intent(item.parsed, intent, ledger.parser_categories(current_user()))
+    bot.answer_callback_query(call.id)
+    offer(bot, chat_id, item, edit_message_id=call.message.message_id)
+
+
+def undo(bot: TeleBot, call: types.CallbackQuery, arg: str) -> None:
+    code, _, record_id = arg.partition(":")
+    kind = CODE_KINDS.get(code)
+    user = current_user()
+    try:
+        if kind is None:
+            raise ServiceError("unknown record kind", 404)
+        ledger.undo_record(user, kind, record_id)
+    except ServiceError:
+        refuse(bot, call)
+        return
+    voice.undo_voice_result(user, kind, record_id)
+    bot.answer_callback_query(call.id, t("Undone"))
+    text = (call.message.text or "") + "\n\n" + t("↩️ Undone: the record was deleted.")
+    bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
+
+
+def start_deposit(bot: TeleBot, call: types.CallbackQuery, goal_id: str) -> None:
+    try:
+        goal = ledger.get_goal(current_user(), goal_id)
+    except ServiceError:
+        stale(bot, call)
+        return
+    if goal.status != GoalStatus.ACTIVE:
+        stale(bot, call)
+        return
+    bot.set_state(call.from_user.id, FinanceStates.deposit_amount, call.message.chat.id)
+    bot.add_data(call.from_user.id, call.message.chat.id, goal_id=str(goal.id))
+    bot.answer_callback_query(call.id)
+    bot.send_message(call.message.chat.id, t("How much are you putting towards «%(title)s»?", title=goal.title))
+
+
+def settle(bot: TeleBot, call: types.CallbackQuery, debt_id: str) -> None:
+    user = current_user()
+    try:
+        debt = ledger.settle_debt(user, ledger.get_debt(user, debt_id))
+    except ServiceError:
+        refuse(bot, call)
+        return
+    bot.answer_callback_query(call.id, t("Settled"))
+    bot.send_message(
+        call.message.chat.id,
+        t("✅ Debt settled: %(who)s — %(amount)s", who=debt.counterparty, amount=money(debt.amount, debt.currency)),
+    )
+
+
+BUTTONS = {"ok": confirm, "no": cancel, "as": choose_intent, "undo": undo, "gd": start_deposit, "ds": settle}
+
+
+def button(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """Any ``fin:`` button: the action it names (see ``BUTTONS``), with the rest as its argument."""
+    action, _, arg = (call.data or "")[len(FIN.prefix) :].partition(":")
+    handler = BUTTONS.get(action)
+    if handler is None or call.message is None:
+        stale(bot, call)
+        return
+    handler(bot, call, arg)
+
+
+# --- registration (first match wins) ------------------------------------------------------------------
 
 
 def register_handlers(bot: TeleBot) -> None:
-    label_cache: dict[str, frozenset[str]] = {}
-
-    def is_button(message: types.Message, label: str) -> bool:
-        if label not in label_cache:
-            label_cache[label] = tx.labels(label)
-        return message.text in label_cache[label]
-
-    def menu_action(message: types.Message):
-        """The handler for a main-menu button or command, if the text is one."""
-        text = message.text or ""
-        if text in ("/balance",) or is_button(message, tx.BTN_BALANCE):
-            return show_balance
-        if text in ("/report",) or text.startswith("📊"):
-            return show_report
-        if text in ("/goals",) or is_button(message, tx.BTN_GOALS):
-            return show_goals
-        if text in ("/debts",) or is_button(message, tx.BTN_DEBTS):
-            return show_debts
-        return None
-
-    def show_balance(message: types.Message) -> None:
-        bot.send_message(message.chat.id, balance_text(), reply_markup=main_menu(user_language()))
-
-    def show_report(message: types.Message) -> None:
-        bot.send_message(message.chat.id, report_text())
-
-    def show_goals(message: types.Message) -> None:
-        text, markup = goals_message()
-        bot.send_message(message.chat.id, text, reply_markup=markup)
-
-    def show_debts(message: types.Message) -> None:
-        text, markup = debts_message()
-        bot.send_message(message.chat.id, text, reply_markup=markup)
-
-    @bot.message_handler(commands=["balance", "report", "goals", "debts"])
-    def commands(message: types.Message) -> None:
-        menu_action(message)(message)
-
-    @bot.message_handler(state=FinanceStates.deposit_amount, content_types=["text"])
-    def deposit_amount(message: types.Message) -> None:
-        action = menu_action(message)
-        if action is not None:  # the user went elsewhere in the menu: drop the deposit
-            bot.delete_state(message.from_user.id, message.chat.id)
-            action(message)
-            return
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            goal_id = (data or {}).get("goal_id")
-        amount = p.parse_command(message.text or "").amount
-        if amount is None:
-            bot.send_message(message.chat.id, t("Please send the amount as a number, e.g. 100000."))
-            return
-        bot.delete_state(message.from_user.id, message.chat.id)
-        user = current_user()
-        try:
-            goal = ledger.get_goal(user, goal_id)
-            ledger.deposit_to_goal(user, goal, amount)
-        except ServiceError:
-            bot.send_message(message.chat.id, t("This goal does not accept deposits any more."))
-            return
-        percent = ledger.goal_progress(goal)
-        text = t(
-            "✅ %(title)s: %(bar)s %(percent)s%%\n%(saved)s / %(target)s",
-            title=goal.title,
-            bar=ledger.progress_bar(percent),
-            percent=percent,
-            saved=money(goal.saved_amount, goal.currency),
-            target=money(goal.target_amount, goal.currency),
-        )
-        if goal.status == GoalStatus.ACHIEVED:
-            text += "\n\n" + t("🎉 Goal reached!")
-        bot.send_message(message.chat.id, text, reply_markup=main_menu(user_language()))
-
-    @bot.message_handler(func=lambda m: menu_action(m) is not None, content_types=["text"])
-    def menu_button(message: types.Message) -> None:
-        menu_action(message)(message)
-
-    @bot.message_handler(func=lambda m: not (m.text or "").startswith("/"), content_types=["text"])
-    def phrase(message: types.Message) -> None:
-        if is_first_contact():
-            bot.send_message(
-                message.chat.id, common.CHOOSE_LANGUAGE_ALL, reply_markup=common.language_keyboard(common.LANG_START)
-            )
-            return
-        parsed = p.parse_command(message.text or "", categories=ledger.parser_categories(current_user()))
-        offer(bot, message.chat.id, pending.Pending(parsed, TxSource.TEXT.value))
-
-    @bot.message_handler(content_types=["voice"])
-    def voice_note(message: types.Message) -> None:
-        user, chat_id = current_user(), message.chat.id
-        engine = speech.engine_for(current_app)
-        note = message.voice
-        if engine is None:
-            voice.process_voice(
-                user, b"", None, language=user_language(), duration=note.duration, bot_id=current_bot().id,
-                file_id=note.file_id,
-            )  # fmt: skip
-            bot.send_message(
-                chat_id,
-                t(
-                    "🎤 Voice recognition is not available right now. Please type your command, "
-                    "e.g. «Потратил 50000 на продукты»."
-                ),
-            )
-            return
-        data = b""
-        if (note.duration or 0) <= speech.MAX_SECONDS:
-            try:
-                data = bot.download_file(bot.get_file(note.file_id).file_path)
-            except Exception:  # Telegram or the network failed us: the user can retry or type
-                log.exception("voice note %s could not be downloaded", note.file_id)
-        outcome = voice.process_voice(
-            user, data, engine, language=user_language(), duration=note.duration, bot_id=current_bot().id,
-            file_id=note.file_id,
-        )  # fmt: skip
-        if outcome.status in (VoiceStatus.FAILED, VoiceStatus.EMPTY):
-            bot.send_message(
-                chat_id, t("🎤 Sorry, I could not make out the voice message. Please try again or type it.")
-            )
-            return
-        item = pending.Pending(outcome.parsed, TxSource.VOICE.value, outcome.log.id)
-        offer(bot, chat_id, item, prefix=heard_prefix(outcome.log.text))
-
-    # -- buttons ---------------------------------------------------------------------------------
-
-    def stale(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id, t("This button is no longer active."))
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith(CB))
-    def button(call: types.CallbackQuery) -> None:
-        action, _, arg = call.data[len(CB) :].partition(":")
-        handler = {
-            "ok": confirm,
-            "no": cancel,
-            "as": choose_intent,
-            "undo": undo,
-            "gd": start_deposit,
-            "ds": settle,
-        }.get(action)
-        if handler is None or call.message is None:
-            stale(call)
-            return
-        handler(call, arg)
-
-    def confirm(call: types.CallbackQuery, pid: str) -> None:
-        chat_id = call.message.chat.id
-        item = pending.take(current_bot().id, chat_id, pid)
-        if item is None:
-            stale(call)
-            return
-        try:
-            kind, row = save(item)
-        except ServiceError:
-            bot.answer_callback_query(call.id, t("This record cannot be saved. Please send it again."))
-            return
-        bot.answer_callback_query(call.id, t("Saved"))
-        text = t("✅ Saved.") + "\n" + summary(item.parsed)
-        markup = inline([(t(tx.BTN_UNDO), f"{CB}undo:{KIND_CODES[kind]}:{row.id}")])
-        bot.edit_message_text(text, chat_id, call.message.message_id, reply_markup=markup)
-
-    def cancel(call: types.CallbackQuery, pid: str) -> None:
-        item = pending.take(current_bot().id, call.message.chat.id, pid)
-        if item is None:
-            stale(call)
-            return
-        cancel_voice_of(item)
-        bot.answer_callback_query(call.id)
-        bot.edit_message_text(t("✖️ Cancelled. Nothing was saved."), call.message.chat.id, call.message.message_id)
-
-    def choose_intent(call: types.CallbackQuery, arg: str) -> None:
-        code, _, pid = arg.partition(":")
-        chat_id = call.message.chat.id
-        item = pending.take(current_bot().id, chat_id, pid)
-        if item is None or code not in ("e", "i"):
-            stale(call)
-            return
-        intent = p.EXPENSE if code == "e" else p.INCOME
-        item.parsed = p.with_intent(item.parsed, intent, ledger.parser_categories(current_user()))
-        bot.answer_callback_query(call.id)
-        offer(bot, chat_id, item, edit_message_id=call.message.message_id)
-
-    def undo(call: types.CallbackQuery, arg: str) -> None:
-        code, _, record_id = arg.partition(":")
-        kind = CODE_KINDS.get(code)
-        user = current_user()
-        try:
-            if kind is None:
-                raise ServiceError("unknown record kind", 404)
-            ledger.undo_record(user, kind, record_id)
-        except ServiceError:
-            stale(call)
-            return
-        voice.undo_voice_result(user, kind, record_id)
-        bot.answer_callback_query(call.id, t("Undone"))
-        text = (call.message.text or "") + "\n\n" + t("↩️ Undone: the record was deleted.")
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
-
-    def start_deposit(call: types.CallbackQuery, goal_id: str) -> None:
-        try:
-            goal = ledger.get_goal(current_user(), goal_id)
-        except ServiceError:
-            stale(call)
-            return
-        if goal.status != GoalStatus.ACTIVE:
-            stale(call)
-            return
-        bot.set_state(call.from_user.id, FinanceStates.deposit_amount, call.message.chat.id)
-        bot.add_data(call.from_user.id, call.message.chat.id, goal_id=str(goal.id))
-        bot.answer_callback_query(call.id)
-        bot.send_message(call.message.chat.id, t("How much are you putting towards «%(title)s»?", title=goal.title))
-
-    def settle(call: types.CallbackQuery, debt_id: str) -> None:
-        user = current_user()
-        try:
-            debt = ledger.settle_debt(user, ledger.get_debt(user, debt_id))
-        except ServiceError:
-            stale(call)
-            return
-        bot.answer_callback_query(call.id, t("Settled"))
-        bot.send_message(
-            call.message.chat.id,
-            t("✅ Debt settled: %(who)s — %(amount)s", who=debt.counterparty, amount=money(debt.amount, debt.currency)),
-        )
+    bot.register_message_handler(menu_button, commands=["balance", "report", "goals", "debts"], pass_bot=True)
+    bot.register_message_handler(
+        deposit_amount, state=FinanceStates.deposit_amount, content_types=["text"], pass_bot=True
+    )
+    bot.register_message_handler(
+        menu_button, func=lambda m: menu_action(m) is not None, content_types=["text"], pass_bot=True
+    )
+    bot.register_message_handler(
+        phrase, func=lambda m: not (m.text or "").startswith("/"), content_types=["text"], pass_bot=True
+    )
+    bot.register_message_handler(voice_note, content_types=["voice"], pass_bot=True)
+    bot.register_callback_query_handler(button, func=FIN.matches, pass_bot=True)

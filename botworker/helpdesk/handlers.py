@@ -10,6 +10,7 @@ from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
 from botworker import common
+from botworker.callbacks import Callback
 from botworker.context import current_bot, current_user, user_language
 from webapp.core.db import iso
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
@@ -17,12 +18,24 @@ from webapp.extensions import db
 from webapp.helpdesk import services
 from webapp.helpdesk.access import is_staff_of
 from webapp.helpdesk.models import Ticket, TicketStatus
-from webapp.helpdesk.services.telegram import alerts_enabled, customer_tickets, set_alerts, ticket_for_reply
+from webapp.helpdesk.services.telegram import (
+    alerts_enabled,
+    bot_category,
+    bot_ticket,
+    customer_tickets,
+    recent_messages,
+    set_alerts,
+    ticket_for_reply,
+)
 from webapp.helpdesk.texts import priority_label, status_label, t
 
 log = logging.getLogger("botworker.helpdesk")
 
-CB = "hd:"  # every callback_data of this bot starts with it (a UUID keeps it within 64 bytes)
+# The buttons of this bot (a UUID keeps them within 64 bytes).
+CATEGORY = Callback("hd:cat")
+SHOW = Callback("hd:t")
+WRITE = Callback("hd:w")
+CLOSE = Callback("hd:x")
 BTN_NEW = "📝 New ticket"
 BTN_MINE = "📋 My tickets"
 BTN_ALERTS = "🔔 Ticket alerts"
@@ -161,7 +174,7 @@ def start_new_ticket(bot: TeleBot, message: types.Message) -> None:
         bot.send_message(chat_id, tr("Briefly, what is the problem? (a title)"))
         return
     bot.set_state(user_id, NewTicket.category, chat_id)
-    rows = [[(str(c), f"{CB}cat:{c.id}")] for c in categories]
+    rows = [[(str(c), CATEGORY.new(c.id))] for c in categories]
     bot.send_message(chat_id, tr("Choose a category:"), reply_markup=inline(*rows))
 
 
@@ -209,180 +222,214 @@ def create_from_draft(bot: TeleBot, message: types.Message, with_attachment: boo
     )
 
 
-# --- registration ----------------------------------------------------------------------------------
+# --- handlers --------------------------------------------------------------------------------------
+
+
+def stale(bot: TeleBot, call: types.CallbackQuery) -> None:
+    bot.answer_callback_query(call.id, tr("This button is no longer active."))
+
+
+def new_ticket(message: types.Message, bot: TeleBot) -> None:
+    start_new_ticket(bot, message)
+
+
+def my_tickets(message: types.Message, bot: TeleBot) -> None:
+    bot.delete_state(message.from_user.id, message.chat.id)
+    language = user_language()
+    tickets = customer_tickets(current_user(), LIST_LIMIT)
+    if not tickets:
+        bot.send_message(message.chat.id, tr("You have no tickets yet."), reply_markup=menu_for_current_user())
+        return
+    rows = [[(ticket_line(ticket, language)[:60], SHOW.new(ticket.id))] for ticket in tickets]
+    bot.send_message(message.chat.id, tr("Your tickets (newest first):"), reply_markup=inline(*rows))
+
+
+def toggle_alerts(message: types.Message, bot: TeleBot) -> None:
+    """/alerts or 🔔: a staff member of this bot's desk switches new-ticket alerts on or off."""
+    user = current_user()
+    desk = current_bot().organization_id
+    if not (is_staff_of(user, desk) if desk is not None else services.is_staff(user)):  # this bot's desk
+        bot.send_message(message.chat.id, tr("Ticket alerts are for support staff."))
+        return
+    enabled = not alerts_enabled(user)
+    set_alerts(user, current_bot().id, enabled)
+    text = (
+        tr("🔔 Alerts are on: new tickets will come here. Reply to an alert to answer the customer.")
+        if enabled
+        else tr("🔕 Alerts are off.")
+    )
+    bot.send_message(message.chat.id, text, reply_markup=menu_for_current_user())
+
+
+def replied_ticket(message: types.Message) -> Ticket | None:
+    """The ticket a reply (to an alert or a support message) is about, if any."""
+    replied = message.reply_to_message
+    if replied is None or message.chat.type != "private":
+        return None
+    return ticket_for_reply(current_user(), current_bot().id, message.chat.id, replied.message_id)
+
+
+def reply_to_notification(message: types.Message, bot: TeleBot) -> None:
+    ticket = replied_ticket(message)
+    if _add(bot, message, ticket):
+        bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
+
+
+# -- opening a ticket -------------------------------------------------------------------------------
+
+
+def category_chosen(call: types.CallbackQuery, bot: TeleBot) -> None:
+    user_id, chat_id = call.from_user.id, call.message.chat.id
+    category = bot_category(call.data[len(CATEGORY.prefix) :], current_bot().organization_id)
+    if category is None:
+        stale(bot, call)
+        return
+    bot.answer_callback_query(call.id)
+    bot.set_state(user_id, NewTicket.title, chat_id)
+    bot.add_data(user_id, chat_id, category_id=str(category.id))
+    bot.edit_message_text(tr("Category: %(name)s", name=str(category)), chat_id, call.message.message_id)
+    bot.send_message(chat_id, tr("Briefly, what is the problem? (a title)"))
+
+
+def category_expected(message: types.Message, bot: TeleBot) -> None:
+    bot.send_message(message.chat.id, tr("Please choose a category with the buttons above."))
+
+
+def title_given(message: types.Message, bot: TeleBot) -> None:
+    title = " ".join((message.text or "").split())
+    if not title or len(title) > 200:
+        bot.send_message(message.chat.id, tr("The title should be 1 to 200 characters. Try again:"))
+        return
+    bot.set_state(message.from_user.id, NewTicket.description, message.chat.id)
+    bot.add_data(message.from_user.id, message.chat.id, title=title)
+    bot.send_message(message.chat.id, tr("Now describe the problem in detail:"))
+
+
+def description_given(message: types.Message, bot: TeleBot) -> None:
+    description = (message.text or "").strip()
+    if len(description) > 4000:
+        bot.send_message(message.chat.id, tr("Please keep the description under 4000 characters."))
+        return
+    bot.set_state(message.from_user.id, NewTicket.attachment, message.chat.id)
+    bot.add_data(message.from_user.id, message.chat.id, description=description)
+    ask_attachment(bot, message.chat.id)
+
+
+def text_expected(message: types.Message, bot: TeleBot) -> None:
+    bot.send_message(message.chat.id, tr("Please answer with text; you can attach files in the next step."))
+
+
+def attachment_given(message: types.Message, bot: TeleBot) -> None:
+    create_from_draft(bot, message, with_attachment=True)
+
+
+def attachment_skipped(message: types.Message, bot: TeleBot) -> None:
+    if not is_button(message, BTN_SKIP):
+        ask_attachment(bot, message.chat.id)
+        return
+    create_from_draft(bot, message, with_attachment=False)
+
+
+# -- a ticket: view, write, close -------------------------------------------------------------------
+
+
+def own_ticket(bot: TeleBot, call: types.CallbackQuery, kind: Callback) -> Ticket | None:
+    """The ticket a ``kind`` button names if the user may see it, else None after answering stale."""
+    ticket = bot_ticket(current_user(), call.data[len(kind.prefix) :])
+    if ticket is None:
+        stale(bot, call)
+    return ticket
+
+
+def show_ticket(call: types.CallbackQuery, bot: TeleBot) -> None:
+    ticket = own_ticket(bot, call, SHOW)
+    if ticket is None:
+        return
+    bot.answer_callback_query(call.id)
+    language = user_language()
+    user = current_user()
+    lines = [
+        f"#{ticket.ref} · {ticket.title}",
+        tr("Status: %(status)s", status=status_label(language, ticket.status)),
+        tr("Priority: %(priority)s", priority=priority_label(language, ticket.priority)),
+    ]
+    if ticket.category:
+        lines.append(tr("Category: %(name)s", name=str(ticket.category)))
+    lines.append(tr("Opened: %(when)s UTC", when=(iso(ticket.created_at) or "")[:16].replace("T", " ")))
+    recent = recent_messages(ticket, user, RECENT_MESSAGES)
+    if recent:
+        lines.append("")
+        for item in recent:
+            who = tr("You") if item.author_id == user.id else tr("Support")
+            attached = " 📎" if item.attachments else ""
+            lines.append(f"— {who}: {item.content[:300]}{attached}")
+    buttons = []
+    if ticket.status != TicketStatus.CLOSED.value:
+        buttons.append([(tr("✍️ Write"), WRITE.new(ticket.id)), (tr("🔒 Close"), CLOSE.new(ticket.id))])
+    bot.send_message(call.message.chat.id, "\n".join(lines), reply_markup=inline(*buttons) if buttons else None)
+
+
+def write_into(call: types.CallbackQuery, bot: TeleBot) -> None:
+    ticket = own_ticket(bot, call, WRITE)
+    if ticket is None:
+        return
+    bot.answer_callback_query(call.id)
+    chat_id = call.message.chat.id
+    bot.set_state(call.from_user.id, Conversation.chatting, chat_id)
+    bot.add_data(call.from_user.id, chat_id, ticket_id=str(ticket.id))
+    bot.send_message(chat_id, tr("Write your message for ticket #%(ref)s (text, photo or document):", ref=ticket.ref))
+
+
+def close_ticket(call: types.CallbackQuery, bot: TeleBot) -> None:
+    ticket = own_ticket(bot, call, CLOSE)
+    if ticket is None:
+        return
+    try:
+        services.set_status(ticket, TicketStatus.CLOSED, current_user())
+    except ServiceError:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, tr("This ticket cannot be closed now."), show_alert=True)
+        return
+    bot.answer_callback_query(call.id)
+    bot.delete_state(call.from_user.id, call.message.chat.id)
+    bot.send_message(call.message.chat.id, tr("🔒 Ticket #%(ref)s is closed. Thank you!", ref=ticket.ref))
+
+
+def chat_message(message: types.Message, bot: TeleBot) -> None:
+    """Anything written while a ticket is open goes into it."""
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        ticket_id = (data or {}).get("ticket_id")
+    ticket = bot_ticket(current_user(), ticket_id)
+    if ticket is None:
+        bot.delete_state(message.from_user.id, message.chat.id)
+        bot.send_message(message.chat.id, tr("Choose a ticket in “My tickets” first."))
+        return
+    if _add(bot, message, ticket):
+        bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
+
+
+# --- registration (first match wins) ---------------------------------------------------------------
+
+PRIVATE = {"chat_types": ["private"]}
+MESSAGES = [
+    (new_ticket, {"func": lambda m: is_button(m, BTN_NEW), **PRIVATE}),
+    (my_tickets, {"func": lambda m: is_button(m, BTN_MINE), **PRIVATE}),
+    (toggle_alerts, {"func": lambda m: is_button(m, BTN_ALERTS), **PRIVATE}),
+    (toggle_alerts, {"commands": ["alerts"], **PRIVATE}),
+    (reply_to_notification, {"func": lambda m: replied_ticket(m) is not None, "content_types": MEDIA}),
+    (category_expected, {"state": NewTicket.category, "content_types": MEDIA}),
+    (title_given, {"state": NewTicket.title, "content_types": ["text"]}),
+    (description_given, {"state": NewTicket.description, "content_types": ["text"]}),
+    (text_expected, {"state": [NewTicket.title, NewTicket.description], "content_types": ["photo", "document"]}),
+    (attachment_given, {"state": NewTicket.attachment, "content_types": ["photo", "document"]}),
+    (attachment_skipped, {"state": NewTicket.attachment, "content_types": ["text"]}),
+    (chat_message, {"state": Conversation.chatting, "content_types": MEDIA}),
+]
+BUTTONS = [(category_chosen, CATEGORY), (show_ticket, SHOW), (write_into, WRITE), (close_ticket, CLOSE)]
 
 
 def register_handlers(bot: TeleBot) -> None:
-    @bot.message_handler(func=lambda m: is_button(m, BTN_NEW), chat_types=["private"])
-    def new_ticket(message: types.Message) -> None:
-        start_new_ticket(bot, message)
-
-    @bot.message_handler(func=lambda m: is_button(m, BTN_MINE), chat_types=["private"])
-    def my_tickets(message: types.Message) -> None:
-        bot.delete_state(message.from_user.id, message.chat.id)
-        language = user_language()
-        tickets = customer_tickets(current_user(), LIST_LIMIT)
-        if not tickets:
-            bot.send_message(message.chat.id, tr("You have no tickets yet."), reply_markup=menu_for_current_user())
-            return
-        rows = [[(ticket_line(ticket, language)[:60], f"{CB}t:{ticket.id}")] for ticket in tickets]
-        bot.send_message(message.chat.id, tr("Your tickets (newest first):"), reply_markup=inline(*rows))
-
-    @bot.message_handler(commands=["alerts"], chat_types=["private"])
-    @bot.message_handler(func=lambda m: is_button(m, BTN_ALERTS), chat_types=["private"])
-    def toggle_alerts(message: types.Message) -> None:
-        user = current_user()
-        desk = current_bot().organization_id
-        if not (is_staff_of(user, desk) if desk is not None else services.is_staff(user)):  # this bot's desk
-            bot.send_message(message.chat.id, tr("Ticket alerts are for support staff."))
-            return
-        enabled = not alerts_enabled(user)
-        set_alerts(user, current_bot().id, enabled)
-        text = (
-            tr("🔔 Alerts are on: new tickets will come here. Reply to an alert to answer the customer.")
-            if enabled
-            else tr("🔕 Alerts are off.")
-        )
-        bot.send_message(message.chat.id, text, reply_markup=menu_for_current_user())
-
-    def replied_ticket(message: types.Message) -> Ticket | None:
-        replied = message.reply_to_message
-        if replied is None or message.chat.type != "private":
-            return None
-        return ticket_for_reply(current_user(), current_bot().id, message.chat.id, replied.message_id)
-
-    @bot.message_handler(func=lambda m: replied_ticket(m) is not None, content_types=MEDIA)
-    def reply_to_notification(message: types.Message) -> None:
-        ticket = replied_ticket(message)
-        if _add(bot, message, ticket):
-            bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith(f"{CB}cat:"))
-    def category_chosen(call: types.CallbackQuery) -> None:
-        user_id, chat_id = call.from_user.id, call.message.chat.id
-        category = services.get_category(call.data[len(CB) + 4 :])
-        desk = current_bot().organization_id
-        if category is None or not category.is_active or desk not in (None, category.organization_id):
-            bot.answer_callback_query(call.id, tr("This button is no longer active."))
-            return
-        bot.answer_callback_query(call.id)
-        bot.set_state(user_id, NewTicket.title, chat_id)
-        bot.add_data(user_id, chat_id, category_id=str(category.id))
-        bot.edit_message_text(tr("Category: %(name)s", name=str(category)), chat_id, call.message.message_id)
-        bot.send_message(chat_id, tr("Briefly, what is the problem? (a title)"))
-
-    @bot.message_handler(state=NewTicket.category, content_types=MEDIA)
-    def category_expected(message: types.Message) -> None:
-        bot.send_message(message.chat.id, tr("Please choose a category with the buttons above."))
-
-    @bot.message_handler(state=NewTicket.title, content_types=["text"])
-    def title_given(message: types.Message) -> None:
-        title = " ".join((message.text or "").split())
-        if not title or len(title) > 200:
-            bot.send_message(message.chat.id, tr("The title should be 1 to 200 characters. Try again:"))
-            return
-        bot.set_state(message.from_user.id, NewTicket.description, message.chat.id)
-        bot.add_data(message.from_user.id, message.chat.id, title=title)
-        bot.send_message(message.chat.id, tr("Now describe the problem in detail:"))
-
-    @bot.message_handler(state=NewTicket.description, content_types=["text"])
-    def description_given(message: types.Message) -> None:
-        description = (message.text or "").strip()
-        if len(description) > 4000:
-            bot.send_message(message.chat.id, tr("Please keep the description under 4000 characters."))
-            return
-        bot.set_state(message.from_user.id, NewTicket.attachment, message.chat.id)
-        bot.add_data(message.from_user.id, message.chat.id, description=description)
-        ask_attachment(bot, message.chat.id)
-
-    @bot.message_handler(state=[NewTicket.title, NewTicket.description], content_types=["photo", "document"])
-    def text_expected(message: types.Message) -> None:
-        bot.send_message(message.chat.id, tr("Please answer with text; you can attach files in the next step."))
-
-    @bot.message_handler(state=NewTicket.attachment, content_types=["photo", "document"])
-    def attachment_given(message: types.Message) -> None:
-        create_from_draft(bot, message, with_attachment=True)
-
-    @bot.message_handler(state=NewTicket.attachment, content_types=["text"])
-    def attachment_skipped(message: types.Message) -> None:
-        if not is_button(message, BTN_SKIP):
-            ask_attachment(bot, message.chat.id)
-            return
-        create_from_draft(bot, message, with_attachment=False)
-
-    # --- a ticket: view, write, close ------------------------------------------------------------
-
-    def own_ticket(call: types.CallbackQuery, action: str) -> Ticket | None:
-        ticket = services.get_ticket(call.data[len(CB) + len(action) + 1 :])
-        if ticket is None or not services.can_view_ticket(current_user(), ticket):
-            bot.answer_callback_query(call.id, tr("This button is no longer active."))
-            return None
-        return ticket
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith(f"{CB}t:"))
-    def show_ticket(call: types.CallbackQuery) -> None:
-        ticket = own_ticket(call, "t")
-        if ticket is None:
-            return
-        bot.answer_callback_query(call.id)
-        language = user_language()
-        user = current_user()
-        lines = [
-            f"#{ticket.ref} · {ticket.title}",
-            tr("Status: %(status)s", status=status_label(language, ticket.status)),
-            tr("Priority: %(priority)s", priority=priority_label(language, ticket.priority)),
-        ]
-        if ticket.category:
-            lines.append(tr("Category: %(name)s", name=str(ticket.category)))
-        lines.append(tr("Opened: %(when)s UTC", when=(iso(ticket.created_at) or "")[:16].replace("T", " ")))
-        recent = db.session.scalars(services.messages_query(ticket, user)).all()[-RECENT_MESSAGES:]
-        if recent:
-            lines.append("")
-            for item in recent:
-                who = tr("You") if item.author_id == user.id else tr("Support")
-                attached = " 📎" if item.attachments else ""
-                lines.append(f"— {who}: {item.content[:300]}{attached}")
-        buttons = []
-        if ticket.status != TicketStatus.CLOSED.value:
-            buttons.append([(tr("✍️ Write"), f"{CB}w:{ticket.id}"), (tr("🔒 Close"), f"{CB}x:{ticket.id}")])
-        bot.send_message(call.message.chat.id, "\n".join(lines), reply_markup=inline(*buttons) if buttons else None)
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith(f"{CB}w:"))
-    def write_into(call: types.CallbackQuery) -> None:
-        ticket = own_ticket(call, "w")
-        if ticket is None:
-            return
-        bot.answer_callback_query(call.id)
-        chat_id = call.message.chat.id
-        bot.set_state(call.from_user.id, Conversation.chatting, chat_id)
-        bot.add_data(call.from_user.id, chat_id, ticket_id=str(ticket.id))
-        bot.send_message(
-            chat_id, tr("Write your message for ticket #%(ref)s (text, photo or document):", ref=ticket.ref)
-        )
-
-    @bot.callback_query_handler(func=lambda c: (c.data or "").startswith(f"{CB}x:"))
-    def close_ticket(call: types.CallbackQuery) -> None:
-        ticket = own_ticket(call, "x")
-        if ticket is None:
-            return
-        try:
-            services.set_status(ticket, TicketStatus.CLOSED, current_user())
-        except ServiceError:
-            db.session.rollback()
-            bot.answer_callback_query(call.id, tr("This ticket cannot be closed now."), show_alert=True)
-            return
-        bot.answer_callback_query(call.id)
-        bot.delete_state(call.from_user.id, call.message.chat.id)
-        bot.send_message(call.message.chat.id, tr("🔒 Ticket #%(ref)s is closed. Thank you!", ref=ticket.ref))
-
-    @bot.message_handler(state=Conversation.chatting, content_types=MEDIA)
-    def chat_message(message: types.Message) -> None:
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            ticket_id = (data or {}).get("ticket_id")
-        ticket = services.get_ticket(ticket_id) if ticket_id else None
-        if ticket is None or not services.can_view_ticket(current_user(), ticket):
-            bot.delete_state(message.from_user.id, message.chat.id)
-            bot.send_message(message.chat.id, tr("Choose a ticket in “My tickets” first."))
-            return
-        if _add(bot, message, ticket):
-            bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
+    for handler, filters in MESSAGES:
+        bot.register_message_handler(handler, pass_bot=True, **filters)
+    for handler, kind in BUTTONS:
+        bot.register_callback_query_handler(handler, func=kind.matches, pass_bot=True)

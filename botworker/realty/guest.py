@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
+from botworker.callbacks import Callback
 from botworker.context import current_account, current_bot, current_user, user_language
 from botworker.realty import ui
 from botworker.realty.ui import t
@@ -20,6 +21,25 @@ from webapp.realty.models import Booking, BookingStatus, Listing
 from webapp.realty.services import bookings, listings, notify, social
 
 SEARCH_TTL = 24 * 3600
+POPULAR_CITIES = 6
+
+# The buttons of the guest side (r:<name>:<part>…).
+SEARCH_CITY = ui.callback("sc")  # position of a popular city in the conversation's list
+SEARCH_AMENITY = ui.callback("sa")  # an amenity code, or "=" for Done
+SEARCH_PAGE = ui.callback("sp")
+DETAILS = ui.callback("l")
+FAVORITE = ui.callback("f")
+UNFAVORITE = ui.callback("uf")
+FAVORITES_PAGE = ui.callback("fv")
+BOOK = ui.callback("b")  # a listing: book it with the saved search's dates, or ask them
+CONFIRM_STAY = ui.callback("bk")  # listing:check-in:check-out:guests
+NOT_BOOKED = ui.CB + "bx"
+PAY = ui.callback("pay")
+CANCEL_BOOKING = ui.callback("cb")
+MY_BOOKINGS_PAGE = ui.callback("mb")
+REVIEW = ui.callback("rv")  # a booking
+RATING = ui.callback("rt")  # booking:stars
+MARK_READ = ui.CB + "n:read"
 
 
 class SearchStates(StatesGroup):
@@ -152,18 +172,12 @@ def booking_line(booking: Booking) -> str:
 def booking_actions(booking: Booking) -> list[tuple[str, str]]:
     row = []
     if booking.status == BookingStatus.PENDING.value and not booking.is_paid:
-        row.append((t("Pay (demo)") + f" #{booking.id}", f"pay:{booking.id}"))
+        row.append((t("Pay (demo)") + f" #{booking.id}", PAY.new(booking.id)))
     if booking.status in (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value):
-        row.append((t("Cancel") + f" #{booking.id}", f"cb:{booking.id}"))
-    if booking.status == BookingStatus.COMPLETED.value and not _reviewed(booking):
-        row.append((t("Leave a review") + f" #{booking.id}", f"rv:{booking.id}"))
+        row.append((t("Cancel") + f" #{booking.id}", CANCEL_BOOKING.new(booking.id)))
+    if social.awaits_review(booking):
+        row.append((t("Leave a review") + f" #{booking.id}", REVIEW.new(booking.id)))
     return row
-
-
-def _reviewed(booking: Booking) -> bool:
-    from webapp.realty.models import Review
-
-    return db.session.scalar(sa.select(Review.id).where(Review.booking_id == booking.id)) is not None
 
 
 def results_page(page: int) -> tuple[str, types.InlineKeyboardMarkup]:
@@ -178,12 +192,12 @@ def results_page(page: int) -> tuple[str, types.InlineKeyboardMarkup]:
         lines.append(listing_line(n, listing))
         rows.append(
             [
-                (f"{n}. " + t("Details"), f"l:{listing.id}"),
-                (t("Book"), f"b:{listing.id}"),
-                (t("To favorites"), f"f:{listing.id}"),
+                (f"{n}. " + t("Details"), DETAILS.new(listing.id)),
+                (t("Book"), BOOK.new(listing.id)),
+                (t("To favorites"), FAVORITE.new(listing.id)),
             ]
         )
-    rows.append(ui.nav_row("sp:", page, result["total"]))
+    rows.append(ui.nav_row(SEARCH_PAGE, page, result["total"]))
     return "\n\n".join(lines), ui.inline(*rows)
 
 
@@ -198,7 +212,7 @@ def bookings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
         return t("You have no bookings yet. Find a place with 🔍 Search."), None
     items = db.session.scalars(query.limit(ui.PAGE_SIZE).offset((page - 1) * ui.PAGE_SIZE)).unique().all()
     rows = [booking_actions(b) for b in items]
-    rows.append(ui.nav_row("mb:", page, total))
+    rows.append(ui.nav_row(MY_BOOKINGS_PAGE, page, total))
     return "\n\n".join(booking_line(b) for b in items), ui.inline(*rows)
 
 
@@ -214,408 +228,469 @@ def favorites_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
         lines.append(listing_line(n, favorite.listing))
         rows.append(
             [
-                (f"{n}. " + t("Details"), f"l:{favorite.listing_id}"),
-                (t("Book"), f"b:{favorite.listing_id}"),
-                (t("Remove"), f"uf:{favorite.listing_id}"),
+                (f"{n}. " + t("Details"), DETAILS.new(favorite.listing_id)),
+                (t("Book"), BOOK.new(favorite.listing_id)),
+                (t("Remove"), UNFAVORITE.new(favorite.listing_id)),
             ]
         )
-    rows.append(ui.nav_row("fv:", page, total))
+    rows.append(ui.nav_row(FAVORITES_PAGE, page, total))
     return "\n\n".join(lines), ui.inline(*rows)
 
 
 # --- handlers --------------------------------------------------------------------------------------
 
 
-def register(bot: TeleBot) -> None:
-    chat = ui.Chat(bot)
-    reply = chat.reply
-    back_to_menu = chat.to_menu
+def step(bot: TeleBot, message: types.Message, state: State, text: str, markup=None) -> None:
+    bot.set_state(message.from_user.id, state, message.chat.id)
+    ui.reply(bot, message.chat.id, text, markup or ui.skip_keyboard())
 
-    def step(message: types.Message, state: State, text: str, markup=None) -> None:
-        bot.set_state(message.from_user.id, state, message.chat.id)
-        reply(message.chat.id, text, markup or ui.skip_keyboard())
 
-    def skipped(message: types.Message) -> bool:
-        return message.text in ui.labels(ui.SKIP)
+def skipped(message: types.Message) -> bool:
+    return message.text in ui.labels(ui.SKIP)
 
-    # Cancel works in every step of every conversation of this bot.
-    @bot.message_handler(func=ui.is_label(ui.CANCEL), state="*")
-    def cancel(message: types.Message) -> None:
-        back_to_menu(message, t("Cancelled."))
 
-    # -- search -------------------------------------------------------------------------------------
+def cancel(message: types.Message, bot: TeleBot) -> None:
+    """✖️ Cancel, in every step of every conversation of this bot."""
+    ui.to_menu(bot, message, t("Cancelled."))
 
-    @bot.message_handler(func=ui.is_label(ui.SEARCH))
-    def search_start(message: types.Message) -> None:
-        with_cities = db.session.scalars(
-            sa.select(Listing.city)
-            .where(Listing.status == "approved", Listing.is_active.is_(True))
-            .group_by(Listing.city)
-            .order_by(sa.func.count().desc(), Listing.city)
-            .limit(6)
-        ).all()
-        step(message, SearchStates.city, t("🔍 Step 1 of 5. Which city? Type it or pick one below."))
-        if with_cities:
-            # Buttons carry the city's position (a Cyrillic name could outgrow 64 bytes of callback data).
-            with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-                data["cities"] = list(with_cities)
-            buttons = [(city, f"sc:{n}") for n, city in enumerate(with_cities)]
-            reply(message.chat.id, t("Popular cities:"), ui.inline(buttons[:3], buttons[3:]))
 
-    def got_city(chat_id: int, user_id: int, city: str | None) -> None:
-        with bot.retrieve_data(user_id, chat_id) as data:
-            data["city"] = city
-        bot.set_state(user_id, SearchStates.dates, chat_id)
-        reply(
-            chat_id,
-            t("Step 2 of 5. Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates()),
-            ui.skip_keyboard(),
-        )
+# -- search -----------------------------------------------------------------------------------------
 
-    @bot.message_handler(state=SearchStates.city, content_types=["text"])
-    def search_city(message: types.Message) -> None:
-        got_city(message.chat.id, message.from_user.id, None if skipped(message) else message.text.strip()[:100])
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "sc:"))
-    def search_city_button(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        if bot.get_state(call.from_user.id, call.message.chat.id) != SearchStates.city.name:
-            return
-        with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
-            cities = data.get("cities") or []
-        position = int(call.data.split(":")[2])
-        if position < len(cities):
-            got_city(call.message.chat.id, call.from_user.id, cities[position])
-
-    @bot.message_handler(state=SearchStates.dates, content_types=["text"])
-    def search_dates(message: types.Message) -> None:
-        check_in = check_out = None
-        if not skipped(message):
-            try:
-                check_in, check_out = ui.parse_dates(message.text)
-                listings.SearchFilters(check_in=check_in, check_out=check_out).validate()
-            except ServiceError as exc:
-                reply(message.chat.id, ui.error_text(exc))
-                return
+def search_start(message: types.Message, bot: TeleBot) -> None:
+    cities = listings.popular_cities(POPULAR_CITIES)
+    step(bot, message, SearchStates.city, t("🔍 Step 1 of 5. Which city? Type it or pick one below."))
+    if cities:
+        # Buttons carry the city's position (a Cyrillic name could outgrow 64 bytes of callback data).
         with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            data["check_in"] = check_in.isoformat() if check_in else None
-            data["check_out"] = check_out.isoformat() if check_out else None
-            city = data.get("city")
-        hint = price_hint(listings.price_example(city))
-        step(message, SearchStates.price, t("Step 3 of 5. Price per night.") + " " + hint)
+            data["cities"] = cities
+        buttons = [(city, SEARCH_CITY.new(n)) for n, city in enumerate(cities)]
+        ui.reply(bot, message.chat.id, t("Popular cities:"), ui.inline(buttons[:3], buttons[3:]))
 
-    @bot.message_handler(state=SearchStates.price, content_types=["text"])
-    def search_price(message: types.Message) -> None:
-        low = high = None
-        if not skipped(message):
-            with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-                city = data.get("city")
-            try:
-                low, high = parse_price(message.text, listings.price_example(city))
-            except ServiceError as exc:
-                reply(message.chat.id, "⚠️ " + exc.message)
-                return
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            data["price_min"], data["price_max"] = low, high
-        step(message, SearchStates.guests, t("Step 4 of 5. How many guests?"))
 
-    @bot.message_handler(state=SearchStates.guests, content_types=["text"])
-    def search_guests(message: types.Message) -> None:
-        guests = None
-        if not skipped(message):
-            if not message.text.strip().isdigit() or not 1 <= int(message.text.strip()) <= 50:
-                reply(message.chat.id, "⚠️ " + t("Send a number from 1 to 50"))
-                return
-            guests = int(message.text.strip())
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            data["guests"] = guests
-            data["amenities"] = []
-        bot.set_state(message.from_user.id, SearchStates.amenities, message.chat.id)
-        reply(
-            message.chat.id,
-            t("Step 5 of 5. Amenities you need (tap to choose), then Done."),
-            ui.amenities_keyboard("sa:", []),
-        )
+def got_city(bot: TeleBot, chat_id: int, user_id: int, city: str | None) -> None:
+    with bot.retrieve_data(user_id, chat_id) as data:
+        data["city"] = city
+    bot.set_state(user_id, SearchStates.dates, chat_id)
+    ui.reply(
+        bot,
+        chat_id,
+        t("Step 2 of 5. Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates()),
+        ui.skip_keyboard(),
+    )
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "sa:"))
-    def search_amenity(call: types.CallbackQuery) -> None:
-        chat_id, user_id = call.message.chat.id, call.from_user.id
-        if bot.get_state(user_id, chat_id) != SearchStates.amenities.name:
-            bot.answer_callback_query(call.id, t("This search is over. Start a new one with 🔍 Search."))
-            return
-        code = call.data.split(":", 2)[2]
-        with bot.retrieve_data(user_id, chat_id) as data:
-            chosen = list(data.get("amenities") or [])
-            if code != "=":
-                chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
-                data["amenities"] = chosen
-            saved = dict(data)
-        bot.answer_callback_query(call.id)
-        if code != "=":
-            bot.edit_message_reply_markup(
-                chat_id, call.message.message_id, reply_markup=ui.amenities_keyboard("sa:", chosen)
-            )
-            return
-        bot.delete_state(user_id, chat_id)
-        save_search(
-            user_id,
-            {
-                k: saved.get(k)
-                for k in ("city", "check_in", "check_out", "price_min", "price_max", "guests", "amenities")
-            },
-        )
-        bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=None)
-        reply(chat_id, t("Searching…"), ui.main_menu(user_language()))
-        try:
-            text, markup = results_page(1)
-        except ServiceError as exc:
-            reply(chat_id, ui.error_text(exc))
-            return
-        reply(chat_id, text, markup)
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "sp:"))
-    def search_page(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        text, markup = results_page(int(call.data.split(":")[2]))
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
+def search_city(message: types.Message, bot: TeleBot) -> None:
+    got_city(bot, message.chat.id, message.from_user.id, None if skipped(message) else message.text.strip()[:100])
 
-    # -- listing card, favourites -----------------------------------------------------------------
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "l:"))
-    def details(call: types.CallbackQuery) -> None:
-        try:
-            listing = listings.visible_listing(int(call.data.split(":")[2]))
-        except ServiceError as exc:
-            bot.answer_callback_query(call.id, ui.error_text(exc))
-            return
-        bot.answer_callback_query(call.id)
-        markup = ui.inline([(t("Book"), f"b:{listing.id}"), (t("To favorites"), f"f:{listing.id}")])
-        reply(call.message.chat.id, listing_card(listing), markup)
+def search_city_button(call: types.CallbackQuery, bot: TeleBot) -> None:
+    bot.answer_callback_query(call.id)
+    if bot.get_state(call.from_user.id, call.message.chat.id) != SearchStates.city.name:
+        return
+    with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
+        cities = data.get("cities") or []
+    position = SEARCH_CITY.ints(call, 1)
+    if position is not None and 0 <= position[0] < len(cities):
+        got_city(bot, call.message.chat.id, call.from_user.id, cities[position[0]])
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "f:"))
-    def favorite(call: types.CallbackQuery) -> None:
-        try:
-            social.add_favorite(current_user(), int(call.data.split(":")[2]))
-        except ServiceError as exc:
-            bot.answer_callback_query(call.id, ui.error_text(exc))
-            return
-        bot.answer_callback_query(call.id, t("⭐ Added to favorites"))
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "uf:"))
-    def unfavorite(call: types.CallbackQuery) -> None:
-        social.remove_favorite(current_user(), int(call.data.split(":")[2]))
-        bot.answer_callback_query(call.id, t("Removed from favorites"))
-        text, markup = favorites_page(1)
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
-
-    @bot.message_handler(func=ui.is_label(ui.FAVORITES))
-    def favorites(message: types.Message) -> None:
-        text, markup = favorites_page(1)
-        reply(message.chat.id, text, markup)
-
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "fv:"))
-    def favorites_nav(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        text, markup = favorites_page(int(call.data.split(":")[2]))
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
-
-    # -- booking and the demo payment ---------------------------------------------------------------
-
-    def book(chat_id: int, user_id: int, listing_id: int, check_in, check_out, guests: int) -> None:
-        """Show the stay with its nights and total and ask to confirm it; nothing is booked yet."""
-        try:
-            offer = bookings.quote_booking(listing_id, check_in, check_out, guests)
-        except ServiceError as exc:
-            db.session.rollback()
-            reply(chat_id, ui.error_text(exc))
-            return
-        stay = f"{listing_id}:{check_in:%Y%m%d}:{check_out:%Y%m%d}:{guests}"
-        reply(chat_id, stay_summary(offer), ui.inline([(t("✅ Confirm"), f"bk:{stay}"), (t(ui.CANCEL), "bx")]))
-
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "bk:"))
-    def book_confirmed(call: types.CallbackQuery) -> None:
-        try:
-            listing_id, check_in, check_out, guests = call.data.split(":")[2:6]
-            stay = (int(listing_id), ui.parse_compact_date(check_in), ui.parse_compact_date(check_out), int(guests))
-        except ValueError:
-            bot.answer_callback_query(call.id, t("This button is no longer active."))
-            return
-        try:
-            booking = bookings.create_booking(current_user(), *stay)
-        except ServiceError as exc:
-            db.session.rollback()
-            bot.answer_callback_query(call.id, ui.error_text(exc), show_alert=True)
-            return
-        bot.answer_callback_query(call.id)
-        bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
-        text = t(
-            "Booking #%(id)s is created and waits for confirmation.\n%(line)s",
-            id=booking.id,
-            line=booking_line(booking),
-        )
-        reply(call.message.chat.id, text, ui.inline(booking_actions(booking)))
-
-    @bot.callback_query_handler(func=lambda c: c.data == ui.CB + "bx")
-    def book_cancelled(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        chat.edit(call, call.message.text + "\n\n" + t("✖️ Not booked."), None)
-
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "b:"))
-    def book_button(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        listing_id = int(call.data.split(":")[2])
-        saved = load_search(call.from_user.id)
-        if saved.get("check_in"):
-            book(
-                call.message.chat.id,
-                call.from_user.id,
-                listing_id,
-                date.fromisoformat(saved["check_in"]),
-                date.fromisoformat(saved["check_out"]),
-                saved.get("guests") or 1,
-            )
-            return
-        bot.set_state(call.from_user.id, BookStates.dates, call.message.chat.id)
-        with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
-            data["listing_id"] = listing_id
-            data["guests"] = saved.get("guests") or 1
-        listing = db.session.get(Listing, listing_id)
-        today = listings.agency_today(listing.agency) if listing is not None else None
-        reply(
-            call.message.chat.id,
-            t("Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates(today)),
-            ui.cancel_keyboard(),
-        )
-
-    @bot.message_handler(state=BookStates.dates, content_types=["text"])
-    def book_dates(message: types.Message) -> None:
+def search_dates(message: types.Message, bot: TeleBot) -> None:
+    check_in = check_out = None
+    if not skipped(message):
         try:
             check_in, check_out = ui.parse_dates(message.text)
+            listings.SearchFilters(check_in=check_in, check_out=check_out).validate()
         except ServiceError as exc:
-            reply(message.chat.id, ui.error_text(exc))
+            ui.reply(bot, message.chat.id, ui.error_text(exc))
             return
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        data["check_in"] = check_in.isoformat() if check_in else None
+        data["check_out"] = check_out.isoformat() if check_out else None
+        city = data.get("city")
+    hint = price_hint(listings.price_example(city))
+    step(bot, message, SearchStates.price, t("Step 3 of 5. Price per night.") + " " + hint)
+
+
+def search_price(message: types.Message, bot: TeleBot) -> None:
+    low = high = None
+    if not skipped(message):
         with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            listing_id, guests = data["listing_id"], data.get("guests") or 1
-        bot.delete_state(message.from_user.id, message.chat.id)
-        book(message.chat.id, message.from_user.id, listing_id, check_in, check_out, guests)
-
-    def guest_booking(call: types.CallbackQuery) -> Booking | None:
-        booking = db.session.get(Booking, int(call.data.split(":")[2]))
-        if booking is None or booking.guest_id != current_user().id:
-            bot.answer_callback_query(call.id, t("This button is no longer active."))
-            return None
-        return booking
-
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "pay:"))
-    def pay(call: types.CallbackQuery) -> None:
-        booking = guest_booking(call)
-        if booking is None:
-            return
+            city = data.get("city")
         try:
-            payment = bookings.pay_demo(current_user(), booking)
+            low, high = parse_price(message.text, listings.price_example(city))
         except ServiceError as exc:
-            db.session.rollback()
-            bot.answer_callback_query(call.id, ui.error_text(exc))
+            ui.reply(bot, message.chat.id, "⚠️ " + exc.message)
             return
-        bot.answer_callback_query(call.id, t("💳 Paid"))
-        bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
-        reply(
-            call.message.chat.id,
-            t(
-                "💳 Payment of %(amount)s received (demo). Booking #%(id)s is confirmed.",
-                amount=ui.money(payment.amount, payment.currency),
-                id=booking.id,
-            ),
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        data["price_min"], data["price_max"] = low, high
+    step(bot, message, SearchStates.guests, t("Step 4 of 5. How many guests?"))
+
+
+def search_guests(message: types.Message, bot: TeleBot) -> None:
+    guests = None
+    if not skipped(message):
+        if not message.text.strip().isdigit() or not 1 <= int(message.text.strip()) <= 50:
+            ui.reply(bot, message.chat.id, "⚠️ " + t("Send a number from 1 to 50"))
+            return
+        guests = int(message.text.strip())
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        data["guests"] = guests
+        data["amenities"] = []
+    bot.set_state(message.from_user.id, SearchStates.amenities, message.chat.id)
+    ui.reply(
+        bot,
+        message.chat.id,
+        t("Step 5 of 5. Amenities you need (tap to choose), then Done."),
+        ui.amenities_keyboard(SEARCH_AMENITY.prefix, []),
+    )
+
+
+def search_amenity(call: types.CallbackQuery, bot: TeleBot) -> None:
+    chat_id, user_id = call.message.chat.id, call.from_user.id
+    if bot.get_state(user_id, chat_id) != SearchStates.amenities.name:
+        bot.answer_callback_query(call.id, t("This search is over. Start a new one with 🔍 Search."))
+        return
+    code = call.data[len(SEARCH_AMENITY.prefix) :]
+    with bot.retrieve_data(user_id, chat_id) as data:
+        chosen = list(data.get("amenities") or [])
+        if code != "=":
+            chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+            data["amenities"] = chosen
+        saved = dict(data)
+    bot.answer_callback_query(call.id)
+    if code != "=":
+        bot.edit_message_reply_markup(
+            chat_id, call.message.message_id, reply_markup=ui.amenities_keyboard(SEARCH_AMENITY.prefix, chosen)
         )
+        return
+    bot.delete_state(user_id, chat_id)
+    fields = ("city", "check_in", "check_out", "price_min", "price_max", "guests", "amenities")
+    save_search(user_id, {k: saved.get(k) for k in fields})
+    bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=None)
+    ui.reply(bot, chat_id, t("Searching…"), ui.main_menu(user_language()))
+    try:
+        text, markup = results_page(1)
+    except ServiceError as exc:
+        ui.reply(bot, chat_id, ui.error_text(exc))
+        return
+    ui.reply(bot, chat_id, text, markup)
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "cb:"))
-    def cancel_booking(call: types.CallbackQuery) -> None:
-        booking = guest_booking(call)
-        if booking is None:
-            return
-        try:
-            bookings.cancel_booking(current_user(), booking)
-        except ServiceError as exc:
-            db.session.rollback()
-            bot.answer_callback_query(call.id, ui.error_text(exc))
-            return
-        bot.answer_callback_query(call.id, t("Booking cancelled"))
-        text, markup = bookings_page(1)
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
 
-    @bot.message_handler(func=ui.is_label(ui.MY_BOOKINGS))
-    def my_bookings(message: types.Message) -> None:
-        text, markup = bookings_page(1)
-        reply(message.chat.id, text, markup)
+def search_page(call: types.CallbackQuery, bot: TeleBot) -> None:
+    page = SEARCH_PAGE.ints(call, 1)
+    if page is None:
+        ui.stale(bot, call)
+        return
+    bot.answer_callback_query(call.id)
+    text, markup = results_page(page[0])
+    ui.edit(bot, call, text, markup)
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "mb:"))
-    def my_bookings_nav(call: types.CallbackQuery) -> None:
-        bot.answer_callback_query(call.id)
-        text, markup = bookings_page(int(call.data.split(":")[2]))
-        bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
 
-    # -- reviews ------------------------------------------------------------------------------------
+# -- listing card, favourites -----------------------------------------------------------------------
 
-    @bot.message_handler(func=ui.is_label(ui.REVIEWS))
-    def reviews(message: types.Message) -> None:
-        stays = db.session.scalars(social.reviewable_bookings(current_user()).limit(10)).unique().all()
-        if not stays:
-            reply(message.chat.id, t("You can leave a review after a completed stay. There is nothing to review now."))
-            return
-        rows = [[(t("Leave a review") + f" #{b.id}", f"rv:{b.id}")] for b in stays]
-        reply(message.chat.id, "\n\n".join(booking_line(b) for b in stays), ui.inline(*rows))
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "rv:"))
-    def review_rating(call: types.CallbackQuery) -> None:
-        booking = guest_booking(call)
-        if booking is None:
-            return
-        bot.answer_callback_query(call.id)
-        stars = [(("⭐" * n), f"rt:{booking.id}:{n}") for n in range(1, 6)]
-        reply(
-            call.message.chat.id,
-            t("Rate your stay at “%(title)s”:", title=booking.listing.title),
-            ui.inline(stars[:3], stars[3:]),
+def details(call: types.CallbackQuery, bot: TeleBot) -> None:
+    listing_id = DETAILS.ints(call, 1)
+    try:
+        if listing_id is None:
+            raise ServiceError("Listing not found", 404, "NOT_FOUND")
+        listing = listings.visible_listing(listing_id[0])
+    except ServiceError as exc:
+        bot.answer_callback_query(call.id, ui.error_text(exc))
+        return
+    bot.answer_callback_query(call.id)
+    markup = ui.inline([(t("Book"), BOOK.new(listing.id)), (t("To favorites"), FAVORITE.new(listing.id))])
+    ui.reply(bot, call.message.chat.id, listing_card(listing), markup)
+
+
+def favorite(call: types.CallbackQuery, bot: TeleBot) -> None:
+    listing_id = FAVORITE.ints(call, 1)
+    if listing_id is None:
+        ui.stale(bot, call)
+        return
+    try:
+        social.add_favorite(current_user(), listing_id[0])
+    except ServiceError as exc:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, ui.error_text(exc))
+        return
+    bot.answer_callback_query(call.id, t("⭐ Added to favorites"))
+
+
+def unfavorite(call: types.CallbackQuery, bot: TeleBot) -> None:
+    listing_id = UNFAVORITE.ints(call, 1)
+    if listing_id is None:
+        ui.stale(bot, call)
+        return
+    social.remove_favorite(current_user(), listing_id[0])
+    bot.answer_callback_query(call.id, t("Removed from favorites"))
+    text, markup = favorites_page(1)
+    ui.edit(bot, call, text, markup)
+
+
+def favorites(message: types.Message, bot: TeleBot) -> None:
+    text, markup = favorites_page(1)
+    ui.reply(bot, message.chat.id, text, markup)
+
+
+def favorites_nav(call: types.CallbackQuery, bot: TeleBot) -> None:
+    page = FAVORITES_PAGE.ints(call, 1)
+    if page is None:
+        ui.stale(bot, call)
+        return
+    bot.answer_callback_query(call.id)
+    text, markup = favorites_page(page[0])
+    ui.edit(bot, call, text, markup)
+
+
+# -- booking and the demo payment -------------------------------------------------------------------
+
+
+def offer_stay(bot: TeleBot, chat_id: int, listing_id: int, check_in: date, check_out: date, guests: int) -> None:
+    """Show the stay with its nights and total and ask to confirm it; nothing is booked yet."""
+    try:
+        offer = bookings.quote_booking(listing_id, check_in, check_out, guests)
+    except ServiceError as exc:
+        db.session.rollback()
+        ui.reply(bot, chat_id, ui.error_text(exc))
+        return
+    confirm = CONFIRM_STAY.new(listing_id, f"{check_in:%Y%m%d}", f"{check_out:%Y%m%d}", guests)
+    ui.reply(bot, chat_id, stay_summary(offer), ui.inline([(t("✅ Confirm"), confirm), (t(ui.CANCEL), NOT_BOOKED)]))
+
+
+def book_confirmed(call: types.CallbackQuery, bot: TeleBot) -> None:
+    try:
+        listing_id, check_in, check_out, guests = CONFIRM_STAY.parts(call)[:4]
+        stay = (int(listing_id), ui.parse_compact_date(check_in), ui.parse_compact_date(check_out), int(guests))
+    except ValueError:
+        ui.stale(bot, call)
+        return
+    try:
+        booking = bookings.create_booking(current_user(), *stay)
+    except ServiceError as exc:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, ui.error_text(exc), show_alert=True)
+        return
+    bot.answer_callback_query(call.id)
+    bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
+    text = t(
+        "Booking #%(id)s is created and waits for confirmation.\n%(line)s", id=booking.id, line=booking_line(booking)
+    )
+    ui.reply(bot, call.message.chat.id, text, ui.inline(booking_actions(booking)))
+
+
+def book_cancelled(call: types.CallbackQuery, bot: TeleBot) -> None:
+    bot.answer_callback_query(call.id)
+    ui.edit(bot, call, call.message.text + "\n\n" + t("✖️ Not booked."), None)
+
+
+def book_button(call: types.CallbackQuery, bot: TeleBot) -> None:
+    """ "Book" under a listing: with the saved search's dates straight to the offer, else ask them."""
+    listing_id = BOOK.ints(call, 1)
+    if listing_id is None:
+        ui.stale(bot, call)
+        return
+    listing_id = listing_id[0]
+    bot.answer_callback_query(call.id)
+    saved = load_search(call.from_user.id)
+    guests = saved.get("guests") or 1
+    if saved.get("check_in"):
+        check_in, check_out = date.fromisoformat(saved["check_in"]), date.fromisoformat(saved["check_out"])
+        offer_stay(bot, call.message.chat.id, listing_id, check_in, check_out, guests)
+        return
+    bot.set_state(call.from_user.id, BookStates.dates, call.message.chat.id)
+    with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
+        data["listing_id"] = listing_id
+        data["guests"] = guests
+    today = listings.listing_today(listing_id)
+    ui.reply(
+        bot,
+        call.message.chat.id,
+        t("Dates of your stay: check-in and check-out, e.g. %(example)s", example=ui.example_dates(today)),
+        ui.cancel_keyboard(),
+    )
+
+
+def book_dates(message: types.Message, bot: TeleBot) -> None:
+    try:
+        check_in, check_out = ui.parse_dates(message.text)
+    except ServiceError as exc:
+        ui.reply(bot, message.chat.id, ui.error_text(exc))
+        return
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        listing_id, guests = data["listing_id"], data.get("guests") or 1
+    bot.delete_state(message.from_user.id, message.chat.id)
+    offer_stay(bot, message.chat.id, listing_id, check_in, check_out, guests)
+
+
+def guest_booking(bot: TeleBot, call: types.CallbackQuery, kind: Callback) -> Booking | None:
+    """The user's own booking a ``kind`` button names, or None after answering it as stale."""
+    booking_id = kind.ints(call, 1)
+    try:
+        if booking_id is None:
+            raise ServiceError("Booking not found", 404, "NOT_FOUND")
+        return bookings.own_booking(current_user(), booking_id[0])
+    except ServiceError:
+        ui.stale(bot, call)
+        return None
+
+
+def pay(call: types.CallbackQuery, bot: TeleBot) -> None:
+    booking = guest_booking(bot, call, PAY)
+    if booking is None:
+        return
+    try:
+        payment = bookings.pay_demo(current_user(), booking)
+    except ServiceError as exc:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, ui.error_text(exc))
+        return
+    bot.answer_callback_query(call.id, t("💳 Paid"))
+    bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
+    text = t(
+        "💳 Payment of %(amount)s received (demo). Booking #%(id)s is confirmed.",
+        amount=ui.money(payment.amount, payment.currency),
+        id=booking.id,
+    )
+    ui.reply(bot, call.message.chat.id, text)
+
+
+def cancel_booking(call: types.CallbackQuery, bot: TeleBot) -> None:
+    booking = guest_booking(bot, call, CANCEL_BOOKING)
+    if booking is None:
+        return
+    try:
+        bookings.cancel_booking(current_user(), booking)
+    except ServiceError as exc:
+        db.session.rollback()
+        bot.answer_callback_query(call.id, ui.error_text(exc))
+        return
+    bot.answer_callback_query(call.id, t("Booking cancelled"))
+    text, markup = bookings_page(1)
+    ui.edit(bot, call, text, markup)
+
+
+def my_bookings(message: types.Message, bot: TeleBot) -> None:
+    text, markup = bookings_page(1)
+    ui.reply(bot, message.chat.id, text, markup)
+
+
+def my_bookings_nav(call: types.CallbackQuery, bot: TeleBot) -> None:
+    page = MY_BOOKINGS_PAGE.ints(call, 1)
+    if page is None:
+        ui.stale(bot, call)
+        return
+    bot.answer_callback_query(call.id)
+    text, markup = bookings_page(page[0])
+    ui.edit(bot, call, text, markup)
+
+
+# -- reviews ----------------------------------------------------------------------------------------
+
+
+def reviews(message: types.Message, bot: TeleBot) -> None:
+    stays = social.reviewable_stays(current_user(), limit=10)
+    if not stays:
+        ui.reply(
+            bot, message.chat.id, t("You can leave a review after a completed stay. There is nothing to review now.")
         )
+        return
+    rows = [[(t("Leave a review") + f" #{b.id}", REVIEW.new(b.id))] for b in stays]
+    ui.reply(bot, message.chat.id, "\n\n".join(booking_line(b) for b in stays), ui.inline(*rows))
 
-    @bot.callback_query_handler(func=lambda c: c.data.startswith(ui.CB + "rt:"))
-    def review_text_step(call: types.CallbackQuery) -> None:
-        _, _, booking_id, rating = call.data.split(":")
-        bot.answer_callback_query(call.id)
-        bot.set_state(call.from_user.id, ReviewStates.text, call.message.chat.id)
-        with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
-            data["booking_id"], data["rating"] = int(booking_id), int(rating)
-        reply(call.message.chat.id, t("A few words about your stay (or Skip):"), ui.skip_keyboard())
 
-    @bot.message_handler(state=ReviewStates.text, content_types=["text"])
-    def review_save(message: types.Message) -> None:
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            booking_id, rating = data["booking_id"], data["rating"]
-        booking = db.session.get(Booking, booking_id)
-        text = "" if skipped(message) else message.text
-        try:
-            if booking is None:
-                raise ServiceError("Booking not found", 404)
-            social.add_review(current_user(), booking, rating, text)
-        except ServiceError as exc:
-            db.session.rollback()
-            back_to_menu(message, ui.error_text(exc))
-            return
-        back_to_menu(message, t("Thank you for your review!"))
+def review_rating(call: types.CallbackQuery, bot: TeleBot) -> None:
+    booking = guest_booking(bot, call, REVIEW)
+    if booking is None:
+        return
+    bot.answer_callback_query(call.id)
+    stars = [(("⭐" * n), RATING.new(booking.id, n)) for n in range(1, 6)]
+    text = t("Rate your stay at “%(title)s”:", title=booking.listing.title)
+    ui.reply(bot, call.message.chat.id, text, ui.inline(stars[:3], stars[3:]))
 
-    # -- notifications ------------------------------------------------------------------------------
 
-    @bot.message_handler(func=ui.is_label(ui.NOTIFICATIONS))
-    def notifications(message: types.Message) -> None:
-        rows = notify.unread(current_user(), limit=10)
-        if not rows:
-            reply(message.chat.id, t("No unread notifications."))
-            return
-        text = "\n\n".join(f"🔔 {n.created_at:%d.%m %H:%M} UTC\n{n.text}" for n in reversed(rows))
-        reply(message.chat.id, text, ui.inline([(t("Mark as read"), "n:read")]))
+def review_text_step(call: types.CallbackQuery, bot: TeleBot) -> None:
+    chosen = RATING.ints(call)
+    if chosen is None or len(chosen) != 2:
+        ui.stale(bot, call)
+        return
+    bot.answer_callback_query(call.id)
+    bot.set_state(call.from_user.id, ReviewStates.text, call.message.chat.id)
+    with bot.retrieve_data(call.from_user.id, call.message.chat.id) as data:
+        data["booking_id"], data["rating"] = chosen
+    ui.reply(bot, call.message.chat.id, t("A few words about your stay (or Skip):"), ui.skip_keyboard())
 
-    @bot.callback_query_handler(func=lambda c: c.data == ui.CB + "n:read")
-    def notifications_read(call: types.CallbackQuery) -> None:
-        changed = notify.mark_read(current_user())
-        bot.answer_callback_query(call.id, t("Marked as read: %(n)s", n=changed))
-        bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
+
+def review_save(message: types.Message, bot: TeleBot) -> None:
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        booking_id, rating = data["booking_id"], data["rating"]
+    text = "" if skipped(message) else message.text
+    try:
+        social.add_review(current_user(), bookings.own_booking(current_user(), booking_id), rating, text)
+    except ServiceError as exc:
+        db.session.rollback()
+        ui.to_menu(bot, message, ui.error_text(exc))
+        return
+    ui.to_menu(bot, message, t("Thank you for your review!"))
+
+
+# -- notifications ----------------------------------------------------------------------------------
+
+
+def notifications(message: types.Message, bot: TeleBot) -> None:
+    rows = notify.unread(current_user(), limit=10)
+    if not rows:
+        ui.reply(bot, message.chat.id, t("No unread notifications."))
+        return
+    text = "\n\n".join(f"🔔 {n.created_at:%d.%m %H:%M} UTC\n{n.text}" for n in reversed(rows))
+    ui.reply(bot, message.chat.id, text, ui.inline([(t("Mark as read"), MARK_READ)]))
+
+
+def notifications_read(call: types.CallbackQuery, bot: TeleBot) -> None:
+    changed = notify.mark_read(current_user())
+    bot.answer_callback_query(call.id, t("Marked as read: %(n)s", n=changed))
+    bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
+
+
+# -- registration (first match wins) ----------------------------------------------------------------
+
+MESSAGES = [
+    (cancel, {"func": ui.is_label(ui.CANCEL), "state": "*"}),  # first: Cancel wins in every state
+    (search_start, {"func": ui.is_label(ui.SEARCH)}),
+    (search_city, {"state": SearchStates.city, "content_types": ["text"]}),
+    (search_dates, {"state": SearchStates.dates, "content_types": ["text"]}),
+    (search_price, {"state": SearchStates.price, "content_types": ["text"]}),
+    (search_guests, {"state": SearchStates.guests, "content_types": ["text"]}),
+    (favorites, {"func": ui.is_label(ui.FAVORITES)}),
+    (book_dates, {"state": BookStates.dates, "content_types": ["text"]}),
+    (my_bookings, {"func": ui.is_label(ui.MY_BOOKINGS)}),
+    (reviews, {"func": ui.is_label(ui.REVIEWS)}),
+    (review_save, {"state": ReviewStates.text, "content_types": ["text"]}),
+    (notifications, {"func": ui.is_label(ui.NOTIFICATIONS)}),
+]
+BUTTONS = [
+    (search_city_button, SEARCH_CITY.matches),
+    (search_amenity, SEARCH_AMENITY.matches),
+    (search_page, SEARCH_PAGE.matches),
+    (details, DETAILS.matches),
+    (favorite, FAVORITE.matches),
+    (unfavorite, UNFAVORITE.matches),
+    (favorites_nav, FAVORITES_PAGE.matches),
+    (book_confirmed, CONFIRM_STAY.matches),
+    (book_cancelled, lambda c: c.data == NOT_BOOKED),
+    (book_button, BOOK.matches),
+    (pay, PAY.matches),
+    (cancel_booking, CANCEL_BOOKING.matches),
+    (my_bookings_nav, MY_BOOKINGS_PAGE.matches),
+    (review_rating, REVIEW.matches),
+    (review_text_step, RATING.matches),
+    (notifications_read, lambda c: c.data == MARK_READ),
+]
+
+
+def register(bot: TeleBot) -> None:
+    for handler, filters in MESSAGES:
+        bot.register_message_handler(handler, pass_bot=True, **filters)
+    for handler, matches in BUTTONS:
+        bot.register_callback_query_handler(handler, func=matches, pass_bot=True)

@@ -15,6 +15,7 @@ from flask import current_app
 from telebot import types
 
 from botworker import common
+from botworker.callbacks import Callback
 from botworker.context import current_user, user_language
 from webapp.core.db import utcnow
 from webapp.core.i18n import Catalog
@@ -129,30 +130,38 @@ def skip_keyboard() -> types.ReplyKeyboardMarkup:
 # --- sending ----------------------------------------------------------------------------------------
 
 
-class Chat:
-    """The three ways every realty handler answers: a new message, back to the menu, an edit in place."""
+def reply(bot, chat_id: int, text: str, markup=None) -> None:
+    bot.send_message(chat_id, text, reply_markup=markup)
 
-    def __init__(self, bot) -> None:
-        self.bot = bot
 
-    def reply(self, chat_id: int, text: str, markup=None) -> None:
-        self.bot.send_message(chat_id, text, reply_markup=markup)
+def to_menu(bot, message: types.Message, text: str) -> None:
+    """End any conversation state and show the role's main menu."""
+    bot.delete_state(message.from_user.id, message.chat.id)
+    reply(bot, message.chat.id, text, main_menu(user_language()))
 
-    def to_menu(self, message: types.Message, text: str) -> None:
-        """End any conversation state and show the role's main menu."""
-        self.bot.delete_state(message.from_user.id, message.chat.id)
-        self.reply(message.chat.id, text, main_menu(user_language()))
 
-    def edit(self, call: types.CallbackQuery, text: str, markup) -> None:
-        self.bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
+def edit(bot, call: types.CallbackQuery, text: str, markup) -> None:
+    bot.edit_message_text(text, call.message.chat.id, call.message.message_id, reply_markup=markup)
+
+
+def stale(bot, call: types.CallbackQuery) -> None:
+    """The answer to a button that no longer means anything (old, malformed or not the user's)."""
+    bot.answer_callback_query(call.id, t("This button is no longer active."))
 
 
 # --- inline keyboards ------------------------------------------------------------------------------
 
 
+def callback(name: str) -> Callback:
+    """A kind of button of this bot: ``r:<name>:<part>…``."""
+    return Callback(CB + name)
+
+
 def button(text: str, data: str) -> types.InlineKeyboardButton:
-    assert len((CB + data).encode()) <= 64, data
-    return types.InlineKeyboardButton(text, callback_data=CB + data)
+    """``data`` built by a ``callback(...)`` (it starts with ``r:``), or a bare name to prefix."""
+    data = data if data.startswith(CB) else CB + data
+    assert len(data.encode()) <= 64, data
+    return types.InlineKeyboardButton(text, callback_data=data)
 
 
 def inline(*rows: list[tuple[str, str]]) -> types.InlineKeyboardMarkup:
@@ -167,16 +176,17 @@ def pages(total: int, size: int = PAGE_SIZE) -> int:
     return max(1, math.ceil(total / size))
 
 
-def nav_row(prefix: str, page: int, total: int) -> list[tuple[str, str]]:
+def nav_row(prefix: str | Callback, page: int, total: int) -> list[tuple[str, str]]:
     """◀ / ▶ buttons for a paginated list (``prefix`` + page number)."""
     count = pages(total)
+    data = prefix.new if isinstance(prefix, Callback) else lambda n: f"{prefix}{n}"
     row = []
     if page > 1:
-        row.append(("◀", f"{prefix}{page - 1}"))
+        row.append(("◀", data(page - 1)))
     if count > 1:
-        row.append((f"{page}/{count}", f"{prefix}{page}"))
+        row.append((f"{page}/{count}", data(page)))
     if page < count:
-        row.append(("▶", f"{prefix}{page + 1}"))
+        row.append(("▶", data(page + 1)))
     return row
 
 

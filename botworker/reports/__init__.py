@@ -75,119 +75,149 @@ def _labels(message: str) -> set[str]:
     return {catalog.for_language(lang, message) for lang in SUPPORTED_LANGUAGES}
 
 
+# --- handlers --------------------------------------------------------------------------------------
+
+
+def allowed(bot: TeleBot, message: types.Message) -> bool:
+    """True for an admin or moderator; anyone else is told how to connect their staff account."""
+    if access.can_read_reports(current_user()):
+        return True
+    bot.send_message(
+        message.chat.id, t("Reports are for admins and moderators. Connect your staff account with /link.")
+    )
+    return False
+
+
+def send_report(bot: TeleBot, message: types.Message, date_from, date_to=None) -> None:
+    scope = access.report_scope(current_user())
+    try:
+        report = (
+            services.daily_report(date_from, scope)
+            if date_to is None
+            else services.range_report(date_from, date_to, scope)
+        )
+    except ServiceError as exc:
+        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
+        return
+    bot.send_message(message.chat.id, services.format_report(report, user_language()))
+
+
+def parse_args(message: types.Message, count: int):
+    args = (message.text or "").split()[1:]
+    if len(args) != count:
+        return None
+    return [services.parse_day(a) for a in args]
+
+
+def daily(message: types.Message, bot: TeleBot) -> None:
+    """/daily [day]"""
+    if not allowed(bot, message):
+        return
+    try:
+        days = parse_args(message, 1)
+    except ServiceError as exc:
+        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
+        return
+    send_report(bot, message, days[0] if days else services.local_today())
+
+
+def today(message: types.Message, bot: TeleBot) -> None:
+    if allowed(bot, message):
+        send_report(bot, message, services.local_today())
+
+
+def yesterday(message: types.Message, bot: TeleBot) -> None:
+    if allowed(bot, message):
+        send_report(bot, message, services.local_today() - timedelta(days=1))
+
+
+def range_command(message: types.Message, bot: TeleBot) -> None:
+    """/range <first day> <last day>"""
+    if not allowed(bot, message):
+        return
+    try:
+        days = parse_args(message, 2)
+    except ServiceError as exc:
+        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
+        return
+    if days is None:
+        bot.send_message(message.chat.id, t("Send it like this: /range %(start)s %(end)s", **example_days()))
+        return
+    send_report(bot, message, *days)
+
+
+def range_button(message: types.Message, bot: TeleBot) -> None:
+    if allowed(bot, message):
+        bot.set_state(message.from_user.id, RangeStates.dates, message.chat.id)
+        bot.send_message(
+            message.chat.id, t("Send the first and the last day, e.g. %(start)s %(end)s", **example_days())
+        )
+
+
+def range_dates(message: types.Message, bot: TeleBot) -> None:
+    parts = (message.text or "").split()
+    try:
+        if len(parts) != 2:
+            raise ServiceError("Use dates in the form YYYY-MM-DD", 422)
+        date_from, date_to = (services.parse_day(p) for p in parts)
+    except ServiceError as exc:
+        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
+        return
+    bot.delete_state(message.from_user.id, message.chat.id)
+    send_report(bot, message, date_from, date_to)
+
+
+def subscribe(bot: TeleBot, message: types.Message) -> None:
+    services.subscribe(current_user(), current_bot().id, current_account().chat_id or message.chat.id)
+    bot.send_message(
+        message.chat.id,
+        t("🔔 You will get yesterday's report every morning after %(hour)s:00.", hour=services.morning_hour()),
+    )
+
+
+def unsubscribe(bot: TeleBot, message: types.Message) -> None:
+    services.unsubscribe(current_user())
+    bot.send_message(message.chat.id, t("🔕 Morning reports are off."))
+
+
+def subscribe_command(message: types.Message, bot: TeleBot) -> None:
+    if allowed(bot, message):
+        subscribe(bot, message)
+
+
+def unsubscribe_command(message: types.Message, bot: TeleBot) -> None:
+    unsubscribe(bot, message)
+
+
+def morning_toggle(message: types.Message, bot: TeleBot) -> None:
+    if not allowed(bot, message):
+        return
+    if services.is_subscribed(current_user()):
+        unsubscribe(bot, message)
+    else:
+        subscribe(bot, message)
+
+
+def label_is(message: str):
+    return lambda m: m.text in _labels(message)
+
+
+MESSAGES = [
+    (daily, {"commands": ["daily"]}),
+    (today, {"func": label_is(TODAY)}),
+    (yesterday, {"func": label_is(YESTERDAY)}),
+    (range_command, {"commands": ["range"]}),
+    (range_button, {"func": label_is(RANGE)}),
+    (range_dates, {"state": RangeStates.dates, "content_types": ["text"]}),
+    (subscribe_command, {"commands": ["subscribe"]}),
+    (unsubscribe_command, {"commands": ["unsubscribe"]}),
+    (morning_toggle, {"func": label_is(MORNING)}),
+]
+
+
 def register_handlers(bot: TeleBot) -> None:
-    def allowed(message: types.Message) -> bool:
-        if access.can_read_reports(current_user()):
-            return True
-        bot.send_message(
-            message.chat.id, t("Reports are for admins and moderators. Connect your staff account with /link.")
-        )
-        return False
-
-    def send_report(message: types.Message, date_from, date_to=None) -> None:
-        scope = access.report_scope(current_user())
-        try:
-            report = (
-                services.daily_report(date_from, scope)
-                if date_to is None
-                else services.range_report(date_from, date_to, scope)
-            )
-        except ServiceError as exc:
-            bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-            return
-        bot.send_message(message.chat.id, services.format_report(report, user_language()))
-
-    def parse_args(message: types.Message, count: int):
-        args = (message.text or "").split()[1:]
-        if len(args) != count:
-            return None
-        return [services.parse_day(a) for a in args]
-
-    @bot.message_handler(commands=["daily"])
-    def daily(message: types.Message) -> None:
-        if not allowed(message):
-            return
-        try:
-            days = parse_args(message, 1)
-        except ServiceError as exc:
-            bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-            return
-        send_report(message, days[0] if days else services.local_today())
-
-    @bot.message_handler(func=lambda m: m.text in _labels(TODAY))
-    def today(message: types.Message) -> None:
-        if allowed(message):
-            send_report(message, services.local_today())
-
-    @bot.message_handler(func=lambda m: m.text in _labels(YESTERDAY))
-    def yesterday(message: types.Message) -> None:
-        if allowed(message):
-            send_report(message, services.local_today() - timedelta(days=1))
-
-    @bot.message_handler(commands=["range"])
-    def range_command(message: types.Message) -> None:
-        if not allowed(message):
-            return
-        try:
-            days = parse_args(message, 2)
-        except ServiceError as exc:
-            bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-            return
-        if days is None:
-            bot.send_message(message.chat.id, t("Send it like this: /range %(start)s %(end)s", **example_days()))
-            return
-        send_report(message, *days)
-
-    @bot.message_handler(func=lambda m: m.text in _labels(RANGE))
-    def range_button(message: types.Message) -> None:
-        if allowed(message):
-            bot.set_state(message.from_user.id, RangeStates.dates, message.chat.id)
-            bot.send_message(
-                message.chat.id, t("Send the first and the last day, e.g. %(start)s %(end)s", **example_days())
-            )
-
-    @bot.message_handler(state=RangeStates.dates, content_types=["text"])
-    def range_dates(message: types.Message) -> None:
-        parts = (message.text or "").split()
-        try:
-            if len(parts) != 2:
-                raise ServiceError("Use dates in the form YYYY-MM-DD", 422)
-            date_from, date_to = (services.parse_day(p) for p in parts)
-        except ServiceError as exc:
-            bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-            return
-        bot.delete_state(message.from_user.id, message.chat.id)
-        send_report(message, date_from, date_to)
-
-    def subscribe(message: types.Message) -> None:
-        services.subscribe(current_user(), current_bot().id, current_account().chat_id or message.chat.id)
-        bot.send_message(
-            message.chat.id,
-            t("🔔 You will get yesterday's report every morning after %(hour)s:00.", hour=services.morning_hour()),
-        )
-
-    def unsubscribe(message: types.Message) -> None:
-        services.unsubscribe(current_user())
-        bot.send_message(message.chat.id, t("🔕 Morning reports are off."))
-
-    @bot.message_handler(commands=["subscribe"])
-    def subscribe_command(message: types.Message) -> None:
-        if allowed(message):
-            subscribe(message)
-
-    @bot.message_handler(commands=["unsubscribe"])
-    def unsubscribe_command(message: types.Message) -> None:
-        unsubscribe(message)
-
-    @bot.message_handler(func=lambda m: m.text in _labels(MORNING))
-    def morning_toggle(message: types.Message) -> None:
-        if not allowed(message):
-            return
-        if services.is_subscribed(current_user()):
-            unsubscribe(message)
-        else:
-            subscribe(message)
-
+    for handler, filters in MESSAGES:
+        bot.register_message_handler(handler, pass_bot=True, **filters)
     register_account_commands(bot, main_menu)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
+from webapp.clinic.access import not_found
 from webapp.clinic.models import (
     Branch,
+    Clinic,
     Doctor,
     DoctorDayOff,
     DoctorSchedule,
@@ -80,3 +83,53 @@ def doctor_offers(doctor: Doctor, service: Service, branch: Branch) -> str | Non
     if branch not in doctor.branches:
         return "This doctor does not work at this branch"
     return None
+
+
+# --- what a clinic bot offers: one organization's directory ----------------------------------------
+
+
+def of_organization(organization_id: int) -> Narrow:
+    """The ``narrow`` of one organization's branches, services or doctors (through their clinic)."""
+
+    def narrow(query: sa.Select) -> sa.Select:
+        model = query.column_descriptions[0]["entity"]
+        return query.where(model.clinic_id.in_(sa.select(Clinic.id).where(Clinic.organization_id == organization_id)))
+
+    return narrow
+
+
+def organization_branches(organization_id: int) -> list[Branch]:
+    """The active branches a clinic bot of ``organization_id`` lets its patients book at."""
+    return list_branches(narrow=of_organization(organization_id))
+
+
+@dataclass(frozen=True)
+class BookingChoice:
+    """What the patient has chosen so far in the booking flow (each one of the bot's organization)."""
+
+    branch: Branch
+    service: Service | None = None
+    doctor: Doctor | None = None
+
+
+def booking_choice(
+    organization_id: int, branch_id: int, service_id: int | None = None, doctor_id: int | None = None
+) -> BookingChoice:
+    """The branch, service and doctor named by a booking button, each loaded within
+    ``organization_id``: an id of another organization's row (an old or forged button) is "not
+    found", like a missing one."""
+    narrow = of_organization(organization_id)
+
+    def load(model, row_id: int | None, what: str):
+        if row_id is None:
+            return None
+        row = db.session.scalar(narrow(db.select(model).where(model.id == row_id)))
+        if row is None:
+            raise not_found(what)
+        return row
+
+    return BookingChoice(
+        branch=load(Branch, branch_id, "Branch"),
+        service=load(Service, service_id, "Service"),
+        doctor=load(Doctor, doctor_id, "Doctor"),
+    )

@@ -283,3 +283,15 @@ def cleanup_expired_documents(now: datetime | None = None) -> int:
         document.file_path = None
         document.cleaned_at = now
     return len(rows)
+
+
+def patient_document(patient: Patient, document_id: str) -> Document:
+    """The patient's own document ``document_id`` (a UUID); anyone else's, a missing one or a
+    malformed id is not found."""
+    try:
+        document = db.session.get(Document, uuid.UUID(document_id))
+    except ValueError:
+        document = None
+    if document is None or document.patient_id != patient.id:
+        raise ServiceError("Document not found", 404, "NOT_FOUND")
+    return document

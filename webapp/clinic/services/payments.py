@@ -225,3 +225,25 @@ def get_invoice(invoice_id: int) -> Invoice:
     if invoice is None:
         raise ServiceError("Invoice not found", 404, "NOT_FOUND", "invoice_id")
     return invoice
+
+
+# --- what the patient's 💳 menu shows ----------------------------------------------------------------
+
+
+def unpaid_invoices(patient: Patient, limit: int) -> list[Invoice]:
+    """The patient's invoices still to pay, oldest first."""
+    query = (
+        db.select(Invoice)
+        .where(Invoice.patient_id == patient.id, Invoice.status == InvoiceStatus.PENDING.value)
+        .order_by(Invoice.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def patient_invoice(patient: Patient, invoice_id: int) -> Invoice:
+    """The patient's own invoice ``invoice_id``; anyone else's (or a missing one) is not found."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.patient_id != patient.id:
+        raise ServiceError("Invoice not found", 404, "NOT_FOUND")
+    return invoice

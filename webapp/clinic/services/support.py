@@ -84,3 +84,11 @@ def close_ticket(ticket: SupportTicket, now: datetime | None = None) -> SupportT
     ticket.status = TicketStatus.CLOSED.value
     ticket.resolved_at = clock.resolve(now)
     return ticket
+
+
+def patient_feedback(patient: Patient | None, feedback_id: int | None) -> Feedback | None:
+    """The patient's own feedback row ``feedback_id`` (None for anyone else's or a missing one)."""
+    feedback = db.session.get(Feedback, feedback_id) if feedback_id is not None else None
+    if feedback is None or patient is None or feedback.patient_id != patient.id:
+        return None
+    return feedback

@@ -601,3 +601,16 @@ def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise not_found(what) from exc
+
+
+# --- what the bot lists -------------------------------------------------------------------------------
+
+
+def active_goals(user: User, limit: int) -> list[Goal]:
+    """The user's active goals, newest first (the bot's 🎯 list)."""
+    return list(db.session.scalars(goals_query(user, GoalStatus.ACTIVE).limit(limit)))
+
+
+def open_debts(user: User, limit: int) -> list[Debt]:
+    """The user's open debts, nearest due date first (the bot's 💳 list)."""
+    return list(db.session.scalars(debts_query(user, settled=False).limit(limit)))

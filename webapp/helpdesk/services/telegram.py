@@ -9,6 +9,8 @@ from webapp.extensions import db
 from webapp.helpdesk.access import is_staff_of
 from webapp.helpdesk.models import HelpdeskDelivery, HelperAlertSubscription, Ticket, TicketStatus
 from webapp.helpdesk.services.access import can_view_ticket, is_staff
+from webapp.helpdesk.services.categories import get_category
+from webapp.helpdesk.services.tickets import get_ticket, messages_query
 from webapp.telegram.models import Bot
 
 
@@ -62,3 +64,27 @@ def customer_tickets(user: User, limit: int = 10) -> list[Ticket]:
             .limit(limit)
         )
     )
+
+
+# --- what the bot loads from its buttons -------------------------------------------------------------
+
+
+def bot_ticket(user: User, ticket_id: str) -> Ticket | None:
+    """Ticket ``ticket_id`` (a UUID) if ``user`` may see it; None for anyone else's, a missing one or
+    a malformed id."""
+    ticket = get_ticket(ticket_id) if ticket_id else None
+    return ticket if ticket is not None and can_view_ticket(user, ticket) else None
+
+
+def bot_category(category_id: str, desk_organization_id: int | None):
+    """An active category a bot of ``desk_organization_id`` offers (None: a platform bot, every
+    desk's); None for another desk's, an inactive or a missing one."""
+    category = get_category(category_id)
+    if category is None or not category.is_active:
+        return None
+    return category if desk_organization_id in (None, category.organization_id) else None
+
+
+def recent_messages(ticket: Ticket, viewer: User, limit: int) -> list:
+    """The last ``limit`` messages of ``ticket`` that ``viewer`` may read, oldest first."""
+    return list(db.session.scalars(messages_query(ticket, viewer)))[-limit:]

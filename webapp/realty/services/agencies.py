@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -333,3 +334,38 @@ def set_role(actor: User, target: User, role: Role | str, source: str = "bot") -
         tenancy.set_membership(actor, target, None, source)
     db.session.flush()
     return target
+
+
+# --- what the bot's superuser and agency admin menus list ---------------------------------------------
+
+
+def all_agencies() -> sa.Select:
+    return sa.select(Agency).order_by(Agency.name, Agency.id)
+
+
+def member_counts(agencies: list[Agency]) -> dict[int, int]:
+    """How many members each agency's organization has, by agency id."""
+    organizations = {a.organization_id: a.id for a in agencies}
+    rows = db.session.execute(
+        sa.select(Membership.organization_id, sa.func.count())
+        .where(Membership.organization_id.in_(list(organizations)))
+        .group_by(Membership.organization_id)
+    ).all()
+    return {organizations[organization_id]: n for organization_id, n in rows}
+
+
+def user_by_hex(user_id: str) -> User:
+    """The user a bot button names by the hex of their id; a malformed or missing one is not found."""
+    try:
+        user = db.session.get(User, uuid.UUID(hex=user_id))
+    except ValueError:
+        user = None
+    if user is None:
+        raise ServiceError("User not found", 404, "NOT_FOUND")
+    return user
+
+
+def agency_of_member(user: User) -> Agency | None:
+    """The agency of ``user``'s membership (a blocked realtor's too)."""
+    agency_id = access.member_agency_id(user)
+    return db.session.get(Agency, agency_id) if agency_id is not None else None

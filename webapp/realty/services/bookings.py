@@ -319,3 +319,19 @@ def revenue_of(bookings_query: sa.Select) -> Decimal:
     """Sum of confirmed and completed bookings' totals in a booking select."""
     sub = bookings_query.order_by(None).where(Booking.status.in_((CONFIRMED, COMPLETED))).subquery()
     return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(sub.c.total_price), 0))) or Decimal("0")
+
+
+def own_booking(guest: User, booking_id: int) -> Booking:
+    """``guest``'s own booking ``booking_id``; anyone else's (or a missing one) is not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.guest_id != guest.id:
+        raise ServiceError("Booking not found", 404, "NOT_FOUND")
+    return booking
+
+
+def handled_booking(actor: User, booking_id: int) -> Booking:
+    """Booking ``booking_id`` if ``actor`` (its listing's staff) may confirm or cancel it; else not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not access.can_handle_booking(actor, booking):
+        raise ServiceError("Booking not found", 404, "NOT_FOUND")
+    return booking

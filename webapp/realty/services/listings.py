@@ -521,3 +521,34 @@ def price_example(city: str | None = None) -> PriceExample | None:
 
 
 ACTIVE_BOOKING_STATUSES = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
+
+
+def popular_cities(limit: int = 6) -> list[str]:
+    """The cities with the most listings a guest can find, most first (the bot's search suggestions)."""
+    visible = search_query(SearchFilters()).order_by(None).subquery()
+    query = (
+        sa.select(visible.c.city).group_by(visible.c.city).order_by(sa.func.count().desc(), visible.c.city).limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def listing_today(listing_id: int) -> date | None:
+    """Today at the listing's agency (None for a listing that is gone)."""
+    listing = db.session.get(Listing, listing_id)
+    return agency_today(listing.agency) if listing is not None else None
+
+
+def editable_listing(actor: User, listing_id: int) -> Listing:
+    """Listing ``listing_id`` if ``actor`` may edit it; else (or when missing) not found."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not access.can_edit_listing(actor, listing):
+        raise ServiceError("Listing not found", 404, "NOT_FOUND")
+    return listing
+
+
+def moderatable_listing(actor: User, listing_id: int) -> Listing:
+    """Listing ``listing_id`` if ``actor`` moderates listings; else (or when missing) not found."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not access.can_moderate(actor):
+        raise ServiceError("Listing not found", 404, "NOT_FOUND")
+    return listing

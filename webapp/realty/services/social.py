@@ -94,3 +94,17 @@ def rating_of(listing_id: int) -> tuple[float | None, int]:
         sa.select(sa.func.avg(Review.rating), sa.func.count(Review.id)).where(Review.listing_id == listing_id)
     ).one()
     return (round(float(avg), 2) if avg is not None else None), count
+
+
+def is_reviewed(booking: Booking) -> bool:
+    return db.session.scalar(sa.select(Review.id).where(Review.booking_id == booking.id)) is not None
+
+
+def awaits_review(booking: Booking) -> bool:
+    """A completed stay with no review yet (one of ``reviewable_bookings``)."""
+    return booking.status == BookingStatus.COMPLETED.value and not is_reviewed(booking)
+
+
+def reviewable_stays(user: User, limit: int) -> list[Booking]:
+    """The user's latest completed stays that await a review."""
+    return list(db.session.scalars(reviewable_bookings(user).limit(limit)).unique())
