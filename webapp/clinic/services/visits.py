@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp.clinic.models import VISITED, Appointment, AppointmentStatus, Branch, VisitSummary
+from webapp.clinic.models import VISITED, Appointment, AppointmentStatus, Branch, VisitSummary, copy_patient_fields
 from webapp.extensions import db
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -32,7 +32,8 @@ def summary_columns() -> list:
 
 
 def refresh_visit_summary(appointment: Appointment) -> None:
-    """Recount ``appointment``'s patient at its clinic (figures and services used); flushes, never commits."""
+    """Recount ``appointment``'s patient at its clinic (figures and services used) and copy the
+    patient's segment fields again; flushes, never commits."""
     db.session.flush()  # the transition's own change must be visible to the recount
     clinic_id = db.session.scalar(sa.select(Branch.clinic_id).where(Branch.id == appointment.branch_id))
     key = {"patient_id": appointment.patient_id, "clinic_id": clinic_id}
@@ -54,4 +55,6 @@ def refresh_visit_summary(appointment: Appointment) -> None:
         .distinct()
         .order_by(Appointment.service_id)
     ).all()
-    db.session.execute(sa.update(VisitSummary).filter_by(**key).values(**figures._asdict(), service_ids=list(used)))
+    # The patient's fields a segment filters on ride along (models.copy_patient_fields).
+    this = sa.and_(*(VisitSummary.__table__.c[name] == value for name, value in key.items()))
+    db.session.execute(copy_patient_fields(this).values(**figures._asdict(), service_ids=list(used)))
