@@ -361,3 +361,40 @@ def test_the_migration_copies_the_patient_fields_onto_existing_summaries(empty_d
         expected = (user_id, ids.organization_id, "F", "insured", date(1992, 2, 2), True)
         assert copied(patient.id, ids.clinic_id) == expected == of_patient(patient.id)
         db.session.remove()
+
+
+@pytest.mark.skipif(BACKEND.name != "services", reason="concurrent writers need PostgreSQL")
+def test_a_consent_withdrawn_during_the_first_booking_reaches_the_new_summary(app, clinic_data):
+    """The withdrawal's own copy cannot see a summary another transaction is creating; the booking's
+    copy waits on the patient row and reads the withdrawal, so the new summary is not marketable."""
+    from webapp.clinic.services.patients import apply_consents
+
+    with app.app_context():
+        patient = build_patient().id
+    withdrawn = threading.Event()
+    errors = []
+
+    def withdraw():
+        with app.app_context():
+            try:
+                apply_consents(db.session.get(Patient, patient), {"marketing": False}, NOW)
+                db.session.flush()  # the patient row is changed and locked; no summary yet
+                withdrawn.set()
+                threading.Event().wait(1.0)  # the booking runs meanwhile
+                db.session.commit()
+            except Exception as exc:  # reported below: a thread's failure must fail the test
+                errors.append(exc)
+                db.session.rollback()
+
+    thread = threading.Thread(target=withdraw)
+    thread.start()
+    try:
+        assert withdrawn.wait(timeout=10)
+        with app.app_context():
+            book(clinic_data, patient, at(MONDAY, 10))  # its summary's copy waits for the withdrawal
+    finally:
+        thread.join(timeout=30)
+    assert errors == []
+    with app.app_context():
+        assert copied(patient, clinic_data.clinic_id)[5] is False
+        assert copied(patient, clinic_data.clinic_id) == of_patient(patient)
