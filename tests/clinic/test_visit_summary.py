@@ -259,3 +259,142 @@ def test_the_migration_backfills_summaries_from_existing_appointments(empty_data
         assert used(patient.id, ids.clinic_id) == [ids.consult_id]  # 0017 backfills the services used
         db.session.remove()
         db.engine.dispose()
+
+
+def copied(patient_id: int, clinic_id: int) -> tuple:
+    db.session.expire_all()
+    row = db.session.get(VisitSummary, (patient_id, clinic_id))
+    return row.user_id, row.organization_id, row.sex, row.osms_status, row.birth_date, row.marketable
+
+
+def of_patient(patient_id: int) -> tuple:
+    p = db.session.get(Patient, patient_id)
+    marketable = p.is_active and p.consent_marketing_at is not None
+    return p.user_id, p.organization_id, p.sex, p.osms_status, p.birth_date, marketable
+
+
+def test_the_summary_keeps_a_copy_of_the_patients_segment_fields(app_ctx, clinic_data):
+    """Segments with visit filters read the patient's fields from the summary (migration 0019): the
+    copy follows every change of the patient row in the same flush, and rolls back with it."""
+    from datetime import date
+
+    from webapp.clinic.services.patients import apply_consents, user_for_telegram
+
+    built = build_patient(sex="M")
+    patient, clinic = built.id, clinic_data.clinic_id
+    book(clinic_data, patient, at(MONDAY, 10))
+    assert copied(patient, clinic) == of_patient(patient)
+    assert copied(patient, clinic)[:3] == (built.user_id, built.organization_id, "M")
+    assert copied(patient, clinic)[5] is True
+
+    row = db.session.get(Patient, patient)
+    row.sex, row.osms_status, row.birth_date = "F", "insured", date(1985, 3, 8)
+    db.session.flush()
+    assert copied(patient, clinic)[2:] == ("F", "insured", date(1985, 3, 8), True)
+    apply_consents(db.session.get(Patient, patient), {"marketing": False}, NOW)  # withdrawn: left out
+    db.session.flush()
+    assert copied(patient, clinic)[5] is False
+    db.session.commit()
+    apply_consents(db.session.get(Patient, patient), {"marketing": True}, NOW)
+    db.session.get(Patient, patient).is_active = False  # consent again, but the record is closed
+    db.session.commit()
+    assert copied(patient, clinic) == of_patient(patient)
+    assert copied(patient, clinic)[5] is False
+
+    other = user_for_telegram(880_123_001)  # a user with no patient row at this organization
+    row = db.session.get(Patient, patient)
+    row.is_active, row.user_id = True, None  # the Telegram link dropped, then another user linked
+    db.session.flush()
+    assert copied(patient, clinic)[0] is None
+    db.session.get(Patient, patient).user_id = other.id
+    db.session.flush()
+    assert copied(patient, clinic) == of_patient(patient)
+    assert copied(patient, clinic)[0] == other.id
+    db.session.rollback()
+    assert copied(patient, clinic)[0] == built.user_id  # rolled back with the patient row
+    assert copied(patient, clinic) == of_patient(patient)
+
+
+def test_the_migration_copies_the_patient_fields_onto_existing_summaries(empty_database_url):  # noqa: F811
+    import uuid
+    from datetime import date
+    from types import SimpleNamespace
+
+    from flask_migrate import upgrade
+
+    from webapp.core.models import User
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0017_faq")
+        ids = build_clinic()  # the clinics' table is today's at 0017; the patient is rows (no ORM flush
+        user_id = uuid.uuid4()  # event writing summary columns 0017 does not have)
+        db.session.execute(
+            sa.insert(User.__table__).values(id=user_id, first_name="Айгуль", role="user", language="ru")
+        )
+        patient = SimpleNamespace(
+            id=db.session.execute(
+                sa.insert(Patient.__table__)
+                .values(
+                    organization_id=ids.organization_id,
+                    user_id=user_id,
+                    first_name="Айгуль",
+                    last_name="Серикова",
+                    phone="+77011234568",
+                    birth_date=date(1992, 2, 2),
+                    sex="F",
+                    osms_status="insured",
+                    consent_marketing_at=NOW,
+                )
+                .returning(Patient.__table__.c.id)
+            ).scalar_one()
+        )
+        db.session.execute(
+            sa.text(
+                "INSERT INTO clinic_visit_summaries (patient_id, clinic_id, visits, no_shows, cancellations,"
+                " service_ids) VALUES (:patient, :clinic, 1, 0, 0, :services)"
+            ),
+            {"patient": patient.id, "clinic": ids.clinic_id, "services": [] if BACKEND.name == "services" else "[]"},
+        )
+        db.session.commit()
+        upgrade(revision="heads")
+        expected = (user_id, ids.organization_id, "F", "insured", date(1992, 2, 2), True)
+        assert copied(patient.id, ids.clinic_id) == expected == of_patient(patient.id)
+        db.session.remove()
+
+
+@pytest.mark.skipif(BACKEND.name != "services", reason="concurrent writers need PostgreSQL")
+def test_a_consent_withdrawn_during_the_first_booking_reaches_the_new_summary(app, clinic_data):
+    """The withdrawal's own copy cannot see a summary another transaction is creating; the booking's
+    copy waits on the patient row and reads the withdrawal, so the new summary is not marketable."""
+    from webapp.clinic.services.patients import apply_consents
+
+    with app.app_context():
+        patient = build_patient().id
+    withdrawn = threading.Event()
+    errors = []
+
+    def withdraw():
+        with app.app_context():
+            try:
+                apply_consents(db.session.get(Patient, patient), {"marketing": False}, NOW)
+                db.session.flush()  # the patient row is changed and locked; no summary yet
+                withdrawn.set()
+                threading.Event().wait(1.0)  # the booking runs meanwhile
+                db.session.commit()
+            except Exception as exc:  # reported below: a thread's failure must fail the test
+                errors.append(exc)
+                db.session.rollback()
+
+    thread = threading.Thread(target=withdraw)
+    thread.start()
+    try:
+        assert withdrawn.wait(timeout=10)
+        with app.app_context():
+            book(clinic_data, patient, at(MONDAY, 10))  # its summary's copy waits for the withdrawal
+    finally:
+        thread.join(timeout=30)
+    assert errors == []
+    with app.app_context():
+        assert copied(patient, clinic_data.clinic_id)[5] is False
+        assert copied(patient, clinic_data.clinic_id) == of_patient(patient)

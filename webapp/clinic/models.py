@@ -452,10 +452,21 @@ class Appointment(Timestamps, db.Model):
 ServiceIds = sa.JSON().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")
 
 
+# What a clinic segment asks of the patient, copied onto each of the patient's visit summaries.
+SUMMARY_PATIENT_FIELDS = ("user_id", "organization_id", "sex", "osms_status", "birth_date")
+SUMMARY_MARKETABLE_FIELDS = ("is_active", "consent_marketing_at")
+
+
 class VisitSummary(db.Model):
     """A patient's visits to one clinic, kept by ``clinic.services.visits`` in the same transaction
     as every appointment transition, so broadcast segments filter visit count, last visit and the
-    services used as columns instead of reading every appointment of every candidate patient."""
+    services used as columns instead of reading every appointment of every candidate patient.
+
+    It also carries a copy of the patient's fields a segment filters on (``SUMMARY_PATIENT_FIELDS``
+    and whether the patient is marketable), refreshed with the figures and on every change of the
+    patient row (``copy_patient_fields``, from the ORM flush): a segment with visit filters is then
+    one range of ``ix_clinic_visit_summaries_segment`` instead of every summary of the clinic
+    hash-joined with the marketable patients (issue 15)."""
 
     __tablename__ = "clinic_visit_summaries"
     __table_args__ = (
@@ -465,6 +476,20 @@ class VisitSummary(db.Model):
             "clinic_id",
             "last_visit_at",
             postgresql_include=["visits", "service_ids"],
+        ),
+        # A segment with visit filters, over the marketable patients: equality filters first (the
+        # bot's clinic and organization always), the age range last; the visit figures and the
+        # user to join the bot's accounts on are carried, so the count reads no summary row.
+        sa.Index(
+            "ix_clinic_visit_summaries_segment",
+            "clinic_id",
+            "organization_id",
+            "sex",
+            "osms_status",
+            "birth_date",
+            postgresql_include=["last_visit_at", "visits", "service_ids", "user_id", "patient_id"],
+            postgresql_where=sa.text("marketable"),
+            sqlite_where=sa.text("marketable"),
         ),
     )
 
@@ -482,6 +507,36 @@ class VisitSummary(db.Model):
     # The services of the visits (arrived or completed), each once, ascending: "services used";
     # written with the other figures by every refresh, hence no default.
     service_ids: Mapped[list[int]] = mapped_column(ServiceIds, nullable=False)
+    # Copies of the patient's row (see the class docstring); NULL only until the first copy.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    organization_id: Mapped[int | None] = mapped_column(sa.Integer)
+    sex: Mapped[str | None] = mapped_column(sa.String(1))
+    osms_status: Mapped[str | None] = mapped_column(sa.String(16))
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    # The patient is active and gave the marketing consent (clinic.MARKETABLE_SQL).
+    marketable: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(), nullable=False)
+
+
+def copy_patient_fields(where: sa.ColumnElement[bool]) -> sa.Update:
+    """The UPDATE that copies each summary's patient fields from its patient row, for the summaries
+    ``where`` selects; read in SQL, so it copies what the database holds, expressions included."""
+    summary, patient = VisitSummary.__table__, Patient.__table__
+
+    def of_patient(column):
+        return sa.select(column).where(patient.c.id == summary.c.patient_id).scalar_subquery()
+
+    marketable = sa.case((sa.and_(patient.c.is_active, patient.c.consent_marketing_at.is_not(None)), True), else_=False)
+    values = {name: of_patient(patient.c[name]) for name in SUMMARY_PATIENT_FIELDS}
+    return sa.update(summary).where(where).values(**values, marketable=of_patient(marketable))
+
+
+@sa.event.listens_for(Patient, "after_update")
+def _patient_updated(mapper, connection, patient: Patient) -> None:
+    """A change of a field the summaries copy reaches them in the same flush (an UPDATE of
+    clinic_patients outside the ORM must call ``copy_patient_fields`` itself)."""
+    state = sa.inspect(patient)
+    if any(state.attrs[name].history.has_changes() for name in SUMMARY_PATIENT_FIELDS + SUMMARY_MARKETABLE_FIELDS):
+        connection.execute(copy_patient_fields(VisitSummary.__table__.c.patient_id == patient.id))
 
 
 class ReminderLog(db.Model):

@@ -7,7 +7,9 @@ that consent). Visits are the appointments that took place (``clinic.models.VISI
 clinic this bot serves; their count and last date are columns of the patient's visit summary for
 that clinic (kept current by every appointment transition), and so are "services used", the
 services of those visits. Every join is one-to-one per patient, so the query stays one statement
-that lists an account at most once.
+that lists an account at most once. A segment that filters visits reads the patient fields from the
+summary's copy of them and never the patient row (``_from_summaries``; issue 15's count over 1M
+patients).
 """
 
 from __future__ import annotations
@@ -48,28 +50,26 @@ LEFT_OUT = [
 
 
 def restrict_to_patients(
-    query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, reachable: bool = True
+    query: sa.Select,
+    filters: SegmentFilters,
+    tz: ZoneInfo,
+    bot: Bot,
+    reachable: bool = True,
+    summary_first: bool = True,
 ) -> sa.Select:
+    clinic_id = _clinic_id(bot)
+    by_visits = filters.min_visits is not None or filters.last_visit_from or filters.last_visit_to
+    if reachable and summary_first and clinic_id is not None and (by_visits or filters.services):
+        return _from_summaries(query, filters, tz, bot, clinic_id)
     # Only the bot's organization's patient rows: another clinic's consents and tags never count.
     query = query.join(Patient, Patient.user_id == User.id).where(Patient.organization_id == _organization_id(bot))
     if reachable:
         # Written as clinic.MARKETABLE_SQL is, for PostgreSQL to use ix_clinic_patients_marketable.
         query = query.where(Patient.is_active, Patient.consent_marketing_at.is_not(None))
-    today = today_in(tz)
-    if filters.age_min is not None:
-        query = query.where(Patient.birth_date <= years_before(today, filters.age_min))
-    if filters.age_max is not None:
-        # Aged at most N: born after the day the person turning N+1 today was born.
-        query = query.where(Patient.birth_date > years_before(today, filters.age_max + 1))
-    if filters.sex:
-        query = query.where(Patient.sex == filters.sex)
-    if filters.osms_status:
-        query = query.where(Patient.osms_status == filters.osms_status)
+    query = query.where(*_patient_clauses(Patient, filters, tz))
     for tag in filters.tags or ():
         query = query.where(sa.exists().where(PatientTag.patient_id == Patient.id, PatientTag.tag == tag))
 
-    clinic_id = _clinic_id(bot)
-    by_visits = filters.min_visits is not None or filters.last_visit_from or filters.last_visit_to
     if clinic_id is not None:
         if not (by_visits or filters.services):
             return query
@@ -97,6 +97,47 @@ def restrict_to_patients(
     if filters.min_visits is not None:
         query = query.where(visits.visits >= filters.min_visits)
     return query.where(*_range(visits.last_visit_at, filters.last_visit_from, filters.last_visit_to, tz))
+
+
+def _from_summaries(query: sa.Select, filters: SegmentFilters, tz: ZoneInfo, bot: Bot, clinic_id: int) -> sa.Select:
+    """The same audience as the patients' join below, when the segment filters visits at the bot's
+    clinic: a patient without a summary there cannot match, so the summaries' copies of the patient
+    fields stand in for the patient row (same conditions, ``VisitSummary.marketable`` for
+    clinic.MARKETABLE_SQL) and the count is one range of ix_clinic_visit_summaries_segment, joined
+    to the bot's accounts (one summary per user, organization and clinic: no account twice)."""
+    summary, organization_id = VisitSummary, _organization_id(bot)
+    if organization_id is None:  # as the patients' join: no organization, no patient
+        return query.where(sa.false())
+    query = query.join(summary, summary.user_id == User.id).where(
+        summary.clinic_id == clinic_id,
+        summary.organization_id == organization_id,
+        # Plain, as the index's predicate is written, for PostgreSQL to use it.
+        summary.marketable,
+    )
+    query = query.where(*_patient_clauses(summary, filters, tz))
+    for tag in filters.tags or ():
+        query = query.where(sa.exists().where(PatientTag.patient_id == summary.patient_id, PatientTag.tag == tag))
+    if filters.services:
+        query = query.where(_uses_any(summary, filters.services))
+    if filters.min_visits is not None:
+        query = query.where(summary.visits >= filters.min_visits)
+    return query.where(*_range(summary.last_visit_at, filters.last_visit_from, filters.last_visit_to, tz))
+
+
+def _patient_clauses(row, filters: SegmentFilters, tz: ZoneInfo) -> list:
+    """Age, sex and OSMS status on ``row`` (the patient, or a summary's copy of its fields)."""
+    clauses = []
+    today = today_in(tz)
+    if filters.age_min is not None:
+        clauses.append(row.birth_date <= years_before(today, filters.age_min))
+    if filters.age_max is not None:
+        # Aged at most N: born after the day the person turning N+1 today was born.
+        clauses.append(row.birth_date > years_before(today, filters.age_max + 1))
+    if filters.sex:
+        clauses.append(row.sex == filters.sex)
+    if filters.osms_status:
+        clauses.append(row.osms_status == filters.osms_status)
+    return clauses
 
 
 def _uses_any(summary, service_ids: list[int]) -> sa.ColumnElement[bool]:
