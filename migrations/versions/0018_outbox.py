@@ -134,7 +134,7 @@ def downgrade():
             ["user_id"], ["users.id"], name=op.f("fk_report_deliveries_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_deliveries")),
-        sa.UniqueConstraint("user_id", "report_date", name=op.f("uq_report_deliveries_user_id")),
+        sa.UniqueConstraint("user_id", "report_date", name=op.f("uq_report_deliveries_user_id_report_date")),
     )
     op.create_table(
         "helpdesk_telegram_deliveries",
