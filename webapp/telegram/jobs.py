@@ -37,8 +37,7 @@ def deliver_message(message_id: int, now: datetime | None = None) -> str | None:
 def deliver_pending(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     """The sweep: give up on deliveries that died mid-send, then send every due pending row (up to
     ``limit``); returns how many were sent. Two sweeps may run at once: each row goes to one."""
-    outbox.abandon_stuck(now)
-    db.session.commit()  # mid-way: the unknown marks stand even if a send below raises
+    outbox.abandon_stuck(now)  # committed with the first claim below
     sent = 0
     for _ in range(limit):
         status = _deliver(None, now)
