@@ -8,14 +8,14 @@ index ``ix_clinic_visit_summaries_segment`` answers the count by itself. Backfil
 patients.
 
 Revision ID: 0019_segment_summary
-Revises: 0017_faq
+Revises: 0018_outbox
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_segment_summary"
-down_revision = "0017_faq"
+down_revision = "0018_outbox"
 branch_labels = None
 depends_on = None
 

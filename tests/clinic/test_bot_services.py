@@ -37,6 +37,7 @@ def test_arrival_check_and_nps_answers(app, sandbox, clinic_bot, tg_user):
     from webapp.clinic import jobs
     from webapp.clinic.models import Appointment, Feedback
     from webapp.extensions import db
+    from webapp.telegram.jobs import deliver_pending
 
     bot = clinic_bot
     user = tg_user(bot, first_name="Erlan")
@@ -45,6 +46,7 @@ def test_arrival_check_and_nps_answers(app, sandbox, clinic_bot, tg_user):
 
     with app.app_context():
         assert jobs.send_arrived_checks(now=at(MONDAY, 10, 5)) == 1
+        assert deliver_pending() == 1  # the outbox's job sends what the scan wrote
     check = sandbox.wait_for_bot_message(bot.token, user.chat_id, predicate=lambda m: "Вы пришли?" in m.get("text", ""))
     assert check["text"] == "Вы пришли? Приём у врача Ахметова Айгуль Сериковна начался в 10:00."
     assert buttons(check) == ["✅ Да, я в клинике", "❌ Нет, не смогу прийти"]
@@ -57,6 +59,7 @@ def test_arrival_check_and_nps_answers(app, sandbox, clinic_bot, tg_user):
         assert jobs.send_feedback_requests(now=at(MONDAY, 12, 29)) == 0
         assert jobs.send_feedback_requests(now=at(MONDAY, 12, 30)) == 1
         assert jobs.send_feedback_requests(now=at(MONDAY, 12, 31)) == 0
+        assert deliver_pending() == 1
 
     survey = sandbox.wait_for_bot_message(
         bot.token,

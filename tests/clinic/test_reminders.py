@@ -4,8 +4,8 @@ after a cancel, moved by a reschedule, never duplicated by racing scans; the job
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,8 @@ from webapp.clinic.models import Appointment, Branch, Doctor, Patient, ReminderL
 from webapp.clinic.services import booking, reminders
 from webapp.core.services import ServiceError
 from webapp.extensions import db
+from webapp.telegram.jobs import deliver_pending
+from webapp.telegram.models import OutboundMessage
 
 TUESDAY = MONDAY + timedelta(days=1)
 
@@ -161,63 +163,71 @@ def test_claim_is_once_only(app_ctx, clinic_data):
     assert db.session.scalar(db.select(db.func.count(ReminderLog.id))) == 1
 
 
-# --- the jobs: claim, send through the one send path, record the outcome ------------------------------
-
-
-@dataclass
-class FakeResult:
-    ok: bool = True
-    message_id: int = 1
-    blocked: bool = False
-    error: str | None = None
+# --- the jobs: claim, and write into the outbox in the same transaction; the outbox's job sends ----------
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Replace the Telegram send path at the boundary; records (patient id, text, markup)."""
-    calls = []
-    lock = threading.Lock()
+def clinic_chat(app, sandbox, sandbox_bot, tg_user):
+    """A sandbox clinic bot; ``reach(patient)`` gives the patient a chat with it (in the current context)."""
+    from webapp.core.services import ensure_telegram_account
 
-    def fake_send(patient, clinic, text, reply_markup=None):
-        with lock:
-            calls.append((patient.id, text, reply_markup))
-        return FakeResult(message_id=len(calls))
+    bot = sandbox_bot("clinic")
 
-    monkeypatch.setattr(jobs, "send_to_patient", fake_send)
-    return calls
+    def reach(patient_ns):
+        chat = tg_user(bot)
+        account = ensure_telegram_account(bot.bot_id, chat.user_id, chat_id=chat.chat_id)
+        account.user_id = patient_ns.user_id
+        db.session.commit()
+        return chat
+
+    return SimpleNamespace(bot=bot, reach=reach)
 
 
-def test_jobs_send_each_message_once_in_the_patients_language(app_ctx, clinic_data, sent):
+def _texts(sandbox, bot, chat):
+    return [m.get("text") for m in sandbox.transcript(bot.token, chat.chat_id)]
+
+
+def test_jobs_send_each_message_once_in_the_patients_language(app_ctx, clinic_data, clinic_chat, sandbox):
     kk = build_patient(language="kk")
+    chat = clinic_chat.reach(kk)
     appointment = _book(clinic_data, at(TUESDAY, 10), patient_id=kk.id)
     assert jobs.send_appointment_reminders(now=at(MONDAY, 10)) == 1
     assert jobs.send_appointment_reminders(now=at(MONDAY, 10, 1)) == 0
-    assert sent[0][1].startswith("🔔 Еске салу: ертең сағат 10:00 қабылдауыңыз бар.")
     assert jobs.send_arrived_checks(now=at(TUESDAY, 10, 5)) == 1
-    text, markup = sent[-1][1], sent[-1][2]
-    assert text.startswith("Сіз келдіңіз бе?")
-    assert [b["callback_data"] for b in markup["inline_keyboard"][0]] == [
+    assert deliver_pending() == 2
+    assert deliver_pending() == 0
+    texts = _texts(sandbox, clinic_chat.bot, chat)
+    assert len(texts) == 2
+    assert texts[0].startswith("🔔 Еске салу: ертең сағат 10:00 қабылдауыңыз бар.")
+    assert texts[1].startswith("Сіз келдіңіз бе?")
+    rows = db.session.scalars(db.select(OutboundMessage).order_by(OutboundMessage.id)).all()
+    assert [(r.status, r.organization_id) for r in rows] == [("sent", kk.organization_id)] * 2
+    assert [b["callback_data"] for b in rows[1].reply_markup["inline_keyboard"][0]] == [
         f"cl:arr:{appointment.id}:y",
         f"cl:arr:{appointment.id}:n",
     ]
     log = db.session.scalars(db.select(ReminderLog).order_by(ReminderLog.id)).all()
-    assert [(r.kind, r.state) for r in log] == [("d1", "sent"), ("arrived", "sent")]
+    assert [(r.kind, r.state) for r in log] == [("d1", "claimed"), ("arrived", "claimed")]
 
 
 def test_unreachable_patient_is_recorded_not_retried(app_ctx, clinic_data):
-    """With the real send path: a patient who never opened a clinic bot is skipped, once."""
+    """A patient who never opened a clinic bot is skipped, once, and nothing enters the outbox."""
     _book(clinic_data, at(TUESDAY, 10))
     assert jobs.send_appointment_reminders(now=at(MONDAY, 10)) == 0
     assert jobs.send_appointment_reminders(now=at(MONDAY, 10, 1)) == 0
     [entry] = db.session.scalars(db.select(ReminderLog)).all()
     assert (entry.state, entry.error) == ("skipped", "no reachable Telegram chat")
+    assert db.session.scalar(db.select(db.func.count(OutboundMessage.id))) == 0
 
 
 @pytest.mark.skipif(BACKEND.name != "services", reason="racing scans need PostgreSQL")
-def test_two_racing_scans_send_once(app, clinic_data, sent):
+def test_two_racing_scans_send_once(app, clinic_data, clinic_chat, sandbox):
+    chats = []
     with app.app_context():
         for hour in (10, 11, 12):
-            _book(clinic_data, at(TUESDAY, hour))
+            patient = build_patient()
+            chats.append(clinic_chat.reach(patient))
+            _book(clinic_data, at(TUESDAY, hour), patient_id=patient.id)
     barrier = threading.Barrier(2)
     original = reminders.due_reminders
 
@@ -231,6 +241,7 @@ def test_two_racing_scans_send_once(app, clinic_data, sent):
     def run():
         with app.app_context():
             counts.append(jobs._deliver_due(scan_then_wait, at(MONDAY, 12)))
+            db.session.commit()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -238,4 +249,6 @@ def test_two_racing_scans_send_once(app, clinic_data, sent):
     for thread in threads:
         thread.join(timeout=30)
     assert sum(counts) == 3
-    assert len(sent) == 3
+    with app.app_context():
+        assert deliver_pending() == 3
+    assert [len(_texts(sandbox, clinic_chat.bot, chat)) for chat in chats] == [1, 1, 1]

@@ -318,18 +318,26 @@ def test_reminder_claimed_by_one_of_many_scans(app, clinic_data):
     assert count(app, ReminderLog) == 1
 
 
-def test_helpdesk_delivery_claimed_once(app, make_user, hd_ticket):
+def test_outbox_message_written_once(app, make_user, hd_ticket):
     from webapp.core.services import get_user
-    from webapp.helpdesk import jobs
-    from webapp.helpdesk.models import HelpdeskDelivery
+    from webapp.helpdesk.services import notify
     from webapp.helpdesk.services.tickets import get_ticket
+    from webapp.telegram.models import Bot, OutboundMessage
+    from webapp.telegram.outbox import Chat
 
     customer = make_user("user", telegram_id=TG_ID)
     ticket = hd_ticket(customer)
+    with app.app_context():
+        bot = Bot(name="race_desk", vertical="helpdesk", token_encrypted="x", token_fingerprint="r" * 64)
+        db.session.add(bot)
+        db.session.commit()
+        bot_id = bot.id
+        before = db.session.scalar(db.select(db.func.count(OutboundMessage.id)))
 
-    def claim(i: int) -> bool:
+    def write(i: int) -> bool:
         user = get_user(customer.id)
-        return jobs._claim("ticket-reply:1", get_ticket(ticket.id), user, user.primary_telegram) is not None
+        chat = Chat(bot_id, TG_ID, user.id)
+        return notify.deliver("ticket-reply:1", get_ticket(ticket.id), user, chat, "hello") is not None
 
-    assert sorted(race(in_context(app, claim))) == [False] * (N - 1) + [True]
-    assert count(app, HelpdeskDelivery) == 1
+    assert sorted(race(in_context(app, write))) == [False] * (N - 1) + [True]
+    assert count(app, OutboundMessage) == before + 1

@@ -12,6 +12,7 @@ def test_debt_due_tomorrow_is_reminded_once(app, sandbox, sandbox_bot, tg_user, 
     from webapp.finance.jobs import send_debt_reminders
     from webapp.finance.models import Debt
     from webapp.finance.services import ledger
+    from webapp.telegram.jobs import deliver_pending
 
     bot = sandbox_bot("finance")
     chat = tg_user(bot, first_name="Имя")
@@ -27,7 +28,8 @@ def test_debt_due_tomorrow_is_reminded_once(app, sandbox, sandbox_bot, tg_user, 
         db.session.commit()
 
         assert send_debt_reminders("2024-03-10") == 1
-        assert send_debt_reminders("2024-03-10") == 0  # a second run (retry, overlap) sends nothing
+        assert send_debt_reminders("2024-03-10") == 0  # a second run (retry, overlap) writes nothing
+        assert deliver_pending() == 1  # the outbox's job sends it
         reminded = db.session.scalars(db.select(Debt.counterparty).where(Debt.reminder_sent_at.is_not(None))).all()
         assert reminded == ["Ахмед"]
 

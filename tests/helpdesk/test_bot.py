@@ -3,6 +3,8 @@ a helper answers from the API and from their own Telegram."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.fixtures.helpdesk import PNG_BYTES
@@ -126,11 +128,17 @@ def test_customer_opens_ticket_helper_replies_customer_answers(
     assert "Здравствуйте! Попробуйте ещё раз" in reply["text"]
     transcript = sandbox.transcript(helpdesk_bot.token, customer.chat_id)
     assert not any("лимит карты" in (m.get("text") or "") for m in transcript)  # internal notes stay inside
-    # A notification job that runs again (worker crash, retry) sends nothing the second time.
-    from webapp.helpdesk.jobs import notify_customer_message
+    # Writing the notification again (a retried change) and running the delivery again send nothing.
+    from webapp.extensions import db
+    from webapp.helpdesk.models import TicketMessage
+    from webapp.helpdesk.services.notify import notify_customer_message
+    from webapp.telegram.jobs import deliver_pending
 
     with app.app_context():
-        notify_customer_message(posted.get_json()["id"])
+        notify_customer_message(db.session.get(TicketMessage, uuid.UUID(posted.get_json()["id"])))
+        db.session.commit()
+        assert deliver_pending() == 0
+    assert run_jobs() == 0
     assert len(sandbox.transcript(helpdesk_bot.token, customer.chat_id)) == len(transcript)
 
     # The customer keeps writing in the chat: it lands in the ticket.

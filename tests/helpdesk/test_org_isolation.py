@@ -174,27 +174,27 @@ def test_other_desk_cannot_watch_a_ticket(live_server, tokens_for, desks):
 
 def test_alerts_go_to_the_tickets_own_desk_only(app, desks, hd_ticket, make_user, run_jobs):
     from webapp.extensions import db
-    from webapp.helpdesk import jobs
     from webapp.helpdesk.models import HelperAlertSubscription
+    from webapp.helpdesk.services import notify
 
     delivered: list[str] = []
-    original = jobs.deliver
+    original = notify.deliver
 
-    def record(dedupe_key, ticket, recipient, account, text, attachments=None):
+    def record(dedupe_key, ticket, recipient, chat, text, attachments=None):
         delivered.append(recipient.username)
 
     with app.app_context():
         for staff in (desks.a.helper, desks.b.helper):
             db.session.add(HelperAlertSubscription(user_id=staff.id, bot_id=_any_bot(app), enabled=True))
         db.session.commit()
-    jobs.deliver = record
+    notify.deliver = record
     try:
         run_jobs()  # what the fixture's tickets queued
         delivered.clear()
         hd_ticket(make_user("user"), title="Новый в A")
         run_jobs()
     finally:
-        jobs.deliver = original
+        notify.deliver = original
     assert delivered == [desks.a.helper.username]
 
 

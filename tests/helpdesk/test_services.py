@@ -239,9 +239,9 @@ def test_delete_is_admin_only_and_removes_files(app_ctx, people, hd_ticket):
 
 
 def test_reply_to_finds_the_ticket_only_for_its_recipient(app_ctx, people, hd_ticket):
-    from webapp.helpdesk.models import HelpdeskDelivery
+    from webapp.helpdesk.services.notify import ticket_subject
     from webapp.helpdesk.services.telegram import set_alerts, ticket_for_reply
-    from webapp.telegram.models import Bot
+    from webapp.telegram.models import Bot, OutboundMessage
 
     ticket = load(hd_ticket(people["customer"]))
     helper, other = get_user(people["helper"].id), get_user(people["other"].id)
@@ -249,12 +249,14 @@ def test_reply_to_finds_the_ticket_only_for_its_recipient(app_ctx, people, hd_ti
     db.session.add(bot)
     db.session.flush()
     db.session.add(
-        HelpdeskDelivery(
-            dedupe_key="new:1",
-            ticket_id=ticket.id,
-            recipient_id=helper.id,
+        OutboundMessage(
+            dedupe_key="ticket-new:1",
+            kind="helpdesk",
+            subject=ticket_subject(ticket.id),
+            user_id=helper.id,
             bot_id=bot.id,
             chat_id=5,
+            status="sent",
             telegram_message_id=77,
         )
     )

@@ -90,7 +90,9 @@ def test_moderator_reads_every_agency_and_an_admin_of_no_agency_nothing(
 def test_morning_report_once_per_day(app, sandbox, reports_bot, tg_user, realty, moderation_events):
     from webapp.extensions import db
     from webapp.reports.jobs import send_morning_reports
-    from webapp.reports.models import ReportDelivery, ReportSubscription
+    from webapp.reports.models import ReportSubscription
+    from webapp.telegram.jobs import deliver_pending
+    from webapp.telegram.models import OutboundMessage
 
     admin_tg = tg_user(reports_bot, language_code="en")
     admin = realty.admin(moderation_events)
@@ -110,10 +112,11 @@ def test_morning_report_once_per_day(app, sandbox, reports_bot, tg_user, realty,
     try:
         with app.app_context():
             assert send_morning_reports() == 1
-            assert send_morning_reports() == 0  # the second run finds the day delivered
-            [delivery] = db.session.scalars(sa.select(ReportDelivery)).all()
+            assert send_morning_reports() == 0  # the second run finds the day written
+            assert deliver_pending() == 1
+            [delivery] = db.session.scalars(sa.select(OutboundMessage)).all()
             yesterday = (datetime.now(UTC) + timedelta(hours=5)).date() - timedelta(days=1)
-            assert (delivery.status, delivery.report_date) == ("sent", yesterday)
+            assert (delivery.status, delivery.dedupe_key) == ("sent", f"report:{admin.id.hex}:{yesterday}")
     finally:
         if saved is None:
             app.config.pop("REPORTS_MORNING_HOUR", None)
@@ -132,12 +135,26 @@ def test_morning_claim_waits_for_the_hour(app_ctx, realty):
     from webapp.reports import services
 
     admin = realty.admin(realty.agency())
-    services.subscribe(get_user(admin.id), None, 1)
+    services.subscribe(get_user(admin.id), _a_bot(), 1)
     # 07:59 in Tashkent (02:59 UTC): too early; 08:00: yesterday's report is owed, once.
-    assert services.claim_morning_deliveries(datetime(2025, 9, 29, 2, 59, tzinfo=UTC)) == []
-    [(delivery, _)] = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
-    assert delivery.report_date.isoformat() == "2025-09-28"
-    assert services.claim_morning_deliveries(datetime(2025, 9, 29, 9, 0, tzinfo=UTC)) == []
+    assert services.morning_reports_due(datetime(2025, 9, 29, 2, 59, tzinfo=UTC)) == []
+    [(_, day)] = services.morning_reports_due(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
+    assert day.isoformat() == "2025-09-28"
+    assert services.queue_morning_reports(datetime(2025, 9, 29, 3, 0, tzinfo=UTC)) == 1
+    assert services.morning_reports_due(datetime(2025, 9, 29, 9, 0, tzinfo=UTC)) == []
+    assert services.queue_morning_reports(datetime(2025, 9, 29, 9, 0, tzinfo=UTC)) == 0
+
+
+def _a_bot() -> int:
+    from webapp.extensions import db
+    from webapp.telegram.models import Bot
+    from webapp.telegram.tokens import set_bot_token
+
+    bot = Bot(name="reports_morning", vertical="reports")
+    set_bot_token(bot, "8300000002:REPORTS-MORNING-BOT-TOKEN")
+    db.session.add(bot)
+    db.session.flush()
+    return bot.id
 
 
 def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_user, moderation_events):
@@ -155,10 +172,9 @@ def test_morning_job_reports_each_reader_their_own_scope(app_ctx, realty, make_u
     for n, reader in enumerate((admin, moderator, outsider), 1):
         db.session.add(ReportSubscription(user_id=reader.id, bot_id=None, chat_id=n))
     db.session.commit()
-    claimed = services.claim_morning_deliveries(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
+    due = services.morning_reports_due(datetime(2025, 9, 29, 3, 0, tzinfo=UTC))
     figures = {
-        sub.user_id: services.daily_report(delivery.report_date, access.report_scope(sub.user))["total_added"]
-        for delivery, sub in claimed
+        sub.user_id: services.daily_report(day, access.report_scope(sub.user))["total_added"] for sub, day in due
     }
     assert figures == {admin.id: 2, moderator.id: 3}
     assert not access.can_read_reports(get_user(outsider.id))

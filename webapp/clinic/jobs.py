@@ -1,5 +1,6 @@
-"""Clinic periodic scans (RQ cron). Each scan is idempotent: a message is sent only after its
-ReminderLog row is claimed and committed, so overlapping runs and retries never send it twice."""
+"""Clinic periodic scans (RQ cron). Each scan is idempotent: a message is written into the outbox
+with its ReminderLog claim, in the job's one transaction, so overlapping runs and retries never
+write it twice; the outbox's job sends it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from webapp.clinic.models import Appointment, ReminderState
+from webapp.clinic.models import ReminderState
 from webapp.clinic.services import clock, documents, reminders
 from webapp.clinic.services.booking import complete_finished_visits
-from webapp.clinic.services.notify import send_to_patient
 from webapp.extensions import db
 from webapp.jobs.context import with_app_context
 from webapp.jobs.schedule import periodic
@@ -19,31 +19,17 @@ log = logging.getLogger(__name__)
 
 
 def _deliver_due(scan: Callable[[datetime], list[reminders.Due]], now: datetime) -> int:
-    sent = 0
+    """Queue what ``scan`` finds due into the outbox; returns how many messages were written."""
+    queued = 0
     for due in scan(now):
-        entry = reminders.claim(due, now)
-        db.session.commit()  # the claim is durable before anything leaves
-        if entry is None:
-            continue
-        appointment = db.session.get(Appointment, due.appointment_id)
-        text, markup = reminders.message_for(appointment, due.kind, appointment.patient.language)
         try:
-            result = send_to_patient(appointment.patient, appointment.branch.clinic, text, markup)
-        except Exception as exc:  # one patient's failure must not stop the scan
+            with db.session.begin_nested():  # one patient's failure must not stop the scan
+                entry = reminders.queue(due, now)
+        except Exception:
             log.exception("clinic %s for appointment %s failed", due.kind.value, due.appointment_id)
-            db.session.rollback()
-            entry = db.session.merge(entry)
-            reminders.finish(entry, ReminderState.FAILED, error=str(exc))
-        else:
-            if result is None:
-                reminders.finish(entry, ReminderState.SKIPPED, error="no reachable Telegram chat")
-            elif result.ok:
-                reminders.finish(entry, ReminderState.SENT, message_id=result.message_id)
-                sent += 1
-            else:
-                reminders.finish(entry, ReminderState.FAILED, error="blocked" if result.blocked else result.error)
-        db.session.commit()
-    return sent
+            continue
+        queued += entry is not None and entry.state == ReminderState.CLAIMED.value
+    return queued
 
 
 @with_app_context
@@ -57,7 +43,6 @@ def send_arrived_checks(now: datetime | None = None) -> int:
     """ "Вы пришли?" 5 minutes after the start; finished visits of arrived patients become completed."""
     now = clock.resolve(now)
     complete_finished_visits(now)
-    db.session.commit()
     return _deliver_due(reminders.due_arrival_checks, now)
 
 
@@ -70,9 +55,7 @@ def send_feedback_requests(now: datetime | None = None) -> int:
 @with_app_context
 def cleanup_expired_documents(now: datetime | None = None) -> int:
     """Delete the files behind document links older than 48 hours."""
-    cleaned = documents.cleanup_expired_documents(clock.resolve(now))
-    db.session.commit()
-    return cleaned
+    return documents.cleanup_expired_documents(clock.resolve(now))
 
 
 # The seed's cadences are upper bounds; every minute keeps each message within ~1 minute of its time.

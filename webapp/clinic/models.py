@@ -540,7 +540,9 @@ def _patient_updated(mapper, connection, patient: Patient) -> None:
 
 
 class ReminderLog(db.Model):
-    """One row per message the periodic scans send for an appointment, claimed before sending.
+    """One row per message the periodic scans owe for an appointment, claimed in the transaction that
+    writes the message into the outbox (``claimed``: handed to the outbox, which records the delivery;
+    ``skipped``: the patient has no reachable chat; ``sent``/``failed``: rows from before the outbox).
 
     Unique per (appointment, kind, start time it was for): two racing scans cannot both claim one
     reminder, and a reschedule (a new start time) re-arms the reminders without erasing what was

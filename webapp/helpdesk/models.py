@@ -168,28 +168,6 @@ class TicketStatusChange(db.Model):
     changed_by: Mapped[User | None] = relationship(lazy="joined")
 
 
-class HelpdeskDelivery(db.Model):
-    """One helpdesk message sent to someone's Telegram.
-
-    ``dedupe_key`` makes a notification job safe to run twice; (bot, chat, telegram message) lets a
-    helper answer a notification with reply-to and have the answer land in the right ticket.
-    """
-
-    __tablename__ = "helpdesk_telegram_deliveries"
-    __table_args__ = (sa.Index("ix_helpdesk_deliveries_chat_message", "bot_id", "chat_id", "telegram_message_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(sa.String(120), unique=True, nullable=False)
-    ticket_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("helpdesk_tickets.id", ondelete="CASCADE"), index=True)
-    recipient_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    bot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bots.id", ondelete="CASCADE"))
-    chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending", nullable=False)  # pending/sent/failed
-    error: Mapped[str | None] = mapped_column(sa.String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
 class HelperAlertSubscription(db.Model):
     """A staff member who wants new tickets announced in their own Telegram chat with a bot."""
 

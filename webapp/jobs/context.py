@@ -1,4 +1,5 @@
-"""Running a job inside an app context: one context per job, the app built once per worker process."""
+"""Running a job inside an app context: one context per job, the app built once per worker process,
+and one commit per job, at its boundary."""
 
 from __future__ import annotations
 
@@ -26,14 +27,30 @@ def serve_jobs_of(app: Flask | None) -> None:
     _worker_app = app
 
 
+def _unit_of_work(func: Callable, args: tuple, kwargs: dict) -> Any:
+    """The job's work commits once, here at its boundary; an exception rolls it back (and RQ records
+    the failure). Jobs do not commit themselves, except where a claim must stand before a send —
+    those say why."""
+    from webapp.extensions import db
+
+    try:
+        result = func(*args, **kwargs)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
 def with_app_context(func: Callable) -> Callable:
-    """Decorate an RQ job function so it runs in its own app context (or the caller's, in tests)."""
+    """Decorate an RQ job function so it runs in its own app context (or the caller's, in tests) and
+    commits once when it returns."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any):
         if has_app_context():
-            return func(*args, **kwargs)
+            return _unit_of_work(func, args, kwargs)
         with worker_app().app_context():
-            return func(*args, **kwargs)
+            return _unit_of_work(func, args, kwargs)
 
     return wrapper

@@ -301,7 +301,8 @@ class Review(db.Model):
 
 
 class Notification(db.Model):
-    """In-app notification; ``telegram_sent_at`` makes the Telegram push happen once."""
+    """In-app notification. Its Telegram push is an outbox row (subject ``realty_notification:<id>``);
+    ``telegram_sent_at`` is the push time of notifications from before the outbox (migration 0018)."""
 
     __tablename__ = "realty_notifications"
     __table_args__ = (sa.Index("ix_realty_notifications_user_unread", "user_id", "read_at"),)

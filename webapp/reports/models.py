@@ -1,9 +1,9 @@
-"""Who gets the daily report every morning, and which mornings they already got it."""
+"""Who gets the daily report every morning (which mornings they got it: the outbox's dedupe keys)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,17 +24,3 @@ class ReportSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user: Mapped[User] = relationship()
-
-
-class ReportDelivery(db.Model):
-    """One row per (subscriber, report day): the unique key makes the morning push happen once."""
-
-    __tablename__ = "report_deliveries"
-    __table_args__ = (sa.UniqueConstraint("user_id", "report_date"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    report_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")  # pending/sent/failed
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

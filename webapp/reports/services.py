@@ -17,6 +17,7 @@ district, or user (the listing's owner — the realtor whose listings they are).
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -32,7 +33,10 @@ from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.realty.models import ModerationAction, ModerationEvent
 from webapp.reports.access import can_read_reports
-from webapp.reports.models import ReportDelivery, ReportSubscription
+from webapp.reports.models import ReportSubscription
+from webapp.telegram import outbox
+from webapp.telegram.models import Bot
+from webapp.telegram.services import ENV_BOT_NAME
 
 TOP_SIZE = 10
 MAX_RANGE_DAYS = 366
@@ -210,23 +214,35 @@ def morning_hour() -> int:
     return int(current_app.config.get("REPORTS_MORNING_HOUR", 8))
 
 
-def claim_morning_deliveries(now: datetime | None = None) -> list[tuple[ReportDelivery, ReportSubscription]]:
-    """Yesterday's report owed to each subscriber once the local morning hour has come.
+def report_key(user_id: uuid.UUID, day: date) -> str:
+    """The outbox dedupe key of one reader's report for ``day``: the once-only guarantee."""
+    return f"report:{user_id.hex}:{day.isoformat()}"
 
-    The (user, report day) unique key is the once-only guarantee: a delivery row is claimed before
-    sending, so a job that runs twice (or on two schedulers) never sends a report twice.
-    """
+
+def morning_reports_due(now: datetime | None = None) -> list[tuple[ReportSubscription, date]]:
+    """Yesterday's report owed to each subscriber (who may read reports) once the local morning hour
+    has come, and not yet written to the outbox."""
     local_now = (now or utcnow()).astimezone(report_timezone())
     if local_now.hour < morning_hour():
         return []
     report_day = local_now.date() - timedelta(days=1)
-    claimed = []
-    for sub in db.session.scalars(sa.select(ReportSubscription).order_by(ReportSubscription.created_at)).all():
-        if not can_read_reports(sub.user):
-            continue
-        key = {"user_id": sub.user_id, "report_date": report_day}
-        if not insert_missing(ReportDelivery, {**key, "status": "pending"}, ("user_id", "report_date")):
-            continue  # claimed by an earlier run or a concurrent scheduler
-        delivery = db.session.scalar(sa.select(ReportDelivery).filter_by(**key))
-        claimed.append((delivery, sub))
-    return claimed
+    subscriptions = db.session.scalars(sa.select(ReportSubscription).order_by(ReportSubscription.created_at)).all()
+    readers = [sub for sub in subscriptions if can_read_reports(sub.user)]
+    done = outbox.written(report_key(sub.user_id, report_day) for sub in readers)
+    return [(sub, report_day) for sub in readers if report_key(sub.user_id, report_day) not in done]
+
+
+def queue_morning_reports(now: datetime | None = None) -> int:
+    """Write each owed morning report into the outbox (its dedupe key makes it once per reader and
+    day, however many runs race); returns how many were written."""
+    from webapp.reports.access import report_scope
+
+    queued = 0
+    for sub, day in morning_reports_due(now):
+        bot_id = sub.bot_id or db.session.scalar(sa.select(Bot.id).where(Bot.name == ENV_BOT_NAME))
+        if bot_id is None:
+            continue  # subscribed through the environment's bot, which this deployment does not have
+        text = format_report(daily_report(day, report_scope(sub.user)), sub.user.language)
+        chat = outbox.Chat(bot_id, sub.chat_id, sub.user_id)
+        queued += outbox.write(report_key(sub.user_id, day), "report", chat, text) is not None
+    return queued

@@ -2,8 +2,10 @@
 check 5 minutes after the start, the NPS request 2 hours after the visit.
 
 The database is the source of truth: a scan reads live appointments, works out what is due at
-``now`` in the clinic's time zone, and the sender claims a unique ReminderLog row (appointment,
-kind, start time) BEFORE it sends — so two racing scans or a retried job send each message once.
+``now`` in the clinic's time zone, and ``queue`` claims a unique ReminderLog row (appointment, kind,
+start time) and writes the message into the outbox in the same transaction — so two racing scans or
+a retried job write each message once, and the outbox's one job delivers it. The log stays the
+scans' memory of what is done (and the console's view of it): ``claimed`` means handed to the outbox.
 Cancelled appointments are simply never due; a rescheduled one has a new start time, so its
 reminders are due again for that time.
 """
@@ -24,9 +26,11 @@ from webapp.clinic.models import (
 )
 from webapp.clinic.services import clock
 from webapp.clinic.services.common import t, zone
+from webapp.clinic.services.notify import patient_chat
 from webapp.clinic.services.render import local_time, time_text
 from webapp.core.db import insert_missing
 from webapp.extensions import db
+from webapp.telegram import outbox
 
 K = ReminderKind
 UPCOMING = (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value)
@@ -140,6 +144,36 @@ def claim(due: Due, now: datetime | None = None) -> ReminderLog | None:
     if not insert_missing(ReminderLog, values, tuple(key)):
         return None
     return db.session.scalar(db.select(ReminderLog).filter_by(**key))
+
+
+def reminder_key(due: Due) -> str:
+    """The outbox dedupe key of one scan message."""
+    return f"reminder:{due.appointment_id}:{due.kind.value}:{due.starts_at.astimezone(UTC).isoformat()}"
+
+
+def queue(due: Due, now: datetime | None = None) -> ReminderLog | None:
+    """Claim ``due`` and, when the patient has a reachable chat, write its message into the outbox in
+    the same transaction (else the log says ``skipped``); None when another scan already claimed it."""
+    entry = claim(due, now)
+    if entry is None:
+        return None
+    appointment = db.session.get(Appointment, due.appointment_id)
+    clinic = appointment.branch.clinic
+    chat = patient_chat(appointment.patient, clinic)
+    if chat is None:
+        finish(entry, ReminderState.SKIPPED, error="no reachable Telegram chat")
+        return entry
+    text, markup = message_for(appointment, due.kind, appointment.patient.language)
+    outbox.write(
+        reminder_key(due),
+        "clinic",
+        chat,
+        text,
+        reply_markup=markup,
+        organization_id=clinic.organization_id,
+        subject=f"clinic_appointment:{appointment.id}",
+    )
+    return entry
 
 
 def finish(

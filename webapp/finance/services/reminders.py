@@ -1,23 +1,23 @@
 """Debt reminders: the day before a debt falls due, its owner hears about it once in the finance bot.
 
 The database decides "once": a reminder is claimed by a conditional UPDATE of ``reminder_sent_at``
-(only one run can turn NULL into a time) and committed before anything is sent, so overlapping or
-retried runs never send the same reminder twice.
+(only one run can turn NULL into a time), and in the same transaction the message is written to the
+outbox under ``debt:<debt>:<due date>`` — overlapping or retried runs never write it twice, and the
+outbox's one delivery job sends it.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from webapp.core.db import utcnow
-from webapp.core.models import TelegramAccount
 from webapp.extensions import db
 from webapp.finance.models import Debt, DebtDirection
 from webapp.finance.services import ledger
 from webapp.finance.services.texts import catalog
-from webapp.telegram.models import Bot, Vertical
+from webapp.telegram.models import Vertical
+from webapp.telegram.outbox import chat_for, write
 
 
 def _(message: str) -> str:
@@ -27,12 +27,6 @@ def _(message: str) -> str:
 
 REMINDER = _("⏰ Reminder: tomorrow, %(date)s, is the due date of a debt.\n%(who)s — %(amount)s (%(direction)s).")
 DIRECTIONS = {DebtDirection.I_OWE.value: _("you owe"), DebtDirection.OWED_TO_ME.value: _("owed to you")}
-
-
-@dataclass(frozen=True)
-class Chat:
-    bot_id: int
-    chat_id: int
 
 
 def debts_due_tomorrow(today: date) -> list[uuid.UUID]:
@@ -49,7 +43,7 @@ def debts_due_tomorrow(today: date) -> list[uuid.UUID]:
 
 
 def claim(debt_id: uuid.UUID) -> bool:
-    """True for exactly one caller per debt; the caller commits before sending."""
+    """True for exactly one caller per debt (a concurrent one waits for this transaction's end)."""
     result = db.session.execute(
         db.update(Debt)
         .where(Debt.id == debt_id, Debt.reminder_sent_at.is_(None), Debt.settled.is_(False))
@@ -59,22 +53,17 @@ def claim(debt_id: uuid.UUID) -> bool:
     return result.rowcount == 1
 
 
-def finance_chat(user_id: uuid.UUID) -> Chat | None:
-    """Where the user talks to a finance bot: their most recently active, unblocked chat with one."""
-    row = db.session.execute(
-        db.select(TelegramAccount.bot_id, TelegramAccount.chat_id)
-        .join(Bot, Bot.id == TelegramAccount.bot_id)
-        .where(
-            TelegramAccount.user_id == user_id,
-            TelegramAccount.blocked_bot.is_(False),
-            TelegramAccount.chat_id.is_not(None),
-            Bot.vertical == Vertical.FINANCE.value,
-            Bot.enabled.is_(True),
-        )
-        .order_by(TelegramAccount.last_seen.desc().nulls_last())
-        .limit(1)
-    ).first()
-    return Chat(row.bot_id, row.chat_id) if row else None
+def queue_reminder(debt_id: uuid.UUID) -> bool:
+    """Claim the debt's reminder and write it into the outbox; True when a message was written. With
+    no finance chat the claim stays: the user sees due debts in the bot's list."""
+    if not claim(debt_id):
+        return False
+    debt = db.session.get(Debt, debt_id)
+    chat = chat_for(debt.user_id, vertical=Vertical.FINANCE.value)
+    if chat is None:
+        return False
+    key = f"debt:{debt.id.hex}:{debt.due_date.isoformat()}"
+    return write(key, "finance", chat, reminder_text(debt)) is not None
 
 
 def reminder_text(debt: Debt) -> str:

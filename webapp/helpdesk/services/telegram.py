@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 from webapp.core.db import insert_missing
 from webapp.core.models import User
 from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.helpdesk.access import is_staff_of
-from webapp.helpdesk.models import HelpdeskDelivery, HelperAlertSubscription, Ticket, TicketStatus
+from webapp.helpdesk.models import HelperAlertSubscription, Ticket, TicketStatus
 from webapp.helpdesk.services.access import can_view_ticket, is_staff
 from webapp.helpdesk.services.categories import get_category
 from webapp.helpdesk.services.tickets import get_ticket, messages_query
-from webapp.telegram.models import Bot
+from webapp.telegram.models import Bot, OutboundMessage
 
 
 def alerts_enabled(user: User) -> bool:
@@ -39,17 +41,18 @@ def set_alerts(user: User, bot_id: int, enabled: bool) -> HelperAlertSubscriptio
 
 def ticket_for_reply(user: User, bot_id: int, chat_id: int, replied_message_id: int) -> Ticket | None:
     """The ticket behind a helpdesk message we sent to ``user`` in this chat, if they may still see it."""
-    delivery = db.session.scalar(
-        db.select(HelpdeskDelivery).where(
-            HelpdeskDelivery.bot_id == bot_id,
-            HelpdeskDelivery.chat_id == chat_id,
-            HelpdeskDelivery.telegram_message_id == replied_message_id,
-            HelpdeskDelivery.recipient_id == user.id,
+    subject = db.session.scalar(
+        db.select(OutboundMessage.subject).where(
+            OutboundMessage.bot_id == bot_id,
+            OutboundMessage.chat_id == chat_id,
+            OutboundMessage.telegram_message_id == replied_message_id,
+            OutboundMessage.user_id == user.id,
+            OutboundMessage.subject.startswith("helpdesk_ticket:"),
         )
     )
-    if delivery is None:
+    if subject is None:
         return None
-    ticket = db.session.get(Ticket, delivery.ticket_id)
+    ticket = db.session.get(Ticket, uuid.UUID(subject.partition(":")[2]))
     return ticket if ticket is not None and can_view_ticket(user, ticket) else None
 
 

@@ -19,7 +19,6 @@ from webapp.helpdesk import events
 from webapp.helpdesk.access import can_be_assigned, can_delete_ticket, organization_for_new_ticket
 from webapp.helpdesk.models import (
     TRANSITIONS,
-    HelpdeskDelivery,
     HelpdeskFile,
     Ticket,
     TicketMessage,
@@ -31,7 +30,7 @@ from webapp.helpdesk.serializers import message_out, person
 from webapp.helpdesk.services.access import can_manage_ticket, can_view_ticket, refusal, sees_internal
 from webapp.helpdesk.services.categories import get_category
 from webapp.helpdesk.services.files import claim_attachments, delete_files_after_commit
-from webapp.jobs.queues import enqueue_after_commit
+from webapp.telegram.models import OutboundMessage
 
 UNSET: Any = object()
 MAX_CONTENT = 10_000
@@ -58,11 +57,12 @@ def get_ticket(ticket_id: uuid.UUID | str) -> Ticket | None:
     return db.session.get(Ticket, key)
 
 
-def _notify(job_name: str, *ids: Any) -> None:
-    # Imported here: the jobs module imports services for the bot's reply-to path.
-    from webapp.helpdesk import jobs
+def _notify(name: str, subject: Any) -> None:
+    """Write the Telegram notifications of a change into the outbox, in the change's transaction."""
+    # Imported here: notify reads the ticket's subscribers and texts, which import these services.
+    from webapp.helpdesk.services import notify
 
-    enqueue_after_commit(getattr(jobs, job_name), *(str(i) for i in ids), queue="notifications")
+    getattr(notify, name)(subject)
 
 
 # --- tickets ---------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def create_ticket(
         TicketStatusChange(ticket_id=ticket.id, old_status=None, new_status=ticket.status, changed_by=author)
     )
     events.publish_after_commit(ticket.id, "ticket_created", {"ticket_id": str(ticket.id)}, events.AUDIENCE_STAFF)
-    _notify("alert_helpers_new_ticket", ticket.id)
+    _notify("alert_helpers_new_ticket", ticket)
     return ticket
 
 
@@ -148,7 +148,7 @@ def _move(ticket: Ticket, target: TicketStatus, actor: User | None) -> TicketSta
         },
     )
     if actor is None or actor.id != ticket.user_id:
-        _notify("notify_customer_status", change.id)
+        _notify("notify_customer_status", change)
     return change
 
 
@@ -281,8 +281,11 @@ def delete_ticket(ticket: Ticket, actor: User) -> None:
     # Dependants are deleted explicitly: SQLite does not enforce ON DELETE CASCADE by default.
     message_ids = db.select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)
     db.session.execute(db.delete(HelpdeskFile).where(HelpdeskFile.message_id.in_(message_ids)))
-    for model in (TicketMessage, TicketStatusChange, HelpdeskDelivery):
+    for model in (TicketMessage, TicketStatusChange):
         db.session.execute(db.delete(model).where(model.ticket_id == ticket.id))
+    # Its Telegram messages go too (sent ones stay sent; pending ones are not sent about a deleted ticket).
+    subject = f"helpdesk_ticket:{ticket.id.hex}"
+    db.session.execute(db.delete(OutboundMessage).where(OutboundMessage.subject == subject))
     db.session.delete(ticket)
     db.session.flush()
 
@@ -343,9 +346,9 @@ def add_message(
     db.session.flush()
     if not is_internal:
         if from_customer:
-            _notify("notify_staff_customer_message", message.id)
+            _notify("notify_staff_customer_message", message)
         else:
-            _notify("notify_customer_message", message.id)
+            _notify("notify_customer_message", message)
     return message
 
 

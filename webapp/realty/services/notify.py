@@ -1,4 +1,4 @@
-"""In-app notifications, each pushed once to the recipient's realty bot chat.
+"""In-app notifications, each pushed once to the recipient's realty bot chat through the outbox.
 
 Texts are rendered in the recipient's language when the notification is created, so the stored
 text is what they read in the app and in Telegram alike.
@@ -6,17 +6,16 @@ text is what they read in the app and in Telegram alike.
 
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
 
 from webapp.core.db import utcnow
 from webapp.core.i18n import Catalog
-from webapp.core.models import Membership, TelegramAccount, User
+from webapp.core.models import Membership, User
 from webapp.core.roles import Role
 from webapp.extensions import db
-from webapp.jobs.queues import enqueue_after_commit
 from webapp.realty.models import Agency, Booking, Listing, Notification
+from webapp.telegram import outbox
+from webapp.telegram.models import Vertical
 
 catalog = Catalog("realty")
 
@@ -28,7 +27,8 @@ def t(user: User | None, message: str, **params) -> str:
 def notify(
     user: User, kind: str, message: str, *, booking: Booking | None = None, listing: Listing | None = None, **params
 ) -> Notification:
-    """Store a notification for ``user`` (``message`` is an English msgid) and queue its Telegram push."""
+    """Store a notification for ``user`` (``message`` is an English msgid) and, when they have a realty
+    chat, its Telegram push in the outbox, in the same transaction."""
     row = Notification(
         user_id=user.id,
         kind=kind,
@@ -38,9 +38,15 @@ def notify(
     )
     db.session.add(row)
     db.session.flush()
-    from webapp.realty.jobs import push_notification
-
-    enqueue_after_commit(push_notification, row.id, queue="notifications", job_id=f"realty-notification-{row.id}")
+    chat = outbox.chat_for(user, vertical=Vertical.REALTY.value)
+    if chat is not None:
+        # A booking's event is told to each person once, however often the transition is retried.
+        key = f"booking-push:{booking.id}:{kind}:{user.id.hex}" if booking else f"notification:{row.id}"
+        listing = listing or (booking.listing if booking else None)
+        organization_id = listing.agency.organization_id if listing is not None and listing.agency else None
+        outbox.write(
+            key, "realty", chat, row.text, organization_id=organization_id, subject=f"realty_notification:{row.id}"
+        )
     return row
 
 
@@ -87,34 +93,3 @@ def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
         query = query.where(Notification.id.in_(notification_ids))
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount or 0
-
-
-def realty_chat(user_id: uuid.UUID) -> TelegramAccount | None:
-    """The user's most recently seen chat with an enabled realty bot, unless they blocked it."""
-    from webapp.telegram.models import Bot, Vertical
-
-    return db.session.scalar(
-        sa.select(TelegramAccount)
-        .join(Bot, Bot.id == TelegramAccount.bot_id)
-        .where(
-            TelegramAccount.user_id == user_id,
-            TelegramAccount.blocked_bot.is_(False),
-            Bot.enabled.is_(True),
-            Bot.vertical == Vertical.REALTY.value,
-        )
-        .order_by(TelegramAccount.last_seen.desc().nulls_last(), TelegramAccount.id.desc())
-        .limit(1)
-    )
-
-
-def claim_push(notification_id: int) -> Notification | None:
-    """Mark a notification pushed before sending: a job that runs twice sends it at most once."""
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification_id, Notification.telegram_sent_at.is_(None))
-        .values(telegram_sent_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:
-        return None
-    return db.session.get(Notification, notification_id)
