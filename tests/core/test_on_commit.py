@@ -103,9 +103,19 @@ def test_enqueued_job_reaches_redis_only_after_the_commit(app_ctx, swallow):
     queue.empty()
     db.session.add(Organization(name="Queued"))
     db.session.flush()
-    enqueue_after_commit(print, "hello", queue="default")
+    enqueue_after_commit("builtins.print", "hello", queue="default")
     if swallow:
         _duplicate_in_a_savepoint("Queued")
     assert queue.count == 0
     db.session.commit()
     assert queue.count == 1
+    assert queue.jobs[0].func_name == "builtins.print"
+
+
+def test_a_job_is_named_by_its_dotted_path(app_ctx):
+    from webapp.jobs.queues import enqueue_after_commit
+
+    with pytest.raises(ValueError):
+        enqueue_after_commit(print, "hello")  # a function object would tie the caller to the jobs module
+    with pytest.raises(ValueError):
+        enqueue_after_commit("print", "hello")

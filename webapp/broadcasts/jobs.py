@@ -13,18 +13,13 @@ from webapp.broadcasts import access
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.broadcasts.services import delivery, lifecycle
 from webapp.core.actors import SYSTEM
-from webapp.core.oncommit import on_commit
 from webapp.extensions import db
 from webapp.jobs.context import with_app_context
-from webapp.jobs.queues import enqueue_after_commit, get_queue
+from webapp.jobs.queues import get_queue
 from webapp.jobs.schedule import periodic
 
-QUEUE = "broadcasts"
+QUEUE = lifecycle.QUEUE
 SCAN_INTERVAL = 10  # seconds
-
-
-def _job_timeout() -> int:
-    return int(delivery.setting("BROADCAST_JOB_SLICE_SECONDS")) + 300
 
 
 @with_app_context
@@ -32,7 +27,7 @@ def deliver_broadcast(broadcast_id: int) -> dict:
     """One delivery worker for one broadcast; hands over to a fresh job when its time slice ends."""
     report = delivery.run_worker(broadcast_id)
     if report.out_of_time:
-        get_queue(QUEUE).enqueue(deliver_broadcast, broadcast_id, job_timeout=_job_timeout())
+        get_queue(QUEUE).enqueue(deliver_broadcast, broadcast_id, job_timeout=lifecycle.job_timeout())
     return {"outcomes": dict(report.outcomes), "finished": report.finished, "stopped": report.stopped}
 
 
@@ -64,7 +59,7 @@ def scan_broadcasts() -> dict:
             .limit(1)
         )
         if pending is not None and not delivery.has_live_worker(broadcast_id) and not _queued(broadcast_id):
-            launch_workers(broadcast_id)
+            lifecycle.launch_workers(broadcast_id)
             relaunched.append(broadcast_id)
         db.session.commit()
     return {"started": started, "relaunched": relaunched}
@@ -80,23 +75,6 @@ def _queued(broadcast_id: int) -> bool:
         if job is not None and job.func_name.endswith("deliver_broadcast") and list(job.args) == [broadcast_id]:
             return True
     return False
-
-
-def launch_workers(broadcast_id: int) -> None:
-    """Enqueue the delivery jobs once the current transaction commits."""
-    for _ in range(int(delivery.setting("BROADCAST_PARALLEL_JOBS"))):
-        enqueue_after_commit(deliver_broadcast, broadcast_id, queue=QUEUE, job_timeout=_job_timeout())
-
-
-def schedule_start(broadcast: Broadcast) -> None:
-    """Ask RQ's scheduler to start the broadcast at its time (after the commit that scheduled it)."""
-    when, broadcast_id = broadcast.scheduled_at, broadcast.id
-
-    def enqueue() -> None:
-        job_id = f"broadcast-start-{broadcast_id}-{int(when.timestamp())}"
-        get_queue(QUEUE).enqueue_at(when, start_due_broadcasts, job_id=job_id)
-
-    on_commit(enqueue)
 
 
 periodic("broadcasts-scan", scan_broadcasts, queue=QUEUE, interval=SCAN_INTERVAL, timeout=120)

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
+from webapp.helpdesk.services import files
 from webapp.jobs.context import with_app_context
 from webapp.jobs.schedule import periodic
 
 
 @with_app_context
 def purge_orphan_files() -> int:
-    from webapp.helpdesk.services.files import purge_orphan_files as purge
-
-    return purge()
+    return files.purge_orphan_files()
 
 
 periodic("helpdesk.purge_orphan_files", purge_orphan_files, queue="default", interval=3600)

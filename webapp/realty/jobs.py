@@ -7,15 +7,15 @@ import logging
 from webapp.extensions import db
 from webapp.jobs.context import with_app_context
 from webapp.jobs.schedule import periodic
+from webapp.realty.models import OutboxEmail
+from webapp.realty.services import bookings
+from webapp.realty.services.mail import deliver
 
 log = logging.getLogger(__name__)
 
 
 @with_app_context
 def deliver_email(outbox_id: int) -> str | None:
-    from webapp.realty.models import OutboxEmail
-    from webapp.realty.services.mail import deliver
-
     row = db.session.get(OutboxEmail, outbox_id)
     if row is None:
         return None
@@ -25,10 +25,7 @@ def deliver_email(outbox_id: int) -> str | None:
 
 @with_app_context
 def complete_finished_bookings() -> int:
-    from webapp.realty.services.bookings import complete_finished_bookings as complete
-    from webapp.realty.services.bookings import expire_unconfirmed_bookings
-
-    return complete() + expire_unconfirmed_bookings()
+    return bookings.complete_finished_bookings() + bookings.expire_unconfirmed_bookings()
 
 
 periodic("realty.complete_bookings", complete_finished_bookings, queue="default", interval=15 * 60)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from webapp.jobs.context import with_app_context
 from webapp.jobs.schedule import periodic
+from webapp.reports.services import queue_morning_reports
 
 
 @with_app_context
 def send_morning_reports() -> int:
     """Write the owed morning reports into the outbox (delivered by its job); returns how many."""
-    from webapp.reports.services import queue_morning_reports
-
     return queue_morning_reports()
 
 

@@ -48,6 +48,7 @@ from webapp import metrics
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services.lifecycle import complete_if_done, refresh_counters
+from webapp.broadcasts.services.settings import DEFAULTS, setting  # noqa: F401 - DEFAULTS read by tests
 from webapp.core.db import utcnow
 from webapp.extensions import db, redis_store
 from webapp.telegram.models import Bot
@@ -58,24 +59,10 @@ D = DeliveryStatus
 STATUS_CHECK_SECONDS = 0.5
 COUNTERS_EVERY_SECONDS = 2.0  # recounting a million rows after every batch would cost more than sending
 HEARTBEAT_SECONDS = 2.0
-DEFAULTS = {
-    "BROADCAST_BATCH_SIZE": 50,
-    "BROADCAST_MAX_ATTEMPTS": 3,
-    "BROADCAST_RETRY_BACKOFF": 2.0,  # seconds, doubled per attempt
-    "BROADCAST_STALE_SECONDS": 10,  # rows whose heartbeat is older than this have no live worker
-    "BROADCAST_JOB_SLICE_SECONDS": 600,  # a job hands over to a fresh one after this long
-    "BROADCAST_PARALLEL_JOBS": 2,
-    "BROADCAST_THREADS": 4,  # concurrent senders per delivery job
-    "BROADCAST_IN_FLIGHT": 4,  # rows a sender marks "sending" at once (at most this many per thread → unknown)
-}
 # The per-message statements go to the table, not the mapped class: an ORM-enabled UPDATE costs
 # several times the CPU of a plain Core one, and a sender runs two per message.
 DELIVERIES = BroadcastDelivery.__table__
 UNKNOWN_REASON = "The worker stopped during the Bot API call; not re-sent (it may or may not have arrived)"
-
-
-def setting(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 PHOTO_ID_TTL = 7 * 24 * 3600

@@ -20,10 +20,12 @@ import sqlalchemy as sa
 from webapp.broadcasts.models import Broadcast, BroadcastDelivery, BroadcastStatus, DeliveryStatus, Segment
 from webapp.broadcasts.services import content as contents
 from webapp.broadcasts.services.segments import audience_select, get_bot, parse_filters, without_jit
+from webapp.broadcasts.services.settings import setting
 from webapp.core.db import utcnow
 from webapp.core.models import TelegramAccount, User
 from webapp.core.services import ServiceError, record_audit
 from webapp.extensions import db
+from webapp.jobs.queues import enqueue_after_commit, enqueue_at_after_commit
 
 S = BroadcastStatus
 EDITABLE = (S.DRAFT.value, S.SCHEDULED.value)
@@ -202,8 +204,6 @@ def schedule_broadcast(actor: User | None, broadcast: Broadcast, when: datetime,
     else:
         _move(broadcast, "schedule", scheduled_at=when, last_error=None)
     _audit(actor, broadcast, "schedule", old, source)
-    from webapp.broadcasts.jobs import schedule_start
-
     schedule_start(broadcast)
     return broadcast
 
@@ -260,8 +260,6 @@ def start_broadcast(actor: User | None, broadcast: Broadcast, source: str = "api
     if total == 0:
         _move(broadcast, "complete", finished_at=utcnow())
     else:
-        from webapp.broadcasts.jobs import launch_workers
-
         launch_workers(broadcast.id)
     return broadcast
 
@@ -275,8 +273,6 @@ def pause_broadcast(actor: User | None, broadcast: Broadcast, source: str = "api
 def resume_broadcast(actor: User | None, broadcast: Broadcast, source: str = "api") -> Broadcast:
     _move(broadcast, "resume")
     _audit(actor, broadcast, "resume", S.PAUSED.value, source)
-    from webapp.broadcasts.jobs import launch_workers
-
     launch_workers(broadcast.id)
     return broadcast
 
@@ -356,3 +352,27 @@ def start_due_broadcasts(now: datetime | None = None) -> list[int]:
         # commit) without waiting for the rest of the list. Called only by the cron jobs.
         db.session.commit()
     return started
+
+
+# --- the delivery jobs this module starts (named by path: the jobs module imports this one) --------
+
+QUEUE = "broadcasts"
+DELIVERY_JOB = "webapp.broadcasts.jobs.deliver_broadcast"
+START_JOB = "webapp.broadcasts.jobs.start_due_broadcasts"
+
+
+def job_timeout() -> int:
+    return int(setting("BROADCAST_JOB_SLICE_SECONDS")) + 300
+
+
+def launch_workers(broadcast_id: int) -> None:
+    """Enqueue the delivery jobs once the current transaction commits."""
+    for _ in range(int(setting("BROADCAST_PARALLEL_JOBS"))):
+        enqueue_after_commit(DELIVERY_JOB, broadcast_id, queue=QUEUE, job_timeout=job_timeout())
+
+
+def schedule_start(broadcast: Broadcast) -> None:
+    """Ask RQ's scheduler to start the broadcast at its time (after the commit that scheduled it)."""
+    when = broadcast.scheduled_at
+    job_id = f"broadcast-start-{broadcast.id}-{int(when.timestamp())}"
+    enqueue_at_after_commit(when, START_JOB, queue=QUEUE, job_id=job_id)

@@ -24,9 +24,7 @@ def send_email(to_address: str, subject: str, body: str) -> OutboxEmail:
     row = OutboxEmail(to_address=to_address, subject=subject, body=body, status="queued")
     db.session.add(row)
     db.session.flush()
-    from webapp.realty.jobs import deliver_email
-
-    enqueue_after_commit(deliver_email, row.id, queue="email", job_id=f"email-{row.id}")
+    enqueue_after_commit("webapp.realty.jobs.deliver_email", row.id, queue="email", job_id=f"email-{row.id}")
     return row
 
 
