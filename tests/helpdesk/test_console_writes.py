@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.conftest import csrf_from
 from tests.helpdesk import test_desk
 
 desks, post_form, canned_rows_ids = test_desk.desks, test_desk.post_form, test_desk.canned_rows_ids
@@ -66,3 +67,20 @@ def test_category_writes_go_through_the_service_and_forged_ids_are_not_found(app
     assert "Оплата" not in b.get("/admin/helpdesk_categories/export/csv/").text
     assert _category(app, desks.a.org, "Оплата") == (category_id, "#654321")
     assert len(_audit(app, "ticket_category.")) == 2
+
+
+def test_bulk_delete_goes_through_the_service_and_skips_another_desks_rows(app, desks):
+    from tests.helpdesk.test_desk import add_canned, canned_rows
+
+    own = add_canned(app, desks.a.org, "greet", "A")
+    theirs = add_canned(app, desks.b.org, "bye", "B")
+    admin = desks.a.admin
+    token = csrf_from(admin.get("/admin/helpdesk_canned/").text)
+    done = admin.post(
+        "/admin/helpdesk_canned/action/",
+        data={"action": "delete", "rowid": [str(own), str(theirs)], "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and "Record was successfully deleted." in done.text
+    assert canned_rows(app) == [(desks.b.org, "bye", "B")]
+    assert _audit(app, "canned_reply.") == [("canned_reply.delete", str(own), "greet", None)]
