@@ -3,6 +3,7 @@ on the form and writes nothing; another organization's row is not found to a for
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.clinic import test_org_isolation as isolation
@@ -118,3 +119,47 @@ def test_forged_ids_of_another_organization_are_not_found(app, console_login, tw
         assert db.session.get(Patient, w.pa.id).last_name == A_SURNAME
         assert db.session.get(Branch, w.a.central_id).name == "Центральный"
     assert _audit(app, "patient.update") == [] and _audit(app, "clinic_branches.update") == []
+
+
+def _support_ticket(app, patient_id):
+    from webapp.clinic.models import SupportTicket
+    from webapp.extensions import db
+
+    with app.app_context():
+        ticket = SupportTicket(patient_id=patient_id, subject="Справка", message="Нужна справка", status="open")
+        db.session.add(ticket)
+        db.session.commit()
+        return ticket.id
+
+
+def test_a_support_ticket_is_moved_and_assigned_through_the_service(app, console_login, two_clinics):
+    from webapp.clinic.models import SupportTicket
+    from webapp.clinic.services import support
+    from webapp.core.models import User
+    from webapp.core.services import ServiceError
+    from webapp.extensions import db
+
+    w = two_clinics
+    with app.app_context():
+        patient_id = db.session.scalar(
+            sa.select(sa.literal_column("id"))
+            .select_from(sa.table("clinic_patients"))
+            .where(sa.literal_column("last_name") == A_SURNAME)
+        )
+        admin_a = db.session.scalar(sa.select(User.id).where(User.username == w.admin_a.username))
+    ticket_id = _support_ticket(app, patient_id)
+    client = _console(app, console_login, w.admin_a)
+    edit = f"/admin/clinic_support/edit/?id={ticket_id}"
+    token = csrf_from(client.get(edit).text)
+    with app.app_context():  # the service refuses a stranger as assignee, whatever a form posts
+        ticket, stranger = db.session.get(SupportTicket, ticket_id), db.session.get(User, w.admin_b.id)
+        with pytest.raises(ServiceError):
+            support.update_support_ticket(None, ticket, status="closed", assigned_to=stranger)
+        db.session.rollback()
+    done = client.post(edit, data={"csrf_token": token, "status": "closed", "assigned_to": str(admin_a)})
+    assert done.status_code == 302
+    with app.app_context():
+        ticket = db.session.get(SupportTicket, ticket_id)
+        assert ticket.status == "closed" and ticket.resolved_at is not None and ticket.assigned_to_id == admin_a
+    [(target, new, source)] = _audit(app, "support_ticket.update")
+    assert (target, source) == (str(ticket_id), "console") and "status: closed" in new

@@ -524,6 +524,12 @@ class SupportTicketView(ClinicAdminView):
     can_create = can_delete = False
     can_view_details = True
 
+    # Moved and assigned through the support service (audited), never a raw write of the form.
+    def update_record(self, form, model) -> None:
+        support.update_support_ticket(
+            current_user, model, status=form.status.data, assigned_to=form.assigned_to.data, source="console"
+        )
+
     @action("close", _l("Close"))
     def action_close(self, ids):
         for ticket in self.get_query().filter(SupportTicket.id.in_([int(i) for i in ids])).all():
