@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import typefmt as sqla_typefmt
@@ -18,6 +18,8 @@ from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
 
 from webapp.admin import words
 from webapp.core import tenancy
@@ -26,6 +28,7 @@ from webapp.core.export import safe_cell
 from webapp.core.i18n import format_money
 from webapp.core.limits import MAX_BIGINT, in_date_range
 from webapp.core.roles import Role, user_has_role
+from webapp.core.services import ServiceError, record_audit
 
 MAX_LIST_PAGE = 100_000  # beyond any real list; larger offsets overflow the database's integer
 
@@ -188,6 +191,135 @@ class SecureModelView(RoleGuard, ModelView):
     export_types = ["csv"]
     page_size = 50
     can_set_page_size = True
+
+
+class ScopedModelView(SecureModelView):
+    """A console view over one vertical's tenant data: the one place a console view is confined to
+    what the signed-in account reaches.
+
+    ``access`` is the vertical's access module (``webapp.<vertical>.access``); its ``scope(query,
+    actor, model)`` narrows the list, its counts and CSV export (``get_query``/``get_count_query``)
+    AND ``get_one``, which reads the row through the same rule — so a hand-typed details,
+    edit or delete URL (or a forged id in a bulk action) of another organization's row is "not
+    found", as Flask-Admin's tenant example asks. ``reaches(row)`` adds a view's stricter per-row
+    rule (an edit only managers may open). A list that shows only part of what is reachable (the
+    moderation queue) narrows ``get_query``/``get_count_query`` itself; its rows' pages stay open.
+
+    Writes go through ``create_record``/``update_record``/``delete_record``: a view that saves
+    business data overrides them to call its vertical's service (which audits); the defaults write
+    the form onto the row as Flask-Admin does, with an audit row of their own. Either way the write
+    runs in a savepoint and only flushes: the request commits once at its end
+    (``webapp.core.unit_of_work``), and a refusal (a ``ServiceError`` or a ``ValidationError``) is
+    shown on the form with nothing of it written.
+    """
+
+    access = None  # the vertical's access module
+
+    def scope(self, query):
+        return self.access.scope(query, current_user, self.model)
+
+    def reaches(self, row) -> bool:
+        return True
+
+    def get_query(self):
+        return self.scope(super().get_query())
+
+    def get_count_query(self):
+        return self.scope(super().get_count_query())
+
+    def get_one(self, id):
+        key = self.coerce_pk(id)
+        if key is None:
+            return None
+        column = self.model.__mapper__.primary_key[0]
+        row = self.scope(self.session.query(self.model)).filter(column == key).first()
+        return row if row is not None and self.reaches(row) else None
+
+    # --- writes ---------------------------------------------------------------------------------------
+
+    def refusal_text(self, exc: ServiceError) -> str:
+        """A service's refusal as the form shows it (a vertical with its own catalog translates it)."""
+        return exc.message
+
+    def create_record(self, form):
+        """The new row, written and flushed (default: the form onto a new row, audited)."""
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        self.session.add(model)
+        self._on_model_change(form, model, True)
+        self.session.flush()
+        self._audit(model, "create")
+        return model
+
+    def update_record(self, form, model) -> None:
+        form.populate_obj(model)
+        self._on_model_change(form, model, False)
+        self.session.flush()
+        self._audit(model, "update")
+
+    def delete_record(self, model) -> None:
+        self.on_model_delete(model)
+        self._audit(model, "delete")
+        self.session.delete(model)
+        self.session.flush()
+
+    def _audit(self, model, verb: str) -> None:
+        table = self.model.__tablename__
+        record_audit(current_user, f"{table}.{verb}", table, self.get_pk_value(model), source="console")
+
+    def _write(self, write):
+        """Run ``write`` in a savepoint; a refusal undoes only it, is flashed, and answers False."""
+        try:
+            with self.session.begin_nested():
+                return write()
+        except ServiceError as exc:
+            flash(self.refusal_text(exc), "error")
+        except (ValidationError, IntegrityError) as exc:
+            self.handle_view_exception(exc)
+        return False
+
+    def create_model(self, form):
+        model = self._write(lambda: self.create_record(form))
+        if model is not False:
+            self.after_model_change(form, model, True)
+        return model
+
+    def update_model(self, form, model) -> bool:
+        def write():
+            self.update_record(form, model)
+            return True
+
+        if self._write(write):
+            self.after_model_change(form, model, False)
+            return True
+        return False
+
+    def delete_model(self, model) -> bool:
+        def write():
+            self.delete_record(model)
+            return True
+
+        if self._write(write):
+            self.after_model_delete(model)
+            return True
+        return False
+
+    def action_delete(self, ids):
+        """The stock bulk delete, row by row through ``delete_model`` (each in its savepoint, through
+        the view's delete hook), without the stock action's commit: the request commits."""
+        from flask_admin.babel import ngettext
+
+        column = self.model.__mapper__.primary_key[0]
+        keys = [key for key in map(self.coerce_pk, ids) if key is not None]
+        count = sum(1 for row in self.get_query().filter(column.in_(keys)).all() if self.delete_model(row))
+        flash(
+            ngettext(
+                "Record was successfully deleted.", "%(count)s records were successfully deleted.", count, count=count
+            ),
+            "success",
+        )
+
+    action_delete._action = ModelView.action_delete._action
 
 
 class SecureView(RoleGuard, BaseView):

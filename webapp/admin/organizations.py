@@ -96,7 +96,6 @@ class OrganizationConsole(SecureView):
             organization = create_organization(
                 current_user, values["name"], values["username"], values["email"], form.get("password", "")
             )
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return self._index(values, {exc.field or "name": exc.message}, 422)
@@ -110,7 +109,6 @@ class OrganizationConsole(SecureView):
             flash(gettext("Record does not exist."), "error")
             return redirect(self.get_url(".index"))
         set_organization_active(current_user, organization, verb == "activate")
-        db.session.commit()
         if verb == "activate":
             flash(gettext("Organization %(name)s switched on.", name=organization.name), "success")
         else:

@@ -23,7 +23,7 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional
 
 from webapp.admin import words
-from webapp.admin.base import SecureModelView
+from webapp.admin.base import ScopedModelView
 from webapp.core import tenancy
 from webapp.core.models import AuditLog, Membership, Organization, User
 from webapp.core.roles import ORGANIZATION_ROLES, Role
@@ -71,7 +71,7 @@ def organization_choices() -> list[tuple[str, str]]:
     return [(NO_ORGANIZATION, str(_l("— none (platform) —")))] + [(str(o.id), o.name) for o in rows]
 
 
-class UserView(SecureModelView):
+class UserView(ScopedModelView):
     required_roles = (Role.SUPERUSER, Role.ADMIN)
     column_list = (
         "username",
@@ -140,17 +140,8 @@ class UserView(SecureModelView):
     def can_create(self) -> bool:  # accounts with their organization are the superuser's to create
         return tenancy.is_superuser(current_user)
 
-    def get_query(self):
-        return users_scope(super().get_query(), current_user)
-
-    def get_count_query(self):
-        return users_scope(super().get_count_query(), current_user)
-
-    def get_one(self, id):
-        user = super().get_one(id)
-        if user is None or not users_scope(db.session.query(User).filter(User.id == user.id), current_user).count():
-            return None
-        return user
+    def scope(self, query):
+        return users_scope(query, current_user)
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
@@ -200,26 +191,21 @@ class UserView(SecureModelView):
             raise ServiceError(gettext("Choose an organization from the list."), 422, "VALIDATION_ERROR")
         return organization
 
-    def update_model(self, form, model):
+    def update_record(self, form, model) -> None:
         """Role, status and membership changes go through the audited services, never a raw write."""
         new_role, new_active = form.role.data, form.is_active.data
-        try:
-            chosen = self._chosen_organization(form)
-            if new_role != model.role:
-                change_role(current_user, model, new_role, source="console")
-            if new_active != model.is_active:
-                set_user_active(current_user, model, new_active, source="console")
-            if chosen is not False:
-                self._move(model, chosen)
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return False
+        chosen = self._chosen_organization(form)
+        if new_role != model.role:
+            change_role(current_user, model, new_role, source="console")
+        if new_active != model.is_active:
+            set_user_active(current_user, model, new_active, source="console")
+        if chosen is not False:
+            self._move(model, chosen)
         # The services already applied what they allowed; the generic populate must not undo it.
         form.role.data, form.is_active.data = model.role, model.is_active
         if hasattr(form, "organization_id"):
             del form.organization_id
-        return super().update_model(form, model)
+        super().update_record(form, model)
 
     def _move(self, user: User, organization: Organization | None) -> None:
         if Role.parse(user.role) not in ORGANIZATION_ROLES:
@@ -229,22 +215,17 @@ class UserView(SecureModelView):
             organization = None
         tenancy.set_membership(current_user, user, organization, "console")
 
-    def create_model(self, form):
-        try:
-            chosen = self._chosen_organization(form)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-            return False
+    def create_record(self, form):
+        """The account (audited as ``user.create``) and its membership, or neither."""
+        chosen = self._chosen_organization(form)
         if hasattr(form, "organization_id"):
             del form.organization_id
-        model = super().create_model(form)
-        if model and chosen:
-            try:
-                self._move(model, chosen)
-                db.session.commit()
-            except ServiceError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        self.session.add(model)
+        self._on_model_change(form, model, True)
+        if chosen:
+            self._move(model, chosen)
         return model
 
     def on_model_change(self, form, model, is_created):
@@ -260,11 +241,11 @@ class UserView(SecureModelView):
         # Only rows the viewer reaches: ids from the form are never trusted.
         for user in self.get_query().filter(User.id.in_(keys)).all():
             try:
-                set_user_active(current_user, user, active, source="console")
+                with db.session.begin_nested():  # a refused account undoes only itself
+                    set_user_active(current_user, user, active, source="console")
                 changed += 1
             except ServiceError as exc:
                 flash(f"{user}: {exc.message}", "error")
-        db.session.commit()
         flash(gettext("%(count)s user(s) updated.", count=changed), "success")
 
     @action("block", _l("Block"), _l("Block the selected users?"))
@@ -276,7 +257,7 @@ class UserView(SecureModelView):
         self._bulk_status(ids, True)
 
 
-class AuditLogView(SecureModelView):
+class AuditLogView(ScopedModelView):
     required_roles = (Role.ADMIN,)
     can_create = can_edit = can_delete = False
     column_list = ("created_at", "actor", "action", "target_type", "target_id", "old_value", "new_value", "source")
@@ -289,18 +270,8 @@ class AuditLogView(SecureModelView):
         "new_value": lambda view, context, model, name: words.audit_value(model, model.new_value),
     }
 
-    def get_query(self):
-        return audit_scope(super().get_query(), current_user)
-
-    def get_count_query(self):
-        return audit_scope(super().get_count_query(), current_user)
-
-    def get_one(self, id):
-        entry = super().get_one(id)
-        if entry is None:
-            return None
-        found = audit_scope(db.session.query(AuditLog).filter(AuditLog.id == entry.id), current_user).count()
-        return entry if found else None
+    def scope(self, query):
+        return audit_scope(query, current_user)
 
 
 def register_admin(admin) -> None:

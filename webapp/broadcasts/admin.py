@@ -325,7 +325,6 @@ class BroadcastConsole(_Page, SecureView):
                 allow_paid_broadcast=values["allow_paid_broadcast"],
                 source="console",
             )
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return self._compose(None, values, _error_fields(exc), 422)
@@ -354,7 +353,6 @@ class BroadcastConsole(_Page, SecureView):
                 remove_photo=values["remove_photo"],
                 allow_paid_broadcast=values["allow_paid_broadcast"],
             )
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return self._compose(self._broadcast(broadcast_id), values, _error_fields(exc), 422)
@@ -453,7 +451,6 @@ class BroadcastConsole(_Page, SecureView):
         broadcast = self._broadcast(broadcast_id)
         try:
             message = self._do(broadcast, verb)
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -576,7 +573,6 @@ class SegmentConsole(_Page, SecureView):
             segments.create_segment(
                 current_user, bot.id, values["name"], values["filters"], values["description"] or None
             )
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return self._form(None, values, _error_fields(exc), 422)
@@ -612,7 +608,6 @@ class SegmentConsole(_Page, SecureView):
             segments.update_segment(
                 segment, name=values["name"] or None, filters=values["filters"], description=values["description"]
             )
-            db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return self._form(self._segment(segment_id), values, _error_fields(exc), 422)
@@ -623,7 +618,6 @@ class SegmentConsole(_Page, SecureView):
     def delete(self, segment_id: int):
         segment = self._segment(segment_id)
         segments.delete_segment(segment)
-        db.session.commit()
         flash(_("Segment deleted."), "success")
         return redirect(url_for(".index"))
 

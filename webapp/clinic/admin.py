@@ -30,7 +30,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
 from webapp.admin import words
-from webapp.admin.base import SecureModelView, SecureView, money_formatter
+from webapp.admin.base import ScopedModelView, SecureView, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.clinic import access
@@ -53,8 +53,7 @@ from webapp.clinic.models import (
 from webapp.clinic.reception import ReceptionView
 from webapp.clinic.services import booking, clock, stats, support
 from webapp.clinic.services.common import catalog, default_clinic, zone
-from webapp.clinic.services.iin import validate_iin
-from webapp.clinic.services.patients import clean_name, clean_phone, iin_taken, set_tags
+from webapp.clinic.services.patients import CARD_FIELDS, save_patient_card
 from webapp.core.db import UTCDateTime
 from webapp.core.models import Organization, User
 from webapp.core.roles import Role
@@ -119,19 +118,14 @@ def _staff_of(*roles: Role):
     )
 
 
-class ScopedView(SecureModelView):
+class ScopedView(ScopedModelView):
     """List, counts, details, edit, delete, actions and export: only what ``access`` lets the
-    signed-in account reach (Flask-Admin reads every one of them through these three)."""
+    signed-in account reach (the console's one scoped base view)."""
 
-    def get_query(self):
-        return access.scope(super().get_query(), current_user, self.model)
+    access = access
 
-    def get_count_query(self):
-        return access.scope(super().get_count_query(), current_user, self.model)
-
-    def get_one(self, id):
-        row = super().get_one(id)
-        return row if access.can_read(current_user, row) else None
+    def refusal_text(self, exc: ServiceError) -> str:
+        return catalog.gettext(exc.message)
 
 
 class ClinicAdminView(ScopedView):
@@ -368,27 +362,24 @@ class PatientView(ClinicAdminView):
     def on_form_prefill(self, form, id):
         form.tag_list.data = ", ".join(self.get_one(id).tags)
 
-    def on_model_change(self, form, model, is_created):
-        try:
-            if is_created:  # a walk-in is the patient of the organization that enters them
-                with db.session.no_autoflush:
-                    model.organization_id = organization_id_of(current_user) or default_clinic().organization_id
-            model.first_name = clean_name(model.first_name, "first_name")
-            model.last_name = clean_name(model.last_name, "last_name")
-            model.middle_name = clean_name(model.middle_name, "middle_name", required=False)
-            model.phone = clean_phone(model.phone)
-            if model.iin:
-                result = validate_iin(model.iin, birth_date=model.birth_date, sex=model.sex)
-                if not result.valid:
-                    raise ValidationError(catalog.gettext(result.reason))
-                model.iin = result.iin
-                if iin_taken(model):
-                    raise ValidationError(catalog.gettext("This IIN is already registered."))
-            else:
-                model.iin = None
-            set_tags(model, (form.tag_list.data or "").split(","))
-        except ServiceError as exc:
-            raise ValidationError(f"{exc.field}: {exc.message}") from exc
+    # Entered and corrected through the patients service (cleaned, IIN checked, audited).
+    def _card(self, form) -> dict:
+        return {name: getattr(form, name).data for name in CARD_FIELDS if hasattr(form, name)}
+
+    def _tags(self, form) -> list[str]:
+        return (form.tag_list.data or "").split(",")
+
+    def create_record(self, form):
+        # A walk-in is the patient of the organization that enters them.
+        organization_id = organization_id_of(current_user) or default_clinic().organization_id
+        return save_patient_card(
+            current_user, None, self._card(form), self._tags(form), organization_id=organization_id
+        )
+
+    def update_record(self, form, model) -> None:
+        save_patient_card(
+            current_user, model, self._card(form), self._tags(form), organization_id=model.organization_id
+        )
 
 
 class AppointmentView(ScopedView):
@@ -423,11 +414,11 @@ class AppointmentView(ScopedView):
         rows = self.get_query().filter(Appointment.id.in_([int(i) for i in ids])).all()
         for row in rows:
             try:
-                transition(row, source="console")
+                with db.session.begin_nested():  # a refused row undoes only itself
+                    transition(row, source="console")
                 moved += 1
             except ServiceError as exc:
                 flash(f"#{row.id}: {exc.message}", "error")
-        db.session.commit()
         return moved
 
     @action("confirm", _l("Confirm"))
@@ -533,14 +524,20 @@ class SupportTicketView(ClinicAdminView):
     can_create = can_delete = False
     can_view_details = True
 
+    # Moved and assigned through the support service (audited), never a raw write of the form.
+    def update_record(self, form, model) -> None:
+        support.update_support_ticket(
+            current_user, model, status=form.status.data, assigned_to=form.assigned_to.data, source="console"
+        )
+
     @action("close", _l("Close"))
     def action_close(self, ids):
         for ticket in self.get_query().filter(SupportTicket.id.in_([int(i) for i in ids])).all():
             try:
-                support.close_ticket(ticket)
+                with db.session.begin_nested():
+                    support.close_ticket(ticket)
             except ServiceError as exc:
                 flash(f"#{ticket.id}: {exc.message}", "error")
-        db.session.commit()
 
 
 class ReminderLogView(ClinicReadOnlyView):

@@ -221,7 +221,6 @@ class ReceptionView(SecureView):
                 db.session.rollback()
                 flash(refusal(exc), "error")
             else:
-                db.session.commit()
                 flash(catalog.gettext("The appointment is booked."), "success")
                 return redirect(url_for(".appointment", appointment_id=appointment.id))
         services = [s for s in doctor.services if doctor_offers(doctor, s, branch) is None]
@@ -310,7 +309,6 @@ class ReceptionView(SecureView):
             db.session.rollback()
             flash(refusal(exc, verb), "error")
         else:
-            db.session.commit()
             flash(str(STEP_DONE[verb]), "success")
         return redirect(url_for(".appointment", appointment_id=appointment_id))
 

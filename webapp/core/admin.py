@@ -68,7 +68,6 @@ class ProfileConsole(SecureView):
         if bot is None or not tenancy.in_organization(current_user, bot.organization_id):
             abort(404)
         code, expires_at = link_codes.issue_staff_code(current_user)
-        db.session.commit()
         return self._page({"bot": bot, "code": code, "url": deep_link(bot, code), "expires_at": expires_at})
 
 

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.core.roles import STAFF_ROLES, Role, user_has_role
 from webapp.core.services import authenticate_staff, get_user, mark_login
-from webapp.extensions import db, limiter, login_manager
+from webapp.extensions import limiter, login_manager
 
 bp = Blueprint("console", __name__)
 
@@ -55,7 +55,6 @@ def login():
         else:
             login_user(user)
             mark_login(user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("console/login.html", form=form, error=error), status
@@ -75,5 +74,4 @@ def set_language():
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
     current_user.language = language
-    db.session.commit()
     return redirect(_safe_next(request.form.get("next")))

@@ -14,7 +14,7 @@ from flask_admin import expose
 from flask_login import current_user
 from wtforms.validators import Length
 
-from webapp.admin.base import SecureModelView, SecureView, money_formatter
+from webapp.admin.base import ScopedModelView, SecureView, money_formatter
 from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
 from webapp.core.i18n import format_money
@@ -32,22 +32,14 @@ FINANCE_ROLES = (Role.ADMIN,)  # admin and superuser: personal data stays with t
 _money = money_formatter(DEFAULT_CURRENCY)
 
 
-class FinanceScoped:
+class FinanceScoped(ScopedModelView):
     """The list, its counts, details and CSV export: only the records ``access`` lets the console
     user see (a finance organization's admin: its customers'; a superuser: everyone's)."""
 
-    def get_query(self):
-        return access.scope(super().get_query(), current_user, self.model)
-
-    def get_count_query(self):
-        return access.scope(super().get_count_query(), current_user, self.model)
-
-    def get_one(self, id):
-        record = super().get_one(id)
-        return record if record is not None and access.can_view(current_user, record) else None
+    access = access
 
 
-class FinanceReadOnlyView(FinanceScoped, SecureModelView):
+class FinanceReadOnlyView(FinanceScoped):
     required_roles = FINANCE_ROLES
     can_create = can_edit = can_delete = False
     can_view_details = True
@@ -92,7 +84,7 @@ class WalletView(FinanceReadOnlyView):
     column_export_list = column_list
 
 
-class CategoryView(FinanceScoped, SecureModelView):
+class CategoryView(FinanceScoped):
     """Built-in and users' categories; staff fix names and teach the parser new keywords. Built-in
     ones are every finance service's vocabulary: a superuser creates and edits them; a finance
     organization's admin reads them and edits its own customers' categories."""
@@ -103,11 +95,10 @@ class CategoryView(FinanceScoped, SecureModelView):
     def can_create(self) -> bool:
         return access.can_create_category(current_user)
 
-    def get_one(self, id):
-        category = super().get_one(id)
-        if category is not None and request.endpoint == f"{self.endpoint}.edit_view":
-            return category if access.can_edit_category(current_user, category) else None
-        return category
+    def reaches(self, category) -> bool:
+        if request.endpoint == f"{self.endpoint}.edit_view":
+            return access.can_edit_category(current_user, category)
+        return True
 
     def on_model_change(self, form, model, is_created):
         allowed = (

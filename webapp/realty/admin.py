@@ -21,7 +21,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 
-from webapp.admin.base import SecureModelView, SecureView, int_arg, money_formatter
+from webapp.admin.base import ScopedModelView, SecureModelView, SecureView, int_arg, money_formatter
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.core.export import safe_writer
@@ -55,25 +55,13 @@ REPORT_READERS = (Role.ADMIN, Role.MODERATOR)
 MARKETPLACE = (Role.REALTOR, Role.MODERATOR)  # staff, and the platform moderator over every agency
 
 
-class AgencyScopedView(SecureModelView):
-    """A model view whose rows are scoped by ``webapp.realty.access``."""
+class AgencyScopedView(ScopedModelView):
+    """A model view whose rows are scoped by ``webapp.realty.access`` (list, counts, export, get_one)."""
 
+    access = access
     required_roles = STAFF
     can_create = can_edit = can_delete = False
     can_view_details = True
-
-    def _scoped(self, query):
-        return access.scope(query, current_user, self.model)
-
-    def get_query(self):
-        return self._scoped(super().get_query())
-
-    def get_count_query(self):
-        return self._scoped(super().get_count_query())
-
-    def get_one(self, id):
-        row = super().get_one(id)
-        return row if access.can_read(current_user, row) else None
 
     def _selected(self, ids) -> list:
         """The selected rows the viewer may see (ids from the form are never trusted)."""
@@ -88,7 +76,6 @@ class AgencyScopedView(SecureModelView):
                 changed += 1
             except ServiceError as exc:
                 flash(f"#{row.id}: {exc.message}", "error")
-        db.session.commit()
         flash(done_message % {"count": changed}, "success")
 
 
@@ -134,29 +121,16 @@ class AgencyView(AgencyScopedView):
     def _card(self, form) -> dict:
         return {name: getattr(form, name).data for name in self.CARD_FIELDS}
 
-    def _saved(self, write) -> bool:
-        try:
-            agency = write()
-            db.session.commit()
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
-            return False
-        return agency
+    def refusal_text(self, exc: ServiceError) -> str:
+        return error_text(exc)
 
-    def create_model(self, form):
-        def write():
-            agency = agencies.create_agency(current_user, self._card(form), source="console")
-            return agencies.set_agency_active(current_user, agency, bool(form.is_active.data), source="console")
+    def create_record(self, form):
+        agency = agencies.create_agency(current_user, self._card(form), source="console")
+        return agencies.set_agency_active(current_user, agency, bool(form.is_active.data), source="console")
 
-        return self._saved(write)
-
-    def update_model(self, form, model) -> bool:
-        def write():
-            agencies.update_agency(current_user, model, self._card(form), source="console")
-            return agencies.set_agency_active(current_user, model, bool(form.is_active.data), source="console")
-
-        return bool(self._saved(write))
+    def update_record(self, form, model) -> None:
+        agencies.update_agency(current_user, model, self._card(form), source="console")
+        agencies.set_agency_active(current_user, model, bool(form.is_active.data), source="console")
 
 
 class RealtorView(RealtorPages, AgencyScopedView):
@@ -190,12 +164,11 @@ class RealtorView(RealtorPages, AgencyScopedView):
         changed = 0
         for member in self._members(ids):
             try:
-                agencies.set_realtor_active(current_user, member.user, active, "console")
+                with db.session.begin_nested():  # a refused account undoes only itself
+                    agencies.set_realtor_active(current_user, member.user, active, "console")
                 changed += 1
             except ServiceError as exc:
-                db.session.rollback()
                 flash(f"{member.user}: {exc.message}", "error")
-        db.session.commit()
         flash(_l("%(count)s account(s) updated.", count=changed), "success")
 
     @action("activate", _l("Activate"))
@@ -322,8 +295,12 @@ class ModerationQueueView(ListingView):
     column_default_sort = ("created_at", False)
     can_create = can_edit = False  # the queue moderates; listings are written in the list view
 
-    def _scoped(self, query):
-        return super()._scoped(query).filter(Listing.status == "pending")
+    # The list and its counts hold pending listings only; a listing's page stays open once moderated.
+    def get_query(self):
+        return super().get_query().filter(Listing.status == "pending")
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Listing.status == "pending")
 
 
 # --- bookings, calendar, payments, reviews ----------------------------------------------------------

@@ -118,7 +118,6 @@ class ListingPages:
             db.session.rollback()
             flash(error_text(exc), "error")
         else:
-            db.session.commit()
             flash(done, "success")
         return redirect(url_for(".details_view", id=listing.id))
 
@@ -180,7 +179,6 @@ class ListingPages:
             db.session.rollback()
             flash(error_text(exc), "error")
             return None
-        db.session.commit()
         flash(done, "success")
         return redirect(url_for(".details_view", id=listing.id))
 

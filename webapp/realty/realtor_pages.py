@@ -46,7 +46,6 @@ class RealtorPages:
                 db.session.rollback()
                 flash(error_text(exc), "error")
             else:
-                db.session.commit()
                 flash(t("Realtor %(name)s is added; they can sign in now.", name=user.display_name), "success")
                 return redirect(url_for(".index_view"))
         choices = []

@@ -19,7 +19,7 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from webapp.admin import words
-from webapp.admin.base import SecureModelView
+from webapp.admin.base import ScopedModelView
 from webapp.core import tenancy
 from webapp.core.models import Organization
 from webapp.core.roles import Role
@@ -57,7 +57,7 @@ def matches(pattern, message):
     return check
 
 
-class BotView(SecureModelView):
+class BotView(ScopedModelView):
     required_roles = (Role.SUPERUSER, Role.ADMIN)
     list_template = "admin/telegram/bot_list.html"
     edit_template = "admin/telegram/bot_edit.html"
@@ -122,15 +122,8 @@ class BotView(SecureModelView):
 
     # --- scope: the list, its count, one row, the edit form, the actions ---------------------------
 
-    def get_query(self):
-        return bots_scope(super().get_query(), current_user)
-
-    def get_count_query(self):
-        return bots_scope(super().get_count_query(), current_user)
-
-    def get_one(self, id):
-        bot = super().get_one(id)
-        return bot if can_manage_bot(current_user, bot) else None
+    def scope(self, query):
+        return bots_scope(query, current_user)
 
     def organization_name(self, bot: Bot) -> str:
         organization = db.session.get(Organization, bot.organization_id) if bot.organization_id else None
@@ -185,12 +178,11 @@ class BotView(SecureModelView):
 
     def _check(self, bot: Bot) -> bool:
         try:
-            services.check_token(bot)
+            with db.session.begin_nested():  # a failed check undoes only itself, never the bot just saved
+                services.check_token(bot)
         except ServiceError as exc:
-            db.session.rollback()
             flash(gettext("%(bot)s: %(error)s", bot=bot.name, error=exc.message), "error")
             return False
-        db.session.commit()
         flash(gettext("%(bot)s: token is valid, the bot is @%(username)s.", bot=bot.name, username=bot.username))
         return True
 

@@ -15,7 +15,13 @@ from webapp.clinic.services.consents import clinic_for_bot
 from webapp.clinic.services.iin import validate_iin
 from webapp.core.db import insert_missing
 from webapp.core.models import User
-from webapp.core.services import ServiceError, ensure_telegram_account, find_user_by_telegram_id, normalize_phone
+from webapp.core.services import (
+    ServiceError,
+    ensure_telegram_account,
+    find_user_by_telegram_id,
+    normalize_phone,
+    record_audit,
+)
 from webapp.extensions import db
 from webapp.telegram.models import Bot
 
@@ -280,6 +286,67 @@ def set_language(patient: Patient, language: str) -> None:
     patient.language = language
     if patient.user is not None:
         patient.user.language = language
+
+
+# What staff write on a patient's card in the console (consents are the patient's own to give).
+CARD_FIELDS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "phone",
+    "birth_date",
+    "sex",
+    "iin",
+    "language",
+    "osms_status",
+    "notes",
+    "is_active",
+)
+
+
+def save_patient_card(
+    actor: User | None,
+    patient: Patient | None,
+    card: dict,
+    tags: list[str],
+    *,
+    organization_id: int,
+    source: str = "console",
+) -> Patient:
+    """Staff enter a walk-in (``patient`` None: a new patient of ``organization_id``) or correct a
+    patient's card: names and phone cleaned, the IIN checked against the birth date and sex and unique
+    in the organization, the tags set. Audited with the names of the fields changed, never their
+    values (a card is personal data). Flushes only."""
+    clean = {name: card.get(name) for name in CARD_FIELDS if name in card}
+    clean["first_name"] = clean_name(card.get("first_name"), "first_name")
+    clean["last_name"] = clean_name(card.get("last_name"), "last_name")
+    clean["middle_name"] = clean_name(card.get("middle_name"), "middle_name", required=False)
+    clean["phone"] = clean_phone(card.get("phone"))
+    clean["iin"] = None
+    if (card.get("iin") or "").strip():
+        result = validate_iin(card["iin"], birth_date=card.get("birth_date"), sex=card.get("sex"))
+        if not result.valid:
+            raise invalid("iin", result.reason)
+        clean["iin"] = result.iin
+    created = patient is None
+    if created:
+        patient = Patient(organization_id=organization_id)
+    changed = [name for name in CARD_FIELDS if name in clean and getattr(patient, name) != clean[name]]
+    with db.session.no_autoflush:  # the card is checked before it is written
+        for name in changed:
+            setattr(patient, name, clean[name])
+        if iin_taken(patient):
+            raise invalid("iin", "This IIN is already registered.", "CONFLICT")
+        before = set(patient.tags)
+        set_tags(patient, tags)
+    if set(patient.tags) != before:
+        changed.append("tags")
+    db.session.add(patient)
+    db.session.flush()
+    if created or changed:
+        action = "patient.create" if created else "patient.update"
+        record_audit(actor, action, "patient", patient.id, None, ", ".join(changed), source)
+    return patient
 
 
 def set_tags(patient: Patient, tags: list[str]) -> None:

@@ -11,7 +11,9 @@ from webapp.clinic.models import VISITED, Faq, Feedback, Patient, SupportTicket,
 from webapp.clinic.services import clock
 from webapp.clinic.services.booking import get_patient_appointment
 from webapp.clinic.services.common import bot_audit
-from webapp.core.services import ServiceError
+from webapp.core import tenancy
+from webapp.core.models import User
+from webapp.core.services import ServiceError, record_audit
 from webapp.extensions import db
 
 
@@ -92,3 +94,41 @@ def patient_feedback(patient: Patient | None, feedback_id: int | None) -> Feedba
     if feedback is None or patient is None or feedback.patient_id != patient.id:
         return None
     return feedback
+
+
+def update_support_ticket(
+    actor: User | None,
+    ticket: SupportTicket,
+    *,
+    status: str,
+    assigned_to: User | None,
+    source: str = "console",
+    now: datetime | None = None,
+) -> SupportTicket:
+    """Staff move a patient's support ticket (open, in progress, closed: closing stamps it resolved,
+    reopening clears that) and assign it to a colleague of the patient's organization; audited.
+    Flushes only."""
+    if status not in {s.value for s in TicketStatus}:
+        raise ServiceError("Unknown status", 422, "VALIDATION_ERROR", "status")
+    organization_id = ticket.patient.organization_id if ticket.patient is not None else None
+    if assigned_to is not None and (
+        organization_id is None or tenancy.organization_id_of(assigned_to) != organization_id
+    ):
+        raise ServiceError("Assign the ticket to a colleague of the clinic", 422, "VALIDATION_ERROR", "assigned_to")
+    old, new = [], []
+    if status != ticket.status:
+        old.append(f"status: {ticket.status}")
+        new.append(f"status: {status}")
+        ticket.status = status
+        ticket.resolved_at = clock.resolve(now) if status == TicketStatus.CLOSED.value else None
+    assignee_id = assigned_to.id if assigned_to is not None else None
+    if assignee_id != ticket.assigned_to_id:
+        old.append(f"assigned_to: {ticket.assigned_to_id or ''}")
+        new.append(f"assigned_to: {assignee_id or ''}")
+        ticket.assigned_to = assigned_to
+    db.session.flush()
+    if new:
+        record_audit(
+            actor, "support_ticket.update", "support_ticket", ticket.id, "; ".join(old), "; ".join(new), source
+        )
+    return ticket

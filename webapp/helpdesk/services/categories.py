@@ -6,7 +6,7 @@ import uuid
 
 from webapp.core.db import insert_missing, utcnow
 from webapp.core.models import User
-from webapp.core.services import ServiceError
+from webapp.core.services import ServiceError, record_audit
 from webapp.extensions import db
 from webapp.helpdesk.access import scope
 from webapp.helpdesk.models import Ticket, TicketCategory
@@ -122,3 +122,34 @@ def delete_category(category: TicketCategory) -> None:
         )
     db.session.delete(category)
     db.session.flush()
+
+
+def save_category(
+    actor: User | None,
+    category: TicketCategory | None,
+    fields: dict,
+    *,
+    organization_id: int | None = None,
+    source: str = "console",
+) -> TicketCategory:
+    """A desk admin creates a category in ``organization_id``'s desk (``category`` None) or changes
+    one; audited (each changed field with its before and after). Flushes only."""
+    if category is None:
+        category = create_category(organization_id, **fields)
+        record_audit(actor, "ticket_category.create", "ticket_category", category.id, None, category.name, source)
+        return category
+    before = {name: getattr(category, name) for name in CATEGORY_FIELDS if name in fields}
+    update_category(category, **fields)
+    for name, old in before.items():
+        new = getattr(category, name)
+        if new != old:
+            record_audit(
+                actor,
+                "ticket_category.update",
+                "ticket_category",
+                category.id,
+                f"{name}: {old}",
+                f"{name}: {new}",
+                source,
+            )
+    return category

@@ -23,6 +23,7 @@ from flask import current_app, g, has_app_context
 from webapp.core import tenancy
 from webapp.core.db import insert_missing, utcnow
 from webapp.core.models import User
+from webapp.core.services import record_audit
 from webapp.extensions import db
 from webapp.helpdesk.access import can_edit_desk, scope
 from webapp.helpdesk.models import CannedReply, DeskSettings
@@ -132,6 +133,43 @@ def code_taken(organization_id: int, code: str, except_id: int | None = None) ->
     if except_id is not None:
         query = query.where(CannedReply.id != except_id)
     return db.session.scalar(query) is not None
+
+
+def save_canned_reply(
+    actor: User,
+    reply: CannedReply | None,
+    short_code: str | None,
+    content: str | None,
+    *,
+    organization_id: int | None = None,
+    source: str = "console",
+) -> CannedReply:
+    """A desk admin adds a canned reply to ``organization_id``'s desk (``reply`` None) or changes
+    one: the code cleaned and unique in the desk; audited with the code. Flushes only."""
+    organization_id = reply.organization_id if reply is not None else organization_id
+    if organization_id is None or not can_edit_desk(actor, organization_id):
+        raise tenancy.not_found("Canned reply")
+    code, text = clean_canned(short_code, content)
+    if code_taken(organization_id, code, except_id=reply.id if reply is not None else None):
+        raise invalid("short_code", "This desk already has a canned reply /%(code)s.")
+    created = reply is None
+    old = None if created else reply.short_code
+    if created:
+        reply = CannedReply(organization_id=organization_id)
+        db.session.add(reply)
+    reply.short_code, reply.content = code, text
+    db.session.flush()
+    action = "canned_reply.create" if created else "canned_reply.update"
+    record_audit(actor, action, "canned_reply", reply.id, old, code, source)
+    return reply
+
+
+def delete_canned_reply(actor: User, reply: CannedReply, source: str = "console") -> None:
+    if not can_edit_desk(actor, reply.organization_id):
+        raise tenancy.not_found("Canned reply")
+    record_audit(actor, "canned_reply.delete", "canned_reply", reply.id, reply.short_code, None, source)
+    db.session.delete(reply)
+    db.session.flush()
 
 
 def canned_replies(actor: User, organization_id: int) -> list[CannedReply]:
