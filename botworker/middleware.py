@@ -156,6 +156,8 @@ def _mark_blocked(held: HeldReplies) -> None:
         if bot is not None:
             for chat_id in dict.fromkeys(chats):
                 mark_blocked(bot, int(chat_id))
+        # After the update's own commit, in a transaction of its own: the 403 came from a reply
+        # that was sent once the update had committed.
         db.session.commit()
     except Exception:  # the replies went (or did not); losing the mark is not worth failing the update
         db.session.rollback()

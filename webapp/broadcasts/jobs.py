@@ -48,6 +48,8 @@ def scan_broadcasts() -> dict:
         delivery.recover_stale(broadcast_id)
         if lifecycle.complete_if_done(broadcast_id):
             lifecycle.refresh_counters(broadcast_id)
+            # One commit per broadcast: a recovered or completed broadcast stands even if the next
+            # one in the scan fails, and its relaunched workers go out at once (on commit).
             db.session.commit()
             continue
         pending = db.session.scalar(

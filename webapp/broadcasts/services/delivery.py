@@ -24,6 +24,11 @@ The bot's rate limit, ``retry_after`` waits and 403 → blocked flagging live in
 (``webapp.telegram.send``), shared by every process through Redis, so any number of workers
 together stay under the limit. Workers look at the broadcast's status at least every
 ``STATUS_CHECK_SECONDS``, so pause and cancel take effect within a second.
+
+This module is the one place a job commits mid-way, by design (issue 13's "claim window"): every
+``commit()`` here closes one step of the protocol above — a claim, a window marked ``sending``, a
+window's outcomes, claims given back — which must be durable before the next Bot API call, or before
+another worker or the recovery scan looks at the rows. Nothing else is written in those transactions.
 """
 
 from __future__ import annotations
