@@ -340,8 +340,7 @@ def load_specs(app: Flask, name: str | None = None) -> list[BotSpec]:
         if app.config.get("TELEGRAM_BOT_TOKEN"):
             try:
                 upsert_env_bot()
-                # Startup, outside any update: this is its own unit of work, and the bot must be
-                # saved before the query below reads the bots to serve.
+                # Startup, outside any update, so no boundary commits it: this is its own unit of work.
                 db.session.commit()
             except ServiceError as exc:
                 db.session.rollback()
