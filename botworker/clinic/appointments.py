@@ -70,7 +70,7 @@ def cancel(call: types.CallbackQuery, bot: TeleBot) -> None:
         try:
             booking.cancel_appointment(appointment, source="bot", telegram_user_id=call.from_user.id)
         except ServiceError as exc:
-            raise refused("This appointment can no longer be cancelled: it has started or is over.", exc) from exc
+            raise refused(_("This appointment can no longer be cancelled: it has started or is over."), exc) from exc
         bot.answer_callback_query(call.id)
         bot.edit_message_text(
             appointment_details(appointment, lang()) + "\n\n" + tr("Appointment cancelled"), chat_id, message_id

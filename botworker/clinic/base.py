@@ -88,6 +88,11 @@ def require_patient(bot: TeleBot, chat_id: int) -> Patient | None:
     return patient
 
 
+def _(message: str) -> str:
+    """Marks a clinic msgid for extraction (``refused``'s messages); it is translated where shown."""
+    return message
+
+
 def refused(message: str, exc: ServiceError) -> ServiceError:
     """What the rules refused, in the clinic's words (``message`` is an English msgid of the clinic
     catalog). Raised, the update's boundary rolls back what the handler began and tells the user in

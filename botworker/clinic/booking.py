@@ -20,6 +20,7 @@ from botworker.clinic import texts
 from botworker.clinic.base import (
     NOOP,
     RESCHEDULE,
+    _,
     answer_stale,
     appointment_action,
     appointment_keyboard,
@@ -383,7 +384,7 @@ def prepayment(call: types.CallbackQuery, bot: TeleBot) -> None:
             invoice = payments.request_prepayment(appointment)
             payments.demo_provider_pay(invoice)
         except ServiceError as exc:
-            raise refused("This payment is no longer possible.", exc) from exc
+            raise refused(_("This payment is no longer possible."), exc) from exc
         bot.answer_callback_query(call.id)
         bot.edit_message_text(
             tr("✅ Prepayment %(amount)s received.", amount=money(invoice.amount, invoice.currency)),

@@ -10,6 +10,7 @@ from telebot import TeleBot, types
 from botworker.clinic import texts
 from botworker.clinic.base import (
     DOCUMENT,
+    _,
     answer_stale,
     current_patient,
     inline,
@@ -89,7 +90,7 @@ def send_document(bot: TeleBot, call: types.CallbackQuery, patient, parts: list[
         if parts[0] == "get":  # not theirs, or gone
             answer_stale(bot, call)
             return
-        raise refused("This document cannot be prepared for this appointment.", exc) from exc
+        raise refused(_("This document cannot be prepared for this appointment."), exc) from exc
     bot.answer_callback_query(call.id)
     chat_id = call.message.chat.id
     bot.send_document(

@@ -7,6 +7,7 @@ from telebot import TeleBot, types
 from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    _,
     answer_stale,
     current_patient,
     inline,
@@ -60,7 +61,7 @@ def pay(call: types.CallbackQuery, bot: TeleBot) -> None:
     try:
         payments.demo_provider_pay(invoice)
     except ServiceError as exc:
-        raise refused("This payment is no longer possible.", exc) from exc
+        raise refused(_("This payment is no longer possible."), exc) from exc
     bot.answer_callback_query(call.id)
     bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
     bot.send_message(

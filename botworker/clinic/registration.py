@@ -342,7 +342,7 @@ def finish(bot: TeleBot, call: types.CallbackQuery, answers: dict) -> None:
         )
     except ServiceError as exc:
         if exc.code != "IIN_TAKEN" and exc.field != "iin":
-            raise refused("Something went wrong. Please try again later.", exc) from exc
+            raise refused(_("Something went wrong. Please try again later."), exc) from exc
         # The IIN is someone else's: the conversation goes back a step to ask for it again, which
         # the boundary cannot do. Rolled back here because the boundary will commit this update,
         # and nothing of the refused registration may be kept.

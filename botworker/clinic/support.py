@@ -7,6 +7,7 @@ from telebot.handler_backends import State, StatesGroup
 
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    _,
     current_patient,
     inline,
     is_button,
@@ -64,7 +65,7 @@ def ticket_message(message: types.Message, bot: TeleBot) -> None:
     try:
         ticket = support.create_ticket(current_patient(), subject, text, telegram_user_id=user_id, source="bot")
     except ServiceError as exc:  # the boundary rolls back and says this; the state stays, for another try
-        raise refused("Please describe your question in up to 4000 characters.", exc) from exc
+        raise refused(_("Please describe your question in up to 4000 characters."), exc) from exc
     bot.delete_state(user_id, chat_id)
     bot.send_message(
         chat_id,

@@ -286,7 +286,7 @@ def deposit_amount(message: types.Message, bot: TeleBot) -> None:
         goal = ledger.get_goal(user, goal_id)
         ledger.deposit_to_goal(user, goal, amount)
     except ServiceError as exc:  # the boundary rolls the deposit back and says this, whatever the rule was
-        raise ServiceError("This goal does not accept deposits any more.", exc.status, exc.code) from exc
+        raise ServiceError(tx._("This goal does not accept deposits any more."), exc.status, exc.code) from exc
     percent = ledger.goal_progress(goal)
     text = t(
         "✅ %(title)s: %(bar)s %(percent)s%%\n%(saved)s / %(target)s",
@@ -371,7 +371,7 @@ def confirm(bot: TeleBot, call: types.CallbackQuery, pid: str) -> None:
     try:
         kind, row = save(item)
     except ServiceError as exc:  # the boundary rolls back what was saved and says this as an alert
-        raise ServiceError("This record cannot be saved. Please send it again.", exc.status, exc.code) from exc
+        raise ServiceError(tx._("This record cannot be saved. Please send it again."), exc.status, exc.code) from exc
     bot.answer_callback_query(call.id, t("Saved"))
     text = t("✅ Saved.") + "\n" + summary(item.parsed)
     markup = inline([(t(tx.BTN_UNDO), FIN.new("undo", KIND_CODES[kind], row.id))])

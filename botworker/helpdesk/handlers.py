@@ -113,13 +113,18 @@ def ticket_line(ticket: Ticket, language: str) -> str:
     return f"#{ticket.ref} · {status_label(language, ticket.status)} · {ticket.title}"
 
 
+def _(message: str) -> str:
+    """Marks a helpdesk msgid for extraction (the refusals below); it is translated where shown."""
+    return message
+
+
 def _refusal(exc: ServiceError) -> ServiceError:
     """What the update's boundary tells the user for a refused message: the helpdesk's own words for
     a closed ticket or someone else's, the service's message otherwise."""
     if exc.field == "ticket":
-        return ServiceError("This ticket is closed. Open a new one from the menu.", exc.status, exc.code, exc.field)
+        return ServiceError(_("This ticket is closed. Open a new one from the menu."), exc.status, exc.code, exc.field)
     if exc.status == 403:
-        return ServiceError("You cannot do this with this ticket.", exc.status, exc.code, exc.field)
+        return ServiceError(_("You cannot do this with this ticket."), exc.status, exc.code, exc.field)
     return exc
 
 
@@ -375,7 +380,7 @@ def close_ticket(call: types.CallbackQuery, bot: TeleBot) -> None:
     try:
         services.set_status(ticket, TicketStatus.CLOSED, current_user())
     except ServiceError as exc:  # the boundary rolls back and shows this as an alert on the button
-        raise ServiceError("This ticket cannot be closed now.", exc.status, exc.code) from exc
+        raise ServiceError(_("This ticket cannot be closed now."), exc.status, exc.code) from exc
     bot.answer_callback_query(call.id)
     bot.delete_state(call.from_user.id, call.message.chat.id)
     bot.send_message(call.message.chat.id, tr("🔒 Ticket #%(ref)s is closed. Thank you!", ref=ticket.ref))
