@@ -231,3 +231,28 @@ def test_helper_gets_alert_and_answers_with_reply(app, client, sandbox, helpdesk
     eventually(lambda: run_jobs())
     forwarded = sandbox.wait_for_bot_message(helpdesk_bot.token, staff_tg.chat_id, after_message_id=before)
     assert "Ivan wrote" in forwarded["text"] and "Обновил, теперь работает" in forwarded["text"]
+
+
+def test_writing_into_a_closed_ticket_is_refused_in_the_helpdesks_words_and_nothing_is_kept(
+    app, sandbox, helpdesk_bot, tg_user
+):
+    """A refusal raised out of the handler: the update's boundary rolls it back and tells the
+    customer "⚠️ " and the helpdesk's own words for it."""
+    from webapp.core.services import get_user
+    from webapp.extensions import db
+    from webapp.helpdesk.models import Ticket, TicketMessage, TicketStatus
+    from webapp.helpdesk.services import set_status
+
+    customer = tg_user(helpdesk_bot, language_code="ru")
+    begin(sandbox, helpdesk_bot, customer, "ru")
+    ticket_id = open_uncategorised_ticket(app, sandbox, helpdesk_bot, customer, "Не приходит код", "SMS нет")
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        set_status(ticket, TicketStatus.CLOSED, get_user(ticket.user_id))
+        db.session.commit()
+        before = db.session.scalar(db.select(db.func.count(TicketMessage.id)))
+
+    refused = say(sandbox, helpdesk_bot, customer, "А код так и не пришёл")  # still in the ticket's chat
+    assert refused["text"] == "⚠️ Это обращение закрыто. Создайте новое из меню."
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(TicketMessage.id))) == before
