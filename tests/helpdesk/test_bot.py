@@ -256,3 +256,31 @@ def test_writing_into_a_closed_ticket_is_refused_in_the_helpdesks_words_and_noth
     assert refused["text"] == "⚠️ Это обращение закрыто. Создайте новое из меню."
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(TicketMessage.id))) == before
+
+
+def test_a_too_large_file_for_a_new_ticket_is_refused_and_the_draft_waits(
+    app, sandbox, helpdesk_bot, tg_user, monkeypatch
+):
+    """The ticket created with the draft is rolled back with the refused file, and the refusal is
+    told (the handler's own rollback used to drop that reply); the draft stays for another try."""
+    from types import SimpleNamespace
+
+    from botworker.helpdesk import handlers
+
+    # The bot's limit only (the app's own would refuse the sandbox's upload first): any photo is too large.
+    monkeypatch.setattr(handlers, "current_app", SimpleNamespace(config={"MAX_CONTENT_LENGTH": 10}))
+    customer = tg_user(helpdesk_bot, language_code="ru")
+    begin(sandbox, helpdesk_bot, customer, "ru")
+    say(sandbox, helpdesk_bot, customer, "📝 Новое обращение")
+    say(sandbox, helpdesk_bot, customer, "Не проходит оплата")
+    say(sandbox, helpdesk_bot, customer, "Карта отклонена, скрин ниже")
+    sent = sandbox.send_photo(helpdesk_bot.token, customer.user_id, PNG_BYTES, caption="Скриншот ошибки")
+    refused = sandbox.wait_for_bot_message(helpdesk_bot.token, customer.chat_id, after_message_id=sent["message_id"])
+    assert refused["text"] == "⚠️ Файл слишком большой (до 0 МБ)."
+    customer_id = platform_user(app, customer.user_id)
+    assert tickets_of(app, customer_id) == []
+
+    created = say(sandbox, helpdesk_bot, customer, "⏭ Пропустить")
+    assert created["text"].startswith("✅ Обращение #")
+    [(_, title, description, *_)] = tickets_of(app, customer_id)
+    assert (title, description) == ("Не проходит оплата", "Карта отклонена, скрин ниже")
