@@ -340,7 +340,8 @@ def load_specs(app: Flask, name: str | None = None) -> list[BotSpec]:
         if app.config.get("TELEGRAM_BOT_TOKEN"):
             try:
                 upsert_env_bot()
-                db.session.commit()  # start-up is a boundary of its own: the bot row exists before polling
+                # Startup, outside any update, so no boundary commits it: this is its own unit of work.
+                db.session.commit()
             except ServiceError as exc:
                 db.session.rollback()
                 log.error("TELEGRAM_BOT_TOKEN is set but its bot cannot be served: %s", exc.message)

@@ -13,7 +13,7 @@ from botworker.clinic.base import (
     inline,
     is_button,
     lang,
-    refuse,
+    refused,
     require_patient,
     tr,
 )
@@ -69,9 +69,8 @@ def cancel(call: types.CallbackQuery, bot: TeleBot) -> None:
     if action == "ok":
         try:
             booking.cancel_appointment(appointment, source="bot", telegram_user_id=call.from_user.id)
-        except ServiceError:
-            refuse(bot, call, tr("This appointment can no longer be cancelled: it has started or is over."))
-            return
+        except ServiceError as exc:
+            raise refused(_("This appointment can no longer be cancelled: it has started or is over."), exc) from exc
         bot.answer_callback_query(call.id)
         bot.edit_message_text(
             appointment_details(appointment, lang()) + "\n\n" + tr("Appointment cancelled"), chat_id, message_id

@@ -14,7 +14,7 @@ from botworker.context import current_bot, current_user, user_language
 from webapp.clinic.models import Appointment, AppointmentStatus, Patient
 from webapp.clinic.services.common import clinic_language, t
 from webapp.clinic.services.patients import bot_organization_id, patient_for_user
-from webapp.extensions import db
+from webapp.core.services import ServiceError
 
 log = logging.getLogger("botworker.clinic")
 NOOP = "cl:noop"
@@ -88,10 +88,16 @@ def require_patient(bot: TeleBot, chat_id: int) -> Patient | None:
     return patient
 
 
-def refuse(bot: TeleBot, call: types.CallbackQuery, text: str) -> None:
-    """Answer a button whose action the rules refused; nothing the handler began is kept."""
-    db.session.rollback()
-    bot.answer_callback_query(call.id, text, show_alert=True)
+def _(message: str) -> str:
+    """Marks a clinic msgid for extraction (``refused``'s messages); it is translated where shown."""
+    return message
+
+
+def refused(message: str, exc: ServiceError) -> ServiceError:
+    """What the rules refused, in the clinic's words (``message`` is an English msgid of the clinic
+    catalog). Raised, the update's boundary rolls back what the handler began and tells the user in
+    their language (an alert on a button press)."""
+    return ServiceError(message, exc.status, exc.code, exc.field)
 
 
 def appointment_keyboard(appointment: Appointment) -> types.InlineKeyboardMarkup | None:

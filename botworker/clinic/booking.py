@@ -20,6 +20,7 @@ from botworker.clinic import texts
 from botworker.clinic.base import (
     NOOP,
     RESCHEDULE,
+    _,
     answer_stale,
     appointment_action,
     appointment_keyboard,
@@ -29,7 +30,7 @@ from botworker.clinic.base import (
     lang,
     main_menu,
     organization_id,
-    refuse,
+    refused,
     require_patient,
     tr,
 )
@@ -72,7 +73,8 @@ REFUSALS = {
 
 
 def refusal_text(exc: ServiceError) -> str:
-    return tr(REFUSALS.get(exc.code, "Something went wrong. Please try again later."))
+    """The clinic's words (a msgid, translated at the update's boundary) for a refused booking."""
+    return REFUSALS.get(exc.code, "Something went wrong. Please try again later.")
 
 
 def _today(doctor: Doctor) -> date:
@@ -313,8 +315,7 @@ def step_book(bot: TeleBot, call: types.CallbackQuery, choice: BookingChoice, re
             telegram_user_id=call.from_user.id,
         )
     except ServiceError as exc:
-        refuse(bot, call, refusal_text(exc))
-        return
+        raise refused(refusal_text(exc), exc) from exc
     edit(bot, call, confirmation_text(choice.doctor, choice.service, choice.branch, appointment.starts_at), None)
     offer_prepayment_or_ticket(bot, call.message.chat.id, appointment)
 
@@ -382,9 +383,8 @@ def prepayment(call: types.CallbackQuery, bot: TeleBot) -> None:
         try:
             invoice = payments.request_prepayment(appointment)
             payments.demo_provider_pay(invoice)
-        except ServiceError:
-            refuse(bot, call, tr("This payment is no longer possible."))
-            return
+        except ServiceError as exc:
+            raise refused(_("This payment is no longer possible."), exc) from exc
         bot.answer_callback_query(call.id)
         bot.edit_message_text(
             tr("✅ Prepayment %(amount)s received.", amount=money(invoice.amount, invoice.currency)),
@@ -437,8 +437,7 @@ def reschedule_done(bot: TeleBot, call: types.CallbackQuery, appointment: Appoin
             appointment, _from_epoch(rest[0]), source="bot", telegram_user_id=call.from_user.id
         )
     except ServiceError as exc:
-        refuse(bot, call, refusal_text(exc))
-        return
+        raise refused(refusal_text(exc), exc) from exc
     local = appointment.starts_at.astimezone(zone(appointment.timezone))
     text = tr(
         "🔁 Appointment #%(id)s moved to %(date)s at %(time)s.",

@@ -10,12 +10,13 @@ from telebot import TeleBot, types
 from botworker.clinic import texts
 from botworker.clinic.base import (
     DOCUMENT,
+    _,
     answer_stale,
     current_patient,
     inline,
     is_button,
     lang,
-    refuse,
+    refused,
     require_patient,
     tr,
 )
@@ -85,12 +86,11 @@ def send_document(bot: TeleBot, call: types.CallbackQuery, patient, parts: list[
     except (KeyError, IndexError, ValueError):
         answer_stale(bot, call)
         return
-    except ServiceError:
+    except ServiceError as exc:
         if parts[0] == "get":  # not theirs, or gone
             answer_stale(bot, call)
             return
-        refuse(bot, call, tr("This document cannot be prepared for this appointment."))
-        return
+        raise refused(_("This document cannot be prepared for this appointment."), exc) from exc
     bot.answer_callback_query(call.id)
     chat_id = call.message.chat.id
     bot.send_document(

@@ -7,7 +7,7 @@ from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
 from botworker.callbacks import Callback
-from botworker.clinic.base import answer_stale, current_patient, lang, main_menu, refuse, tr
+from botworker.clinic.base import _, answer_stale, current_patient, lang, main_menu, refused, tr
 from webapp.clinic.services import booking, support
 from webapp.clinic.services.reminders import ARRIVED_CALLBACK, NPS_CALLBACK
 from webapp.core.services import ServiceError
@@ -37,9 +37,8 @@ def arrived(call: types.CallbackQuery, bot: TeleBot) -> None:
         else:
             booking.mark_no_show(appointment, source="bot")
             text = tr("Sorry you could not come. You can book again with «📅 Book an appointment».")
-    except ServiceError:
-        refuse(bot, call, tr("This button is no longer active."))
-        return
+    except ServiceError as exc:
+        raise refused(_("This button is no longer active."), exc) from exc
     bot.answer_callback_query(call.id)
     bot.edit_message_text(text, call.message.chat.id, call.message.message_id)
 
@@ -55,9 +54,8 @@ def score(call: types.CallbackQuery, bot: TeleBot) -> None:
     except (ValueError, AttributeError):
         answer_stale(bot, call)
         return
-    except ServiceError:
-        refuse(bot, call, tr("Thank you, your rating is already recorded."))
-        return
+    except ServiceError as exc:
+        raise refused(_("Thank you, your rating is already recorded."), exc) from exc
     db.session.flush()
     bot.answer_callback_query(call.id)
     bot.edit_message_text(

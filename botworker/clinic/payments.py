@@ -7,11 +7,12 @@ from telebot import TeleBot, types
 from botworker.callbacks import Callback
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    _,
     answer_stale,
     current_patient,
     inline,
     is_button,
-    refuse,
+    refused,
     require_patient,
     tr,
 )
@@ -59,9 +60,8 @@ def pay(call: types.CallbackQuery, bot: TeleBot) -> None:
         return
     try:
         payments.demo_provider_pay(invoice)
-    except ServiceError:
-        refuse(bot, call, tr("This payment is no longer possible."))
-        return
+    except ServiceError as exc:
+        raise refused(_("This payment is no longer possible."), exc) from exc
     bot.answer_callback_query(call.id)
     bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
     bot.send_message(

@@ -27,6 +27,7 @@ from botworker.clinic.base import (
     lang,
     main_menu,
     organization_id,
+    refused,
     tr,
 )
 from botworker.context import current_bot, current_user, set_language
@@ -340,12 +341,14 @@ def finish(bot: TeleBot, call: types.CallbackQuery, answers: dict) -> None:
             current_user(), data, organization_id=organization_id(), source="bot", telegram_user_id=user_id
         )
     except ServiceError as exc:
+        if exc.code != "IIN_TAKEN" and exc.field != "iin":
+            raise refused(_("Something went wrong. Please try again later."), exc) from exc
+        # The IIN is someone else's: the conversation goes back a step to ask for it again, which
+        # the boundary cannot do. Rolled back here because the boundary will commit this update,
+        # and nothing of the refused registration may be kept.
         db.session.rollback()
         bot.answer_callback_query(call.id)
-        if exc.code == "IIN_TAKEN" or exc.field == "iin":
-            ask(bot, user_id, chat_id, Reg.iin, tr("This IIN is already registered.") + "\n")
-        else:
-            bot.send_message(chat_id, tr("Something went wrong. Please try again later."))
+        ask(bot, user_id, chat_id, Reg.iin, tr("This IIN is already registered.") + "\n")
         return
     g.clinic_patient = patient
     bot.answer_callback_query(call.id)

@@ -7,18 +7,19 @@ from telebot.handler_backends import State, StatesGroup
 
 from botworker.clinic import texts
 from botworker.clinic.base import (
+    _,
     current_patient,
     inline,
     is_button,
     lang,
     main_menu,
     organization_id,
+    refused,
     require_patient,
     tr,
 )
 from webapp.clinic.services import support
 from webapp.core.services import ServiceError
-from webapp.extensions import db
 
 SUBJECT_LENGTH = 60
 FAQ = "cl:sup:faq"
@@ -63,10 +64,8 @@ def ticket_message(message: types.Message, bot: TeleBot) -> None:
     subject = " ".join(text.split())[:SUBJECT_LENGTH]
     try:
         ticket = support.create_ticket(current_patient(), subject, text, telegram_user_id=user_id, source="bot")
-    except ServiceError:
-        db.session.rollback()
-        bot.send_message(chat_id, tr("Please describe your question in up to 4000 characters."))
-        return
+    except ServiceError as exc:  # the boundary rolls back and says this; the state stays, for another try
+        raise refused(_("Please describe your question in up to 4000 characters."), exc) from exc
     bot.delete_state(user_id, chat_id)
     bot.send_message(
         chat_id,

@@ -285,10 +285,8 @@ def deposit_amount(message: types.Message, bot: TeleBot) -> None:
     try:
         goal = ledger.get_goal(user, goal_id)
         ledger.deposit_to_goal(user, goal, amount)
-    except ServiceError:
-        db.session.rollback()  # nothing of a refused deposit is kept
-        bot.send_message(message.chat.id, t("This goal does not accept deposits any more."))
-        return
+    except ServiceError as exc:  # the boundary rolls the deposit back and says this, whatever the rule was
+        raise ServiceError(tx._("This goal does not accept deposits any more."), exc.status, exc.code) from exc
     percent = ledger.goal_progress(goal)
     text = t(
         "✅ %(title)s: %(bar)s %(percent)s%%\n%(saved)s / %(target)s",
@@ -357,7 +355,9 @@ def stale(bot: TeleBot, call: types.CallbackQuery) -> None:
 
 
 def refuse(bot: TeleBot, call: types.CallbackQuery) -> None:
-    """A button whose action the rules refused: nothing the handler began is kept."""
+    """A button whose action the rules refused (another user's debt, a record already gone) answers
+    as any stale button does, quietly rather than as the boundary's "⚠️" alert, so a forged button
+    learns nothing. Rolled back here because the boundary will commit: nothing the handler began is kept."""
     db.session.rollback()
     stale(bot, call)
 
@@ -370,10 +370,8 @@ def confirm(bot: TeleBot, call: types.CallbackQuery, pid: str) -> None:
         return
     try:
         kind, row = save(item)
-    except ServiceError:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, t("This record cannot be saved. Please send it again."))
-        return
+    except ServiceError as exc:  # the boundary rolls back what was saved and says this as an alert
+        raise ServiceError(tx._("This record cannot be saved. Please send it again."), exc.status, exc.code) from exc
     bot.answer_callback_query(call.id, t("Saved"))
     text = t("✅ Saved.") + "\n" + summary(item.parsed)
     markup = inline([(t(tx.BTN_UNDO), FIN.new("undo", KIND_CODES[kind], row.id))])

@@ -113,18 +113,23 @@ def ticket_line(ticket: Ticket, language: str) -> str:
     return f"#{ticket.ref} · {status_label(language, ticket.status)} · {ticket.title}"
 
 
-def _refused(bot: TeleBot, chat_id: int, exc: ServiceError) -> None:
-    db.session.rollback()
+def _(message: str) -> str:
+    """Marks a helpdesk msgid for extraction (the refusals below); it is translated where shown."""
+    return message
+
+
+def _refusal(exc: ServiceError) -> ServiceError:
+    """What the update's boundary tells the user for a refused message: the helpdesk's own words for
+    a closed ticket or someone else's, the service's message otherwise."""
     if exc.field == "ticket":
-        bot.send_message(chat_id, tr("This ticket is closed. Open a new one from the menu."))
-    elif exc.status == 403:
-        bot.send_message(chat_id, tr("You cannot do this with this ticket."))
-    else:
-        bot.send_message(chat_id, tr("Could not save it: %(reason)s", reason=exc.message))
+        return ServiceError(_("This ticket is closed. Open a new one from the menu."), exc.status, exc.code, exc.field)
+    if exc.status == 403:
+        return ServiceError(_("You cannot do this with this ticket."), exc.status, exc.code, exc.field)
+    return exc
 
 
-def _download(bot: TeleBot, message: types.Message) -> tuple[bytes, str] | None:
-    """The photo's or document's bytes and a file name; None (after telling the user) if too large."""
+def _download(bot: TeleBot, message: types.Message) -> tuple[bytes, str]:
+    """The photo's or document's bytes and a file name; a refusal if the file is too large."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if message.content_type == "photo":
         photo = max(message.photo, key=lambda p: (p.width or 0) * (p.height or 0))
@@ -133,32 +138,25 @@ def _download(bot: TeleBot, message: types.Message) -> tuple[bytes, str] | None:
         document = message.document
         file_id, name, size = document.file_id, document.file_name or "document", document.file_size
     if size and size > limit:
-        bot.send_message(message.chat.id, tr("The file is too large (up to %(mb)s MB).", mb=limit // (1024 * 1024)))
-        return None
+        # Already in the user's language (the limit is a parameter): the boundary finds no msgid and
+        # shows it as it is.
+        raise ServiceError(tr("The file is too large (up to %(mb)s MB).", mb=limit // (1024 * 1024)), 413)
     info = bot.get_file(file_id)
     return bot.download_file(info.file_path), name
 
 
-def _add(bot: TeleBot, message: types.Message, ticket: Ticket) -> bool:
-    """Turn a text, photo or document message into a message of ``ticket``; True when saved."""
+def _add(bot: TeleBot, message: types.Message, ticket: Ticket) -> None:
+    """Turn a text, photo or document message into a message of ``ticket``. A refusal propagates to
+    the update's boundary, which rolls the update back (a ticket being created with it too)."""
     user = current_user()
     content = message.text if message.content_type == "text" else (message.caption or "")
     attachment_ids = []
-    if message.content_type in ("photo", "document"):
-        downloaded = _download(bot, message)
-        if downloaded is None:
-            return False
-        try:
-            attachment_ids.append(services.store_upload(user, *downloaded).id)
-        except ServiceError as exc:
-            _refused(bot, message.chat.id, exc)
-            return False
     try:
+        if message.content_type in ("photo", "document"):
+            attachment_ids.append(services.store_upload(user, *_download(bot, message)).id)
         services.add_message(ticket, user, content, attachment_ids=attachment_ids, source="bot")
     except ServiceError as exc:
-        _refused(bot, message.chat.id, exc)
-        return False
-    return True
+        raise _refusal(exc) from exc
 
 
 # --- opening a ticket ------------------------------------------------------------------------------
@@ -192,21 +190,16 @@ def create_from_draft(bot: TeleBot, message: types.Message, with_attachment: boo
         start_new_ticket(bot, message)
         return
     user = current_user()
-    try:
-        ticket = services.create_ticket(
-            user,
-            draft["title"],
-            draft.get("description", ""),
-            category_id=draft.get("category_id"),
-            source="bot",
-            bot_id=current_bot().id,
-        )
-    except ServiceError as exc:
-        _refused(bot, chat_id, exc)
-        return
-    if with_attachment and not _add(bot, message, ticket):
-        db.session.rollback()
-        return
+    ticket = services.create_ticket(
+        user,
+        draft["title"],
+        draft.get("description", ""),
+        category_id=draft.get("category_id"),
+        source="bot",
+        bot_id=current_bot().id,
+    )
+    if with_attachment:
+        _add(bot, message, ticket)  # a refused attachment rolls the new ticket back with it; the draft stays
     db.session.flush()
     bot.delete_state(user_id, chat_id)
     bot.set_state(user_id, Conversation.chatting, chat_id)
@@ -271,8 +264,8 @@ def replied_ticket(message: types.Message) -> Ticket | None:
 
 def reply_to_notification(message: types.Message, bot: TeleBot) -> None:
     ticket = replied_ticket(message)
-    if _add(bot, message, ticket):
-        bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
+    _add(bot, message, ticket)
+    bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
 
 
 # -- opening a ticket -------------------------------------------------------------------------------
@@ -386,10 +379,8 @@ def close_ticket(call: types.CallbackQuery, bot: TeleBot) -> None:
         return
     try:
         services.set_status(ticket, TicketStatus.CLOSED, current_user())
-    except ServiceError:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, tr("This ticket cannot be closed now."), show_alert=True)
-        return
+    except ServiceError as exc:  # the boundary rolls back and shows this as an alert on the button
+        raise ServiceError(_("This ticket cannot be closed now."), exc.status, exc.code) from exc
     bot.answer_callback_query(call.id)
     bot.delete_state(call.from_user.id, call.message.chat.id)
     bot.send_message(call.message.chat.id, tr("🔒 Ticket #%(ref)s is closed. Thank you!", ref=ticket.ref))
@@ -404,8 +395,8 @@ def chat_message(message: types.Message, bot: TeleBot) -> None:
         bot.delete_state(message.from_user.id, message.chat.id)
         bot.send_message(message.chat.id, tr("Choose a ticket in “My tickets” first."))
         return
-    if _add(bot, message, ticket):
-        bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
+    _add(bot, message, ticket)
+    bot.reply_to(message, tr("✅ Added to ticket #%(ref)s.", ref=ticket.ref))
 
 
 # --- registration (first match wins) ---------------------------------------------------------------

@@ -76,6 +76,8 @@ def register_email(message: types.Message, bot: TeleBot, menu: Menu) -> None:
     try:
         register_profile(current_user(), phone, message.text)
     except ServiceError as exc:
+        # The conversation goes back to the step the refusal is about, which the boundary cannot
+        # do. Rolled back here because the boundary will commit this update.
         db.session.rollback()
         if exc.field in ("phone", "phone_number"):
             bot.set_state(message.from_user.id, RegisterStates.phone, message.chat.id)
@@ -92,12 +94,7 @@ def link_start(message: types.Message, bot: TeleBot) -> None:
 
 
 def link_email(message: types.Message, bot: TeleBot) -> None:
-    try:
-        start_link(current_account(), message.text)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-        return
+    start_link(current_account(), message.text)  # refused: the boundary says why; the step stays
     bot.set_state(message.from_user.id, LinkStates.code, message.chat.id)
     bot.send_message(message.chat.id, t("We sent a 6-digit code to this e-mail. It is valid for 10 minutes. The code?"))
 

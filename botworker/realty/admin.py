@@ -196,6 +196,8 @@ def realtor_card_markup(user: User) -> types.InlineKeyboardMarkup:
 
 
 # --- handlers --------------------------------------------------------------------------------------
+# A refused action (ServiceError) propagates: the update's boundary rolls it back and shows why in
+# an alert.
 
 
 def target_user(bot: TeleBot, call: types.CallbackQuery, kind: Callback) -> User | None:
@@ -210,17 +212,6 @@ def target_user(bot: TeleBot, call: types.CallbackQuery, kind: Callback) -> User
 def flag(call: types.CallbackQuery, kind: Callback) -> bool:
     """The 1/0 after the id of a ``kind`` button (activate / deactivate)."""
     return kind.parts(call)[1:2] == ["1"]
-
-
-def guarded(bot: TeleBot, call: types.CallbackQuery, action) -> bool:
-    """Run ``action``; a refusal is rolled back and shown in an alert."""
-    try:
-        action()
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc), show_alert=True)
-        return False
-    return True
 
 
 def paged(bot: TeleBot, call: types.CallbackQuery, kind: Callback, page_of_list) -> None:
@@ -257,9 +248,9 @@ def realtor_toggle(call: types.CallbackQuery, bot: TeleBot) -> None:
     if user is None:
         return
     active = flag(call, REALTOR_ACTIVE)
-    if guarded(bot, call, lambda: agencies.set_realtor_active(current_user(), user, active, "bot")):
-        bot.answer_callback_query(call.id, active_text(user.is_active))
-        ui.edit(bot, call, *agency_realtors_page(1))
+    agencies.set_realtor_active(current_user(), user, active, "bot")
+    bot.answer_callback_query(call.id, active_text(user.is_active))
+    ui.edit(bot, call, *agency_realtors_page(1))
 
 
 def add_realtor_start(call: types.CallbackQuery, bot: TeleBot) -> None:
@@ -298,6 +289,8 @@ def add_realtor_save(message: types.Message, bot: TeleBot) -> None:
             source="bot",
         )
     except ServiceError as exc:
+        # The wizard ends either way: the user goes back to the menu (its keyboard), which the
+        # boundary cannot show. Rolled back here because the boundary will commit this update.
         db.session.rollback()
         ui.to_menu(bot, message, ui.error_text(exc))
         return
@@ -330,9 +323,9 @@ def agency_toggle(call: types.CallbackQuery, bot: TeleBot) -> None:
         ui.stale(bot, call)
         return
     active = flag(call, AGENCY_ACTIVE)
-    if guarded(bot, call, lambda: agencies.set_agency_active(current_user(), found, active, "bot")):
-        bot.answer_callback_query(call.id, active_text(found.is_active))
-        ui.edit(bot, call, *agencies_page(1))
+    agencies.set_agency_active(current_user(), found, active, "bot")
+    bot.answer_callback_query(call.id, active_text(found.is_active))
+    ui.edit(bot, call, *agencies_page(1))
 
 
 def agency_details(call: types.CallbackQuery, bot: TeleBot) -> None:
@@ -388,9 +381,9 @@ def user_role(call: types.CallbackQuery, bot: TeleBot) -> None:
     if role is None:
         ui.stale(bot, call)
         return
-    if guarded(bot, call, lambda: agencies.set_role(current_user(), user, role, "bot")):
-        bot.answer_callback_query(call.id, role_name(user.role))
-        ui.edit(bot, call, user_line(user), user_card_markup(user))
+    agencies.set_role(current_user(), user, role, "bot")
+    bot.answer_callback_query(call.id, role_name(user.role))
+    ui.edit(bot, call, user_line(user), user_card_markup(user))
 
 
 def user_status(call: types.CallbackQuery, bot: TeleBot) -> None:
@@ -398,9 +391,9 @@ def user_status(call: types.CallbackQuery, bot: TeleBot) -> None:
     if user is None:
         return
     active = flag(call, USER_STATUS)
-    if guarded(bot, call, lambda: agencies.set_realtor_active(current_user(), user, active, "bot")):
-        bot.answer_callback_query(call.id, active_text(user.is_active))
-        ui.edit(bot, call, user_line(user), user_card_markup(user))
+    agencies.set_realtor_active(current_user(), user, active, "bot")
+    bot.answer_callback_query(call.id, active_text(user.is_active))
+    ui.edit(bot, call, user_line(user), user_card_markup(user))
 
 
 # -- superuser: realtors platform-wide --------------------------------------------------------------
@@ -426,18 +419,18 @@ def realtor_status(call: types.CallbackQuery, bot: TeleBot) -> None:
     if user is None:
         return
     active = flag(call, REALTOR_STATUS)
-    if guarded(bot, call, lambda: agencies.set_realtor_active(current_user(), user, active, "bot")):
-        bot.answer_callback_query(call.id, active_text(user.is_active))
-        ui.edit(bot, call, user_line(user), realtor_card_markup(user))
+    agencies.set_realtor_active(current_user(), user, active, "bot")
+    bot.answer_callback_query(call.id, active_text(user.is_active))
+    ui.edit(bot, call, user_line(user), realtor_card_markup(user))
 
 
 def realtor_remove_agency(call: types.CallbackQuery, bot: TeleBot) -> None:
     user = target_user(bot, call, REMOVE_AGENCY)
     if user is None:
         return
-    if guarded(bot, call, lambda: agencies.set_membership(current_user(), user, None, "bot")):
-        bot.answer_callback_query(call.id, t("Removed from the agency"))
-        ui.edit(bot, call, user_line(user), realtor_card_markup(user))
+    agencies.set_membership(current_user(), user, None, "bot")
+    bot.answer_callback_query(call.id, t("Removed from the agency"))
+    ui.edit(bot, call, user_line(user), realtor_card_markup(user))
 
 
 def realtor_move_start(call: types.CallbackQuery, bot: TeleBot) -> None:
@@ -473,9 +466,9 @@ def realtor_move(call: types.CallbackQuery, bot: TeleBot) -> None:
     except (ServiceError, ValueError):
         ui.stale(bot, call)
         return
-    if guarded(bot, call, lambda: agencies.set_membership(current_user(), user, target, "bot")):
-        bot.answer_callback_query(call.id, t("Moved to %(name)s", name=target.name))
-        ui.edit(bot, call, user_line(user), realtor_card_markup(user))
+    agencies.set_membership(current_user(), user, target, "bot")
+    bot.answer_callback_query(call.id, t("Moved to %(name)s", name=target.name))
+    ui.edit(bot, call, user_line(user), realtor_card_markup(user))
 
 
 # -- registration (first match wins) ----------------------------------------------------------------

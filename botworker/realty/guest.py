@@ -1,5 +1,6 @@
 """Guest side of the realty bot: step-by-step search, listing cards, booking with the demo payment,
-my bookings (cancel, review), favourites, reviews and notifications."""
+my bookings (cancel, review), favourites, reviews and notifications. A refusal (ServiceError)
+propagates: the update's boundary rolls it back and tells the user "⚠️ " and why, in their language."""
 
 from __future__ import annotations
 
@@ -297,13 +298,9 @@ def search_city_button(call: types.CallbackQuery, bot: TeleBot) -> None:
 
 def search_dates(message: types.Message, bot: TeleBot) -> None:
     check_in = check_out = None
-    if not skipped(message):
-        try:
-            check_in, check_out = ui.parse_dates(message.text)
-            listings.SearchFilters(check_in=check_in, check_out=check_out).validate()
-        except ServiceError as exc:
-            ui.reply(bot, message.chat.id, ui.error_text(exc))
-            return
+    if not skipped(message):  # refused dates go to the update's boundary; the step stays for another try
+        check_in, check_out = ui.parse_dates(message.text)
+        listings.SearchFilters(check_in=check_in, check_out=check_out).validate()
     with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
         data["check_in"] = check_in.isoformat() if check_in else None
         data["check_out"] = check_out.isoformat() if check_out else None
@@ -317,11 +314,9 @@ def search_price(message: types.Message, bot: TeleBot) -> None:
     if not skipped(message):
         with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
             city = data.get("city")
-        try:
-            low, high = parse_price(message.text, listings.price_example(city))
-        except ServiceError as exc:
-            ui.reply(bot, message.chat.id, "⚠️ " + exc.message)
-            return
+        # A refused range goes to the update's boundary (its message is already in the user's
+        # language); the step stays for another try.
+        low, high = parse_price(message.text, listings.price_example(city))
     with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
         data["price_min"], data["price_max"] = low, high
     step(bot, message, SearchStates.guests, t("Step 4 of 5. How many guests?"))
@@ -369,11 +364,7 @@ def search_amenity(call: types.CallbackQuery, bot: TeleBot) -> None:
     save_search(user_id, {k: saved.get(k) for k in fields})
     bot.edit_message_reply_markup(chat_id, call.message.message_id, reply_markup=None)
     ui.reply(bot, chat_id, t("Searching…"), ui.main_menu(user_language()))
-    try:
-        text, markup = results_page(1)
-    except ServiceError as exc:
-        ui.reply(bot, chat_id, ui.error_text(exc))
-        return
+    text, markup = results_page(1)
     ui.reply(bot, chat_id, text, markup)
 
 
@@ -392,13 +383,9 @@ def search_page(call: types.CallbackQuery, bot: TeleBot) -> None:
 
 def details(call: types.CallbackQuery, bot: TeleBot) -> None:
     listing_id = DETAILS.ints(call, 1)
-    try:
-        if listing_id is None:
-            raise ServiceError("Listing not found", 404, "NOT_FOUND")
-        listing = listings.visible_listing(listing_id[0])
-    except ServiceError as exc:
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    if listing_id is None:
+        raise ServiceError("Listing not found", 404, "NOT_FOUND")
+    listing = listings.visible_listing(listing_id[0])
     bot.answer_callback_query(call.id)
     markup = ui.inline([(t("Book"), BOOK.new(listing.id)), (t("To favorites"), FAVORITE.new(listing.id))])
     ui.reply(bot, call.message.chat.id, listing_card(listing), markup)
@@ -409,12 +396,7 @@ def favorite(call: types.CallbackQuery, bot: TeleBot) -> None:
     if listing_id is None:
         ui.stale(bot, call)
         return
-    try:
-        social.add_favorite(current_user(), listing_id[0])
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    social.add_favorite(current_user(), listing_id[0])
     bot.answer_callback_query(call.id, t("⭐ Added to favorites"))
 
 
@@ -449,12 +431,7 @@ def favorites_nav(call: types.CallbackQuery, bot: TeleBot) -> None:
 
 def offer_stay(bot: TeleBot, chat_id: int, listing_id: int, check_in: date, check_out: date, guests: int) -> None:
     """Show the stay with its nights and total and ask to confirm it; nothing is booked yet."""
-    try:
-        offer = bookings.quote_booking(listing_id, check_in, check_out, guests)
-    except ServiceError as exc:
-        db.session.rollback()
-        ui.reply(bot, chat_id, ui.error_text(exc))
-        return
+    offer = bookings.quote_booking(listing_id, check_in, check_out, guests)
     confirm = CONFIRM_STAY.new(listing_id, f"{check_in:%Y%m%d}", f"{check_out:%Y%m%d}", guests)
     ui.reply(bot, chat_id, stay_summary(offer), ui.inline([(t("✅ Confirm"), confirm), (t(ui.CANCEL), NOT_BOOKED)]))
 
@@ -466,12 +443,7 @@ def book_confirmed(call: types.CallbackQuery, bot: TeleBot) -> None:
     except ValueError:
         ui.stale(bot, call)
         return
-    try:
-        booking = bookings.create_booking(current_user(), *stay)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc), show_alert=True)
-        return
+    booking = bookings.create_booking(current_user(), *stay)
     bot.answer_callback_query(call.id)
     bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
     text = t(
@@ -513,11 +485,7 @@ def book_button(call: types.CallbackQuery, bot: TeleBot) -> None:
 
 
 def book_dates(message: types.Message, bot: TeleBot) -> None:
-    try:
-        check_in, check_out = ui.parse_dates(message.text)
-    except ServiceError as exc:
-        ui.reply(bot, message.chat.id, ui.error_text(exc))
-        return
+    check_in, check_out = ui.parse_dates(message.text)  # refused: the step stays for another try
     with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
         listing_id, guests = data["listing_id"], data.get("guests") or 1
     bot.delete_state(message.from_user.id, message.chat.id)
@@ -540,12 +508,7 @@ def pay(call: types.CallbackQuery, bot: TeleBot) -> None:
     booking = guest_booking(bot, call, PAY)
     if booking is None:
         return
-    try:
-        payment = bookings.pay_demo(current_user(), booking)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    payment = bookings.pay_demo(current_user(), booking)
     bot.answer_callback_query(call.id, t("💳 Paid"))
     bot.edit_message_reply_markup(call.message.chat.id, call.message.message_id, reply_markup=None)
     text = t(
@@ -560,12 +523,7 @@ def cancel_booking(call: types.CallbackQuery, bot: TeleBot) -> None:
     booking = guest_booking(bot, call, CANCEL_BOOKING)
     if booking is None:
         return
-    try:
-        bookings.cancel_booking(current_user(), booking)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    bookings.cancel_booking(current_user(), booking)
     bot.answer_callback_query(call.id, t("Booking cancelled"))
     text, markup = bookings_page(1)
     ui.edit(bot, call, text, markup)
@@ -629,6 +587,8 @@ def review_save(message: types.Message, bot: TeleBot) -> None:
     try:
         social.add_review(current_user(), bookings.own_booking(current_user(), booking_id), rating, text)
     except ServiceError as exc:
+        # The review ends either way: the user goes back to the menu (its keyboard), which the
+        # boundary cannot show. Rolled back here because the boundary will commit this update.
         db.session.rollback()
         ui.to_menu(bot, message, ui.error_text(exc))
         return

@@ -189,12 +189,9 @@ def paged(bot: TeleBot, call: types.CallbackQuery, kind: Callback, page_of_list)
 
 
 def show_list(bot: TeleBot, message: types.Message, page_of_list) -> None:
-    """The first page of a list (refused with the reason, e.g. to a user who is not staff)."""
-    try:
-        text, markup = page_of_list(1)
-    except ServiceError as exc:
-        ui.reply(bot, message.chat.id, ui.error_text(exc))
-        return
+    """The first page of a list (refused with the reason by the update's boundary, e.g. to a user who
+    is not staff)."""
+    text, markup = page_of_list(1)
     ui.reply(bot, message.chat.id, text, markup)
 
 
@@ -256,15 +253,11 @@ def block_start(call: types.CallbackQuery, bot: TeleBot) -> None:
 
 def block_save(message: types.Message, bot: TeleBot) -> None:
     parts = message.text.split(maxsplit=2)
-    try:
-        date_from, date_to = ui.parse_dates(" ".join(parts[:2]))
-        with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
-            listing = listings.editable_listing(current_user(), data["listing_id"])
-        block = listings.add_block(current_user(), listing, date_from, date_to, parts[2] if len(parts) > 2 else None)
-    except ServiceError as exc:
-        db.session.rollback()
-        ui.reply(bot, message.chat.id, ui.error_text(exc))
-        return
+    # A refusal goes to the update's boundary; the step stays for another try.
+    date_from, date_to = ui.parse_dates(" ".join(parts[:2]))
+    with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
+        listing = listings.editable_listing(current_user(), data["listing_id"])
+    block = listings.add_block(current_user(), listing, date_from, date_to, parts[2] if len(parts) > 2 else None)
     ui.to_menu(bot, message, t("⛔ Blocked %(from)s — %(to)s.", **{"from": block.date_from, "to": block.date_to}))
 
 
@@ -290,11 +283,7 @@ def wizard_answer(message: types.Message, bot: TeleBot) -> None:
     index = next(i for i, step in enumerate(WIZARD_STEPS) if step[0].name == state)
     _, field, _, optional = WIZARD_STEPS[index]
     value = None if optional and message.text in ui.labels(ui.SKIP) else message.text.strip()
-    try:
-        listings.clean_listing_fields({field: value}, creating=False)
-    except ServiceError as exc:
-        ui.reply(bot, message.chat.id, ui.error_text(exc))
-        return
+    listings.clean_listing_fields({field: value}, creating=False)  # refused: the step is asked again
     with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
         data[field] = value
     if index + 1 < len(WIZARD_STEPS):
@@ -347,6 +336,8 @@ def wizard_finish(message: types.Message, bot: TeleBot) -> None:
     try:
         listing = listings.create_listing(current_user(), fields, source="bot")
     except ServiceError as exc:
+        # The wizard ends either way: the user goes back to the menu (its keyboard), which the
+        # boundary cannot show. Rolled back here because the boundary will commit this update.
         db.session.rollback()
         ui.to_menu(bot, message, ui.error_text(exc))
         return
@@ -374,12 +365,7 @@ def handle_booking(bot: TeleBot, call: types.CallbackQuery, kind: Callback, acti
     except ServiceError:
         ui.stale(bot, call)
         return
-    try:
-        action(current_user(), booking)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    action(current_user(), booking)  # a refusal goes to the update's boundary
     bot.answer_callback_query(call.id, ui.status_text(booking.status))
     ui.edit(bot, call, *staff_bookings_page(1))
 
@@ -418,12 +404,7 @@ def approve(call: types.CallbackQuery, bot: TeleBot) -> None:
     listing = moderatable(bot, call, APPROVE)
     if listing is None:
         return
-    try:
-        listings.approve_listing(current_user(), listing)
-    except ServiceError as exc:
-        db.session.rollback()
-        bot.answer_callback_query(call.id, ui.error_text(exc))
-        return
+    listings.approve_listing(current_user(), listing)  # a refusal goes to the update's boundary
     bot.answer_callback_query(call.id, t("✅ Approved"))
     ui.edit(bot, call, *moderation_page(1))
 
@@ -443,13 +424,9 @@ def reject_start(call: types.CallbackQuery, bot: TeleBot) -> None:
 def reject_save(message: types.Message, bot: TeleBot) -> None:
     with bot.retrieve_data(message.from_user.id, message.chat.id) as data:
         listing_id = data["listing_id"]
-    try:
-        listing = listings.moderatable_listing(current_user(), listing_id)
-        listings.reject_listing(current_user(), listing, message.text)
-    except ServiceError as exc:
-        db.session.rollback()
-        ui.reply(bot, message.chat.id, ui.error_text(exc))
-        return
+    # A refusal goes to the update's boundary; the step stays for another try.
+    listing = listings.moderatable_listing(current_user(), listing_id)
+    listings.reject_listing(current_user(), listing, message.text)
     ui.to_menu(bot, message, t("⛔ Listing #%(id)s is rejected.", id=listing.id))
 
 

@@ -90,15 +90,10 @@ def allowed(bot: TeleBot, message: types.Message) -> bool:
 
 def send_report(bot: TeleBot, message: types.Message, date_from, date_to=None) -> None:
     scope = access.report_scope(current_user())
-    try:
-        report = (
-            services.daily_report(date_from, scope)
-            if date_to is None
-            else services.range_report(date_from, date_to, scope)
-        )
-    except ServiceError as exc:
-        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-        return
+    # A refused range (backwards, too long) propagates: the update's boundary tells the user why.
+    report = (
+        services.daily_report(date_from, scope) if date_to is None else services.range_report(date_from, date_to, scope)
+    )
     bot.send_message(message.chat.id, services.format_report(report, user_language()))
 
 
@@ -113,11 +108,7 @@ def daily(message: types.Message, bot: TeleBot) -> None:
     """/daily [day]"""
     if not allowed(bot, message):
         return
-    try:
-        days = parse_args(message, 1)
-    except ServiceError as exc:
-        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-        return
+    days = parse_args(message, 1)  # a day that is not a date is refused by the update's boundary
     send_report(bot, message, days[0] if days else services.local_today())
 
 
@@ -135,11 +126,7 @@ def range_command(message: types.Message, bot: TeleBot) -> None:
     """/range <first day> <last day>"""
     if not allowed(bot, message):
         return
-    try:
-        days = parse_args(message, 2)
-    except ServiceError as exc:
-        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-        return
+    days = parse_args(message, 2)  # a day that is not a date is refused by the update's boundary
     if days is None:
         bot.send_message(message.chat.id, t("Send it like this: /range %(start)s %(end)s", **example_days()))
         return
@@ -155,14 +142,11 @@ def range_button(message: types.Message, bot: TeleBot) -> None:
 
 
 def range_dates(message: types.Message, bot: TeleBot) -> None:
+    # A refusal keeps the state: the user's next message is another try at the two days.
     parts = (message.text or "").split()
-    try:
-        if len(parts) != 2:
-            raise ServiceError("Use dates in the form YYYY-MM-DD", 422)
-        date_from, date_to = (services.parse_day(p) for p in parts)
-    except ServiceError as exc:
-        bot.send_message(message.chat.id, "⚠️ " + t(exc.message))
-        return
+    if len(parts) != 2:
+        raise ServiceError("Use dates in the form YYYY-MM-DD", 422)
+    date_from, date_to = (services.parse_day(p) for p in parts)
     bot.delete_state(message.from_user.id, message.chat.id)
     send_report(bot, message, date_from, date_to)
 

@@ -105,7 +105,7 @@ def test_registration_in_russian_asks_the_iin_first_and_confirms_what_it_says(ap
     from webapp.extensions import db
 
     with app.app_context():
-        patient = eventually(lambda: fresh(db.select(Patient)))
+        patient = fresh(db.select(Patient))
         assert (patient.full_name, patient.phone, patient.iin) == (
             "Жумабаев Ерлан",
             "+77011234567",
@@ -151,7 +151,7 @@ def test_registration_in_kazakh_with_a_way_back(app, sandbox, clinic_bot, tg_use
     from webapp.extensions import db
 
     with app.app_context():
-        patient = eventually(lambda: fresh(db.select(Patient)))
+        patient = fresh(db.select(Patient))
         assert (patient.language, patient.sex, patient.middle_name) == ("kk", "F", "Нұрланқызы")
         assert str(patient.birth_date) == "1995-05-20"
         assert patient.consents == {"personal_data": True, "medical": False, "marketing": True}
@@ -226,7 +226,7 @@ def test_uzbek_chosen_at_first_contact_registers_and_books_in_uzbek(app, sandbox
     from webapp.extensions import db
 
     with app.app_context():
-        patient = eventually(lambda: fresh(db.select(Patient)))
+        patient = fresh(db.select(Patient))
         assert (patient.language, patient.sex, str(patient.birth_date)) == ("uz", "M", "1990-01-01")
 
 
@@ -318,8 +318,8 @@ def test_booking_through_prepayment_to_the_ics_ticket(app, sandbox, clinic_bot, 
     from webapp.clinic.models import Appointment, Invoice
     from webapp.extensions import db
 
-    with app.app_context():  # the worker commits just after its last reply
-        appointment = eventually(lambda: fresh(db.select(Appointment).filter_by(prepayment_status="paid")))
+    with app.app_context():  # the update committed before its replies went
+        appointment = fresh(db.select(Appointment).filter_by(prepayment_status="paid"))
         assert appointment.status == "booked"
         assert db.session.scalar(db.select(Invoice)).status == "paid"
 
@@ -371,7 +371,7 @@ def test_my_appointments_reschedule_and_cancel_in_kazakh(app, sandbox, clinic_bo
     cancelled = press_and_edit(sandbox, bot, user, ask, f"cl:ca:ok:{key}")
     assert cancelled["text"].endswith("Жазу болдырылмады") and "Мәртебесі: Болдырылмады" in cancelled["text"]
     with app.app_context():
-        assert eventually(lambda: fresh(db.select(Appointment).filter_by(id=key, status="cancelled")))
+        assert fresh(db.select(Appointment).filter_by(id=key, status="cancelled"))
     assert say(sandbox, bot, user, "📋 Менің жазулартым")["text"] == "Сізде жазулар жоқ"
 
 
@@ -399,7 +399,7 @@ def test_language_command_switches_a_registered_patient_to_uzbek(app, sandbox, c
     from webapp.extensions import db
 
     with app.app_context():
-        assert eventually(lambda: fresh(db.select(Patient).filter_by(language="uz")))
+        assert fresh(db.select(Patient).filter_by(language="uz"))
 
 
 # --- the FAQ in the patient's language --------------------------------------------------------------
@@ -458,7 +458,7 @@ def test_the_faq_speaks_the_patients_language_own_entries_first(
     from webapp.extensions import db
 
     with app.app_context():
-        assert eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
+        assert fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id))
     _registered(app, bot, user, language=language)
     help_menu = say(sandbox, bot, user, menu_label)
     faq = press_and_wait(sandbox, bot, user, help_menu, "cl:sup:faq")

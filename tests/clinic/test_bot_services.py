@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.clinic.test_bot import KK_MENU
 from tests.fixtures.clinic import MONDAY, NOW, at, build_patient, fresh, message_by_id, press_and_edit, press_and_wait
-from tests.fixtures.telegram import buttons, eventually, inline_data, say
+from tests.fixtures.telegram import buttons, inline_data, say
 
 
 def _patient_with_appointment(app, bot, user, service="consult", spoke=True, **fields):
@@ -17,9 +17,9 @@ def _patient_with_appointment(app, bot, user, service="consult", spoke=True, **f
     ids = bot.ids
     with app.app_context():
         if spoke:
-            # The worker commits the account of a first contact just after replying; wait for it, or
-            # the patient would get a second platform user for the same Telegram id.
-            assert eventually(lambda: fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id)))
+            # The first contact's reply came after its update committed the account; without it the
+            # patient would get a second platform user for the same Telegram id.
+            assert fresh(db.select(TelegramAccount).filter_by(telegram_user_id=user.user_id))
         patient = build_patient(telegram_user_id=user.user_id, **fields)
         appointment = book_appointment(
             db.session.get(Patient, patient.id),
@@ -53,7 +53,7 @@ def test_arrival_check_and_nps_answers(app, sandbox, clinic_bot, tg_user):
     answered = press_and_edit(sandbox, bot, user, check, f"cl:arr:{key}:y")
     assert answered["text"] == "Отлично, спасибо! Врач скоро вас примет."
     with app.app_context():
-        assert eventually(lambda: fresh(db.select(Appointment).filter_by(id=key, status="arrived")))
+        assert fresh(db.select(Appointment).filter_by(id=key, status="arrived"))
         assert jobs.send_arrived_checks(now=at(MONDAY, 11)) == 0  # the visit is completed, nothing to ask
         assert db.session.get(Appointment, key).status == "completed"
         assert jobs.send_feedback_requests(now=at(MONDAY, 12, 29)) == 0
@@ -79,7 +79,7 @@ def test_arrival_check_and_nps_answers(app, sandbox, clinic_bot, tg_user):
         "Спасибо за отзыв!\n\nНам жаль, что вы остались недовольны. Мы передадим ваш отзыв руководству."
     )
     with app.app_context():
-        feedback = eventually(lambda: fresh(db.select(Feedback).where(Feedback.comment.is_not(None))))
+        feedback = fresh(db.select(Feedback).where(Feedback.comment.is_not(None)))
         assert (feedback.score, feedback.comment, feedback.appointment_id) == (4, "Долго ждал в очереди", key)
 
 
@@ -119,7 +119,7 @@ def test_documents_payments_support_and_profile(app, sandbox, clinic_bot, tg_use
     paid = press_and_wait(sandbox, bot, user, payments, inline_data(payments)[0])
     assert paid["text"] == f"✅ Оплата {number} получена: 5 000 ₸"
     with app.app_context():
-        assert eventually(lambda: fresh(db.select(Invoice).filter_by(status="paid")))
+        assert fresh(db.select(Invoice).filter_by(status="paid"))
     assert say(sandbox, bot, user, "💳 Оплата")["text"] == "Ваш баланс: 5 000 ₸\n\nНеоплаченных счетов нет."
 
     help_menu = say(sandbox, bot, user, "❓ Поддержка")
@@ -131,7 +131,7 @@ def test_documents_payments_support_and_profile(app, sandbox, clinic_bot, tg_use
     created = say(sandbox, bot, user, "Нужна справка для бассейна")
     assert created["text"].startswith("Обращение #") and created["text"].endswith("в ближайшее время.")
     with app.app_context():
-        ticket = eventually(lambda: fresh(db.select(SupportTicket)))
+        ticket = fresh(db.select(SupportTicket))
         assert (ticket.subject, ticket.telegram_user_id) == ("Нужна справка для бассейна", user.user_id)
 
     profile = say(sandbox, bot, user, "👤 Профиль")
@@ -142,5 +142,5 @@ def test_documents_payments_support_and_profile(app, sandbox, clinic_bot, tg_use
     changed = press_and_wait(sandbox, bot, user, languages, "cl:reg:lang:kk")
     assert changed["text"] == "Тіл қазақ тіліне өзгертілді" and buttons(changed) == KK_MENU
     with app.app_context():
-        patient = eventually(lambda: fresh(db.select(Patient).filter_by(language="kk")))
+        patient = fresh(db.select(Patient).filter_by(language="kk"))
         assert patient.consent_marketing_at is None

@@ -65,17 +65,10 @@ def press_and_wait(sandbox, bot, user, message: dict, data: str, predicate) -> d
     return edited
 
 
-def eventually(app, check, timeout: float = 10):
-    """Run ``check`` in an app context until it stops failing: an update commits just after its reply."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with app.app_context():
-                return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
+def committed(app, check):
+    """Run ``check`` in an app context: what an update wrote is committed before its reply is sent."""
+    with app.app_context():
+        return check()
 
 
 def button_data(message: dict, prefix: str) -> str:
@@ -156,7 +149,7 @@ def test_spent_phrase_confirm_balance_and_undo(app, sandbox, finance_bot, ru_use
         account = user_row(app, user).telegram_accounts[0]
         assert (account.commands_executed, account.messages_count) == (4, 7)  # seed 000 BotSession counters
 
-    eventually(app, stored)
+    committed(app, stored)
 
 
 def test_a_pending_record_is_taken_once(app_ctx):
@@ -230,7 +223,7 @@ def test_a_category_without_a_verb_is_an_expense_and_income_words_are_income(app
             ("income", "transfer"),
         ]
 
-    eventually(app, stored)
+    committed(app, stored)
 
 
 def test_voice_without_a_model_gets_the_honest_answer(app, sandbox, finance_bot, ru_user, monkeypatch):
@@ -248,7 +241,7 @@ def test_voice_without_a_model_gets_the_honest_answer(app, sandbox, finance_bot,
         assert db.session.scalar(db.select(db.func.count(Transaction.id))) == 0
         assert user_row(app, ru_user).telegram_accounts[0].voice_messages_count == 1
 
-    eventually(app, logged)
+    committed(app, logged)
 
 
 def test_voice_with_a_recogniser_follows_the_text_path(app, sandbox, finance_bot, ru_user, speech_engine):
@@ -270,7 +263,7 @@ def test_voice_with_a_recogniser_follows_the_text_path(app, sandbox, finance_bot
         assert (entry.status, entry.result_type, entry.result_id) == ("confirmed", "transaction", str(tx.id))
         assert entry.confidence_score == 0.83 and entry.original_audio_duration == pytest.approx(1.5, abs=0.05)
 
-    eventually(app, confirmed)
+    committed(app, confirmed)
 
 
 def test_voice_that_is_not_a_command_is_not_saved(app, sandbox, finance_bot, ru_user, speech_engine):
@@ -392,4 +385,4 @@ def test_seed_webhook_accepts_the_seed_update_only_with_the_secret(app, live_ser
         account = find_telegram_account(user.user_id, bot.bot_id)
         assert account is not None and account.commands_executed == 1
 
-    eventually(app, counted)
+    committed(app, counted)
