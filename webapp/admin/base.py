@@ -307,13 +307,13 @@ class ScopedModelView(SecureModelView):
     def action_delete(self, ids):
         """The stock bulk delete, row by row through ``delete_model`` (each in its savepoint, through
         the view's delete hook), without the stock action's commit: the request commits."""
-        from flask_admin.babel import ngettext
+        from flask_admin.babel import ngettext as _ngettext  # Flask-Admin's own catalog ("admin")
 
         column = self.model.__mapper__.primary_key[0]
         keys = [key for key in map(self.coerce_pk, ids) if key is not None]
         count = sum(1 for row in self.get_query().filter(column.in_(keys)).all() if self.delete_model(row))
         flash(
-            ngettext(
+            _ngettext(
                 "Record was successfully deleted.", "%(count)s records were successfully deleted.", count, count=count
             ),
             "success",
