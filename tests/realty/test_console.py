@@ -36,12 +36,20 @@ def test_admin_sees_only_their_agency(app, client, console_login, realty, realty
     assert client.get(f"/admin/realty_agencies/edit/?id={w.a.id}").status_code in (302, 403)
 
 
-def test_superuser_sees_everything(client, console_login, realty_world):
+def test_superuser_sees_everything(app, client, console_login, realty_world):
     console_login(client, realty_world.superuser)
     page = client.get("/admin/realty_listings/")
     assert "Alpha flat" in page.text and "Beta flat" in page.text
     assert client.get("/admin/realty_outbox/").status_code == 200
-    assert client.get("/admin/realty_notifications/").status_code == 200
+    from webapp.core.models import User
+    from webapp.extensions import db
+    from webapp.realty.services.notify import notify
+
+    with app.app_context():
+        notify(db.session.get(User, realty_world.realtor_a.id), "listing", "Your listing is live")  # no chat
+        db.session.commit()
+    notifications = client.get("/admin/realty_notifications/")
+    assert notifications.status_code == 200 and "Your listing is live" in notifications.text
 
 
 def test_approve_and_reject_with_reason(app, client, console_login, realty, realty_world):

@@ -104,9 +104,19 @@ def test_booking_push_delivered_once_by_racing_workers(app, sandbox, sandbox_bot
     listing = realty.listing(agency, realtor, title="Racing flat")
     with app.app_context():
         link(bot, chat, realtor.id)
-    realty.booking(listing, make_user("user"), future(10), future(12))
+    guest = make_user("user")
+    realty.booking(listing, guest, future(10), future(12))
     two_workers_deliver(app)
     delivered_once(app, sandbox, bot, chat, "Racing flat")
+    # The console's "Sent to Telegram" reads the outbox: the realtor's push is stamped, while the
+    # guest (no realty chat) has notifications that never went to Telegram.
+    from webapp.realty.models import Notification
+    from webapp.realty.services.notify import pushed_at
+
+    with app.app_context():
+        rows = db.session.scalars(db.select(Notification).where(Notification.user_id.in_([realtor.id, guest.id])))
+        stamps = {row.user_id: pushed_at([row])[row.id] for row in rows}
+        assert stamps[realtor.id] is not None and stamps.get(guest.id) is None
 
 
 def test_daily_report_delivered_once_by_racing_workers(app, sandbox, sandbox_bot, tg_user, realty):

@@ -16,12 +16,19 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 
-from webapp.admin.base import ScopedModelView, SecureModelView, SecureView, int_arg, money_formatter
+from webapp.admin.base import (
+    ScopedModelView,
+    SecureModelView,
+    SecureView,
+    datetime_text,
+    int_arg,
+    money_formatter,
+)
 from webapp.admin.charts import bars
 from webapp.admin.dashboard import add_card
 from webapp.core.export import safe_writer
@@ -44,7 +51,7 @@ from webapp.realty.models import (
     Review,
 )
 from webapp.realty.realtor_pages import RealtorPages
-from webapp.realty.services import agencies, bookings, listings, stats
+from webapp.realty.services import agencies, bookings, listings, notify, stats
 from webapp.realty.services.notify import catalog
 
 _l = catalog.lazy_gettext  # console texts live in the realty catalog, like the bot's
@@ -381,6 +388,18 @@ class SuperuserReadOnly(SecureModelView):
 class NotificationView(SuperuserReadOnly):
     column_list = ("id", "user", "kind", "text", "created_at", "read_at", "telegram_sent_at")
     column_filters = ("kind", "created_at", "read_at")
+    # Pushes are outbox rows: "Sent to Telegram" is read from them, for the whole page in one query
+    # (kept on the request, as views are shared by every request of the process).
+    column_formatters = {"telegram_sent_at": lambda view, context, row, name: view.sent_to_telegram(row)}
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        g.realty_pushed_at = notify.pushed_at(list(rows))
+        return count, rows
+
+    def sent_to_telegram(self, row) -> str:
+        when = g.get("realty_pushed_at", {}).get(row.id)
+        return datetime_text(self, when, "telegram_sent_at") if when else ""
 
 
 class OutboxView(SuperuserReadOnly):

@@ -15,7 +15,7 @@ from webapp.core.roles import Role
 from webapp.extensions import db
 from webapp.realty.models import Agency, Booking, Listing, Notification
 from webapp.telegram import outbox
-from webapp.telegram.models import Vertical
+from webapp.telegram.models import OutboundMessage, Vertical
 
 catalog = Catalog("realty")
 
@@ -93,3 +93,16 @@ def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
         query = query.where(Notification.id.in_(notification_ids))
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+def pushed_at(notifications: list[Notification]) -> dict[int, object]:
+    """When each notification reached Telegram: its outbox row's send time (the stamp on the row
+    itself for notifications from before the outbox), None while not (yet) sent."""
+    subjects = {f"realty_notification:{row.id}": row.id for row in notifications}
+    sent = {}
+    if subjects:
+        query = sa.select(OutboundMessage.subject, OutboundMessage.sent_at).where(
+            OutboundMessage.subject.in_(list(subjects))
+        )
+        sent = {subjects[subject]: when for subject, when in db.session.execute(query)}
+    return {row.id: sent.get(row.id) or row.telegram_sent_at for row in notifications}
