@@ -12,8 +12,13 @@ A vertical's conversation lives in ``botworker/<vertical>/__init__.py`` (found b
   is the user, also when /start came through the language keyboard);
 - ``main_menu(language) -> ReplyKeyboardMarkup`` and ``help_text(language) -> str``.
 
-Inside a handler: ``botworker.context`` (current_bot / current_account / current_user /
-user_language); the worker commits after the handler, rolls back if it raises. Multi-step flows
-use ``bot.set_state`` (Redis, survives restarts), never next-step handlers (memory only).
-Messages sent outside a handler's immediate reply go through ``webapp.telegram.send``.
+Handlers are module-level functions registered with ``bot.register_*_handler(..., pass_bot=True)``;
+buttons are built and dispatched by the one router in ``botworker/callbacks.py``, and a stale or
+forged button gets a polite "no longer active". Inside a handler: ``botworker.context``
+(current_bot / current_account / current_user / user_language). An update is one unit of work
+(middleware.py): it commits once after the handler; if the handler raises it rolls back, and a
+``ServiceError`` is told to the user in their language. The handler's replies are held and leave
+only after that commit, through the one send policy (``webapp.telegram.policy``). Multi-step flows
+use ``bot.set_state`` (Redis, survives restarts), never next-step handlers (memory only). Messages
+sent outside an update (notifications) are outbox rows (``webapp.telegram.outbox``).
 """
