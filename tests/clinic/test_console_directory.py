@@ -287,3 +287,86 @@ def test_the_setup_service_refuses_a_clinic_the_actor_does_not_manage(app, world
             setup.save_branch(admin_b, Branch(clinic_id=world.a.clinic_id, name="Чужой"), {})
         assert refused.value.message == "Choose a clinic you manage"
         db.session.rollback()
+
+
+def _delete(client, endpoint: str, row_id: int):
+    token = csrf_from(client.get("/admin/clinic_branches/").text)
+    return client.post(
+        f"/admin/{endpoint}/delete/", data={"csrf_token": token, "id": str(row_id)}, follow_redirects=True
+    )
+
+
+def test_a_doctor_or_service_with_visits_is_not_deleted(
+    app, client, console_login, world, bot_headers, make_patient, frozen_clock
+):
+    from tests.clinic.test_org_isolation import _book
+    from tests.fixtures.clinic import MONDAY, at
+    from webapp.clinic.models import Appointment, Doctor, Service
+    from webapp.clinic.services import booking
+    from webapp.extensions import db
+
+    w, admin = world, _console(app, console_login, world.admin_a)
+    patient = make_patient(last_name="Визитова", phone="+77010000009")
+    booked = _book(client, bot_headers, patient, w.a.doctor_id, w.a.central_id, w.a.consult_id, time="10:00")
+    assert booked.status_code == 201, booked.text
+    upcoming = "It has visits booked from now on: cancel or move them first, or deactivate it"
+    _refused(app, _delete(admin, "clinic_doctors", w.a.doctor_id), upcoming)
+    _refused(app, _delete(admin, "clinic_services", w.a.consult_id), upcoming)
+    _refused(app, _delete(admin, "clinic_branches", w.a.central_id), upcoming)
+
+    with app.app_context():
+        booking.cancel_appointment(db.session.get(Appointment, booked.get_json()["id"]), source="test")
+        db.session.commit()
+    frozen_clock(at(MONDAY, 12))
+    _refused(app, _delete(admin, "clinic_doctors", w.a.doctor_id), "It keeps its past visits: deactivate it instead")
+    _refused(
+        app, _delete(admin, "clinic_branches", w.a.east_id), "Doctors work at this branch: change their schedules first"
+    )
+    assert (
+        len(_rows(app, Doctor, Doctor.id == w.a.doctor_id))
+        == len(_rows(app, Service, Service.id == w.a.consult_id))
+        == 1
+    )
+    assert _audit(app, "clinic_doctor.delete") == _audit(app, "clinic_service.delete") == []
+
+    # The ultrasound has no visits; doctor Kim neither: they go, audited (the doctor without a name).
+    assert "alert-danger" not in _delete(admin, "clinic_services", w.a.ultrasound_id).text
+    assert "alert-danger" not in _delete(admin, "clinic_doctors", w.a.other_doctor_id).text
+    assert (
+        _rows(app, Service, Service.id == w.a.ultrasound_id)
+        == _rows(app, Doctor, Doctor.id == w.a.other_doctor_id)
+        == []
+    )
+    [(target, old, _new, _s)] = _audit(app, "clinic_doctor.delete")
+    assert target == str(w.a.other_doctor_id) and "Ким" not in old
+    assert [(t, o) for t, o, _n, _s in _audit(app, "clinic_service.delete")] == [(str(w.a.ultrasound_id), "name=УЗИ")]
+
+
+def test_another_organizations_admin_deletes_none_of_the_directory(app, console_login, world):
+    from webapp.clinic.models import Doctor, Faq, Service
+
+    w, b = world, _console(app, console_login, world.admin_b)
+    from webapp.extensions import db
+
+    with app.app_context():  # clinic A's own entry
+        faq = Faq(organization_id=w.a.organization_id, question_ru="Парковка?", answer_ru="Есть.", position=3)
+        db.session.add(faq)
+        db.session.commit()
+        faq_id = faq.id
+    for endpoint, row_id in (
+        ("clinic_services", w.a.ultrasound_id),
+        ("clinic_doctors", w.a.other_doctor_id),
+        ("clinic_faq", faq_id),
+    ):
+        _delete(b, endpoint, row_id)
+    assert (
+        len(_rows(app, Service, Service.id == w.a.ultrasound_id))
+        == len(_rows(app, Doctor, Doctor.id == w.a.other_doctor_id))
+        == 1
+    )
+    assert len(_rows(app, Faq, Faq.id == faq_id)) == 1
+    assert all(not _audit(app, f"{kind}.delete") for kind in ("clinic_service", "clinic_doctor", "clinic_faq"))
+    a = _console(app, console_login, w.admin_a)  # clinic A's admin deletes it, audited
+    assert "alert-danger" not in _delete(a, "clinic_faq", faq_id).text
+    assert _rows(app, Faq, Faq.id == faq_id) == []
+    assert [(t, o) for t, o, _n, _s in _audit(app, "clinic_faq.delete")] == [(str(faq_id), "position=3")]

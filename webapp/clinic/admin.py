@@ -206,11 +206,14 @@ class BranchView(DirectoryView):
     column_labels = {"name": _l("Name"), "address": _l("Address"), "is_active": _l("Active")}
     form_columns = ("clinic", "name", "address", "phone", "is_active")
     form_args = {"clinic": {"query_factory": _reachable(Clinic)}}
-    can_delete = False  # appointments keep their branch; deactivate instead
     audited_fields = setup.BRANCH_FIELDS
 
     def save(self, model, before):
         return setup.save_branch(current_user, model, before)
+
+    # Refused while visits or doctors' intervals use it: appointments keep their branch; deactivate instead.
+    def delete_record(self, model) -> None:
+        setup.delete_branch(current_user, model, now=clock.now())
 
 
 class ServiceView(DirectoryView):
@@ -237,7 +240,6 @@ class ServiceView(DirectoryView):
         "is_active",
     )
     form_args = {"clinic": {"query_factory": _reachable(Clinic)}, "branches": {"query_factory": _reachable(Branch)}}
-    can_delete = False
 
     def get_query(self):
         # The money columns read the clinic's currency; the CSV export renders its rows as it streams,
@@ -248,6 +250,9 @@ class ServiceView(DirectoryView):
 
     def save(self, model, before):
         return setup.save_service(current_user, model, before)
+
+    def delete_record(self, model) -> None:
+        setup.delete_service(current_user, model, now=clock.now())
 
 
 class ScheduleInline(InlineFormAdmin):
@@ -293,13 +298,15 @@ class DoctorView(DirectoryView):
         "user": {"query_factory": _staff_of(Role.DOCTOR)},
     }
     inline_models = (ScheduleInline(DoctorSchedule), DayOffInline(DoctorDayOff))
-    can_delete = False
 
     def snapshot(self, model) -> dict:
         return setup.doctor_snapshot(model)
 
     def save(self, model, before):
         return setup.save_doctor(current_user, model, before, now=clock.now())
+
+    def delete_record(self, model) -> None:
+        setup.delete_doctor(current_user, model, now=clock.now())
 
 
 class PatientView(ClinicAdminView):
@@ -506,6 +513,9 @@ class FaqView(OwnOrganizationForm, DirectoryView):
 
     def save(self, model, before):
         return setup.save_faq(current_user, model, before)
+
+    def delete_record(self, model) -> None:
+        setup.delete_faq(current_user, model)
 
 
 class SupportTicketView(ClinicAdminView):

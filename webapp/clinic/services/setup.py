@@ -15,7 +15,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from webapp.clinic import access
-from webapp.clinic.models import Branch, Clinic, Doctor, DoctorDayOff, DoctorSchedule, Faq, Service
+from webapp.clinic.models import (
+    Appointment,
+    AppointmentStatus,
+    Branch,
+    Clinic,
+    Doctor,
+    DoctorDayOff,
+    DoctorSchedule,
+    Faq,
+    Service,
+)
 from webapp.clinic.services.common import zone
 from webapp.core.models import User
 from webapp.core.services import ServiceError, record_audit
@@ -270,6 +280,70 @@ def save_doctor(actor: User | None, doctor: Doctor, before: dict, *, now: dateti
     if days != days_before:
         record_audit(actor, "clinic_doctor.days_off", "clinic_doctor", doctor.id, days_before or None, days, source)
     return doctor
+
+
+# --- deleting ------------------------------------------------------------------------------------
+
+# Visits still to come: booked or confirmed, or the patient is in the building.
+UPCOMING = (AppointmentStatus.BOOKED.value, AppointmentStatus.CONFIRMED.value, AppointmentStatus.ARRIVED.value)
+
+
+def _refuse_if_visited(column, row_id: int, now: datetime) -> None:
+    """A branch, service or doctor with visits is not deleted: visits to come are cancelled or moved
+    first; past ones keep what they were booked with (the database restricts it too)."""
+    visits = sa.select(Appointment.id).where(column == row_id)
+    upcoming = visits.where(Appointment.status.in_(UPCOMING), Appointment.ends_at > now)
+    if db.session.scalar(upcoming.limit(1)) is not None:
+        raise ServiceError(
+            "It has visits booked from now on: cancel or move them first, or deactivate it", 409, "CONFLICT"
+        )
+    if db.session.scalar(visits.limit(1)) is not None:
+        raise ServiceError("It keeps its past visits: deactivate it instead", 409, "CONFLICT")
+
+
+def _reachable_row(actor: User | None, model, row):
+    """The row, when the actor reaches it (a forged id of another organization's row is not found)."""
+    found = db.session.scalar(access.scope(sa.select(model), actor, model).where(model.id == row.id))
+    if found is None:
+        raise access.not_found(model.__name__)
+    return found
+
+
+def delete_branch(actor: User | None, branch: Branch, *, now: datetime, source: str = "console") -> None:
+    """A branch without visits and without doctors' intervals there (their weeks are changed first)."""
+    branch = _reachable_row(actor, Branch, branch)
+    _refuse_if_visited(Appointment.branch_id, branch.id, now)
+    if db.session.scalar(sa.select(DoctorSchedule.id).where(DoctorSchedule.branch_id == branch.id).limit(1)):
+        raise ServiceError("Doctors work at this branch: change their schedules first", 409, "CONFLICT")
+    record_audit(actor, "clinic_branch.delete", "clinic_branch", branch.id, f"name={branch.name}", None, source)
+    db.session.delete(branch)
+    db.session.flush()
+
+
+def delete_service(actor: User | None, service: Service, *, now: datetime, source: str = "console") -> None:
+    service = _reachable_row(actor, Service, service)
+    _refuse_if_visited(Appointment.service_id, service.id, now)
+    record_audit(actor, "clinic_service.delete", "clinic_service", service.id, f"name={service.name}", None, source)
+    db.session.delete(service)
+    db.session.flush()
+
+
+def delete_doctor(actor: User | None, doctor: Doctor, *, now: datetime, source: str = "console") -> None:
+    """A doctor without visits (their week and days off go with them). Audited without their name."""
+    doctor = _reachable_row(actor, Doctor, doctor)
+    _refuse_if_visited(Appointment.doctor_id, doctor.id, now)
+    record_audit(
+        actor, "clinic_doctor.delete", "clinic_doctor", doctor.id, schedule_text(doctor.schedules), None, source
+    )
+    db.session.delete(doctor)
+    db.session.flush()
+
+
+def delete_faq(actor: User | None, faq: Faq, source: str = "console") -> None:
+    faq = _reachable_row(actor, Faq, faq)
+    record_audit(actor, "clinic_faq.delete", "clinic_faq", faq.id, f"position={faq.position}", None, source)
+    db.session.delete(faq)
+    db.session.flush()
 
 
 # --- FAQ ------------------------------------------------------------------------------------------
