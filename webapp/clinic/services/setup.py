@@ -99,11 +99,12 @@ def _name(value: str | None, field: str = "name") -> str:
 
 
 def _unique_name(model, row, message: str) -> None:
-    """Names a patient chooses between are unique in their clinic (case aside)."""
-    query = sa.select(model.id).where(model.clinic_id == row.clinic_id, sa.func.lower(model.name) == row.name.lower())
+    """Names a patient chooses between are unique in their clinic (case aside). Compared here, not in
+    SQL: SQLite's lower() folds only ASCII, and a clinic has a handful of branches and services."""
+    query = sa.select(model.name).where(model.clinic_id == row.clinic_id)
     if row.id is not None:
         query = query.where(model.id != row.id)
-    if db.session.scalar(query.limit(1)) is not None:
+    if row.name.casefold() in {name.casefold() for name in db.session.scalars(query)}:
         raise invalid(message, "name")
 
 
