@@ -13,7 +13,8 @@ machine with the list actions or the calendar's appointment page; nobody edits a
 time in the list (booking rules live in the services). The FAQ: an organization's admin manages
 their organization's own entries (the platform's general entries, which their bots show after
 them, are not listed to them); a superuser manages every entry and chooses its organization, none
-for the platform's.
+for the platform's. The directory (settings, branches, services, doctors with their week and days
+off, FAQ) is written through ``webapp.clinic.services.setup``, which checks, confines and audits it.
 """
 
 from __future__ import annotations
