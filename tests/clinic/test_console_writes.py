@@ -72,7 +72,7 @@ def test_a_refused_patient_card_shows_the_reason_and_writes_nothing(app, console
     assert _audit(app, "patient.create") == []
 
 
-def test_an_edit_on_the_default_form_path_is_audited(app, console_login, two_clinics):
+def test_a_branch_edit_is_audited_by_the_directory_service(app, console_login, two_clinics):
     from webapp.clinic.models import Branch
     from webapp.extensions import db
 
@@ -91,7 +91,7 @@ def test_an_edit_on_the_default_form_path_is_audited(app, console_login, two_cli
     assert client.post(f"/admin/clinic_branches/edit/?id={branch_id}", data=form).status_code == 302
     with app.app_context():
         assert db.session.get(Branch, branch_id).name == "Центральный-2"
-    assert [(t, s) for t, _f, s in _audit(app, "clinic_branches.update")] == [(str(branch_id), "console")]
+    assert [(t, s) for t, _f, s in _audit(app, "clinic_branch.update")] == [(str(branch_id), "console")]
 
 
 def test_forged_ids_of_another_organization_are_not_found(app, console_login, two_clinics):
@@ -118,7 +118,7 @@ def test_forged_ids_of_another_organization_are_not_found(app, console_login, tw
     with app.app_context():
         assert db.session.get(Patient, w.pa.id).last_name == A_SURNAME
         assert db.session.get(Branch, w.a.central_id).name == "Центральный"
-    assert _audit(app, "patient.update") == [] and _audit(app, "clinic_branches.update") == []
+    assert _audit(app, "patient.update") == [] and _audit(app, "clinic_branch.update") == []
 
 
 def _support_ticket(app, patient_id):

@@ -13,7 +13,8 @@ machine with the list actions or the calendar's appointment page; nobody edits a
 time in the list (booking rules live in the services). The FAQ: an organization's admin manages
 their organization's own entries (the platform's general entries, which their bots show after
 them, are not listed to them); a superuser manages every entry and chooses its organization, none
-for the platform's.
+for the platform's. The directory (settings, branches, services, doctors with their week and days
+off, FAQ) is written through ``webapp.clinic.services.setup``, which checks, confines and audits it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
-from wtforms.validators import ValidationError
 
 from webapp.admin import words
 from webapp.admin.base import ScopedModelView, SecureView, money_formatter
@@ -51,7 +51,7 @@ from webapp.clinic.models import (
     SupportTicket,
 )
 from webapp.clinic.reception import ReceptionView
-from webapp.clinic.services import booking, clock, stats, support
+from webapp.clinic.services import booking, clock, setup, stats, support
 from webapp.clinic.services.common import catalog, default_clinic, zone
 from webapp.clinic.services.patients import CARD_FIELDS, save_patient_card
 from webapp.core.db import UTCDateTime
@@ -128,6 +128,30 @@ class ScopedView(ScopedModelView):
         return catalog.gettext(exc.message)
 
 
+class DirectoryView(ScopedView):
+    """A directory row (settings, branch, service, doctor, FAQ) written through ``services.setup``:
+    the form is written onto the row as Flask-Admin does, then ``save`` checks it, confines it to
+    the actor's organization, flushes and audits (a refusal undoes the form in the savepoint)."""
+
+    required_roles = ADMINS
+
+    def snapshot(self, model) -> dict:
+        return setup.snapshot(model, self.audited_fields)
+
+    def save(self, model, before: dict):
+        raise NotImplementedError
+
+    def create_record(self, form):
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        return self.save(model, {})
+
+    def update_record(self, form, model) -> None:
+        before = self.snapshot(model)
+        form.populate_obj(model)
+        self.save(model, before)
+
+
 class ClinicAdminView(ScopedView):
     required_roles = ADMINS
 
@@ -152,18 +176,12 @@ class OwnOrganizationForm:
     def edit_form(self, obj=None):
         return self._without_organization(super().edit_form(obj))
 
-    @staticmethod
-    def _own_organization(model) -> None:
-        if not sees_every_organization(current_user):
-            with db.session.no_autoflush:  # a new row waits for its organization
-                model.organization_id = organization_id_of(current_user)
-
 
 def _organizations():
     return db.session.query(Organization).order_by(Organization.name)
 
 
-class ClinicSettingsView(OwnOrganizationForm, ClinicAdminView):
+class ClinicSettingsView(OwnOrganizationForm, DirectoryView):
     column_list = ("name", "organization", "timezone", "currency", "phone", "address", "bot")
     column_labels = {
         "name": _l("Name"),
@@ -176,30 +194,30 @@ class ClinicSettingsView(OwnOrganizationForm, ClinicAdminView):
         "bot": {"query_factory": _organization_rows(Bot, Bot.organization_id)},
     }
     can_delete = False
+    audited_fields = setup.CLINIC_FIELDS
 
-    def on_model_change(self, form, model, is_created):
-        self._own_organization(model)
-        with db.session.no_autoflush:
-            chosen = model.organization_id is not None or model.organization is not None
-        if not chosen:
-            raise ValidationError(catalog.gettext("Choose the clinic's organization"))
-        try:
-            zone(model.timezone)
-        except ServiceError as exc:
-            raise ValidationError(exc.message) from exc
+    def save(self, model, before):
+        return setup.save_clinic_settings(current_user, model, before)
 
 
-class BranchView(ClinicAdminView):
+class BranchView(DirectoryView):
     column_list = ("name", "clinic", "address", "phone", "is_active")
     column_searchable_list = ("name", "address")
     column_filters = ("is_active", "clinic.name")
     column_labels = {"name": _l("Name"), "address": _l("Address"), "is_active": _l("Active")}
     form_columns = ("clinic", "name", "address", "phone", "is_active")
     form_args = {"clinic": {"query_factory": _reachable(Clinic)}}
-    can_delete = False  # appointments keep their branch; deactivate instead
+    audited_fields = setup.BRANCH_FIELDS
+
+    def save(self, model, before):
+        return setup.save_branch(current_user, model, before)
+
+    # Refused while visits or doctors' intervals use it: appointments keep their branch; deactivate instead.
+    def delete_record(self, model) -> None:
+        setup.delete_branch(current_user, model, now=clock.now())
 
 
-class ServiceView(ClinicAdminView):
+class ServiceView(DirectoryView):
     column_list = ("name", "name_kk", "duration_minutes", "price", "prepayment_amount", "is_active")
     column_searchable_list = ("name", "name_kk")
     column_filters = ("is_active", "duration_minutes", "price")
@@ -223,25 +241,19 @@ class ServiceView(ClinicAdminView):
         "is_active",
     )
     form_args = {"clinic": {"query_factory": _reachable(Clinic)}, "branches": {"query_factory": _reachable(Branch)}}
-    can_delete = False
 
     def get_query(self):
         # The money columns read the clinic's currency; the CSV export renders its rows as it streams,
         # after the request's session is gone, so the clinic comes with each row.
         return super().get_query().options(joinedload(Service.clinic))
 
-    def on_model_change(self, form, model, is_created):
-        _same_clinic(model, model.branches)
-        if not 0 < (model.duration_minutes or 0) <= 720:
-            raise ValidationError(catalog.gettext("The duration must be 1 to 720 minutes"))
-        if (model.prepayment_amount or 0) > (model.price or 0):
-            raise ValidationError(catalog.gettext("The prepayment cannot exceed the price"))
+    audited_fields = setup.SERVICE_FIELDS
 
+    def save(self, model, before):
+        return setup.save_service(current_user, model, before)
 
-def _same_clinic(model, related) -> None:
-    """Branches and services chosen for a service or a doctor are of its own clinic."""
-    if any(row.clinic_id != model.clinic_id for row in related if model.clinic_id is not None):
-        raise ValidationError(catalog.gettext("Choose branches and services of the same clinic"))
+    def delete_record(self, model) -> None:
+        setup.delete_service(current_user, model, now=clock.now())
 
 
 class ScheduleInline(InlineFormAdmin):
@@ -251,23 +263,14 @@ class ScheduleInline(InlineFormAdmin):
         "weekday": {"choices": WEEKDAY_CHOICES, "coerce": int, "label": _l("Weekday")},
         "branch": {"query_factory": _reachable(Branch)},
     }
-
-    def on_model_change(self, form, model, is_created):
-        if model.start_time is None or model.end_time is None or model.start_time >= model.end_time:
-            raise ValidationError(catalog.gettext("A working interval must start before it ends"))
-        if (model.break_start is None) != (model.break_end is None):
-            raise ValidationError(catalog.gettext("Give both ends of the break, or neither"))
-        if model.break_start is not None and not (
-            model.start_time <= model.break_start < model.break_end <= model.end_time
-        ):
-            raise ValidationError(catalog.gettext("The break must lie inside the working interval"))
+    # The week is checked as a whole (no overlaps) by ``setup.save_doctor``.
 
 
 class DayOffInline(InlineFormAdmin):
     form_columns = ("id", "day", "reason")
 
 
-class DoctorView(ClinicAdminView):
+class DoctorView(DirectoryView):
     column_list = ("full_name", "specialty", "user", "slot_step_minutes", "is_active")
     column_searchable_list = ("full_name", "specialty")
     column_filters = ("is_active", "specialty")
@@ -296,11 +299,15 @@ class DoctorView(ClinicAdminView):
         "user": {"query_factory": _staff_of(Role.DOCTOR)},
     }
     inline_models = (ScheduleInline(DoctorSchedule), DayOffInline(DoctorDayOff))
-    can_delete = False
 
-    def on_model_change(self, form, model, is_created):
-        _same_clinic(model, [*model.branches, *model.services])
-        _same_clinic(model, [schedule.branch for schedule in model.schedules if schedule.branch is not None])
+    def snapshot(self, model) -> dict:
+        return setup.doctor_snapshot(model)
+
+    def save(self, model, before):
+        return setup.save_doctor(current_user, model, before, now=clock.now())
+
+    def delete_record(self, model) -> None:
+        setup.delete_doctor(current_user, model, now=clock.now())
 
 
 class PatientView(ClinicAdminView):
@@ -481,7 +488,7 @@ class FeedbackView(ClinicReadOnlyView):
     column_labels = {"score": _l("Score"), "comment": _l("Comment")}
 
 
-class FaqView(OwnOrganizationForm, ClinicAdminView):
+class FaqView(OwnOrganizationForm, DirectoryView):
     """An admin's list holds their organization's entries only (``access.scope``): the platform's
     general entries are the platform's to edit, so they are not listed to them at all."""
 
@@ -503,14 +510,13 @@ class FaqView(OwnOrganizationForm, ClinicAdminView):
         }
     }
 
-    def on_model_change(self, form, model, is_created):
-        self._own_organization(model)
-        if not (model.question_ru or "").strip() or not (model.answer_ru or "").strip():
-            raise ValidationError(catalog.gettext("Write the question and the answer in Russian at least"))
-        for language in Faq.LANGUAGES:
-            written = [(getattr(model, f"{part}_{language}") or "").strip() for part in ("question", "answer")]
-            if any(written) and not all(written):
-                raise ValidationError(catalog.gettext("Write both the question and the answer, or neither"))
+    audited_fields = setup.FAQ_FIELDS
+
+    def save(self, model, before):
+        return setup.save_faq(current_user, model, before)
+
+    def delete_record(self, model) -> None:
+        setup.delete_faq(current_user, model)
 
 
 class SupportTicketView(ClinicAdminView):
