@@ -343,20 +343,8 @@ class PatientView(ClinicAdminView):
         "tags": _l("Tags"),
         "tag_rows.tag": _l("Tag"),
     }
-    form_columns = (
-        "last_name",
-        "first_name",
-        "middle_name",
-        "phone",
-        "birth_date",
-        "sex",
-        "iin",
-        "language",
-        "osms_status",
-        "notes",
-        "is_active",
-        "tag_list",  # Flask-Admin builds only the listed columns, extra fields included
-    )
+    # What the card service writes, plus the tags (Flask-Admin builds only the listed columns).
+    form_columns = (*CARD_FIELDS, "tag_list")
     form_overrides = {"sex": SelectField, "language": SelectField, "osms_status": SelectField}
     form_args = {
         "sex": {"choices": words.choices("clinic_sex")},
