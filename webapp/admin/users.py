@@ -29,10 +29,12 @@ from webapp.core.models import AuditLog, Membership, Organization, User
 from webapp.core.roles import ORGANIZATION_ROLES, Role
 from webapp.core.services import (
     MANAGED_BY_ADMINS,
+    USER_CARD_FIELDS,
     ServiceError,
     change_role,
     record_audit,
     set_user_active,
+    update_user_card,
     users_in_reach,
 )
 from webapp.extensions import db
@@ -191,21 +193,23 @@ class UserView(ScopedModelView):
             raise ServiceError(gettext("Choose an organization from the list."), 422, "VALIDATION_ERROR")
         return organization
 
+    def refusal_text(self, exc: ServiceError) -> str:
+        return gettext(exc.message)
+
     def update_record(self, form, model) -> None:
-        """Role, status and membership changes go through the audited services, never a raw write."""
+        """Every field through the audited services, never a raw write: the card (``update_user_card``),
+        the role, the status and the membership."""
         new_role, new_active = form.role.data, form.is_active.data
         chosen = self._chosen_organization(form)
+        card = {name: getattr(form, name).data for name in USER_CARD_FIELDS}
+        update_user_card(current_user, model, card, form.new_password.data or None, source="console")
         if new_role != model.role:
             change_role(current_user, model, new_role, source="console")
         if new_active != model.is_active:
             set_user_active(current_user, model, new_active, source="console")
         if chosen is not False:
             self._move(model, chosen)
-        # The services already applied what they allowed; the generic populate must not undo it.
-        form.role.data, form.is_active.data = model.role, model.is_active
-        if hasattr(form, "organization_id"):
-            del form.organization_id
-        super().update_record(form, model)
+        self.session.flush()
 
     def _move(self, user: User, organization: Organization | None) -> None:
         if Role.parse(user.role) not in ORGANIZATION_ROLES:

@@ -5,6 +5,7 @@ Plain functions over the session: they flush, the caller (request, job, bot upda
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
@@ -367,3 +368,95 @@ def get_user(user_id: str | uuid.UUID) -> User | None:
     except ValueError:
         return None
     return db.session.get(User, key)
+
+
+# --- an account's card -----------------------------------------------------------------------------
+
+USER_CARD_FIELDS = ("username", "email", "phone", "first_name", "last_name", "language")
+USERNAME_RE = re.compile(r"[\w.@+-]{3,150}")
+PASSWORD_MIN_LENGTH = 8  # as ``flask create-superuser`` and the realty sign-up ask
+PASSWORD_MAX_LENGTH = 512
+
+
+def _(message: str) -> str:
+    """Marks a message id of the console's catalog (the console translates the refusal)."""
+    return message
+
+
+def _card_refusal(message: str, field: str, status: int = 422, code: str = "VALIDATION_ERROR") -> ServiceError:
+    return ServiceError(message, status, code, field)
+
+
+def _clean_user_card(user: User, fields: dict) -> dict:
+    """The card's fields trimmed and checked; a value left as it is passes (older rows may predate a rule)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    values = {}
+    for name in USER_CARD_FIELDS:
+        if name not in fields:
+            continue
+        value = (fields[name] or "").strip() or None
+        if value == getattr(user, name):
+            continue
+        if name == "username" and (value is None or not USERNAME_RE.fullmatch(value)):
+            raise _card_refusal(_("A username is 3 to 150 letters, digits and . @ + - _"), name)
+        if name == "email" and value is not None:
+            try:
+                value = validate_email(value, check_deliverability=False, test_environment=True).normalized.lower()
+            except EmailNotValidError as exc:
+                raise _card_refusal(_("Not a valid e-mail address"), name) from exc
+        if name == "phone" and value is not None:
+            value = normalize_phone(value)
+        if name == "language" and value not in SUPPORTED_LANGUAGES:
+            raise _card_refusal(_("Choose a language from the list"), name)
+        if name in ("first_name", "last_name") and value is not None:
+            value = " ".join(value.split())[:150]
+        if value != getattr(user, name):
+            values[name] = value
+    return values
+
+
+def _card_taken(user: User, values: dict) -> str | None:
+    """The first field whose new value another account holds (e-mail compared without case)."""
+    for name in ("username", "email", "phone"):
+        if values.get(name) is None:
+            continue
+        column = getattr(User, name)
+        match = sa.func.lower(column) == values[name].lower() if name == "email" else column == values[name]
+        if db.session.scalar(sa.select(User.id).where(match, User.id != user.id)) is not None:
+            return name
+    return None
+
+
+def update_user_card(
+    actor: User, user: User, fields: dict, password: str | None = None, source: str = "console"
+) -> list[str]:
+    """Change an account's username, e-mail, phone, names, language and (given) password. The
+    account's manager (``can_manage``) or the account itself; another is "not found". A username,
+    e-mail or phone another account holds is refused — the unique keys decide, so of two saves at
+    once one is refused. One audit row names the changed fields, never the password or its hash.
+    Flushes only; answers the changed fields."""
+    from sqlalchemy.exc import IntegrityError
+
+    if actor.id != user.id and not (in_reach(actor, user) and can_manage(actor, user)):
+        raise ServiceError(_("User not found"), 404, "NOT_FOUND")
+    values = _clean_user_card(user, fields)
+    if password and not (PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH):
+        raise _card_refusal(_("A password is at least 8 characters"), "password")
+    taken = _card_taken(user, values)
+    if taken:
+        raise _card_refusal(_("This value belongs to another account"), taken, 409, "CONFLICT")
+    for name, value in values.items():
+        setattr(user, name, value)
+    if password:
+        user.set_password(password)
+    changed = sorted(values) + (["password"] if password else [])
+    if not changed:
+        return changed
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise _card_refusal(_("This value belongs to another account"), "username", 409, "CONFLICT") from exc
+    record_audit(actor, "user.update", "user", user.id, None, ", ".join(changed), source)
+    return changed

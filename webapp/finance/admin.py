@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import abort, request
+from flask import request
 from flask_admin import expose
 from flask_login import current_user
 from wtforms.validators import Length
@@ -19,10 +19,11 @@ from webapp.admin.dashboard import add_card
 from webapp.core.db import utcnow
 from webapp.core.i18n import format_money
 from webapp.core.roles import Role
+from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.finance import access
 from webapp.finance.models import DEFAULT_CURRENCY, Category, Debt, Goal, Transaction, VoiceCommandLog, Wallet
-from webapp.finance.services import ledger, voice
+from webapp.finance.services import category_edits, ledger, voice
 from webapp.finance.services.texts import catalog
 
 _l = catalog.lazy_gettext
@@ -100,12 +101,17 @@ class CategoryView(FinanceScoped):
             return access.can_edit_category(current_user, category)
         return True
 
-    def on_model_change(self, form, model, is_created):
-        allowed = (
-            access.can_create_category(current_user) if is_created else access.can_edit_category(current_user, model)
-        )
-        if not allowed:
-            abort(404)
+    def refusal_text(self, exc: ServiceError) -> str:
+        return catalog.gettext(exc.message)
+
+    def _fields(self, form) -> dict:
+        return {name: getattr(form, name).data for name in self.form_columns}
+
+    def create_record(self, form):
+        return category_edits.create_category(current_user, self._fields(form), source="console")
+
+    def update_record(self, form, model) -> None:
+        category_edits.update_category(current_user, model, self._fields(form), source="console")
 
     can_delete = False  # transactions keep pointing at them
     column_list = ("code", "type", "name_ru", "name_uz", "name_en", "keywords", "user")

@@ -27,7 +27,6 @@ from webapp.core.services import ServiceError
 from webapp.extensions import db
 from webapp.telegram import services
 from webapp.telegram.models import Bot
-from webapp.telegram.tokens import find_bot_by_token, set_bot_token
 
 SECRET_COLUMNS = ("token_encrypted", "token_fingerprint", "webhook_secret")
 
@@ -144,33 +143,36 @@ class BotView(ScopedModelView):
     def edit_form(self, obj=None):
         return self._adjust(super().edit_form(obj), obj)
 
-    def _organization_from(self, form) -> int | None:
-        if not tenancy.is_superuser(current_user):
-            organization_id = tenancy.organization_id_of(current_user)
-            if organization_id is None:
-                raise ValidationError(gettext("Your account works for no organization."))
-            return organization_id
-        raw = (form.organization_choice.data or "").strip()
+    def _organization_from(self, form):
+        """The superuser's choice (None: a platform bot); ``services.KEEP`` when the form has none."""
+        field = getattr(form, "organization_choice", None)
+        if field is None:
+            return services.KEEP
+        raw = (field.data or "").strip()
         if not raw:
             return None
-        if not raw.isdigit() or db.session.get(Organization, int(raw)) is None:
-            raise ValidationError(gettext("Choose an organization from the list."))
+        if not raw.isdigit():
+            raise ServiceError("Choose an organization from the list.", 422, "VALIDATION_ERROR")
         return int(raw)
 
-    def on_model_change(self, form, model: Bot, is_created: bool) -> None:
-        if is_created or tenancy.is_superuser(current_user):
-            with db.session.no_autoflush:  # a new row has no token yet: these reads must not flush it
-                model.organization_id = self._organization_from(form)
-        token = (form.token.data or "").strip()
-        if is_created and not token:
-            raise ValidationError(gettext("A new bot needs its token."))
-        if token:
-            with db.session.no_autoflush:  # the new row has no token yet: it must not be flushed by this query
-                owner = find_bot_by_token(token)
-            if owner is not None and owner is not model:
-                raise ValidationError(gettext("This token belongs to another bot."))
-            set_bot_token(model, token)
-        services.ensure_webhook_secret(model)
+    def _card(self, form) -> dict:
+        return {name: getattr(form, name).data for name in services.BOT_CARD_FIELDS}
+
+    def refusal_text(self, exc: ServiceError) -> str:
+        return gettext(exc.message)
+
+    def create_record(self, form):
+        organization_id = self._organization_from(form)
+        organization_id = None if organization_id is services.KEEP else organization_id
+        return services.create_bot_card(
+            current_user, self._card(form), form.token.data or "", organization_id, source="console"
+        )
+
+    def update_record(self, form, model: Bot) -> None:
+        organization_id = self._organization_from(form)
+        services.update_bot_card(
+            current_user, model, self._card(form), form.token.data, organization_id, source="console"
+        )
 
     def after_model_change(self, form, model: Bot, is_created: bool) -> None:
         if form.token.data:
