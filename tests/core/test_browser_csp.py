@@ -78,8 +78,11 @@ def test_console_works_under_the_csp(app, live_server, browser, make_user, realt
     page.wait_for_selector(".alert-success")
     assert listing_status(app, listing.id) == "approved"
 
-    # Filters are added by Flask-Admin's own script without following the placeholder link.
+    # Filters are added by Flask-Admin's own script without following the placeholder link. The
+    # alert is drawn before the page's scripts have run: on a busy machine the dropdown is not wired yet.
+    page.wait_for_load_state("load")
     page.click("text=Add Filter")
+    page.wait_for_selector("a.filter >> nth=0", state="visible")
     page.click("a.filter >> nth=0")
     page.wait_for_selector(".filters tr, #filter_form .filter-op, .filter-op")
 
