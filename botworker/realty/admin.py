@@ -11,7 +11,6 @@ from telebot.handler_backends import State, StatesGroup
 from botworker.callbacks import Callback
 from botworker.context import current_user, user_language
 from botworker.realty import ui
-from botworker.realty.staff import count, page_of
 from botworker.realty.ui import t
 from webapp.core.models import User
 from webapp.core.roles import Role
@@ -124,8 +123,9 @@ def metrics_text(agency: Agency) -> str:
 def agency_realtors_page(page: int) -> tuple[str, types.InlineKeyboardMarkup]:
     agency_id = access.agency_id_of(current_user())
     query = agencies.agency_realtors(agency_id)
-    total = count(query)
-    items = page_of(query, page)
+    found = ui.page_of(query, page)
+    total = found.total
+    items = found.items
     rows = [
         [
             (
@@ -143,10 +143,11 @@ def agency_realtors_page(page: int) -> tuple[str, types.InlineKeyboardMarkup]:
 
 def agencies_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = agencies.all_agencies()
-    total = count(query)
+    found = ui.page_of(query, page)
+    total = found.total
     if not total:
         return t("No agencies yet."), None
-    items = page_of(query, page)
+    items = found.items
     rows = []
     lines = []
     staff = agencies.member_counts(items)
@@ -163,8 +164,9 @@ def agencies_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
 
 def users_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = agencies.recent_users()
-    total = count(query)
-    items = page_of(query, page)
+    found = ui.page_of(query, page)
+    total = found.total
+    items = found.items
     first = (page - 1) * ui.PAGE_SIZE
     lines = [f"{n}. {user_line(u)}" for n, u in enumerate(items, first + 1)]
     rows = [[(f"{n}. {u.display_name[:25]}", USER_CARD.new(u.id.hex))] for n, u in enumerate(items, first + 1)]
@@ -174,10 +176,11 @@ def users_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
 
 def realtors_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = agencies.platform_realtors()
-    total = count(query)
+    found = ui.page_of(query, page)
+    total = found.total
     if not total:
         return t("No realtors on the platform."), None
-    items = page_of(query, page)
+    items = found.items
     first = (page - 1) * ui.PAGE_SIZE
     lines = [f"{n}. {user_line(u)}" for n, u in enumerate(items, first + 1)]
     rows = [[(f"{n}. {u.display_name[:25]}", REALTOR_CARD.new(u.id.hex))] for n, u in enumerate(items, first + 1)]

@@ -8,7 +8,6 @@ import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import sqlalchemy as sa
 from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
@@ -208,10 +207,10 @@ def current_user_tg_id() -> int:
 
 def bookings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = bookings.guest_bookings(current_user())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    found = ui.page_of(query, page)
+    total, items = found.total, found.items
     if not total:
         return t("You have no bookings yet. Find a place with 🔍 Search."), None
-    items = db.session.scalars(query.limit(ui.PAGE_SIZE).offset((page - 1) * ui.PAGE_SIZE)).unique().all()
     rows = [booking_actions(b) for b in items]
     rows.append(ui.nav_row(MY_BOOKINGS_PAGE, page, total))
     return "\n\n".join(booking_line(b) for b in items), ui.inline(*rows)
@@ -219,11 +218,11 @@ def bookings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
 
 def favorites_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = social.favorites_of(current_user())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    found = ui.page_of(query, page)
+    total, favorites = found.total, found.items
     if not total:
         return t("No favorites yet. Add listings from search results with “To favorites”."), None
     first = (page - 1) * ui.PAGE_SIZE
-    favorites = db.session.scalars(query.limit(ui.PAGE_SIZE).offset(first)).unique().all()
     lines, rows = [], []
     for n, favorite in enumerate(favorites, first + 1):
         lines.append(listing_line(n, favorite.listing))

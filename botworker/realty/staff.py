@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from telebot import TeleBot, types
 from telebot.handler_backends import State, StatesGroup
 
@@ -65,14 +64,6 @@ WIZARD_STEPS = [
 ]
 
 
-def count(query: sa.Select) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-
-
-def page_of(query: sa.Select, page: int) -> list:
-    return db.session.scalars(query.limit(ui.PAGE_SIZE).offset((page - 1) * ui.PAGE_SIZE)).unique().all()
-
-
 def short(listing: Listing) -> str:
     state = ui.status_text(listing.status) + ("" if listing.is_active else " · " + t("🚫 hidden"))
     price = ui.money(listing.price_per_night, listing.agency.currency)
@@ -81,10 +72,11 @@ def short(listing: Listing) -> str:
 
 def my_listings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = listings.staff_listings(current_user())
-    total = count(query)
+    found = ui.page_of(query, page)
+    total = found.total
     if not total:
         return t("You have no listings yet. Add one with ➕ Add listing."), None
-    items = page_of(query, page)
+    items = found.items
     rows = [[(f"#{lst.id} {lst.title[:30]}", LISTING_CARD.new(lst.id))] for lst in items]
     rows.append(ui.nav_row(MY_LISTINGS_PAGE, page, total))
     return "\n\n".join(short(lst) for lst in items), ui.inline(*rows)
@@ -123,10 +115,11 @@ def staff_bookings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | No
     query = bookings.staff_bookings(current_user()).where(
         Booking.status.in_((BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value))
     )
-    total = count(query)
+    found = ui.page_of(query, page)
+    total = found.total
     if not total:
         return t("No current bookings of your listings."), None
-    items = page_of(query, page)
+    items = found.items
     rows = []
     for booking in items:
         row = []
@@ -140,10 +133,11 @@ def staff_bookings_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | No
 
 def moderation_page(page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
     query = listings.moderation_queue(current_user())
-    total = count(query)
+    found = ui.page_of(query, page)
+    total = found.total
     if not total:
         return t("No listings wait for moderation."), None
-    items = page_of(query, page)
+    items = found.items
     rows = [
         [(t("Approve") + f" #{lst.id}", APPROVE.new(lst.id)), (t("Reject") + f" #{lst.id}", REJECT.new(lst.id))]
         for lst in items

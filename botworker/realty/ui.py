@@ -7,7 +7,6 @@ of the four languages, so a user who switches language mid-way is never stuck.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,12 +20,19 @@ from webapp.core.db import utcnow
 from webapp.core.i18n import Catalog
 from webapp.core.limits import in_date_range
 from webapp.core.models import User
+from webapp.core.pagination import Page, count_pages, fetch_page
 from webapp.core.roles import Role, user_has_role
 from webapp.core.services import SUPPORTED_LANGUAGES, ServiceError
 
 catalog = Catalog("realty")
 CB = "r:"  # prefix of every callback_data of this bot (Telegram allows 64 bytes)
 PAGE_SIZE = 5
+
+
+def page_of(query, number: int) -> Page:
+    """Page ``number`` of what ``query`` selects, as every list of this bot shows it."""
+    return fetch_page(query, number, PAGE_SIZE, unique=True)
+
 
 # Guest
 SEARCH = "🔍 Search"
@@ -173,7 +179,7 @@ def inline(*rows: list[tuple[str, str]]) -> types.InlineKeyboardMarkup:
 
 
 def pages(total: int, size: int = PAGE_SIZE) -> int:
-    return max(1, math.ceil(total / size))
+    return count_pages(total, size, "console")  # an empty list is still one page
 
 
 def nav_row(prefix: str | Callback, page: int, total: int) -> list[tuple[str, str]]:
