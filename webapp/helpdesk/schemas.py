@@ -170,7 +170,9 @@ class TicketCreatedOut(BaseModel):
     created_at: str | None
 
 
-class TicketOut(BaseModel):
+class TicketFields(BaseModel):
+    """What a ticket's page and its row in a list both show, in seed 003's order."""
+
     id: str
     title: str
     description: str
@@ -181,21 +183,14 @@ class TicketOut(BaseModel):
     assigned_to: PersonOut | None
     created_at: str | None
     updated_at: str | None
+
+
+class TicketOut(TicketFields):
     closed_at: str | None
     first_response_at: str | None
 
 
-class TicketListItem(BaseModel):
-    id: str
-    title: str
-    description: str
-    status: str
-    priority: str
-    category: CategoryBrief | None
-    user: CustomerOut
-    assigned_to: PersonOut | None
-    created_at: str | None
-    updated_at: str | None
+class TicketListItem(TicketFields):
     messages_count: int = Field(description="the messages the viewer may read")
     last_message_at: str | None
 
