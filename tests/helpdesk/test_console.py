@@ -9,10 +9,11 @@ import re
 
 import pytest
 import requests
-from simple_websocket import Client, ConnectionError
+from simple_websocket import ConnectionError
 
 from tests.conftest import csrf_from
 from tests.fixtures.helpdesk import PNG_BYTES
+from tests.helpdesk.test_live import Client
 
 
 def messages_of(app, ticket_id):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -16,7 +17,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, Request
 
 from tests.conftest import BACKEND
-from tests.helpdesk.test_live import connect, next_event
+from tests.helpdesk.test_live import Client, connect, next_event
 
 CLOSE_TOO_MANY, CLOSE_IDLE = 4429, 4408
 
@@ -48,6 +49,30 @@ def sockets():
 def shut(ws) -> None:
     if ws.connected:
         ws.close()
+
+
+def test_a_close_sent_with_the_handshake_answer_keeps_its_code():
+    """The tests' client reads a cap's close that shares a TCP read with the handshake's answer (the
+    plain simple_websocket client reported 1005 when the server then dropped the connection)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def refuse_at_once() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            server = WSConnection(ConnectionType.SERVER)
+            server.receive_data(conn.recv(4096))
+            assert isinstance(next(server.events()), Request)
+            conn.sendall(server.send(AcceptConnection()) + server.send(CloseConnection(CLOSE_TOO_MANY, "Too many")))
+            time.sleep(0.3)
+
+    serving = threading.Thread(target=refuse_at_once, daemon=True)
+    serving.start()
+    try:
+        assert close_of(Client.connect(f"ws://127.0.0.1:{port}/ws")) == (CLOSE_TOO_MANY, "Too many")
+    finally:
+        serving.join(timeout=5)
+        listener.close()
 
 
 def test_per_user_cap_closes_the_extra_socket_with_4429(app, live_server, tokens_for, people, sockets, monkeypatch):

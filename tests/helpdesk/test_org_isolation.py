@@ -12,10 +12,11 @@ import io
 from types import SimpleNamespace
 
 import pytest
-from simple_websocket import Client, ConnectionError
+from simple_websocket import ConnectionError
 
 from tests.conftest import csrf_from
 from tests.fixtures.helpdesk import PNG_BYTES
+from tests.helpdesk.test_live import Client
 
 
 def assert_not_found(response):
