@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import BACKEND
 from webapp.broadcasts import jobs
 from webapp.broadcasts.models import Broadcast
 from webapp.broadcasts.services import lifecycle
@@ -235,3 +236,63 @@ def test_test_send_reaches_the_marketer_only(app, client, bc_sandbox, make_user,
     assert all(m == [] for m in bc_sandbox.bot_messages(bot, audience.chat_ids).values())
     with app.app_context():
         assert db.session.get(Broadcast, broadcast_id).status == "draft"
+
+
+def slow_bot_api(seconds: float):
+    """The real send path behind a Bot API that takes ``seconds`` to answer (as a far-away Telegram)."""
+    import time
+
+    from webapp.broadcasts.services import delivery
+
+    def send(bot, chat_id, language, content):
+        time.sleep(seconds)
+        return delivery.send_counted_by_window(bot, chat_id, language, content)
+
+    return send
+
+
+def sandbox_limits(app, live_server, bot_ns, per_second: int) -> None:
+    from webapp.sandbox.client import SandboxClient
+    from webapp.telegram.models import Bot
+
+    SandboxClient(live_server.sandbox_url, key=app.config["SANDBOX_KEY"]).set_limits(
+        bot_ns.token, per_second=per_second, per_chat_per_second=1
+    )
+    with app.app_context():
+        db.session.get(Bot, bot_ns.bot_id).rate_limit_per_second = per_second
+        db.session.commit()
+
+
+needs_redis = pytest.mark.skipif(not BACKEND.redis_url, reason="one sender per job on the embedded Redis substitute")
+
+
+@needs_redis
+def test_a_job_adds_senders_while_the_bot_api_is_slower_than_the_limit(app, live_server, bc_sandbox):
+    from webapp.broadcasts.services import delivery
+
+    bot = bc_sandbox.bot("finance")
+    sandbox_limits(app, live_server, bot, 100)  # one sender waiting 50 ms per answer manages 20/s
+    people = bc_sandbox.audience(bot, 150)
+    broadcast_id = start(app, bot.bot_id)
+    with app.app_context():
+        report = delivery.run_worker(broadcast_id, sender=slow_bot_api(0.05), threads=4)
+    assert report.finished and report.outcomes == Counter({"sent": 150})
+    assert len(report.token.split(",")) > 1, "the job should have added senders"
+    received = bc_sandbox.bot_messages(bot, people.chat_ids)
+    assert all(len(received[chat]) == 1 for chat in people.chat_ids)
+
+
+@needs_redis
+def test_one_sender_is_enough_while_the_limit_paces_it(app, live_server, bc_sandbox):
+    from webapp.broadcasts.services import delivery
+
+    bot = bc_sandbox.bot("finance")
+    sandbox_limits(app, live_server, bot, 4)  # a send every 250 ms; the Bot API answers in 50
+    people = bc_sandbox.audience(bot, 12)
+    broadcast_id = start(app, bot.bot_id)
+    with app.app_context():
+        report = delivery.run_worker(broadcast_id, sender=slow_bot_api(0.05), threads=4)
+    assert report.finished and report.outcomes == Counter({"sent": 12})
+    assert len(report.token.split(",")) == 1
+    received = bc_sandbox.bot_messages(bot, people.chat_ids)
+    assert all(len(received[chat]) == 1 for chat in people.chat_ids)

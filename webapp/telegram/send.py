@@ -159,15 +159,20 @@ def _lane(limiter: SendLimiter, key: str, bot: Bot, paid: bool) -> tuple[str, fl
     return limiter.bot_key(key), bot.rate_limit_per_second or 30
 
 
-class _Ahead:
+class SlotPlan:
     """Chats this thread will send to next, whose slots are reserved together when the first of them
-    is sent (one Redis call for all); a chat not sent to leaves a gap in the schedule, no more."""
+    is sent (one Redis call for all); a chat not sent to leaves a gap in the schedule, no more.
+
+    ``lane_was_free`` tells, once reserved, whether the first slot came at once: the bot's schedule
+    had a gap, so its senders are not keeping up with its limit (a broadcast worker then adds one).
+    """
 
     def __init__(self, limiter: SendLimiter, lane: tuple[str, float], chat_keys: list[str]) -> None:
         self.limiter = limiter
         self.lane = lane
         self.chat_keys = chat_keys
         self.slots: dict[str, float] | None = None
+        self.lane_was_free: bool | None = None
 
     def take(self, lane: str, chat_key: str) -> float | None:
         """The monotonic time reserved for this send, or None (not planned here: reserve as usual)."""
@@ -176,6 +181,7 @@ class _Ahead:
         if self.slots is None:
             per_chat = policy.per_chat()
             delays = self.limiter.reserve_many(self.lane, [(key, *per_chat) for key in self.chat_keys])
+            self.lane_was_free = bool(delays) and delays[0] <= 0
             now = time.monotonic()  # the delays count from the answer, as ``SendLimiter.wait`` counts them
             self.slots = {key: now + delay for key, delay in zip(self.chat_keys, delays, strict=True)}
         self.chat_keys = [key for key in self.chat_keys if key != chat_key]
@@ -190,15 +196,15 @@ _ahead = threading.local()
 
 
 @contextmanager
-def slots_reserved(bot: Bot, chat_ids: list[int], *, allow_paid_broadcast: bool = False) -> Iterator[None]:
+def slots_reserved(bot: Bot, chat_ids: list[int], *, allow_paid_broadcast: bool = False) -> Iterator[SlotPlan]:
     """Within the block, this thread's sends to ``chat_ids`` (in that order) go at slots reserved in one
     step under the bot's and each chat's limit, not one Redis call per message (a broadcast window)."""
     limiter = _limiter()
     key = limiter_key(decrypt_token(bot))
     lane = _lane(limiter, key, bot, bool(allow_paid_broadcast and bot.paid_broadcast))
-    _ahead.plan = _Ahead(limiter, lane, [limiter.chat_key(key, chat_id) for chat_id in chat_ids])
+    plan = _ahead.plan = SlotPlan(limiter, lane, [limiter.chat_key(key, chat_id) for chat_id in chat_ids])
     try:
-        yield
+        yield plan
     finally:
         _ahead.plan = None
 

@@ -64,6 +64,8 @@ D = DeliveryStatus
 STATUS_CHECK_SECONDS = 0.5
 COUNTERS_EVERY_SECONDS = 2.0  # recounting a million rows after every batch would cost more than sending
 HEARTBEAT_SECONDS = 2.0
+SENDS_COUNTED_EVERY = 1.0
+GROW_EVERY_SECONDS = 1.0
 # The per-message statements go to the table, not the mapped class: an ORM-enabled UPDATE costs
 # several times the CPU of a plain Core one, and a sender runs two per message.
 DELIVERIES = BroadcastDelivery.__table__
@@ -202,6 +204,39 @@ class Claimed:
     language: str | None
 
 
+# Built once, like the window's statements below: a claim per batch and its release ran as ORM
+# statements rebuilt on every call, a sixth of a sender's bookkeeping CPU. Two statements, not an
+# UPDATE over an ``IN (SELECT … LIMIT … SKIP LOCKED)``: PostgreSQL may run such a subquery more than
+# once and so claim more rows than asked.
+_CLAIMABLE = (
+    sa.select(DELIVERIES.c.id)
+    .where(
+        DELIVERIES.c.broadcast_id == sa.bindparam("of_broadcast"),
+        DELIVERIES.c.status == D.PENDING.value,
+        DELIVERIES.c.claim_token.is_(None),
+        sa.or_(DELIVERIES.c.next_attempt_at.is_(None), DELIVERIES.c.next_attempt_at <= sa.bindparam("now")),
+    )
+    .order_by(DELIVERIES.c.id)
+    .limit(sa.bindparam("size"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    sa.update(DELIVERIES)
+    .where(
+        DELIVERIES.c.id.in_(sa.bindparam("row_ids", expanding=True)),
+        DELIVERIES.c.status == D.PENDING.value,
+        DELIVERIES.c.claim_token.is_(None),
+    )
+    .values(claim_token=sa.bindparam("token"), claimed_at=sa.bindparam("now"))
+    .returning(DELIVERIES.c.id, DELIVERIES.c.chat_id, DELIVERIES.c.language)
+)
+_RELEASE = (
+    sa.update(DELIVERIES)
+    .where(DELIVERIES.c.claim_token == sa.bindparam("token"), DELIVERIES.c.status == D.PENDING.value)
+    .values(claim_token=None, claimed_at=None)
+)
+
+
 def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None = None) -> list[Claimed]:
     """Atomically take up to ``size`` sendable pending rows for the worker holding ``token``.
 
@@ -209,38 +244,20 @@ def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None =
     pick disjoint rows. SQLite: the conditional UPDATE (``claim_token IS NULL``) decides, and
     RETURNING says which rows this worker really got.
     """
+    connection = db.session.connection()
     now = now or utcnow()
     for _ in range(5):
-        candidates = db.session.scalars(
-            sa.select(BroadcastDelivery.id)
-            .where(
-                BroadcastDelivery.broadcast_id == broadcast_id,
-                BroadcastDelivery.status == D.PENDING.value,
-                BroadcastDelivery.claim_token.is_(None),
-                sa.or_(BroadcastDelivery.next_attempt_at.is_(None), BroadcastDelivery.next_attempt_at <= now),
-            )
-            .order_by(BroadcastDelivery.id)
-            .limit(size)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not candidates:
+        candidates = connection.execute(_CLAIMABLE, {"of_broadcast": broadcast_id, "now": now, "size": size})
+        row_ids = candidates.scalars().all()
+        if not row_ids:
             db.session.commit()
             return []
-        rows = db.session.execute(
-            sa.update(BroadcastDelivery)
-            .where(
-                BroadcastDelivery.id.in_(candidates),
-                BroadcastDelivery.status == D.PENDING.value,
-                BroadcastDelivery.claim_token.is_(None),
-            )
-            .values(claim_token=token, claimed_at=now)
-            .returning(BroadcastDelivery.id, BroadcastDelivery.chat_id, BroadcastDelivery.language)
-            .execution_options(synchronize_session=False)
-        ).all()
+        rows = connection.execute(_CLAIM, {"row_ids": row_ids, "token": token, "now": now}).all()
         db.session.commit()
         if rows:
             return sorted((Claimed(r.id, r.chat_id, r.language) for r in rows), key=lambda c: c.id)
         # Another worker took these between our read and our write (SQLite): look again.
+        connection = db.session.connection()
     return []
 
 
@@ -286,6 +303,10 @@ class Heartbeat:
         self.stopping.set()
         self.thread.join()
 
+    def add(self, token: str) -> None:
+        """A sender that starts later: its rows are stamped from now on."""
+        self.tokens = [*self.tokens, token]
+
     def stop_beating_for(self, token: str) -> None:
         """A sender ended (done or crashed): rows it left in flight must be able to go stale."""
         self.tokens = [t for t in self.tokens if t != token]
@@ -303,12 +324,7 @@ class Heartbeat:
 
 
 def release_claims(token: str) -> int:
-    result = db.session.execute(
-        sa.update(BroadcastDelivery)
-        .where(BroadcastDelivery.claim_token == token, BroadcastDelivery.status == D.PENDING.value)
-        .values(claim_token=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.connection().execute(_RELEASE, {"token": token})
     db.session.commit()
     return result.rowcount
 
@@ -372,20 +388,33 @@ class Window:
     of them goes to Telegram; their ``sent`` outcomes are kept here and written together with the
     next window's mark. So a message costs a fraction of a commit, and a worker that dies leaves at
     most one window per sender thread ``sending`` (→ ``unknown``, never re-sent). The ``sends``
-    metric of the bot grows by the window's sent messages in the same step, not by one Redis call each.
+    metric of the bot grows by the messages sent at most once every ``SENDS_COUNTED_EVERY`` seconds
+    and when the sender stops, not by one Redis call per window.
     """
 
     def __init__(self, token: str, bot_name: str = "") -> None:
         self.token = token
         self.bot_name = bot_name
         self.sent: list[dict[str, Any]] = []
+        self.uncounted = 0
+        self.counted_at = time.monotonic()
 
     def flush(self) -> None:
         """Write the kept ``sent`` outcomes into the current transaction (the caller commits)."""
         if self.sent:
             db.session.connection().execute(_FINISH_SENT, self.sent)
-            metrics.count("sends", self.bot_name, len(self.sent), path="jobs")
+            self.uncounted += len(self.sent)
             self.sent = []
+            if time.monotonic() - self.counted_at >= SENDS_COUNTED_EVERY:
+                self.count_sends()
+
+    def count_sends(self) -> None:
+        """Add the messages sent since the last count to the bot's ``sends`` metric (a worker killed
+        in between loses at most that second's count: a metric, not a record)."""
+        if self.uncounted:
+            metrics.count("sends", self.bot_name, self.uncounted, path="jobs")
+            self.uncounted = 0
+        self.counted_at = time.monotonic()
 
     def commit(self) -> None:
         self.flush()
@@ -595,6 +624,39 @@ def _detached_bot(bot_id: int) -> Bot:
     return bot
 
 
+class Demand:
+    """Whether a job's senders keep the bot's send schedule full.
+
+    Each window tells whether its first slot came at once (the schedule had a gap). When most windows
+    of the last ``GROW_EVERY_SECONDS`` found a gap, the Bot API's round trip, not the bot's limit, is
+    what paces the senders, and the job starts one more, up to ``BROADCAST_THREADS``. A sender costs
+    CPU beyond its messages (its own claims, windows and connection, and contention with the others),
+    so a job runs as few as keep the limit busy: one where Telegram answers fast, more where it
+    answers slowly or the limit is high (a paid broadcast).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.windows = 0
+        self.free = 0
+
+    def note(self, lane_was_free: bool | None) -> None:
+        if lane_was_free is None:  # the window sent nothing, so it reserved nothing
+            return
+        with self._lock:
+            self.windows += 1
+            self.free += lane_was_free
+
+    def wants_more(self) -> bool:
+        """True when most windows since the last call found a gap (and starts counting anew). A
+        sender's first window always finds one, and under a low limit windows are seconds apart:
+        one window alone says nothing."""
+        with self._lock:
+            windows, free = self.windows, self.free
+            self.windows = self.free = 0
+        return windows >= 2 and free * 2 > windows
+
+
 def run_worker(
     broadcast_id: int,
     *,
@@ -606,41 +668,53 @@ def run_worker(
 ) -> WorkerReport:
     """Send the broadcast's pending rows until none is left, it stops being ``sending``, or time is up.
 
-    ``threads`` senders work side by side in this process (each its own claims and connection, as
-    separate workers would): a Bot API round trip takes tens of milliseconds, so one sender alone
-    could not keep up with the bot's limit. The shared Redis limiter keeps them all under it.
+    Up to ``threads`` senders work side by side in this process (each its own claims and connection,
+    as separate workers would): a Bot API round trip takes tens of milliseconds, so one sender alone
+    may not keep up with the bot's limit. The job starts with one and adds one while they fall behind
+    the limit (see ``Demand``). The shared Redis limiter keeps them all under it.
     """
     if threads is None:
         # The embedded in-process Redis substitute serialises every command anyway, and its Lua
         # runtime (the send path's limiter) is not made for many threads at once: one sender there.
         threads = int(setting("BROADCAST_THREADS")) if current_app.config.get("REDIS_URL") else 1
     args = (broadcast_id, sender, batch_size, max_seconds, stale_after)
-    tokens = [uuid.uuid4().hex for _ in range(max(threads, 1))]
     if threads <= 1:
-        with Heartbeat(tokens), pinned_connection():
-            return _run_worker(tokens[0], *args)
+        token = uuid.uuid4().hex
+        with Heartbeat([token]), pinned_connection():
+            return _run_worker(token, *args)
     app = current_app._get_current_object()
     reports: list[WorkerReport] = []
     failures: list[BaseException] = []
+    demand = Demand()
+    ended = threading.Event()
 
     def sender_thread(token: str) -> None:
         try:
             with app.app_context(), pinned_connection():
-                reports.append(_run_worker(token, *args))
+                reports.append(_run_worker(token, *args, demand=demand))
         except BaseException as exc:  # re-raised in the job's own thread below
             log.exception("broadcast %s: a sender failed", broadcast_id)
             failures.append(exc)
         finally:
             heartbeat.stop_beating_for(token)
+            ended.set()
 
-    pool = [
-        threading.Thread(target=sender_thread, args=(token,), name=f"broadcast-{broadcast_id}-{n}")
-        for n, token in enumerate(tokens)
-    ]
-    heartbeat = Heartbeat(tokens)
+    pool: list[threading.Thread] = []
+
+    def start_sender() -> None:
+        token = uuid.uuid4().hex
+        heartbeat.add(token)
+        thread = threading.Thread(target=sender_thread, args=(token,), name=f"broadcast-{broadcast_id}-{len(pool)}")
+        pool.append(thread)
+        thread.start()
+
+    heartbeat = Heartbeat([])
     with heartbeat:
-        for thread in pool:
-            thread.start()
+        start_sender()
+        # A sender that ends has found nothing left to send (or failed): no more are started then.
+        while not ended.wait(GROW_EVERY_SECONDS):
+            if len(pool) < threads and demand.wants_more():
+                start_sender()
         for thread in pool:
             thread.join()
     if failures:
@@ -662,6 +736,7 @@ def _send_batch(
     content: Content,
     sender: Sender,
     report: WorkerReport,
+    demand: Demand | None = None,
 ) -> bool:
     """Send a claimed batch window by window; True when the broadcast stopped being ``sending``."""
     from webapp.telegram.send import slots_reserved
@@ -673,7 +748,7 @@ def _send_batch(
         marked = window.mark(rows)
         # The window's send slots under the bot's and each chat's limit, reserved in one step.
         chats = [r.chat_id for r in rows if r.id in marked]
-        with slots_reserved(bot, chats, allow_paid_broadcast=content.paid):
+        with slots_reserved(bot, chats, allow_paid_broadcast=content.paid) as plan:
             for index, claimed in enumerate(rows):
                 if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
                     checked = time.monotonic()
@@ -685,6 +760,8 @@ def _send_batch(
                     report.outcomes["skipped"] += 1
                     continue
                 report.outcomes[send_marked(bot, claimed, attempts, window, content, sender)] += 1
+        if demand is not None:
+            demand.note(plan.lane_was_free)
     return False
 
 
@@ -695,6 +772,7 @@ def _run_worker(
     batch_size: int | None,
     max_seconds: float | None,
     stale_after: float | None,
+    demand: Demand | None = None,
 ) -> WorkerReport:
     batch_size = batch_size or setting("BROADCAST_BATCH_SIZE")
     max_seconds = setting("BROADCAST_JOB_SLICE_SECONDS") if max_seconds is None else max_seconds
@@ -731,7 +809,7 @@ def _run_worker(
                 wait = _seconds_to_next_retry(broadcast_id)
                 time.sleep(min(wait if wait is not None else STATUS_CHECK_SECONDS, STATUS_CHECK_SECONDS))
                 continue
-            stopping = _send_batch(broadcast_id, bot, batch, window, content, sender, report)
+            stopping = _send_batch(broadcast_id, bot, batch, window, content, sender, report, demand)
             window.commit()
             release_claims(report.token)
             if stopping:
@@ -746,6 +824,7 @@ def _run_worker(
         release_claims(report.token)
         refresh_counters(broadcast_id)
         db.session.commit()
+        window.count_sends()
     return report
 
 
