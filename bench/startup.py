@@ -102,7 +102,7 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             for label, tree in trees:
                 figures[label].append(run_once(tree, env))
-            shown = (f"{label} {figures[label][-1][0]:.3f} s (process {figures[label][-1][1]:.3f})" for label, _ in trees)
+            shown = (f"{name} {figures[name][-1][0]:.3f} s (process {figures[name][-1][1]:.3f})" for name, _ in trees)
             print(f"run {run}: " + ", ".join(shown), flush=True)
         medians = {}
         for label, _ in trees:
