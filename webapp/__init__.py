@@ -40,6 +40,9 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _build_app(overrides: dict | None) -> Flask:
+    from webapp.core.apidocs import import_spectree
+
+    import_spectree()  # before any schema module imports it
     app = Flask(__name__, instance_path=None)
     app.config.update(load_config())
     if overrides:
