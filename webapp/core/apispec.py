@@ -45,8 +45,8 @@ class BotdeskSpecTree(SpecTree):
     """SpecTree whose model schemas are built when the document is, not when views are decorated.
 
     spectree's ``validate`` turns every model of a view into its JSON schema at import time, and
-    the same models (ErrorBody on every route) over and over: ~740 pydantic schema generations and
-    ~1.6 CPU-s in every process that builds the app (each RQ worker, each test run), for a document
+    the same models (ErrorBody on every route) over and over: ~740 pydantic schema generations,
+    ~0.6 CPU-s of every process that builds the app (each RQ worker, each test run), for a document
     most processes never serve. Request and response validation use the model classes, not these
     schemas, so ``_add_model`` only records the call here; the first read of ``models`` (building
     the document) replays the calls in their order, generating each (model, mode) once, and keeps
