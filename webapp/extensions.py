@@ -9,10 +9,11 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+
+from webapp.core.deferred_migrate import DeferredMigrate
 
 # Deterministic constraint names keep Alembic migrations identical on PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -24,7 +25,7 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
+migrate = DeferredMigrate()  # Flask-Migrate itself is imported by its first use
 jwt = JWTManager()
 babel = Babel()
 csrf = CSRFProtect()

@@ -8,7 +8,9 @@ docs pages need no inline script and no third-party origin.
 
 from __future__ import annotations
 
-from importlib import resources
+import sys
+from importlib.util import find_spec
+from pathlib import Path
 
 from flask import Blueprint, abort, send_file
 
@@ -28,8 +30,27 @@ bp = Blueprint("apidoc_assets", __name__, url_prefix=ASSETS_PREFIX)
 def asset(name: str):
     if name not in ASSETS:
         abort(404)
-    with resources.as_file(resources.files("offapi") / name) as path:
-        return send_file(path, mimetype=ASSETS[name], max_age=86400)
+    # Found, not imported: see import_spectree.
+    bundle = Path(find_spec("offapi").origin).parent
+    return send_file(bundle / name, mimetype=ASSETS[name], max_age=86400)
+
+
+def import_spectree() -> None:
+    """Import spectree while ``offapi`` looks absent, unless either is already imported.
+
+    spectree's default docs pages import ``offapi``, whose import reads its 9 MB of JavaScript and
+    CSS into strings: ~0.1 CPU-s and ~20 MB in every process that builds the app. Our pages
+    (PAGE_TEMPLATES) replace those, and the asset view reads the files from the package's directory,
+    so nothing needs the import. Absent, it makes spectree fall back to its online templates, which
+    our page_templates override as they override the offline ones.
+    """
+    if "spectree" in sys.modules or "offapi" in sys.modules:
+        return
+    sys.modules["offapi"] = None  # importing it raises ImportError: what spectree expects without it
+    try:
+        import spectree  # noqa: F401
+    finally:
+        del sys.modules["offapi"]
 
 
 # spectree fills these with str.format (spec_url, spec_path, OAuth settings): braces are doubled.

@@ -9,6 +9,7 @@ package's ``schemas.py`` (the shared ones in ``webapp.core.schemas``); pages are
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,67 @@ def serves_bytes(media_type: str = "application/octet-stream") -> Callable[[Call
 
 
 class BotdeskSpecTree(SpecTree):
+    """SpecTree whose model schemas are built when the document is, not when views are decorated.
+
+    spectree's ``validate`` turns every model of a view into its JSON schema at import time, and
+    the same models (ErrorBody on every route) over and over: ~740 pydantic schema generations,
+    ~0.6 CPU-s of every process that builds the app (each RQ worker, each test run), for a document
+    most processes never serve. Request and response validation use the model classes, not these
+    schemas, so ``_add_model`` only records the call here; the first read of ``models`` (building
+    the document) replays the calls in their order, generating each (model, mode) once, and keeps
+    spectree's last-writer-wins result: the document is the same, byte for byte.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pending_models: list[tuple[Any, Any]] = []
+        self._replaying = False
+        # Views may be decorated after the document was built; the lock makes a concurrent reader
+        # wait for the replay instead of seeing half the schemas.
+        self._models_lock = threading.RLock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def models(self) -> dict[str, Any]:
+        if self._pending_models or self._replaying:
+            self._replay_models()
+        return self._models
+
+    @models.setter
+    def models(self, value: dict[str, Any]) -> None:
+        self._models = value
+
+    def _add_model(self, model: Any, mode: Any = "validation") -> str:
+        self._pending_models.append((model, mode))
+        return self.naming_strategy(model)
+
+    def _replay_models(self) -> None:
+        with self._models_lock:
+            if self._replaying:  # spectree's own _add_model below reads self.models
+                return
+            self._replaying = True
+            try:
+                while self._pending_models:
+                    pending, self._pending_models = self._pending_models, []
+                    # One schema per (model, mode) within a replay: the calls it stands for would
+                    # have stored equal schemas. Not kept across replays, because building the
+                    # document strips "$defs" from the stored schemas.
+                    built: dict[tuple[int, Any], Any] = {}
+                    for model, mode in pending:
+                        key = self.naming_strategy(model)
+                        if (id(model), mode) in built:  # pending holds the model, so its id is its own
+                            self._models[key] = built[id(model), mode]
+                        else:
+                            super()._add_model(model=model, mode=mode)
+                            built[id(model), mode] = self._models[key]
+            finally:
+                self._replaying = False
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        # Built once, on first read: a second build would find the "$defs" the first one stripped.
+        with self._models_lock:
+            return super().spec
+
     def _generate_spec(self) -> dict[str, Any]:
         # spectree documents JSON bodies only; a file download gets its binary 200 here.
         document = super()._generate_spec()

@@ -9,7 +9,6 @@ import re
 import uuid
 from datetime import datetime
 
-import phonenumbers
 import sqlalchemy as sa
 
 from webapp.core.db import insert_missing, utcnow
@@ -33,6 +32,9 @@ class ServiceError(Exception):
 
 def normalize_phone(raw: str, default_region: str = "UZ") -> str:
     """E.164 form of a phone number, or ServiceError(422) with the reason."""
+    # Imported by the first number, not with the module: 58 modules that each RQ worker and cron loaded.
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:

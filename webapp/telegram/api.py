@@ -14,7 +14,6 @@ import logging
 import threading
 
 from flask import Blueprint, current_app, jsonify, request
-from telebot import types
 
 from webapp.core.apispec import spec
 from webapp.core.errors import ApiError, not_found
@@ -70,6 +69,9 @@ def _receive(bot: Bot | None):
         raise ApiError(400, "Request body is not valid JSON", "BAD_REQUEST")
     update = None
     if isinstance(body, dict):
+        # Imported on the first update: RQ workers, cron and polling-mode web processes never need it.
+        from telebot import types
+
         try:
             update = types.Update.de_json(body)
         except Exception as exc:  # Telegram would re-send a refused update forever: accept and log it

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from fpdf import FPDF
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webapp.clinic.models import (
@@ -49,13 +48,25 @@ def _storage_dir() -> Path:
     return path
 
 
-class _Pdf(FPDF):
+class _Pdf:
+    """An A4 document in DejaVu Sans: our few blocks, and FPDF's own methods through ``__getattr__``.
+
+    A wrapper rather than an FPDF subclass so that fpdf2 (with fontTools) is imported by the first
+    document, not with this module: ~0.15 CPU-s that every process building the app (each RQ worker,
+    web and cron process) paid for documents that few of them render.
+    """
+
     def __init__(self) -> None:
-        super().__init__(format="A4")
+        from fpdf import FPDF
+
+        self._fpdf = FPDF(format="A4")
         self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
         self.set_auto_page_break(True, margin=15)
         self.add_page()
+
+    def __getattr__(self, name: str):
+        return getattr(self._fpdf, name)
 
     def heading(self, text: str, size: int = 16) -> None:
         self.set_font("DejaVu", "B", size)
