@@ -6,7 +6,7 @@
 The sandbox stands in for Telegram in ``bench/broadcast.py``; there the web app is about half of the
 CPU per broadcast message. This measures that part alone and in-process: ``create_app``, a sandbox
 bot with limits no broadcast reaches and ``--users`` chats, then the WSGI app called directly (no
-server, no sockets of ours) with the POST a broadcast sends (``webapp/telegram/botapi.py``: a JSON
+HTTP server: gunicorn's own share is left out) with the POST a broadcast sends (``webapp/telegram/botapi.py``: a JSON
 body with chat_id, text and parse_mode HTML), the chats in turn. Each call's environ is built before
 the clock starts; the figure is ``time.process_time()`` over the calls (its Redis round trips
 included, Redis's own CPU not) divided by the calls, after a warm-up.
@@ -151,7 +151,7 @@ def child(calls: int, users: int, warmup: int, profile: str | None = None) -> No
         raise SystemExit(f"statuses: {sorted(set(statuses))}")
     with app.app_context():
         doomed = list(client.scan_iter(match=key("bot", bot["id"]) + ":*", count=1000))
-        doomed += [key("user", chat) for chat in chats] + [key("bot", bot["id"])]
+        doomed += [key("user", chat, *part) for chat in chats for part in ((), ("chat",))] + [key("bot", bot["id"])]
         for start in range(0, len(doomed), 1000):
             client.delete(*doomed[start : start + 1000])
         client.hdel(key("tokens"), token)
