@@ -227,7 +227,7 @@ def _known_params(environ: dict, body: bytes) -> Params | None:
         return Params(values, {}) if isinstance(values, dict) else None
     try:
         return Params.from_request(Request(environ))
-    except TelegramError:
+    except (TelegramError, HTTPException):
         return None
     finally:
         environ["wsgi.input"] = io.BytesIO(body)  # the long way reads it again
