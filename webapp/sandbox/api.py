@@ -9,6 +9,7 @@ the platform's request pipeline. The ops API uses the platform's error format.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from webapp.core.errors import ApiError, pydantic_details
@@ -28,7 +30,7 @@ from webapp.sandbox import access, botapi, userside
 from webapp.sandbox.errors import TelegramError
 from webapp.sandbox.params import Params
 from webapp.sandbox.schemas import BotIn, CallbackIn, LimitsIn, MessageIn, UserIn
-from webapp.sandbox.store import Sandbox, SandboxError, current_sandbox
+from webapp.sandbox.store import Sandbox, SandboxError, current_sandbox, sandbox_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sandbox_api", __name__)
@@ -102,6 +104,8 @@ def _answer(token: str, method_name: str, req: Request) -> Response:
         bot, member = sb.bot_and_chat(token, params.raw("chat_id"))  # one round trip for both
         if bot is None:
             raise TelegramError(401, "Unauthorized")
+        if method_name.lower() == "sendmessage":
+            sb.remember_bot(bot)  # its next sends take one round trip (_answer_known)
         if unreadable is not None:
             raise unreadable
         result = botapi.dispatch(sb, bot, method_name, params, member)
@@ -127,6 +131,8 @@ class BotApiShortcut:
     every message a broadcast sends. What it does need is kept: 404 unless SANDBOX_ENABLED (via the
     view), the JSON size and depth limits (a body over them, or any other body — multipart, form,
     chunked — takes the long way, through Flask, with its limits and errors) and the latency metric.
+    A sendMessage of a bot this process knows is answered without even an app context
+    (``_answer_known``); everything else by ``_answer``.
     """
 
     def __init__(self, app: Flask, wsgi_app) -> None:
@@ -142,10 +148,20 @@ class BotApiShortcut:
             or method not in ("GET", "POST")
             or not path.isascii()
             or not self.app.config.get("SANDBOX_ENABLED")
-            or not _plain_body(environ, self.app.config)
+            or (body := _plain_body(environ, self.app.config)) is None
         ):
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
+        known = _answer_known(self.app, match[1], match[2], environ, body)
+        if known is not None:
+            status, answer = known
+            payload = _json_body(self.app, answer)
+            REQUEST_LATENCY.labels(endpoint=BOT_API_RULE, method=method, status=str(status)).observe(
+                time.perf_counter() - started
+            )
+            headers = [("Content-Type", self.app.json.mimetype), ("Content-Length", str(len(payload)))]
+            start_response(f"{status} {HTTP_STATUS_CODES[status].upper()}", headers)
+            return [payload]
         with self.app.app_context():
             try:
                 response = _answer(match[1], match[2], Request(environ))
@@ -157,24 +173,74 @@ class BotApiShortcut:
             return response(environ, start_response)
 
 
-def _plain_body(environ: dict, config) -> bool:
-    """True when the request has no body or a JSON one within the platform's JSON limits (read here
-    and put back, so the long way still sees it)."""
+def _plain_body(environ: dict, config) -> bytes | None:
+    """The body when the request has none (b"") or a JSON one within the platform's JSON limits (read
+    here and put back, so the long way still sees it); None for any other."""
     if environ.get("HTTP_TRANSFER_ENCODING"):
-        return False
+        return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return False
+        return None
     mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
     if length == 0:
-        return mimetype in ("", "application/json")
+        return b"" if mimetype in ("", "application/json") else None
     if mimetype != "application/json" or not 0 < length <= config["JSON_MAX_BYTES"]:
-        return False
+        return None
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
     limit = config["JSON_MAX_DEPTH"]
-    return len(body) == length and json_depth(body, limit) <= limit
+    return body if len(body) == length and json_depth(body, limit) <= limit else None
+
+
+def _answer_known(app: Flask, token: str, method_name: str, environ: dict, body: bytes) -> tuple[int, dict] | None:
+    """(status, Telegram's envelope) of a sendMessage of a bot this process knows, in one Redis round
+    trip and without an app context (see botapi.send_message_known); None when ``_answer`` must answer
+    it, as it answers everything else (nothing was charged or stored then)."""
+    if method_name.lower() != "sendmessage":
+        return None
+    sb = sandbox_of(app)
+    known = sb.known_bot(token)
+    if known is None:
+        return None
+    params = _known_params(environ, body)
+    if params is None:
+        return None
+    try:
+        result = botapi.send_message_known(sb, known, params)
+    except TelegramError as exc:
+        return exc.error_code, exc.body()
+    except Exception:  # as _answer: Telegram answers its own envelope even when it fails
+        log.exception("sandbox Bot API %s failed", method_name)
+        return 500, TelegramError(500, "Internal Server Error").body()
+    return None if result is None else (200, botapi.envelope(result))
+
+
+def _known_params(environ: dict, body: bytes) -> Params | None:
+    """A JSON object body as ``Params.from_request`` reads it (a broadcast's call); with a query string
+    (pyTelegramBotAPI's) or no body, ``Params.from_request`` itself. None when it refuses the body."""
+    if not environ.get("QUERY_STRING") and body:
+        try:
+            values = json.loads(body)
+        except ValueError:
+            return None
+        return Params(values, {}) if isinstance(values, dict) else None
+    try:
+        return Params.from_request(Request(environ))
+    except (TelegramError, HTTPException):
+        return None
+    finally:
+        environ["wsgi.input"] = io.BytesIO(body)  # the long way reads it again
+
+
+def _json_body(app: Flask, answer: dict) -> bytes:
+    """The body ``jsonify(answer)`` answers with (DefaultJSONProvider.response's arguments), without the
+    Response object."""
+    provider = app.json
+    compact = getattr(provider, "compact", None)
+    pretty = (compact is None and app.debug) or compact is False
+    text = provider.dumps(answer, **({"indent": 2} if pretty else {"separators": (",", ":")}))
+    return f"{text}\n".encode()
 
 
 @bp.record_once

@@ -29,7 +29,7 @@ from webapp.sandbox.errors import (
 )
 from webapp.sandbox.media import guess_mime, image_size
 from webapp.sandbox.params import Params, Upload
-from webapp.sandbox.store import MAX_POLL_TIMEOUT, Sandbox, bot_user_json, chat_json, now
+from webapp.sandbox.store import MAX_POLL_TIMEOUT, KnownBot, Sandbox, bot_user_json, chat_json, now
 
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files, as Telegram's cloud Bot API does
 CHAT_ACTIONS = {
@@ -234,19 +234,43 @@ def envelope(result: Any) -> dict:
 @method("sendMessage")
 def send_message(call: Call) -> dict:
     user = call.chat()
+    content = _text_content(call.p)
+    markup, reply_to = call.markup(), call.reply_to(user)
+    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to, charge=True)
+
+
+def _text_content(p: Params) -> dict:
     text, entities = messages.formatted(
-        call.p.text("text"),
-        call.p.text("parse_mode"),
-        call.p.json("entities", "can't parse entities JSON object"),
+        p.text("text"),
+        p.text("parse_mode"),
+        p.json("entities", "can't parse entities JSON object"),
         limit=messages.MAX_TEXT,
         empty="message text is empty",
         too_long="message is too long",
     )
-    markup, reply_to = call.markup(), call.reply_to(user)
-    content: dict[str, Any] = {"text": text}
-    if entities:
-        content["entities"] = entities
-    return messages.bot_message(call.sb, call.bot, user, content, markup, reply_to, charge=True)
+    return {"text": text, **({"entities": entities} if entities else {})}
+
+
+def send_message_known(sb: Sandbox, bot: KnownBot, p: Params) -> dict | None:
+    """``send_message`` for a bot this process knows, in one Redis round trip (a broadcast's every
+    message), or None when ``dispatch`` must answer it: a reply (its message is read first), a chat_id
+    that is not a plain number, anything the text or the keyboard is refused for (Telegram checks the
+    chat first, and only the long way reads it first). Whatever it answers, send_message would too."""
+    raw = p.raw("chat_id")
+    if type(raw) is int:
+        chat_id = raw
+    elif type(raw) is str and raw.isascii() and raw.isdigit():
+        chat_id = int(raw)
+    else:
+        return None
+    if "reply_parameters" in p.values or "reply_to_message_id" in p.values:
+        return None
+    try:
+        content = _text_content(p)
+        markup = messages.check_markup(p.json("reply_markup", messages.MARKUP_ERROR))
+    except TelegramError:
+        return None
+    return messages.known_bot_message(sb, bot, chat_id, content, markup)
 
 
 def _caption(call: Call) -> dict:

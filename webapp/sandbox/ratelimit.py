@@ -18,36 +18,45 @@ import redis
 
 from webapp.sandbox.lua import LuaScript
 
-# KEYS[1], KEYS[2]: the bot's and the chat's bucket; ARGV[1..3]: per_second, per_chat_per_second,
-# per_chat_burst. Returns {1|2, wait ms} when the bot's or the chat's bucket is empty; otherwise charges
-# both and falls through, so a script that stores the message can follow it in the same step.
-TAKE_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function level(key, rate, capacity)
-  local state = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(state[1]) or capacity
-  local ts = tonumber(state[2]) or now
-  return math.min(capacity, tokens + (now - ts) * rate / 1000)
+# take(bot key, chat key, per_second, per_chat_per_second, per_chat_burst): {1|2, wait ms} when the
+# bot's or the chat's bucket is empty (nothing charged); otherwise charges both and returns nil, so a
+# script that stores the message can follow it in the same step.
+TAKE_FUNCTION = """
+local function take(bot_key, chat_key, per_second, chat_rate, chat_burst)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local function level(key, rate, capacity)
+    local state = redis.call('HMGET', key, 'tokens', 'ts')
+    local tokens = tonumber(state[1]) or capacity
+    local ts = tonumber(state[2]) or now
+    return math.min(capacity, tokens + (now - ts) * rate / 1000)
+  end
+  local function charge(key, tokens, rate, capacity)
+    redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', tostring(now))
+    redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
+  end
+  local bot_tokens = level(bot_key, per_second, per_second)
+  if bot_tokens < 1 then
+    return {1, math.ceil((1 - bot_tokens) * 1000 / per_second)}
+  end
+  local chat_tokens = level(chat_key, chat_rate, chat_burst)
+  if chat_tokens < 1 then
+    return {2, math.ceil((1 - chat_tokens) * 1000 / chat_rate)}
+  end
+  charge(bot_key, bot_tokens, per_second, per_second)
+  charge(chat_key, chat_tokens, chat_rate, chat_burst)
+  return nil
 end
-local function charge(key, tokens, rate, capacity)
-  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', tostring(now))
-  redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
-end
-local per_second = tonumber(ARGV[1])
-local chat_rate = tonumber(ARGV[2])
-local chat_burst = tonumber(ARGV[3])
-local bot_tokens = level(KEYS[1], per_second, per_second)
-if bot_tokens < 1 then
-  return {1, math.ceil((1 - bot_tokens) * 1000 / per_second)}
-end
-local chat_tokens = level(KEYS[2], chat_rate, chat_burst)
-if chat_tokens < 1 then
-  return {2, math.ceil((1 - chat_tokens) * 1000 / chat_rate)}
-end
-charge(KEYS[1], bot_tokens, per_second, per_second)
-charge(KEYS[2], chat_tokens, chat_rate, chat_burst)
 """
+# KEYS[1], KEYS[2]: the bot's and the chat's bucket; ARGV[1..3]: per_second, per_chat_per_second,
+# per_chat_burst. Returns the refusal, or charges both and falls through.
+TAKE_LUA = (
+    TAKE_FUNCTION
+    + """
+local refused = take(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+if refused then return refused end
+"""
+)
 _SCRIPT = LuaScript(TAKE_LUA + "return {0, 0}")
 
 

@@ -5,7 +5,7 @@ Layout (``b`` a bot id, ``c`` a chat id, ``u`` a user id)::
     sandbox:tokens            hash  token -> bot id
     sandbox:usernames         hash  lower(username) -> bot id
     sandbox:bots              zset  bot ids by creation time
-    sandbox:bot:b             hash  the bot (token, names, limits, webhook settings)
+    sandbox:bot:b             hash  the bot (token, names, limits, webhook settings, version: see KnownBot)
     sandbox:bot:b:users       zset  user ids that opened the bot (their private chat id is their id)
     sandbox:bot:b:blocked     set   user ids that blocked the bot
     sandbox:bot:b:msgseq      hash  chat id -> last message id (ids are per chat, as in Telegram)
@@ -16,6 +16,7 @@ Layout (``b`` a bot id, ``c`` a chat id, ``u`` a user id)::
     sandbox:bot:b:poller      str   the getUpdates request currently allowed to wait
     sandbox:bot:b:file:<id>   hash  file metadata; sandbox:filedata:<unique id> holds the bytes
     sandbox:user:u            hash  a Telegram user
+    sandbox:user:u:chat       str   its private chat as the Bot API's Chat JSON (written with the user)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -101,6 +103,37 @@ local keyboard_change, keyboard_json = ARGV[7], ARGV[8]
     + "return {0, message_id}"
 )
 _RECORD_HEAD = '{"message": {"message_id": '
+# A bot's message from a process that knows the bot (KnownBot), the whole sendMessage in one step:
+# KEYS[1] the tokens; ARGV: token, bot id, the bot's key, the version known, chat id, the user's chat
+# JSON key, the limits (3), the record around the chat's JSON (2), keyboard change and JSON. Returns
+# {-1} when the bot is not as known (changed, gone), {-2} when the bot has no such chat, {-4} when its
+# user has no chat JSON stored, {-3} when the user blocked it, TAKE_LUA's refusal, or
+# {0, message id, chat JSON}.
+_SEND_KNOWN = LuaScript(
+    ratelimit.TAKE_FUNCTION
+    + """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {-1} end
+local bot = ARGV[3]
+if redis.call('HGET', bot, 'version') ~= ARGV[4] then return {-1} end
+local chat_id = ARGV[5]
+if not redis.call('ZSCORE', bot .. ':users', chat_id) then return {-2} end
+local chat = redis.call('GET', ARGV[6])
+if not chat then return {-4} end
+if redis.call('SISMEMBER', bot .. ':blocked', chat_id) == 1 then return {-3} end
+local rate = bot .. ':rate'
+local refused = take(rate, rate .. ':' .. chat_id, tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]))
+if refused then return refused end
+local message_id = redis.call('HINCRBY', bot .. ':msgseq', chat_id, 1)
+local prefix = bot .. ':chat:' .. chat_id
+local msgs, keyboard = prefix .. ':msgs', prefix .. ':keyboard'
+local rev_key, changed = prefix .. ':rev', prefix .. ':changed'
+local record = '{"message": {"message_id": ' .. message_id .. ARGV[10] .. chat .. ARGV[11]
+local keyboard_change, keyboard_json = ARGV[12], ARGV[13]
+"""
+    + _STORE_LUA
+    + "return {0, message_id, chat}"
+)
+STALE, NO_CHAT, BLOCKED_CHAT, NO_CHAT_JSON = -1, -2, -3, -4
 
 
 # Numbering and queueing an update in one step: taken apart, a concurrent sender could queue id n+1
@@ -116,7 +149,7 @@ return id
 """)
 
 
-def _keyboard_change(record: dict) -> tuple[str, str]:
+def keyboard_change(record: dict) -> tuple[str, str]:
     """What a stored message does to the chat's reply keyboard: ("set", its JSON), ("del", "") or ("", "")."""
     markup = record.get("markup") or {}
     if record.get("from_bot") and "keyboard" in markup:
@@ -184,6 +217,46 @@ def bot_user_json(bot: dict) -> dict:
     return {"id": bot["id"], "is_bot": True, "first_name": bot["first_name"], "username": bot["username"]}
 
 
+# The fields of a bot that KnownBot keeps: a change to any of them gives the bot a new version.
+KNOWN_FIELDS = ("id", "token", "username", "first_name", "per_second", "per_chat_per_second", "per_chat_burst")
+KNOWN_BOTS_MAX = 1000  # a process keeps this many (a sandbox has a handful of bots; tests make many)
+
+
+def new_version() -> str:
+    """Random, not a counter: a bot deleted and made again (a flushed sandbox, the same token) must not
+    come back with a version some process still holds."""
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class KnownBot:
+    """What a sendMessage needs of a bot, kept per process by token so that the send is one round trip
+    (a broadcast sends hundreds a second): the bot's KNOWN_FIELDS as read with its ``version``. The
+    send script checks that the token still names this bot at this version before it does anything,
+    so a change made by any process (set_limits) or a bot gone is seen by the next send everywhere."""
+
+    token: str
+    id: int
+    key: str
+    version: str
+    fields: dict
+    user: dict  # the message's "from"
+    record_from: str  # the stored record from the message id to the chat: ', "from": {...}, "chat": '
+
+    @classmethod
+    def of(cls, bot: dict) -> KnownBot:
+        user = bot_user_json(bot)
+        return cls(
+            token=bot["token"],
+            id=bot["id"],
+            key=key("bot", bot["id"]),
+            version=bot["version"],
+            fields={name: bot[name] for name in KNOWN_FIELDS if name in bot},
+            user=user,
+            record_from=f', "from": {json.dumps(user)}, "chat": ',
+        )
+
+
 class Sandbox:
     """The sandbox over one Redis client; cheap to build per request or per thread."""
 
@@ -195,11 +268,14 @@ class Sandbox:
         per_chat_per_second: float = 1,
         per_chat_burst: int = DEFAULT_PER_CHAT_BURST,
         on_update: Any = None,
+        known_bots: dict[str, KnownBot] | None = None,
     ) -> None:
         self.r = client
         self.default_limits = ratelimit.Limits(per_second, per_chat_per_second, per_chat_burst)
         # Called with (sandbox, bot) after an update is queued for a bot that has a webhook.
         self.on_update = on_update
+        # Bots this process has read, by token (see KnownBot); shared by the sandboxes of one app.
+        self.known_bots = {} if known_bots is None else known_bots
 
     # --- bots ---------------------------------------------------------------------------------
 
@@ -227,6 +303,7 @@ class Sandbox:
             "username": username,
             "first_name": first_name or username.replace("_", " ").strip().title(),
             "created": now(),
+            "version": new_version(),
         }
         pipe = self.r.pipeline()
         pipe.hset(key("bot", bot_id), mapping=fields)
@@ -258,6 +335,52 @@ class Sandbox:
         user = _identified(dict(zip(raw[::2], raw[1::2], strict=True))) if score is not None else None
         return bot, (user, bool(blocked) and user is not None)
 
+    def known_bot(self, token: str) -> KnownBot | None:
+        return self.known_bots.get(token)
+
+    def remember_bot(self, bot: dict) -> None:
+        """Keep ``bot`` (as just read) for the next sends; bots made before versions are not kept."""
+        known = self.known_bots.get(bot["token"])
+        if "version" in bot and (known is None or known.version != bot["version"]):
+            if len(self.known_bots) >= KNOWN_BOTS_MAX:
+                self.known_bots.clear()
+            self.known_bots[bot["token"]] = KnownBot.of(bot)
+
+    def forget_bot(self, known: KnownBot) -> None:
+        if self.known_bots.get(known.token) is known:
+            self.known_bots.pop(known.token, None)
+
+    def send_known(
+        self, known: KnownBot, chat_id: int, record_tail: str, keyboard: tuple[str, str]
+    ) -> tuple[int, int, str | None]:
+        """The whole of a bot's sendMessage in one round trip (see _SEND_KNOWN): the chat's checks, the
+        limits, the next message id, the record stored. The record is ``_RECORD_HEAD``, the id,
+        ``known.record_from``, the chat's stored JSON, ``record_tail``. Returns (code, value, chat JSON):
+        (0, message id, JSON) when sent; (STALE or NO_CHAT_JSON, ...) when this send must be made the
+        long way (nothing charged or stored); NO_CHAT, BLOCKED_CHAT; or a refusal of the limits
+        (ratelimit.verdict)."""
+        limits = self.limits(known.fields)
+        answer = _SEND_KNOWN(
+            self.r,
+            [key("tokens")],
+            known.token,
+            known.id,
+            known.key,
+            known.version,
+            chat_id,
+            key("user", chat_id, "chat"),
+            limits.per_second,
+            limits.per_chat_per_second,
+            limits.per_chat_burst,
+            known.record_from,
+            record_tail,
+            *keyboard,
+        )
+        code = int(answer[0])
+        if code == STALE:
+            self.forget_bot(known)
+        return code, int(answer[1]) if len(answer) > 1 else 0, _text(answer[2]) if len(answer) > 2 else None
+
     def bot_by_username(self, username: str) -> dict | None:
         bot_id = self.r.hget(key("usernames"), username.lower())
         return self.bot(_text(bot_id)) if bot_id is not None else None
@@ -270,12 +393,16 @@ class Sandbox:
 
     def set_bot_field(self, bot: dict, **fields: Any) -> None:
         kept = {k: v for k, v in fields.items() if v is not None}
-        if kept:
-            self.r.hset(key("bot", bot["id"]), mapping=kept)
+        if any(name in KNOWN_FIELDS for name in fields):
+            kept["version"] = new_version()  # every process's KnownBot of this bot is stale now
         gone = [k for k, v in fields.items() if v is None]
+        pipe = self.r.pipeline()  # one step: no reader sees the new version with old fields
+        if kept:
+            pipe.hset(key("bot", bot["id"]), mapping=kept)
         if gone:
-            self.r.hdel(key("bot", bot["id"]), *gone)
-        bot.update({k: str(v) for k, v in fields.items() if v is not None})
+            pipe.hdel(key("bot", bot["id"]), *gone)
+        pipe.execute()
+        bot.update({k: str(v) for k, v in kept.items()})
         for k in gone:
             bot.pop(k, None)
 
@@ -319,6 +446,8 @@ class Sandbox:
             user = self.user(user_id)
             if user is None:
                 raise SandboxError(404, f"sandbox user {user_id} does not exist")
+            if user.get("first_name"):  # a user saved before chat JSON was kept gets it now
+                self.r.set(key("user", user_id, "chat"), json.dumps(chat_json(user)), nx=True)
         else:
             user_id = USER_ID_BASE + int(self.r.incr(key("seq", "user")))
             self._save_user(
@@ -350,7 +479,13 @@ class Sandbox:
 
     def _save_user(self, user_id: int, **fields: Any) -> None:
         given = {k: v for k, v in fields.items() if v}
-        self.r.hset(key("user", user_id), mapping={"id": user_id, **given})
+        pipe = self.r.pipeline()
+        pipe.hset(key("user", user_id), mapping={"id": user_id, **given})
+        if given.get("first_name"):
+            # The user's Chat as a sent message carries it, ready for the one-step send (users never change).
+            as_read = {"id": user_id, **{k: str(v) for k, v in given.items()}}
+            pipe.set(key("user", user_id, "chat"), json.dumps(chat_json(as_read)))
+        pipe.execute()
 
     def user(self, user_id: int | str) -> dict | None:
         return _identified(self.r.hgetall(key("user", user_id)))
@@ -429,7 +564,7 @@ class Sandbox:
             [f"{chat}:msgs", f"{chat}:keyboard", f"{chat}:rev", f"{chat}:changed"],
             record["message"]["message_id"],
             json.dumps(record),
-            *_keyboard_change(record),
+            *keyboard_change(record),
         )
 
     def send_bot_message(self, bot: dict, chat_id: int, record: dict) -> tuple[ratelimit.Verdict, int | None]:
@@ -459,7 +594,7 @@ class Sandbox:
             chat_id,
             _RECORD_HEAD,
             text[len(_RECORD_HEAD) + 1 :],  # from the comma after the placeholder 0 on
-            *_keyboard_change(record),
+            *keyboard_change(record),
         )
         verdict = ratelimit.verdict(code, value)
         return verdict, int(value) if verdict.allowed else None
@@ -697,13 +832,18 @@ def current_sandbox() -> Sandbox:
     """The sandbox of the current app: its Redis, its default limits, webhook delivery wired in."""
     from flask import current_app
 
-    from webapp.extensions import redis_store
+    return sandbox_of(current_app)
+
+
+def sandbox_of(app) -> Sandbox:
+    """``current_sandbox`` of ``app``, without an app context (the Bot API's shortcut has none)."""
     from webapp.sandbox import webhooks
 
-    config = current_app.config
+    config = app.config
     return Sandbox(
-        redis_store.client,
+        app.extensions["botdesk_redis"],
         per_second=int(config.get("SANDBOX_PER_SECOND") or 30),
         per_chat_per_second=float(config.get("SANDBOX_PER_CHAT_PER_SECOND") or 1),
         on_update=webhooks.kick,
+        known_bots=app.extensions.setdefault("sandbox_known_bots", {}),
     )
