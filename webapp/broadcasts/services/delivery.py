@@ -714,6 +714,12 @@ def run_worker(
         # A sender that ends has found nothing left to send (or failed): no more are started then.
         while not ended.wait(GROW_EVERY_SECONDS):
             if len(pool) < threads and demand.wants_more():
+                log.info(
+                    "broadcast %s: the send schedule has gaps; sender %s of at most %s",
+                    broadcast_id,
+                    len(pool) + 1,
+                    threads,
+                )
                 start_sender()
         for thread in pool:
             thread.join()
