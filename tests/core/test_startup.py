@@ -110,7 +110,8 @@ def test_db_commands_load_flask_migrate_when_used():
     app = make_app()
     assert type(app.extensions["migrate"]).__name__ == "_MigrateOnFirstUse"
     result = app.test_cli_runner().invoke(args=["db", "heads"])
+    # Its "(head)" line is not checked: Alembic prints to the stdout it found when first imported,
+    # which in a full run is pytest's, not the runner's.
     assert result.exit_code == 0, result.output
-    assert "(head)" in result.output
     assert type(app.extensions["migrate"]).__name__ == "_MigrateConfig"
     assert app.extensions["migrate"].configure_args == {"compare_type": True, "render_as_batch": True}
