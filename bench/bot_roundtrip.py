@@ -39,6 +39,9 @@ def start_local_server():
 
     directory = tempfile.mkdtemp(prefix="botdesk-bench-")
     os.environ.setdefault("BOTDESK_INSTANCE_DIR", directory)
+    # In the environment, not only an override: the sandbox's key is read with the config only when
+    # the sandbox is on there (outside the embedded default its ops API then answered 401).
+    os.environ["SANDBOX_ENABLED"] = "1"
     overrides = {"SANDBOX_ENABLED": True}
     if os.environ.get("REDIS_URL"):  # every waiting user holds a pub/sub connection of this process
         url = os.environ["REDIS_URL"]
