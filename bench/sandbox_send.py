@@ -54,18 +54,6 @@ def environment() -> dict[str, str]:
     return env
 
 
-def baseline_tree(ref: str) -> tuple[Path, str | None]:
-    """A path as given, or ``ref`` exported into a temporary directory (returned second, to remove)."""
-    if Path(ref).is_dir():
-        return Path(ref).resolve(), None
-    directory = tempfile.mkdtemp(prefix="botdesk-bench-baseline-")
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True, check=False)
-    if archive.returncode != 0:
-        raise SystemExit(f"--baseline {ref}: {archive.stderr.decode().strip()}")
-    subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
-    return Path(directory), directory
-
-
 # --- one tree, in its own process ------------------------------------------------------------------
 
 
@@ -202,6 +190,10 @@ def main() -> None:
     trees: list[tuple[str, Path]] = []
     removable = None
     if args.baseline != "none":
+        # Here, not at the top: importing broadcast puts this tree first on sys.path, and the child
+        # processes (this script again) must import the tree they are given.
+        from broadcast import baseline_tree
+
         base, removable = baseline_tree(args.baseline)
         trees.append((f"baseline {args.baseline}", base))
     trees.append(("this tree", ROOT))
