@@ -19,10 +19,12 @@ DEFAULTS = {
     "BROADCAST_PARALLEL_JOBS": 2,
     "BROADCAST_THREADS": 4,  # concurrent senders per delivery job at most (it starts one, see delivery.Demand)
     # Rows a sender marks "sending" at once: at most this many per sender become "unknown" when its
-    # worker dies; each window costs a mark, a commit and a slot reservation, so 8 halves that cost
-    # per message against 4. A job usually runs one sender, so a crash leaves fewer unknown rows
-    # than the four senders of 4 each that every job used to start.
-    "BROADCAST_IN_FLIGHT": 8,
+    # worker dies. Each window costs a mark, a commit and a slot reservation, so 16 costs a quarter of
+    # what 4 did per message (bench/broadcast.py against the baseline: 0.52 with 4, 0.48-0.52 with 8,
+    # 0.45 with 16).
+    # A job usually runs one sender (delivery.Demand), so a crash leaves at most the 16 unknown rows
+    # that the four senders of 4 each, which every job used to start, could leave.
+    "BROADCAST_IN_FLIGHT": 16,
 }
 
 
