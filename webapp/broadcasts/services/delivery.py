@@ -244,9 +244,9 @@ def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None =
     pick disjoint rows. SQLite: the conditional UPDATE (``claim_token IS NULL``) decides, and
     RETURNING says which rows this worker really got.
     """
-    connection = db.session.connection()
     now = now or utcnow()
     for _ in range(5):
+        connection = db.session.connection()  # the session's, anew after each commit below
         candidates = connection.execute(_CLAIMABLE, {"of_broadcast": broadcast_id, "now": now, "size": size})
         row_ids = candidates.scalars().all()
         if not row_ids:
@@ -257,7 +257,6 @@ def claim_batch(broadcast_id: int, token: str, size: int, now: datetime | None =
         if rows:
             return sorted((Claimed(r.id, r.chat_id, r.language) for r in rows), key=lambda c: c.id)
         # Another worker took these between our read and our write (SQLite): look again.
-        connection = db.session.connection()
     return []
 
 
